@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Installs what the local lab needs and builds kube-apiserver + kube-controller-manager
+# from Debian's `kubernetes` source package (1.20), caching the binaries outside the repo.
+#
+#   scripts/lab-install.sh          install/build if needed, print the bin directory
+#
+# Lookup order (first complete set wins, nothing is built then):
+#   1. $KUBEBUILDER_ASSETS (envtest convention: a directory with etcd and kube-apiserver;
+#      kube-controller-manager is used from there too when present)
+#   2. the cache: ${SCENARIO_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/scenario/lab}/bin
+#   3. binaries already on PATH
+# Otherwise it installs Debian packages (etcd-server, golang-go, rsync, jq, reflect2) and builds into the cache.
+set -euo pipefail
+
+CACHE="${SCENARIO_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/scenario/lab}"
+BIN="$CACHE/bin"
+log() { printf '[lab-install] %s\n' "$*" >&2; }
+die() { printf '[lab-install] error: %s\n' "$*" >&2; exit 1; }
+
+have_set() { # dir -> all three binaries executable
+  [ -x "$1/etcd" ] && [ -x "$1/kube-apiserver" ] && [ -x "$1/kube-controller-manager" ]
+}
+
+if [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/etcd" ] && [ -x "$KUBEBUILDER_ASSETS/kube-apiserver" ]; then
+  log "using KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS"
+  echo "$KUBEBUILDER_ASSETS"; exit 0
+fi
+
+if [ -x "$BIN/kube-apiserver" ] && [ -x "$BIN/kube-controller-manager" ] && command -v etcd >/dev/null 2>&1; then
+  ln -sf "$(command -v etcd)" "$BIN/etcd"
+  log "cached lab binaries found in $BIN"
+  echo "$BIN"; exit 0
+fi
+
+if command -v kube-apiserver >/dev/null 2>&1 && command -v etcd >/dev/null 2>&1 && command -v kube-controller-manager >/dev/null 2>&1; then
+  mkdir -p "$BIN"
+  for b in etcd kube-apiserver kube-controller-manager; do ln -sf "$(command -v $b)" "$BIN/$b"; done
+  log "using binaries from PATH"
+  echo "$BIN"; exit 0
+fi
+
+[ "$(id -u)" = 0 ] || SUDO=sudo
+SUDO="${SUDO:-}"
+export DEBIAN_FRONTEND=noninteractive
+
+log "installing Debian packages: etcd-server golang-go rsync jq golang-github-modern-go-reflect2-dev"
+if ! dpkg -s etcd-server golang-go rsync jq golang-github-modern-go-reflect2-dev dpkg-dev >/dev/null 2>&1; then
+  $SUDO apt-get update -qq || die "apt-get update failed"
+  $SUDO apt-get install -y -qq --no-install-recommends etcd-server golang-go rsync jq \
+    golang-github-modern-go-reflect2-dev dpkg-dev >/dev/null || die "apt-get install failed"
+fi
+# etcd-server's package starts a system etcd on 2379; the lab runs its own on other ports.
+if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now etcd >/dev/null 2>&1 || true; fi
+
+SRC_ROOT="$CACHE/src"
+mkdir -p "$SRC_ROOT" "$BIN"
+SRC="$(find "$SRC_ROOT" -maxdepth 1 -type d -name 'kubernetes-*' | head -n1 || true)"
+if [ -z "$SRC" ]; then
+  SRCLIST=/etc/apt/sources.list.d/scenario-deb-src.sources
+  if [ ! -f "$SRCLIST" ]; then
+    log "adding a deb-src entry ($SRCLIST)"
+    printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+      | $SUDO tee "$SRCLIST" >/dev/null
+    $SUDO apt-get update -qq || die "apt-get update (deb-src) failed"
+  fi
+  log "downloading the kubernetes source package (34 MB)"
+  (cd "$SRC_ROOT" && apt-get source --download-only kubernetes >/dev/null 2>&1) || {
+    $SUDO apt-get update -qq; (cd "$SRC_ROOT" && apt-get source --download-only kubernetes >/dev/null) || die "apt-get source kubernetes failed"; }
+  ORIG="$(ls "$SRC_ROOT"/kubernetes_*.orig.tar.* | head -n1)" || die "no .orig tarball downloaded"
+  log "unpacking $(basename "$ORIG")"
+  tmp="$SRC_ROOT/unpack.$$"; mkdir -p "$tmp"
+  tar -xf "$ORIG" -C "$tmp"
+  top="$(find "$tmp" -mindepth 1 -maxdepth 1 -type d | head -n1)"
+  mv "$top" "$SRC_ROOT/kubernetes-src"; rmdir "$tmp"
+  SRC="$SRC_ROOT/kubernetes-src"
+fi
+
+# The vendored reflect2 1.0.1 crashes under Go >= 1.18: swap in Debian's 1.0.2.
+R2=/usr/share/gocode/src/github.com/modern-go/reflect2
+if [ ! -f "$SRC/vendor/github.com/modern-go/reflect2/.scenario-patched" ]; then
+  log "replacing vendored reflect2 with Debian's $R2"
+  rm -rf "$SRC/vendor/github.com/modern-go/reflect2"
+  cp -r "$R2" "$SRC/vendor/github.com/modern-go/reflect2"
+  rm -f "$SRC/vendor/github.com/modern-go/reflect2/go.mod"
+  touch "$SRC/vendor/github.com/modern-go/reflect2/.scenario-patched"
+fi
+
+mkdir -p "$SRC/.go/src/k8s.io" "$CACHE/home"
+ln -sfn "$SRC" "$SRC/.go/src/k8s.io/kubernetes"
+for what in kube-apiserver kube-controller-manager; do
+  if [ ! -x "$BIN/$what" ]; then
+    log "building $what (the first build takes about 10 minutes on 2 cores; log: $CACHE/build-$what.log)"
+    start=$(date +%s)
+    if ! (cd "$SRC/.go/src/k8s.io/kubernetes" && GOPATH="$SRC/.go" GO111MODULE=off CGO_ENABLED=0 HOME="$CACHE/home" \
+          GOCACHE="$CACHE/gocache" make WHAT=cmd/$what >"$CACHE/build-$what.log" 2>&1); then
+      tail -n 30 "$CACHE/build-$what.log" >&2
+      die "building $what failed (full log: $CACHE/build-$what.log)"
+    fi
+    cp "$SRC/_output/bin/$what" "$BIN/$what.tmp" && mv "$BIN/$what.tmp" "$BIN/$what"
+    log "built $what in $(( $(date +%s) - start ))s"
+  fi
+done
+ln -sf "$(command -v etcd)" "$BIN/etcd"
+log "lab binaries ready in $BIN"
+echo "$BIN"

@@ -1,0 +1,120 @@
+//! Command-line interface (clap).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+Examples:
+  scenario validate playbooks/traffic-management.yaml
+  scenario plan playbooks/traffic-management.yaml --context cluster1=kind-east
+  scenario plan playbooks/traffic-management.yaml --var restore=true
+  scenario lab up --clusters mgmt,cluster1,cluster2
+  scenario schema > schemas/playbook.schema.json
+
+Exit codes:
+  0    passed
+  1    an assertion failed
+  2    invalid input or usage (nothing was run)
+  3    a step errored (cluster, network, I/O)
+  130  interrupted";
+
+/// Declarative scenarios: tutorial chapters as playbooks run against Kubernetes clusters.
+#[derive(Debug, Parser)]
+#[command(name = "scenario", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// More log output (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// No colors (also with NO_COLOR set).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load and validate playbooks; print every problem found (exit 0 or 2).
+    Validate {
+        /// Playbook files.
+        #[arg(required = true)]
+        playbooks: Vec<PathBuf>,
+        #[command(flatten)]
+        inputs: Inputs,
+    },
+    /// Print each step, its target clusters and rendered objects, without contacting any cluster.
+    Plan {
+        /// Playbook file.
+        playbook: PathBuf,
+        #[command(flatten)]
+        inputs: Inputs,
+    },
+    /// Print the playbook JSON Schema.
+    Schema,
+    /// Print shell completions.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Local Kubernetes control planes on loopback (for tests, CI and demos).
+    #[command(subcommand)]
+    Lab(LabCommand),
+}
+
+/// Values given to a playbook on the command line.
+#[derive(Debug, Clone, Args, Default)]
+pub struct Inputs {
+    /// Set a variable: `--var name=value` (repeatable; wins over --vars-file and defaults).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_pair)]
+    pub vars: Vec<(String, String)>,
+    /// Read variables from a YAML mapping (repeatable).
+    #[arg(long = "vars-file", value_name = "FILE")]
+    pub vars_files: Vec<PathBuf>,
+    /// Map a cluster to a kubeconfig context: `--context cluster1=kind-east` (repeatable).
+    #[arg(long = "context", value_name = "CLUSTER=CONTEXT", value_parser = parse_pair)]
+    pub contexts: Vec<(String, String)>,
+    /// kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// Install packages and build the control-plane binaries (cached; ~10 min the first time).
+    Install,
+    /// Start etcd and one API server + controller manager per cluster; write a kubeconfig.
+    Up {
+        /// Cluster names.
+        #[arg(long, value_delimiter = ',', default_value = "mgmt,cluster1,cluster2")]
+        clusters: Vec<String>,
+        /// State directory (default: $XDG_STATE_HOME/scenario/lab).
+        #[arg(long, env = "SCENARIO_LAB_DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Stop exactly the processes `up` started and remove the state.
+    Down {
+        #[arg(long, env = "SCENARIO_LAB_DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Show whether the lab runs, its components and kubeconfig.
+    Status {
+        #[arg(long, env = "SCENARIO_LAB_DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Install the test CRDs of the chapter (Gloo Mesh on the first cluster, Istio on the others).
+    Crds {
+        #[arg(long, env = "SCENARIO_LAB_DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+fn parse_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
+        _ => Err(format!("expected NAME=VALUE, found `{s}`")),
+    }
+}

@@ -1,0 +1,242 @@
+//! Diagnostics: one error type for everything a user can get wrong in a
+//! playbook, and one renderer (`--> file:line:col`, the line, a caret, a hint).
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use crate::yaml::{Loc, YamlError};
+
+/// A source file as loaded, kept so that diagnostics can show its lines.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// Path as the user wrote it (or relative to the working directory).
+    pub name: String,
+    pub text: Arc<str>,
+}
+
+impl Source {
+    #[must_use]
+    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
+        Source {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+
+    /// The text of a 1-based line, if it exists.
+    #[must_use]
+    pub fn line(&self, line: u32) -> Option<&str> {
+        let idx = usize::try_from(line).ok()?.checked_sub(1)?;
+        self.text.lines().nth(idx)
+    }
+}
+
+/// One problem, located in a source file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: String,
+    pub loc: Option<Loc>,
+    pub message: String,
+    /// The source line, captured when the diagnostic was made.
+    pub line_text: Option<String>,
+    /// What was expected there.
+    pub expected: Option<String>,
+    /// A suggestion ("did you mean `wait`?").
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    #[must_use]
+    pub fn new(src: &Source, loc: Option<Loc>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            file: src.name.clone(),
+            loc,
+            message: message.into(),
+            line_text: loc.and_then(|l| src.line(l.line)).map(str::to_owned),
+            expected: None,
+            help: None,
+        }
+    }
+
+    /// A diagnostic about a file as a whole (unreadable, missing, ...).
+    #[must_use]
+    pub fn file(name: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            file: name.into(),
+            loc: None,
+            message: message.into(),
+            line_text: None,
+            expected: None,
+            help: None,
+        }
+    }
+
+    #[must_use]
+    pub fn with_expected(mut self, e: impl Into<String>) -> Self {
+        self.expected = Some(e.into());
+        self
+    }
+
+    #[must_use]
+    pub fn with_help(mut self, h: impl Into<String>) -> Self {
+        self.help = Some(h.into());
+        self
+    }
+
+    /// Sets what was expected (on a diagnostic already recorded).
+    pub fn expected(&mut self, e: impl Into<String>) -> &mut Self {
+        self.expected = Some(e.into());
+        self
+    }
+
+    /// Sets the hint (on a diagnostic already recorded).
+    pub fn help(&mut self, h: impl Into<String>) -> &mut Self {
+        self.help = Some(h.into());
+        self
+    }
+
+    /// Turns a YAML/deserialization error into a diagnostic, with a
+    /// "did you mean" for unknown names.
+    #[must_use]
+    pub fn from_yaml(src: &Source, e: &YamlError) -> Self {
+        let mut message = e.message.clone();
+        let mut d_expected = None;
+        let mut help = None;
+        if let Some(unknown) = &e.unknown {
+            let expected: Vec<&str> = e
+                .expected
+                .iter()
+                .copied()
+                .filter(|f| !f.starts_with('$'))
+                .collect();
+            let is_step = e.context == Some("Step");
+            let suggestion = did_you_mean(unknown, expected.iter().copied());
+            if is_step {
+                let is_action = suggestion.is_some_and(|s| crate::steps::ACTIONS.contains(&s));
+                message = if is_action || suggestion.is_none() {
+                    format!("unknown action `{unknown}`")
+                } else {
+                    format!("unknown field `{unknown}` in step")
+                };
+                d_expected = Some(format!(
+                    "one action of: {}; or a step option: {}",
+                    crate::steps::ACTIONS.join(", "),
+                    expected
+                        .iter()
+                        .filter(|f| !crate::steps::ACTIONS.contains(f))
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            } else if let Some(ctx) = e.context.filter(|c| *c != "variant") {
+                message = format!("{message} in {}", human_context(ctx));
+                d_expected = Some(format!("one of: {}", expected.join(", ")));
+            } else if !expected.is_empty() {
+                d_expected = Some(format!("one of: {}", expected.join(", ")));
+            }
+            if let Some(s) = suggestion {
+                help = Some(format!("did you mean `{s}`?"));
+            }
+        }
+        let mut d = Diagnostic::new(src, e.loc, message);
+        d.expected = d_expected;
+        d.help = help;
+        d
+    }
+
+    /// Renders the diagnostic for a terminal (no colors).
+    #[must_use]
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "error: {}", self.message);
+        match self.loc {
+            Some(loc) => {
+                let _ = writeln!(out, "  --> {}:{}:{}", self.file, loc.line, loc.col);
+                if let Some(text) = &self.line_text {
+                    let num = loc.line.to_string();
+                    let pad = " ".repeat(num.len());
+                    let shown = text.replace('\t', " ");
+                    let col = usize::try_from(loc.col).unwrap_or(1).max(1);
+                    let prefix: String = shown.chars().take(col - 1).collect();
+                    let width = token_width(&shown, col - 1);
+                    let _ = writeln!(out, "{pad} |");
+                    let _ = writeln!(out, "{num} | {shown}");
+                    let _ = writeln!(
+                        out,
+                        "{pad} | {}{}",
+                        " ".repeat(prefix.chars().count()),
+                        "^".repeat(width)
+                    );
+                }
+            }
+            None => {
+                let _ = writeln!(out, "  --> {}", self.file);
+            }
+        }
+        if let Some(e) = &self.expected {
+            let _ = writeln!(out, "  = expected: {e}");
+        }
+        if let Some(h) = &self.help {
+            let _ = writeln!(out, "  = help: {h}");
+        }
+        out
+    }
+}
+
+fn human_context(ctx: &str) -> String {
+    // Raw struct names are CamelCase ("WaitAction"); show them as words.
+    let mut s = String::new();
+    for (i, c) in ctx.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            s.push(' ');
+        }
+        s.extend(c.to_lowercase());
+    }
+    s.trim_start_matches("raw ").to_owned()
+}
+
+/// Width of the caret under the token starting at char index `start`.
+fn token_width(line: &str, start: usize) -> usize {
+    let rest: String = line.chars().skip(start).collect();
+    if let Some(q) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') {
+        if let Some(end) = rest[1..].find(q) {
+            return (rest[..end + 2].chars().count()).clamp(1, 60);
+        }
+    }
+    let w = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != ':' && *c != ',' && *c != '}' && *c != ']')
+        .count();
+    w.clamp(1, 60)
+}
+
+/// The closest valid name to `unknown`, if it is close enough.
+#[must_use]
+pub fn did_you_mean<'a>(unknown: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = unknown.to_lowercase();
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        let score = strsim::jaro_winkler(&lower, &c.to_lowercase());
+        if best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, c));
+        }
+    }
+    best.filter(|(s, _)| *s >= 0.8).map(|(_, c)| c)
+}
+
+/// All diagnostics of one validation, rendered together.
+#[must_use]
+pub fn render_all(diags: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diags {
+        out.push_str(&d.render());
+        out.push('\n');
+    }
+    let n = diags.len();
+    let _ = writeln!(
+        out,
+        "{n} error{} found; nothing was run",
+        if n == 1 { "" } else { "s" }
+    );
+    out
+}

@@ -1,0 +1,140 @@
+//! `scenario`: a declarative scenario engine. A playbook (YAML) of ordered
+//! steps — delete, apply, wait, probe, get — runs against one or more
+//! Kubernetes clusters.
+//!
+//! Flow: parse ([`yaml`]) -> validate ([`load`], every node keeps its source
+//! location) -> plan or execute. [`run`] is the whole CLI and returns the exit
+//! code; `main.rs` only calls it.
+
+pub mod assert;
+pub mod cli;
+pub mod diag;
+pub mod lab;
+pub mod load;
+pub mod model;
+pub mod options;
+pub mod plan;
+pub mod schema;
+pub mod steps;
+pub mod template;
+pub mod yaml;
+
+use std::ffi::OsString;
+use std::io::Write as _;
+
+use clap::{CommandFactory, Parser};
+
+use crate::cli::{Cli, Command, Inputs};
+use crate::model::exit;
+
+/// Runs the CLI with the given arguments; returns the process exit code.
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => exit::OK,
+                _ => exit::INVALID,
+            };
+        }
+    };
+    init_tracing(&cli);
+    match cli.command {
+        Command::Validate { playbooks, inputs } => validate(&playbooks, &inputs, cli.quiet),
+        Command::Plan { playbook, inputs } => plan(&playbook, &inputs),
+        Command::Schema => {
+            print!("{}", schema::playbook_schema());
+            exit::OK
+        }
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "scenario", &mut std::io::stdout());
+            exit::OK
+        }
+        Command::Lab(cmd) => lab::cli(cmd),
+    }
+}
+
+fn init_tracing(cli: &Cli) {
+    let level = if cli.quiet {
+        "error"
+    } else {
+        match cli.verbose {
+            0 => "warn",
+            1 => "info",
+            2 => "debug",
+            _ => "trace",
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SCENARIO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(!cli.no_color && std::env::var_os("NO_COLOR").is_none())
+        .without_time()
+        .try_init();
+}
+
+/// Turns CLI inputs into load options (with the process environment).
+#[must_use]
+pub fn load_options(inputs: &Inputs) -> load::LoadOptions {
+    load::LoadOptions {
+        vars: inputs.vars.clone(),
+        vars_files: inputs.vars_files.clone(),
+        contexts: inputs.contexts.clone(),
+        env: std::env::vars().collect(),
+    }
+}
+
+fn validate(playbooks: &[std::path::PathBuf], inputs: &Inputs, quiet: bool) -> i32 {
+    let opts = load_options(inputs);
+    let mut code = exit::OK;
+    for p in playbooks {
+        match load::load(p, &opts) {
+            Ok(pb) => {
+                if !quiet {
+                    println!(
+                        "ok: {} ({} step{}, {} finally)",
+                        pb.source.name,
+                        pb.steps.len(),
+                        if pb.steps.len() == 1 { "" } else { "s" },
+                        pb.finally.len()
+                    );
+                }
+            }
+            Err(diags) => {
+                let _ = std::io::stderr().write_all(diag::render_all(&diags).as_bytes());
+                code = exit::INVALID;
+            }
+        }
+    }
+    code
+}
+
+fn plan(path: &std::path::Path, inputs: &Inputs) -> i32 {
+    let opts = load_options(inputs);
+    let pb = match load::load(path, &opts) {
+        Ok(pb) => pb,
+        Err(diags) => {
+            let _ = std::io::stderr().write_all(diag::render_all(&diags).as_bytes());
+            return exit::INVALID;
+        }
+    };
+    let ctx = load::static_context(&pb.vars, &pb.clusters, &opts, path);
+    match plan::render(&pb, &ctx) {
+        Ok(text) => {
+            print!("{text}");
+            exit::OK
+        }
+        Err(d) => {
+            let _ = std::io::stderr().write_all(diag::render_all(&[d]).as_bytes());
+            exit::INVALID
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! `scenario plan`: what a run would do, without contacting any cluster.
+
+use std::fmt::Write as _;
+
+use crate::diag::Diagnostic;
+use crate::model::{Playbook, Step};
+use crate::steps::PlanCx;
+use crate::template;
+
+/// Renders the plan of a validated playbook.
+///
+/// # Errors
+/// A manifest that fails to render with the values known before the run.
+pub fn render(pb: &Playbook, static_ctx: &serde_json::Value) -> Result<String, Diagnostic> {
+    let env = template::environment();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "plan: {}{} ({})",
+        pb.name,
+        pb.title.as_ref().map(|t| format!(" — {t}")).unwrap_or_default(),
+        pb.source.name
+    );
+    if !pb.clusters.is_empty() {
+        let _ = writeln!(out, "clusters:");
+        let width = pb.clusters.keys().map(String::len).max().unwrap_or(0);
+        for (name, _) in &pb.clusters {
+            let ctx = static_ctx
+                .get("clusters")
+                .and_then(|c| c.get(name))
+                .and_then(|c| c.get("context"))
+                .and_then(|c| c.as_str())
+                .unwrap_or("?");
+            let _ = writeln!(out, "  {name:<width$}  context {ctx}");
+        }
+    }
+    let captured = captured_names(pb);
+    for (label, steps, offset) in [("steps", &pb.steps, 0), ("finally", &pb.finally, pb.steps.len())] {
+        if steps.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "{label}:");
+        for (i, step) in steps.iter().enumerate() {
+            step_plan(&mut out, &env, static_ctx, &captured, offset + i + 1, step)?;
+        }
+    }
+    Ok(out)
+}
+
+fn step_plan(
+    out: &mut String,
+    env: &minijinja::Environment<'static>,
+    static_ctx: &serde_json::Value,
+    captured: &[String],
+    n: usize,
+    step: &Step,
+) -> Result<(), Diagnostic> {
+    let o = &step.options;
+    let mut head = format!("{n:>3}. {} [{}]", step.name, step.action.kind());
+    if !o.clusters.is_empty() {
+        let _ = write!(head, " on {}", o.clusters.join(", "));
+    }
+    let _ = write!(head, " (timeout {}", humantime::format_duration(o.timeout));
+    if o.retry.attempts > 1 {
+        let _ = write!(head, ", {} attempts", o.retry.attempts);
+    }
+    if o.continue_on_error {
+        head.push_str(", continue on error");
+    }
+    head.push(')');
+    if let Some((w, _)) = &o.when {
+        let _ = write!(head, " when {w}");
+    }
+    let _ = writeln!(out, "{head}");
+    let mut ctx = static_ctx.clone();
+    if let Some(obj) = ctx.as_object_mut() {
+        for c in captured {
+            obj.insert(c.clone(), serde_json::Value::String(format!("<{c}>")));
+        }
+        for (k, v) in &step.vars {
+            obj.insert(k.clone(), v.clone());
+        }
+        if let Some(first) = o.clusters.first() {
+            if let Some(c) = static_ctx.get("clusters").and_then(|c| c.get(first)) {
+                obj.insert("cluster".into(), c.clone());
+            }
+        }
+    }
+    let pc = PlanCx { env, ctx };
+    for line in step.action.plan(&pc)? {
+        let _ = writeln!(out, "       {line}");
+    }
+    Ok(())
+}
+
+/// Names of every variable some step captures (shown as `<name>` in plans).
+fn captured_names(pb: &Playbook) -> Vec<String> {
+    use crate::steps::Action;
+    let mut names = Vec::new();
+    for s in pb.steps.iter().chain(&pb.finally) {
+        match &s.action {
+            Action::Get(g) => names.extend(g.capture.iter().map(|(v, _)| v.clone())),
+            Action::Wait(w) => names.extend(w.capture.iter().map(|(v, _)| v.clone())),
+            Action::Exec(e) => names.extend(e.capture_stdout.clone()),
+            _ => {}
+        }
+    }
+    names
+}

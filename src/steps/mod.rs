@@ -1,0 +1,457 @@
+//! Step kinds: one enum variant and one module per kind, one `match` that
+//! dispatches. Each module owns its raw struct, its validation and its plan.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::load::{Cx, ManifestFile};
+use crate::model::Step;
+use crate::options::{OneOrMany, RawRetry, RetryPolicy, StepOptions};
+use crate::yaml::{Loc, Spanned};
+
+pub mod apply;
+pub mod delete;
+pub mod exec;
+pub mod get;
+pub mod pause;
+pub mod probe;
+pub mod sleep;
+pub mod wait;
+
+/// The action keys a step may have (exactly one per step).
+pub const ACTIONS: &[&str] = &["apply", "delete", "wait", "probe", "get", "sleep", "pause", "exec"];
+
+/// One step: a name, optional prose, exactly one action and the options every
+/// action shares.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", rename = "Step")]
+pub struct RawStep {
+    /// Unique step name (used by `--from`, `--only`, reports).
+    pub name: Spanned<String>,
+    /// Section heading when the playbook is rendered as a chapter.
+    pub title: Option<String>,
+    /// Markdown prose shown before the step in the rendered chapter.
+    pub doc: Option<String>,
+    /// Target cluster(s): one logical name or a list; the step fans out to each.
+    pub clusters: Option<Spanned<OneOrMany>>,
+    /// Step timeout (e.g. `90s`); default from `defaults.timeout`, else 2m.
+    pub timeout: Option<Spanned<String>>,
+    /// Retry policy for this step.
+    pub retry: Option<Spanned<RawRetry>>,
+    /// Keep going when this step fails (its failure is still reported).
+    #[serde(default)]
+    pub continue_on_error: bool,
+    /// A minijinja expression; the step is skipped when it is false (e.g. `restore`).
+    pub when: Option<Spanned<String>>,
+    /// Tags for `--tags` / `--skip-tags`.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Step-local template variables.
+    #[serde(default)]
+    pub vars: BTreeMap<String, serde_json::Value>,
+    /// Server-side apply of templated manifests.
+    pub apply: Option<Spanned<apply::RawApply>>,
+    /// Delete objects and wait until they are gone.
+    pub delete: Option<Spanned<delete::RawDelete>>,
+    /// Wait for a condition on cluster state (by watch).
+    pub wait: Option<Spanned<wait::RawWait>>,
+    /// Send HTTP requests and assert on the answers.
+    pub probe: Option<Spanned<probe::RawProbe>>,
+    /// Read objects: show them as a table and/or capture values into variables.
+    pub get: Option<Spanned<get::RawGet>>,
+    /// Wait a fixed time (e.g. `5s`); prefer `wait` on a condition.
+    pub sleep: Option<Spanned<String>>,
+    /// Stop for the reader (interactive runs only; skipped in CI).
+    pub pause: Option<Spanned<pause::RawPause>>,
+    /// Run a local command (needs `--allow-exec`).
+    pub exec: Option<Spanned<exec::RawExec>>,
+}
+
+/// The validated action of a step.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Apply(apply::Apply),
+    Delete(delete::Delete),
+    Wait(wait::Wait),
+    Probe(probe::Probe),
+    Get(get::Get),
+    Sleep(Duration),
+    Pause(pause::Pause),
+    Exec(exec::Exec),
+}
+
+impl Action {
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Apply(_) => "apply",
+            Action::Delete(_) => "delete",
+            Action::Wait(_) => "wait",
+            Action::Probe(_) => "probe",
+            Action::Get(_) => "get",
+            Action::Sleep(_) => "sleep",
+            Action::Pause(_) => "pause",
+            Action::Exec(_) => "exec",
+        }
+    }
+
+    /// Whether the action talks to clusters (and so needs targets).
+    #[must_use]
+    pub fn needs_cluster(&self) -> bool {
+        matches!(self, Action::Apply(_) | Action::Delete(_) | Action::Wait(_) | Action::Get(_))
+    }
+
+    /// Plan lines (indented by the caller).
+    ///
+    /// # Errors
+    /// A manifest that fails to render.
+    pub fn plan(&self, pc: &PlanCx<'_>) -> Result<Vec<String>, crate::diag::Diagnostic> {
+        match self {
+            Action::Apply(a) => a.plan(pc),
+            Action::Delete(d) => d.plan(pc),
+            Action::Wait(w) => Ok(w.plan()),
+            Action::Probe(p) => Ok(p.plan()),
+            Action::Get(g) => Ok(g.plan()),
+            Action::Sleep(d) => Ok(vec![format!("sleep {}", humantime::format_duration(*d))]),
+            Action::Pause(p) => Ok(p.plan()),
+            Action::Exec(e) => Ok(e.plan()),
+        }
+    }
+}
+
+/// What `plan` needs to render manifests.
+pub struct PlanCx<'a> {
+    pub env: &'a minijinja::Environment<'static>,
+    pub ctx: serde_json::Value,
+}
+
+/// Defaults from the playbook's `defaults:`.
+pub struct Defaults {
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    pub clusters: Vec<String>,
+}
+
+/// Validates a retry policy.
+pub fn retry_policy(cx: &mut Cx, r: &Spanned<RawRetry>) -> Option<RetryPolicy> {
+    if r.value.attempts == 0 {
+        cx.error(r.loc, "`retry.attempts` must be at least 1").expected("the total number of attempts (1 = no retry)");
+        return None;
+    }
+    let delay = match &r.value.delay {
+        Some(d) => cx.duration(d)?,
+        None => Duration::from_secs(1),
+    };
+    Some(RetryPolicy {
+        attempts: r.value.attempts,
+        delay,
+        backoff: r.value.backoff,
+    })
+}
+
+/// Validates one step (options, then its action).
+pub fn validate(cx: &mut Cx, raw: RawStep, defaults: &Defaults) -> Option<Step> {
+    let before = cx.diags.len();
+    let name_ok = !raw.name.value.trim().is_empty()
+        && raw.name.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if !name_ok {
+        cx.error(raw.name.loc, format!("invalid step name `{}`", raw.name.value))
+            .expected("letters, digits, `-`, `_` or `.` (the name is used on the command line and in reports)");
+    }
+    let extra: BTreeSet<String> = raw.vars.keys().cloned().collect();
+    let timeout = match &raw.timeout {
+        Some(t) => cx.duration(t).unwrap_or(defaults.timeout),
+        None => defaults.timeout,
+    };
+    let retry = match &raw.retry {
+        Some(r) => retry_policy(cx, r).unwrap_or_default(),
+        None => defaults.retry.clone(),
+    };
+    let clusters = match &raw.clusters {
+        Some(c) => cx.cluster_refs(c),
+        None => defaults.clusters.clone(),
+    };
+    let when = raw.when.as_ref().and_then(|w| {
+        let names = cx.names(&extra);
+        match crate::template::check_condition(&cx.env, &w.value, &names) {
+            Ok(()) => Some((w.value.clone(), w.loc)),
+            Err(e) => {
+                cx.error(w.loc, e.message).expected("a minijinja expression such as `restore` or `mode == 'full'`");
+                None
+            }
+        }
+    });
+
+    let mut present: Vec<(&str, Loc)> = Vec::new();
+    macro_rules! seen {
+        ($($f:ident),*) => { $( if let Some(x) = &raw.$f { present.push((stringify!($f), x.loc)); } )* };
+    }
+    seen!(apply, delete, wait, probe, get, sleep, pause, exec);
+    if present.is_empty() {
+        cx.error(raw.name.loc, format!("step `{}` has no action", raw.name.value))
+            .expected(format!("exactly one of: {}", ACTIONS.join(", ")));
+        return None;
+    }
+    if present.len() > 1 {
+        let (second, loc) = present[1];
+        cx.error(loc, format!("step `{}` has more than one action (`{}` and `{second}`)", raw.name.value, present[0].0))
+            .expected("exactly one action per step; split it into two steps");
+        return None;
+    }
+    let action = if let Some(a) = &raw.apply {
+        apply::validate(cx, a, &extra).map(Action::Apply)
+    } else if let Some(d) = &raw.delete {
+        delete::validate(cx, d, &extra).map(Action::Delete)
+    } else if let Some(w) = &raw.wait {
+        wait::validate(cx, w, &extra).map(Action::Wait)
+    } else if let Some(p) = &raw.probe {
+        probe::validate(cx, p, &extra).map(Action::Probe)
+    } else if let Some(g) = &raw.get {
+        get::validate(cx, g, &extra).map(Action::Get)
+    } else if let Some(s) = &raw.sleep {
+        sleep::validate(cx, s).map(Action::Sleep)
+    } else if let Some(p) = &raw.pause {
+        pause::validate(cx, p).map(Action::Pause)
+    } else if let Some(e) = &raw.exec {
+        exec::validate(cx, e, &extra).map(Action::Exec)
+    } else {
+        None
+    }?;
+    if action.needs_cluster() && clusters.is_empty() {
+        cx.error(raw.name.loc, format!("step `{}` ({}) has no target cluster", raw.name.value, action.kind()))
+            .expected("`clusters: <name>` or `clusters: [a, b]` on the step, or `defaults.clusters`");
+    }
+    if cx.diags.len() > before {
+        return None;
+    }
+    Some(Step {
+        name: raw.name.value,
+        loc: raw.name.loc,
+        title: raw.title,
+        doc: raw.doc,
+        options: StepOptions {
+            clusters,
+            timeout,
+            retry,
+            continue_on_error: raw.continue_on_error,
+            when,
+            tags: raw.tags,
+        },
+        action,
+        vars: raw.vars,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Pieces shared by several step kinds
+// ---------------------------------------------------------------------------
+
+/// Selects Kubernetes objects of one kind. String fields are templates.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", rename = "Resource")]
+pub struct RawResource {
+    /// `group/version` or `v1`, e.g. `networking.istio.io/v1alpha3`.
+    pub api_version: Spanned<String>,
+    /// Kind, e.g. `Gateway`.
+    pub kind: Spanned<String>,
+    /// Namespace (omit for cluster-scoped kinds or all namespaces).
+    pub namespace: Option<Spanned<String>>,
+    /// Exact name.
+    pub name: Option<Spanned<String>>,
+    /// Name prefix (e.g. `bgc-virtualgateway-` for generated names).
+    pub name_prefix: Option<Spanned<String>>,
+    /// Regular expression the whole name must match.
+    pub name_regex: Option<Spanned<String>>,
+    /// Label selector, e.g. `istio=ingressgateway,app!=test`.
+    pub labels: Option<Spanned<String>>,
+}
+
+/// How an object's name is matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameMatch {
+    Any,
+    Exact(String),
+    Prefix(String),
+    Regex(String),
+}
+
+/// A validated resource selector (strings may still hold templates).
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: NameMatch,
+    pub labels: Option<String>,
+    pub loc: Loc,
+}
+
+impl std::fmt::Display for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.api_version, self.kind)?;
+        match &self.name {
+            NameMatch::Any => {}
+            NameMatch::Exact(n) => write!(f, " {n}")?,
+            NameMatch::Prefix(p) => write!(f, " {p}*")?,
+            NameMatch::Regex(r) => write!(f, " /{r}/")?,
+        }
+        if let Some(ns) = &self.namespace {
+            write!(f, " in {ns}")?;
+        }
+        if let Some(l) = &self.labels {
+            write!(f, " with labels {l}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Validates a resource selector.
+pub fn resource(cx: &mut Cx, r: &Spanned<RawResource>, extra: &BTreeSet<String>) -> Option<Resource> {
+    let before = cx.diags.len();
+    let v = &r.value;
+    if v.api_version.value.trim().is_empty() || v.api_version.value.matches('/').count() > 1 {
+        cx.error(v.api_version.loc, format!("invalid apiVersion `{}`", v.api_version.value))
+            .expected("`group/version` (e.g. `networking.istio.io/v1alpha3`) or `v1`");
+    }
+    if v.kind.value.is_empty() || !v.kind.value.chars().next().is_some_and(char::is_uppercase) {
+        cx.error(v.kind.loc, format!("invalid kind `{}`", v.kind.value))
+            .expected("a Kubernetes kind in CamelCase, e.g. `Gateway`");
+    }
+    let names: Vec<&Spanned<String>> = [&v.name, &v.name_prefix, &v.name_regex].into_iter().flatten().collect();
+    if names.len() > 1 {
+        cx.error(names[1].loc, "use only one of `name`, `namePrefix`, `nameRegex`");
+    }
+    for s in [&v.namespace, &v.name, &v.name_prefix, &v.labels].into_iter().flatten() {
+        cx.template(s, extra);
+    }
+    if let Some(re) = &v.name_regex {
+        if let Err(e) = regex::Regex::new(&re.value) {
+            cx.error(re.loc, format!("invalid regular expression: {e}"));
+        }
+    }
+    if cx.diags.len() > before {
+        return None;
+    }
+    let name = if let Some(n) = &v.name {
+        NameMatch::Exact(n.value.clone())
+    } else if let Some(p) = &v.name_prefix {
+        NameMatch::Prefix(p.value.clone())
+    } else if let Some(re) = &v.name_regex {
+        NameMatch::Regex(re.value.clone())
+    } else {
+        NameMatch::Any
+    };
+    Some(Resource {
+        api_version: v.api_version.value.clone(),
+        kind: v.kind.value.clone(),
+        namespace: v.namespace.as_ref().map(|s| s.value.clone()),
+        name,
+        labels: v.labels.as_ref().map(|s| s.value.clone()),
+        loc: r.loc,
+    })
+}
+
+/// Where manifests come from (shared by apply and delete).
+#[derive(Debug, Clone)]
+pub struct Manifests {
+    pub files: Vec<ManifestFile>,
+    /// Inline YAML (a template).
+    pub inline: Option<crate::load::ManifestFile>,
+    /// A kustomize directory, relative to the playbook.
+    pub kustomize: Option<String>,
+    /// Namespace given to objects that have none.
+    pub namespace: Option<String>,
+}
+
+impl Manifests {
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty() && self.inline.is_none() && self.kustomize.is_none()
+    }
+
+    /// Plan lines: one per rendered object.
+    ///
+    /// # Errors
+    /// A manifest that fails to render.
+    pub fn plan(&self, pc: &PlanCx<'_>) -> Result<Vec<String>, crate::diag::Diagnostic> {
+        let mut lines = Vec::new();
+        for m in self.files.iter().chain(self.inline.iter()) {
+            let objs = crate::load::render_manifest(pc.env, m, &pc.ctx)?;
+            lines.push(format!("{} ({} object{})", m.rel, objs.len(), if objs.len() == 1 { "" } else { "s" }));
+            for o in objs {
+                let ns = o.namespace.or_else(|| self.namespace.clone());
+                let ns = ns.map(|n| format!("{n}/")).unwrap_or_default();
+                lines.push(format!("  {} {} {ns}{}", o.api_version, o.kind, o.name));
+            }
+        }
+        if let Some(k) = &self.kustomize {
+            lines.push(format!("kustomize {k} (rendered by `kubectl kustomize` at run time)"));
+        }
+        Ok(lines)
+    }
+}
+
+/// Validates manifest sources.
+pub fn manifests(
+    cx: &mut Cx,
+    files: &[Spanned<String>],
+    inline: Option<&Spanned<String>>,
+    kustomize: Option<&Spanned<String>>,
+    namespace: Option<&Spanned<String>>,
+    extra: &BTreeSet<String>,
+) -> Manifests {
+    let files = cx.manifests(files, extra);
+    let inline = inline.and_then(|s| {
+        if !cx.template(s, extra) {
+            return None;
+        }
+        let src = crate::diag::Source::new(format!("{} (inline manifest at line {})", cx.src.name, s.loc.line), s.value.as_str());
+        Some(ManifestFile {
+            rel: format!("inline manifest (line {})", s.loc.line),
+            path: cx.src.name.clone().into(),
+            source: src,
+            uses_captures: true,
+        })
+    });
+    if let Some(k) = kustomize {
+        if k.value.split(['/', '\\']).any(|c| c == "..") || std::path::Path::new(&k.value).is_absolute() {
+            cx.error(k.loc, format!("kustomize path `{}` leaves the playbook's directory", k.value));
+        } else if !cx.dir.join(&k.value).join("kustomization.yaml").is_file()
+            && !cx.dir.join(&k.value).join("kustomization.yml").is_file()
+        {
+            cx.error(k.loc, format!("`{}` is not a kustomize directory", k.value))
+                .expected("a directory (relative to the playbook) holding kustomization.yaml");
+        }
+    }
+    if let Some(ns) = namespace {
+        cx.template(ns, extra);
+    }
+    Manifests {
+        files,
+        inline,
+        kustomize: kustomize.map(|k| k.value.clone()),
+        namespace: namespace.map(|n| n.value.clone()),
+    }
+}
+
+/// Named captures: variable name -> JSONPath. Adds them to the known names.
+pub fn captures(cx: &mut Cx, raw: &BTreeMap<String, Spanned<String>>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (var, path) in raw {
+        if crate::template::BUILTINS.contains(&var.as_str()) || cx.known.contains(var) {
+            cx.error(path.loc, format!("capture `{var}` would hide an existing variable"))
+                .expected("a new variable name");
+            continue;
+        }
+        if cx.jsonpath(path).is_some() {
+            out.push((var.clone(), path.value.clone()));
+        }
+    }
+    for (v, _) in &out {
+        cx.captured.insert(v.clone());
+    }
+    out
+}
