@@ -64,7 +64,10 @@ impl std::fmt::Display for Check {
             Predicate::OneOf(vs) => write!(
                 f,
                 " in [{}]",
-                vs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                vs.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             Predicate::Exists(true) => write!(f, " exists"),
             Predicate::Exists(false) => write!(f, " does not exist"),

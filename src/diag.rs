@@ -212,7 +212,10 @@ fn token_width(line: &str, start: usize) -> usize {
 
 /// The closest valid name to `unknown`, if it is close enough.
 #[must_use]
-pub fn did_you_mean<'a>(unknown: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    unknown: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let lower = unknown.to_lowercase();
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {

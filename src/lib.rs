@@ -27,6 +27,15 @@ use clap::{CommandFactory, Parser};
 use crate::cli::{Cli, Command, Inputs};
 use crate::model::exit;
 
+/// Installs the process-wide TLS provider (ring) once. kube uses rustls with
+/// ring; reqwest is built without a provider of its own, so both share this one.
+pub fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 /// Runs the CLI with the given arguments; returns the process exit code.
 pub fn run<I, T>(args: I) -> i32
 where
@@ -38,12 +47,15 @@ where
         Err(e) => {
             let _ = e.print();
             return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => exit::OK,
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    exit::OK
+                }
                 _ => exit::INVALID,
             };
         }
     };
     init_tracing(&cli);
+    install_crypto_provider();
     match cli.command {
         Command::Validate { playbooks, inputs } => validate(&playbooks, &inputs, cli.quiet),
         Command::Plan { playbook, inputs } => plan(&playbook, &inputs),

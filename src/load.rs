@@ -110,7 +110,10 @@ impl Cx {
                 let hint = if s.value.starts_with('$') {
                     None
                 } else {
-                    Some(format!("JSONPath queries start with `$`: `$.{}`", s.value.trim_start_matches('.')))
+                    Some(format!(
+                        "JSONPath queries start with `$`: `$.{}`",
+                        s.value.trim_start_matches('.')
+                    ))
                 };
                 let d = self
                     .error(s.loc, format!("invalid JSONPath `{}`: {first}", s.value))
@@ -131,15 +134,23 @@ impl Cx {
                 list.push(n);
                 continue;
             }
-            let s = Spanned { value: n.clone(), loc: names.loc };
+            let s = Spanned {
+                value: n.clone(),
+                loc: names.loc,
+            };
             if !self.template(&s, &BTreeSet::new()) {
                 continue;
             }
             match template::render(&self.env, &n, &self.static_ctx) {
                 Ok(r) => list.push(r.trim().to_owned()),
                 Err(e) => {
-                    self.error(names.loc, format!("cannot resolve cluster name `{n}`: {}", e.message))
-                        .expected("a template using playbook variables or env (captures are not known yet)");
+                    self.error(
+                        names.loc,
+                        format!("cannot resolve cluster name `{n}`: {}", e.message),
+                    )
+                    .expected(
+                        "a template using playbook variables or env (captures are not known yet)",
+                    );
                 }
             }
         }
@@ -164,12 +175,24 @@ impl Cx {
 
     /// Resolves manifest globs relative to the playbook directory, checks that
     /// they exist, stay inside the directory, and compile as templates.
-    pub fn manifests(&mut self, patterns: &[Spanned<String>], extra: &BTreeSet<String>) -> Vec<ManifestFile> {
+    pub fn manifests(
+        &mut self,
+        patterns: &[Spanned<String>],
+        extra: &BTreeSet<String>,
+    ) -> Vec<ManifestFile> {
         let mut out: Vec<ManifestFile> = Vec::new();
         for pat in patterns {
-            if Path::new(&pat.value).is_absolute() || pat.value.split(['/', '\\']).any(|c| c == "..") {
-                self.error(pat.loc, format!("manifest path `{}` leaves the playbook's directory", pat.value))
-                    .expected("a path relative to the playbook's directory, without `..`");
+            if Path::new(&pat.value).is_absolute()
+                || pat.value.split(['/', '\\']).any(|c| c == "..")
+            {
+                self.error(
+                    pat.loc,
+                    format!(
+                        "manifest path `{}` leaves the playbook's directory",
+                        pat.value
+                    ),
+                )
+                .expected("a path relative to the playbook's directory, without `..`");
                 continue;
             }
             let full = self.dir.join(&pat.value);
@@ -179,12 +202,18 @@ impl Cx {
             };
             let matches: Vec<PathBuf> = match glob::glob(full_str) {
                 Ok(paths) => {
-                    let mut v: Vec<PathBuf> = paths.filter_map(Result::ok).filter(|p| p.is_file()).collect();
+                    let mut v: Vec<PathBuf> = paths
+                        .filter_map(Result::ok)
+                        .filter(|p| p.is_file())
+                        .collect();
                     v.sort();
                     v
                 }
                 Err(e) => {
-                    self.error(pat.loc, format!("invalid glob pattern `{}`: {}", pat.value, e.msg));
+                    self.error(
+                        pat.loc,
+                        format!("invalid glob pattern `{}`: {}", pat.value, e.msg),
+                    );
                     continue;
                 }
             };
@@ -206,13 +235,24 @@ impl Cx {
         out
     }
 
-    fn manifest_file(&mut self, pat: &Spanned<String>, path: &Path, extra: &BTreeSet<String>) -> Option<ManifestFile> {
+    fn manifest_file(
+        &mut self,
+        pat: &Spanned<String>,
+        path: &Path,
+        extra: &BTreeSet<String>,
+    ) -> Option<ManifestFile> {
         // Symlinks must not lead outside the playbook's directory either.
         let canon_dir = self.dir.canonicalize().unwrap_or_else(|_| self.dir.clone());
         match path.canonicalize() {
             Ok(c) if c.starts_with(&canon_dir) => {}
             _ => {
-                self.error(pat.loc, format!("manifest `{}` resolves outside the playbook's directory", path.display()));
+                self.error(
+                    pat.loc,
+                    format!(
+                        "manifest `{}` resolves outside the playbook's directory",
+                        path.display()
+                    ),
+                );
                 return None;
             }
         }
@@ -281,16 +321,25 @@ pub struct ManifestObject {
 ///
 /// # Errors
 /// Template errors, YAML errors, documents that are not Kubernetes objects.
-pub fn render_manifest(env: &Environment<'_>, m: &ManifestFile, ctx: &serde_json::Value) -> Result<Vec<ManifestObject>, Diagnostic> {
+pub fn render_manifest(
+    env: &Environment<'_>,
+    m: &ManifestFile,
+    ctx: &serde_json::Value,
+) -> Result<Vec<ManifestObject>, Diagnostic> {
     let rendered = template::render(env, &m.source.text, ctx).map_err(|e| {
-        Diagnostic::new(&m.source, e.loc, e.message).with_expected("a template whose variables are all defined")
+        Diagnostic::new(&m.source, e.loc, e.message)
+            .with_expected("a template whose variables are all defined")
     })?;
     let rendered_src = Source::new(format!("{} (rendered)", m.source.name), rendered.as_str());
-    let docs = yaml::parse_multi(&rendered).map_err(|e| Diagnostic::from_yaml(&rendered_src, &e))?;
+    let docs =
+        yaml::parse_multi(&rendered).map_err(|e| Diagnostic::from_yaml(&rendered_src, &e))?;
     let mut out = Vec::new();
     for (i, doc) in docs.iter().enumerate() {
         // A `kind: List` holds its objects in `items`.
-        let items: Vec<&Node> = if doc.get("kind").is_some_and(|k| k.value == Value::Str("List".into())) {
+        let items: Vec<&Node> = if doc
+            .get("kind")
+            .is_some_and(|k| k.value == Value::Str("List".into()))
+        {
             match doc.get("items").map(|n| &n.value) {
                 Some(Value::Seq(items)) => items.iter().collect(),
                 _ => Vec::new(),
@@ -305,18 +354,31 @@ pub fn render_manifest(env: &Environment<'_>, m: &ManifestFile, ctx: &serde_json
     Ok(out)
 }
 
-fn object_of(src: &Source, obj: &Node, file: &str, doc_index: usize) -> Result<ManifestObject, Diagnostic> {
+fn object_of(
+    src: &Source,
+    obj: &Node,
+    file: &str,
+    doc_index: usize,
+) -> Result<ManifestObject, Diagnostic> {
     let field = |k: &str| match obj.get(k).map(|n| &n.value) {
         Some(Value::Str(s)) if !s.is_empty() => Some(s.clone()),
         _ => None,
     };
     let missing = |what: &str| {
-        Diagnostic::new(src, Some(obj.loc), format!("document {doc_index} is not a Kubernetes object: missing `{what}`"))
-            .with_expected("`apiVersion`, `kind` and `metadata.name`")
+        Diagnostic::new(
+            src,
+            Some(obj.loc),
+            format!("document {doc_index} is not a Kubernetes object: missing `{what}`"),
+        )
+        .with_expected("`apiVersion`, `kind` and `metadata.name`")
     };
     if !matches!(obj.value, Value::Map(_)) {
-        return Err(Diagnostic::new(src, Some(obj.loc), format!("document {doc_index} is not a mapping"))
-            .with_expected("a Kubernetes object"));
+        return Err(Diagnostic::new(
+            src,
+            Some(obj.loc),
+            format!("document {doc_index} is not a mapping"),
+        )
+        .with_expected("a Kubernetes object"));
     }
     let api_version = field("apiVersion").ok_or_else(|| missing("apiVersion"))?;
     let kind = field("kind").ok_or_else(|| missing("kind"))?;
@@ -345,7 +407,11 @@ fn uses_any(env: &Environment<'_>, text: &str, names: &BTreeSet<String>) -> bool
         return false;
     }
     env.template_from_str(text)
-        .map(|t| t.undeclared_variables(false).iter().any(|v| names.contains(v)))
+        .map(|t| {
+            t.undeclared_variables(false)
+                .iter()
+                .any(|v| names.contains(v))
+        })
         .unwrap_or(false)
 }
 
@@ -378,13 +444,17 @@ pub fn read_text(path: &Path) -> Result<String, String> {
     }
     let bytes = std::fs::read(path).map_err(|e| io_msg(&e))?;
     match String::from_utf8(bytes) {
-        Ok(s) if s.contains('\0') => Err("the file contains NUL bytes: it looks like binary data, not YAML".to_owned()),
+        Ok(s) if s.contains('\0') => {
+            Err("the file contains NUL bytes: it looks like binary data, not YAML".to_owned())
+        }
         Ok(s) => Ok(s),
         Err(e) => {
             let pos = e.utf8_error().valid_up_to();
             let ok = &e.as_bytes()[..pos];
             let line = ok.iter().filter(|b| **b == b'\n').count() + 1;
-            Err(format!("the file is not UTF-8 text (invalid byte at line {line}): it looks like binary data, not YAML"))
+            Err(format!(
+                "the file is not UTF-8 text (invalid byte at line {line}): it looks like binary data, not YAML"
+            ))
         }
     }
 }
@@ -403,21 +473,45 @@ fn io_msg(e: &std::io::Error) -> String {
 /// The diagnostics, when the playbook is not valid.
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Playbook, Vec<Diagnostic>> {
     let shown = display_path(path);
-    let text = read_text(path).map_err(|msg| vec![Diagnostic::file(&shown, format!("cannot load playbook: {msg}"))])?;
+    let text = read_text(path).map_err(|msg| {
+        vec![Diagnostic::file(
+            &shown,
+            format!("cannot load playbook: {msg}"),
+        )]
+    })?;
     let src = Source::new(shown, text);
-    let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+    let dir = path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let dir = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    };
     let root = yaml::parse(&src.text).map_err(|e| vec![Diagnostic::from_yaml(&src, &e)])?;
     if !matches!(root.value, Value::Map(_)) {
-        let d = Diagnostic::new(&src, Some(root.loc), format!("expected a playbook mapping at the top level, found {}", root.value.kind()))
-            .with_expected("`name:`, `clusters:`, `vars:` and `steps:` keys");
+        let d = Diagnostic::new(
+            &src,
+            Some(root.loc),
+            format!(
+                "expected a playbook mapping at the top level, found {}",
+                root.value.kind()
+            ),
+        )
+        .with_expected("`name:`, `clusters:`, `vars:` and `steps:` keys");
         return Err(vec![d]);
     }
     validate(&root, src, dir, path, opts)
 }
 
 #[allow(clippy::too_many_lines)]
-fn validate(root: &Node, src: Source, dir: PathBuf, path: &Path, opts: &LoadOptions) -> Result<Playbook, Vec<Diagnostic>> {
+fn validate(
+    root: &Node,
+    src: Source,
+    dir: PathBuf,
+    path: &Path,
+    opts: &LoadOptions,
+) -> Result<Playbook, Vec<Diagnostic>> {
     let mut cx = Cx {
         src: src.clone(),
         dir: dir.clone(),
@@ -452,12 +546,18 @@ fn validate(root: &Node, src: Source, dir: PathBuf, path: &Path, opts: &LoadOpti
             let loc = root
                 .get("vars")
                 .and_then(|v| match &v.value {
-                    Value::Map(e) => e.iter().find(|(k, _)| k.value == Value::Str(name.clone())).map(|(k, _)| k.loc),
+                    Value::Map(e) => e
+                        .iter()
+                        .find(|(k, _)| k.value == Value::Str(name.clone()))
+                        .map(|(k, _)| k.loc),
                     _ => None,
                 })
                 .unwrap_or(root.loc);
             cx.error(loc, format!("`{name}` is a reserved variable name"))
-                .expected(format!("a name other than {}", template::BUILTINS.join(", ")));
+                .expected(format!(
+                    "a name other than {}",
+                    template::BUILTINS.join(", ")
+                ));
         }
     }
     apply_overrides(&mut cx, &mut vars, opts);
@@ -500,8 +600,11 @@ fn validate(root: &Node, src: Source, dir: PathBuf, path: &Path, opts: &LoadOpti
             c.context_override = Some(ctx.clone());
         } else if header.is_some() {
             let known: Vec<String> = clusters.keys().cloned().collect();
-            let mut d = Diagnostic::file("<command line>", format!("--context {name}={ctx}: the playbook has no cluster `{name}`"))
-                .with_expected(format!("one of: {}", known.join(", ")));
+            let mut d = Diagnostic::file(
+                "<command line>",
+                format!("--context {name}={ctx}: the playbook has no cluster `{name}`"),
+            )
+            .with_expected(format!("one of: {}", known.join(", ")));
             if let Some(h) = crate::diag::did_you_mean(name, known.iter().map(String::as_str)) {
                 d.help = Some(format!("did you mean `{h}`?"));
             }
@@ -543,8 +646,14 @@ fn validate(root: &Node, src: Source, dir: PathBuf, path: &Path, opts: &LoadOpti
                         Ok(raw) => {
                             if let Some(prev) = names.get(&raw.name.value) {
                                 let prev = *prev;
-                                cx.error(raw.name.loc, format!("duplicate step name `{}`", raw.name.value))
-                                    .help(format!("the first step with this name is at line {}", prev.line));
+                                cx.error(
+                                    raw.name.loc,
+                                    format!("duplicate step name `{}`", raw.name.value),
+                                )
+                                .help(format!(
+                                    "the first step with this name is at line {}",
+                                    prev.line
+                                ));
                             } else {
                                 names.insert(raw.name.value.clone(), raw.name.loc);
                             }
@@ -556,23 +665,29 @@ fn validate(root: &Node, src: Source, dir: PathBuf, path: &Path, opts: &LoadOpti
                     }
                 }
                 if key == "steps" && items.is_empty() {
-                    cx.error(root.loc, "the playbook has no steps").expected("at least one step under `steps:`");
+                    cx.error(root.loc, "the playbook has no steps")
+                        .expected("at least one step under `steps:`");
                 }
             }
             Some((Value::Null, loc)) if key == "steps" => {
-                cx.error(loc, "the playbook has no steps").expected("at least one step under `steps:`");
+                cx.error(loc, "the playbook has no steps")
+                    .expected("at least one step under `steps:`");
             }
             Some((Value::Null, _)) | None => {}
             Some((other, loc)) => {
                 if header.is_some() {
-                    cx.error(loc, format!("`{key}` must be a list of steps, found {}", other.kind()));
+                    cx.error(
+                        loc,
+                        format!("`{key}` must be a list of steps, found {}", other.kind()),
+                    );
                 }
             }
         }
     }
     if let Some(d) = header.as_ref().and_then(|h| h.date.as_ref()) {
         if !is_date(&d.value) {
-            cx.error(d.loc, format!("invalid date `{}`", d.value)).expected("a date as YYYY-MM-DD");
+            cx.error(d.loc, format!("invalid date `{}`", d.value))
+                .expected("a date as YYYY-MM-DD");
         }
     }
     if !cx.diags.is_empty() {
@@ -602,20 +717,27 @@ fn is_date(s: &str) -> bool {
     b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
         && (1..=12).contains(&s[5..7].parse::<u32>().unwrap_or(0))
         && (1..=31).contains(&s[8..10].parse::<u32>().unwrap_or(0))
 }
 
-fn apply_overrides(cx: &mut Cx, vars: &mut IndexMap<String, serde_json::Value>, opts: &LoadOptions) {
+fn apply_overrides(
+    cx: &mut Cx,
+    vars: &mut IndexMap<String, serde_json::Value>,
+    opts: &LoadOptions,
+) {
     let declared: Vec<String> = vars.keys().cloned().collect();
     let unknown = |cx: &mut Cx, origin: &str, name: &str| {
-        let mut d = Diagnostic::file(origin, format!("unknown variable `{name}`"))
-            .with_expected(if declared.is_empty() {
+        let mut d = Diagnostic::file(origin, format!("unknown variable `{name}`")).with_expected(
+            if declared.is_empty() {
                 "a variable declared under `vars:` (none is declared)".to_owned()
             } else {
                 format!("a variable declared under `vars:`: {}", declared.join(", "))
-            });
+            },
+        );
         if let Some(h) = crate::diag::did_you_mean(name, declared.iter().map(String::as_str)) {
             d.help = Some(format!("did you mean `{h}`?"));
         }
@@ -626,21 +748,36 @@ fn apply_overrides(cx: &mut Cx, vars: &mut IndexMap<String, serde_json::Value>, 
         let text = match read_text(file) {
             Ok(t) => t,
             Err(msg) => {
-                cx.diags.push(Diagnostic::file(&shown, format!("cannot read vars file: {msg}")));
+                cx.diags.push(Diagnostic::file(
+                    &shown,
+                    format!("cannot read vars file: {msg}"),
+                ));
                 continue;
             }
         };
         let src = Source::new(shown.clone(), text);
         match yaml::parse(&src.text) {
-            Ok(Node { value: Value::Map(entries), .. }) => {
+            Ok(Node {
+                value: Value::Map(entries),
+                ..
+            }) => {
                 for (k, v) in entries {
                     let Value::Str(name) = &k.value else { continue };
                     if vars.contains_key(name) {
                         vars.insert(name.clone(), v.to_json());
                     } else {
-                        let mut d = Diagnostic::new(&src, Some(k.loc), format!("unknown variable `{name}`"))
-                            .with_expected(format!("a variable declared under `vars:`: {}", declared.join(", ")));
-                        if let Some(h) = crate::diag::did_you_mean(name, declared.iter().map(String::as_str)) {
+                        let mut d = Diagnostic::new(
+                            &src,
+                            Some(k.loc),
+                            format!("unknown variable `{name}`"),
+                        )
+                        .with_expected(format!(
+                            "a variable declared under `vars:`: {}",
+                            declared.join(", ")
+                        ));
+                        if let Some(h) =
+                            crate::diag::did_you_mean(name, declared.iter().map(String::as_str))
+                        {
                             d.help = Some(format!("did you mean `{h}`?"));
                         }
                         cx.diags.push(d);
@@ -648,8 +785,12 @@ fn apply_overrides(cx: &mut Cx, vars: &mut IndexMap<String, serde_json::Value>, 
                 }
             }
             Ok(n) => cx.diags.push(
-                Diagnostic::new(&src, Some(n.loc), format!("expected a mapping of variables, found {}", n.value.kind()))
-                    .with_expected("`name: value` pairs"),
+                Diagnostic::new(
+                    &src,
+                    Some(n.loc),
+                    format!("expected a mapping of variables, found {}", n.value.kind()),
+                )
+                .with_expected("`name: value` pairs"),
             ),
             Err(e) => cx.diags.push(Diagnostic::from_yaml(&src, &e)),
         }
@@ -691,15 +832,24 @@ pub fn static_context(
     }
     ctx.insert(
         "env".into(),
-        serde_json::Value::Object(opts.env.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect()),
+        serde_json::Value::Object(
+            opts.env
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect(),
+        ),
     );
     let env = template::environment();
     let mut cl = serde_json::Map::new();
     for (name, c) in clusters {
         let context = c.context_override.clone().unwrap_or_else(|| {
-            template::render(&env, &c.context, &serde_json::Value::Object(ctx.clone())).unwrap_or_else(|_| c.context.clone())
+            template::render(&env, &c.context, &serde_json::Value::Object(ctx.clone()))
+                .unwrap_or_else(|_| c.context.clone())
         });
-        cl.insert(name.clone(), serde_json::json!({ "name": name, "context": context }));
+        cl.insert(
+            name.clone(),
+            serde_json::json!({ "name": name, "context": context }),
+        );
     }
     ctx.insert("clusters".into(), serde_json::Value::Object(cl));
     ctx.insert(

@@ -18,7 +18,10 @@ pub fn render(pb: &Playbook, static_ctx: &serde_json::Value) -> Result<String, D
         out,
         "plan: {}{} ({})",
         pb.name,
-        pb.title.as_ref().map(|t| format!(" — {t}")).unwrap_or_default(),
+        pb.title
+            .as_ref()
+            .map(|t| format!(" — {t}"))
+            .unwrap_or_default(),
         pb.source.name
     );
     if !pb.clusters.is_empty() {
@@ -35,7 +38,10 @@ pub fn render(pb: &Playbook, static_ctx: &serde_json::Value) -> Result<String, D
         }
     }
     let captured = captured_names(pb);
-    for (label, steps, offset) in [("steps", &pb.steps, 0), ("finally", &pb.finally, pb.steps.len())] {
+    for (label, steps, offset) in [
+        ("steps", &pb.steps, 0),
+        ("finally", &pb.finally, pb.steps.len()),
+    ] {
         if steps.is_empty() {
             continue;
         }

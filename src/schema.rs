@@ -17,7 +17,11 @@ pub fn playbook_schema() -> String {
             serde_json::Value::String("https://scenario.dev/schemas/playbook.schema.json".into()),
         );
         // A step has exactly one action: say so to editors too.
-        if let Some(step) = obj.get_mut("$defs").and_then(|d| d.get_mut("Step")).and_then(|s| s.as_object_mut()) {
+        if let Some(step) = obj
+            .get_mut("$defs")
+            .and_then(|d| d.get_mut("Step"))
+            .and_then(|s| s.as_object_mut())
+        {
             let one_of: Vec<serde_json::Value> = ACTIONS
                 .iter()
                 .map(|a| serde_json::json!({ "required": [a] }))

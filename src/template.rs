@@ -41,15 +41,12 @@ fn loc_of_offset(text: &str, offset: usize) -> Loc {
 /// Converts a minijinja error to a located template error.
 #[must_use]
 pub fn convert_error(text: &str, e: &minijinja::Error) -> TemplateError {
-    let loc = e
-        .range()
-        .map(|r| loc_of_offset(text, r.start))
-        .or_else(|| {
-            e.line().map(|l| Loc {
-                line: u32::try_from(l).unwrap_or(u32::MAX),
-                col: 1,
-            })
-        });
+    let loc = e.range().map(|r| loc_of_offset(text, r.start)).or_else(|| {
+        e.line().map(|l| Loc {
+            line: u32::try_from(l).unwrap_or(u32::MAX),
+            col: 1,
+        })
+    });
     let mut message = e.kind().to_string();
     if let Some(detail) = e.detail() {
         message = format!("{message}: {detail}");
@@ -62,7 +59,11 @@ pub fn convert_error(text: &str, e: &minijinja::Error) -> TemplateError {
 ///
 /// # Errors
 /// Syntax errors and unknown variables.
-pub fn check(env: &Environment<'_>, text: &str, known: &BTreeSet<String>) -> Result<(), TemplateError> {
+pub fn check(
+    env: &Environment<'_>,
+    text: &str,
+    known: &BTreeSet<String>,
+) -> Result<(), TemplateError> {
     if !text.contains("{{") && !text.contains("{%") && !text.contains("{#") {
         return Ok(());
     }
@@ -115,18 +116,27 @@ fn is_ident(b: u8) -> bool {
 ///
 /// # Errors
 /// Undefined variables and runtime errors, located in the template text.
-pub fn render(env: &Environment<'_>, text: &str, ctx: &serde_json::Value) -> Result<String, TemplateError> {
+pub fn render(
+    env: &Environment<'_>,
+    text: &str,
+    ctx: &serde_json::Value,
+) -> Result<String, TemplateError> {
     if !text.contains("{{") && !text.contains("{%") && !text.contains("{#") {
         return Ok(text.to_owned());
     }
-    env.render_str(text, ctx).map_err(|e| convert_error(text, &e))
+    env.render_str(text, ctx)
+        .map_err(|e| convert_error(text, &e))
 }
 
 /// Evaluates a `when:` expression to a boolean.
 ///
 /// # Errors
 /// Syntax errors and undefined variables.
-pub fn eval_condition(env: &Environment<'_>, expr: &str, ctx: &serde_json::Value) -> Result<bool, TemplateError> {
+pub fn eval_condition(
+    env: &Environment<'_>,
+    expr: &str,
+    ctx: &serde_json::Value,
+) -> Result<bool, TemplateError> {
     let compiled = env
         .compile_expression(expr)
         .map_err(|e| convert_error(expr, &e))?;
@@ -140,7 +150,11 @@ pub fn eval_condition(env: &Environment<'_>, expr: &str, ctx: &serde_json::Value
 ///
 /// # Errors
 /// As [`check`].
-pub fn check_condition(env: &Environment<'_>, expr: &str, known: &BTreeSet<String>) -> Result<(), TemplateError> {
+pub fn check_condition(
+    env: &Environment<'_>,
+    expr: &str,
+    known: &BTreeSet<String>,
+) -> Result<(), TemplateError> {
     let compiled = env
         .compile_expression(expr)
         .map_err(|e| convert_error(expr, &e))?;

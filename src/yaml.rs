@@ -89,7 +89,9 @@ impl Node {
             Value::Float(f) => serde_json::Number::from_f64(*f)
                 .map_or(serde_json::Value::Null, serde_json::Value::Number),
             Value::Str(s) => serde_json::Value::String(s.clone()),
-            Value::Seq(items) => serde_json::Value::Array(items.iter().map(Node::to_json).collect()),
+            Value::Seq(items) => {
+                serde_json::Value::Array(items.iter().map(Node::to_json).collect())
+            }
             Value::Map(entries) => serde_json::Value::Object(
                 entries
                     .iter()
@@ -184,7 +186,10 @@ impl de::Error for YamlError {
     }
 
     fn invalid_value(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
-        YamlError::msg(format!("invalid value {}: expected {exp}", describe(&unexp)))
+        YamlError::msg(format!(
+            "invalid value {}: expected {exp}",
+            describe(&unexp)
+        ))
     }
 }
 
@@ -231,7 +236,11 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
             MAX_FILE_BYTES
         )));
     }
-    if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+    if text.trim().is_empty()
+        || text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
         return Err(YamlError::msg("the file is empty: expected a YAML mapping"));
     }
     serde_saphyr::from_str_with_options::<SNode>(text, options())
@@ -496,7 +505,11 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
 /// # Errors
 /// Type mismatches, unknown fields, missing fields.
 pub fn from_node<'a, T: Deserialize<'a>>(node: &'a Node) -> Result<T, YamlError> {
-    T::deserialize(NodeDe { node, context: None }).map_err(|e| e.at(node.loc))
+    T::deserialize(NodeDe {
+        node,
+        context: None,
+    })
+    .map_err(|e| e.at(node.loc))
 }
 
 #[derive(Clone, Copy)]
@@ -572,7 +585,9 @@ impl<'a> Deserializer<'a> for NodeDe<'a> {
 
     fn deserialize_str<V: Visitor<'a>>(self, v: V) -> Result<V::Value, YamlError> {
         match &self.node.value {
-            Value::Str(s) => v.visit_borrowed_str(s).map_err(|e: YamlError| e.at(self.node.loc)),
+            Value::Str(s) => v
+                .visit_borrowed_str(s)
+                .map_err(|e: YamlError| e.at(self.node.loc)),
             _ => Err(self.err("a string")),
         }
     }
@@ -697,7 +712,9 @@ impl<'a> Deserializer<'a> for NodeDe<'a> {
 
     fn deserialize_identifier<V: Visitor<'a>>(self, v: V) -> Result<V::Value, YamlError> {
         match &self.node.value {
-            Value::Str(s) => v.visit_borrowed_str(s).map_err(|e: YamlError| e.at(self.node.loc)),
+            Value::Str(s) => v
+                .visit_borrowed_str(s)
+                .map_err(|e: YamlError| e.at(self.node.loc)),
             _ => Err(self.err("a field name")),
         }
     }
@@ -750,7 +767,10 @@ struct MapDe<'a> {
 
 impl<'a> MapAccess<'a> for MapDe<'a> {
     type Error = YamlError;
-    fn next_key_seed<K: DeserializeSeed<'a>>(&mut self, seed: K) -> Result<Option<K::Value>, YamlError> {
+    fn next_key_seed<K: DeserializeSeed<'a>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, YamlError> {
         match self.iter.next() {
             Some((k, v)) => {
                 self.value = Some(v);
@@ -789,7 +809,10 @@ struct SpannedDe<'a> {
 
 impl<'a> MapAccess<'a> for SpannedDe<'a> {
     type Error = YamlError;
-    fn next_key_seed<K: DeserializeSeed<'a>>(&mut self, seed: K) -> Result<Option<K::Value>, YamlError> {
+    fn next_key_seed<K: DeserializeSeed<'a>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, YamlError> {
         let key = match self.state {
             0 => "$line",
             1 => "$col",
@@ -822,7 +845,10 @@ struct EnumDe<'a> {
 impl<'a> EnumAccess<'a> for EnumDe<'a> {
     type Error = YamlError;
     type Variant = VariantDe<'a>;
-    fn variant_seed<V: DeserializeSeed<'a>>(self, seed: V) -> Result<(V::Value, VariantDe<'a>), YamlError> {
+    fn variant_seed<V: DeserializeSeed<'a>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, VariantDe<'a>), YamlError> {
         let tag = self.tag;
         let ctx = self.context;
         let v = seed

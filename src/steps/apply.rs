@@ -36,7 +36,14 @@ pub struct Apply {
 pub fn validate(cx: &mut Cx, raw: &Spanned<RawApply>, extra: &BTreeSet<String>) -> Option<Apply> {
     let r = &raw.value;
     let before = cx.diags.len();
-    let manifests = super::manifests(cx, &r.manifests, r.inline.as_ref(), r.kustomize.as_ref(), r.namespace.as_ref(), extra);
+    let manifests = super::manifests(
+        cx,
+        &r.manifests,
+        r.inline.as_ref(),
+        r.kustomize.as_ref(),
+        r.namespace.as_ref(),
+        extra,
+    );
     if manifests.is_empty() && cx.diags.len() == before {
         cx.error(raw.loc, "`apply` has nothing to apply")
             .expected("`manifests: [files or globs]`, `inline: <yaml>` or `kustomize: <dir>`");
@@ -51,7 +58,10 @@ impl Apply {
     /// # Errors
     /// A manifest that fails to render.
     pub fn plan(&self, pc: &PlanCx<'_>) -> Result<Vec<String>, crate::diag::Diagnostic> {
-        let mut lines = vec![format!("server-side apply{}", if self.force { " (force)" } else { "" })];
+        let mut lines = vec![format!(
+            "server-side apply{}",
+            if self.force { " (force)" } else { "" }
+        )];
         lines.extend(self.manifests.plan(pc)?);
         Ok(lines)
     }

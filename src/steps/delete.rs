@@ -60,8 +60,19 @@ pub struct Delete {
 pub fn validate(cx: &mut Cx, raw: &Spanned<RawDelete>, extra: &BTreeSet<String>) -> Option<Delete> {
     let r = &raw.value;
     let before = cx.diags.len();
-    let manifests = super::manifests(cx, &r.manifests, r.inline.as_ref(), r.kustomize.as_ref(), r.namespace.as_ref(), extra);
-    let resources: Vec<Resource> = r.resources.iter().filter_map(|res| super::resource(cx, res, extra)).collect();
+    let manifests = super::manifests(
+        cx,
+        &r.manifests,
+        r.inline.as_ref(),
+        r.kustomize.as_ref(),
+        r.namespace.as_ref(),
+        extra,
+    );
+    let resources: Vec<Resource> = r
+        .resources
+        .iter()
+        .filter_map(|res| super::resource(cx, res, extra))
+        .collect();
     if manifests.is_empty() && r.resources.is_empty() && cx.diags.len() == before {
         cx.error(raw.loc, "`delete` has nothing to delete")
             .expected("`manifests:`, `inline:`, `kustomize:` or `resources:`");
@@ -83,12 +94,22 @@ impl Delete {
             "delete ({:?} propagation{}{})",
             self.propagation,
             if self.wait { ", wait until gone" } else { "" },
-            if self.missing_ok { ", absent is fine" } else { ", must exist" }
+            if self.missing_ok {
+                ", absent is fine"
+            } else {
+                ", must exist"
+            }
         )];
         lines.extend(self.manifests.plan(pc)?);
         for r in &self.resources {
-            let ns = r.namespace.clone().or_else(|| self.manifests.namespace.clone());
-            let r = Resource { namespace: ns, ..r.clone() };
+            let ns = r
+                .namespace
+                .clone()
+                .or_else(|| self.manifests.namespace.clone());
+            let r = pc.resource(&Resource {
+                namespace: ns,
+                ..r.clone()
+            });
             lines.push(format!("  {r}"));
         }
         Ok(lines)

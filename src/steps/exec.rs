@@ -37,7 +37,8 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawExec>, extra: &BTreeSet<String>) -
     let r = &raw.value;
     let before = cx.diags.len();
     if r.command.value.is_empty() || r.command.value[0].trim().is_empty() {
-        cx.error(r.command.loc, "`command` is empty").expected("a program and its arguments, e.g. [kubectl, version]");
+        cx.error(r.command.loc, "`command` is empty")
+            .expected("a program and its arguments, e.g. [kubectl, version]");
     }
     for arg in r.command.value.iter().chain(r.env.values()) {
         let s = Spanned {
@@ -48,7 +49,10 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawExec>, extra: &BTreeSet<String>) -
     }
     let capture_stdout = r.capture_stdout.as_ref().map(|c| {
         if cx.known.contains(&c.value) {
-            cx.error(c.loc, format!("capture `{}` would hide an existing variable", c.value));
+            cx.error(
+                c.loc,
+                format!("capture `{}` would hide an existing variable", c.value),
+            );
         }
         cx.captured.insert(c.value.clone());
         c.value.clone()
@@ -64,6 +68,9 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawExec>, extra: &BTreeSet<String>) -
 impl Exec {
     #[must_use]
     pub fn plan(&self) -> Vec<String> {
-        vec![format!("exec {} (needs --allow-exec)", self.command.join(" "))]
+        vec![format!(
+            "exec {} (needs --allow-exec)",
+            self.command.join(" ")
+        )]
     }
 }

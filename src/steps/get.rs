@@ -42,7 +42,11 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawGet>, extra: &BTreeSet<String>) ->
     if r.resources.is_empty() {
         cx.error(raw.loc, "`get` needs at least one entry in `resources`");
     }
-    let resources: Vec<Resource> = r.resources.iter().filter_map(|x| super::resource(cx, x, extra)).collect();
+    let resources: Vec<Resource> = r
+        .resources
+        .iter()
+        .filter_map(|x| super::resource(cx, x, extra))
+        .collect();
     if !r.capture.is_empty() && r.resources.len() > 1 {
         cx.error(raw.loc, "`capture` needs exactly one entry in `resources`")
             .expected("one `get` step per object you capture from");
@@ -57,11 +61,17 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawGet>, extra: &BTreeSet<String>) ->
 
 impl Get {
     #[must_use]
-    pub fn plan(&self) -> Vec<String> {
+    pub fn plan(&self, pc: &super::PlanCx<'_>) -> Vec<String> {
         let mut lines: Vec<String> = self
             .resources
             .iter()
-            .map(|r| format!("{} {r}", if self.show { "show" } else { "read" }))
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    if self.show { "show" } else { "read" },
+                    pc.resource(r)
+                )
+            })
             .collect();
         for (v, p) in &self.capture {
             lines.push(format!("  capture {v} = {p}"));

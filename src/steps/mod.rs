@@ -22,7 +22,9 @@ pub mod sleep;
 pub mod wait;
 
 /// The action keys a step may have (exactly one per step).
-pub const ACTIONS: &[&str] = &["apply", "delete", "wait", "probe", "get", "sleep", "pause", "exec"];
+pub const ACTIONS: &[&str] = &[
+    "apply", "delete", "wait", "probe", "get", "sleep", "pause", "exec",
+];
 
 /// One step: a name, optional prose, exactly one action and the options every
 /// action shares.
@@ -101,7 +103,10 @@ impl Action {
     /// Whether the action talks to clusters (and so needs targets).
     #[must_use]
     pub fn needs_cluster(&self) -> bool {
-        matches!(self, Action::Apply(_) | Action::Delete(_) | Action::Wait(_) | Action::Get(_))
+        matches!(
+            self,
+            Action::Apply(_) | Action::Delete(_) | Action::Wait(_) | Action::Get(_)
+        )
     }
 
     /// Plan lines (indented by the caller).
@@ -112,9 +117,9 @@ impl Action {
         match self {
             Action::Apply(a) => a.plan(pc),
             Action::Delete(d) => d.plan(pc),
-            Action::Wait(w) => Ok(w.plan()),
-            Action::Probe(p) => Ok(p.plan()),
-            Action::Get(g) => Ok(g.plan()),
+            Action::Wait(w) => Ok(w.plan(pc)),
+            Action::Probe(p) => Ok(p.plan(pc)),
+            Action::Get(g) => Ok(g.plan(pc)),
             Action::Sleep(d) => Ok(vec![format!("sleep {}", humantime::format_duration(*d))]),
             Action::Pause(p) => Ok(p.plan()),
             Action::Exec(e) => Ok(e.plan()),
@@ -128,6 +133,51 @@ pub struct PlanCx<'a> {
     pub ctx: serde_json::Value,
 }
 
+impl PlanCx<'_> {
+    /// Renders a templated string for display; leaves it as written when it
+    /// cannot be rendered yet.
+    #[must_use]
+    pub fn render(&self, s: &str) -> String {
+        crate::template::render(self.env, s, &self.ctx).unwrap_or_else(|_| s.to_owned())
+    }
+
+    /// Renders every string inside a JSON value.
+    #[must_use]
+    pub fn render_json(&self, v: &serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::String(s) => serde_json::Value::String(self.render(s)),
+            serde_json::Value::Array(a) => {
+                serde_json::Value::Array(a.iter().map(|x| self.render_json(x)).collect())
+            }
+            serde_json::Value::Object(o) => serde_json::Value::Object(
+                o.iter()
+                    .map(|(k, x)| (k.clone(), self.render_json(x)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    /// A resource selector with its templates rendered.
+    #[must_use]
+    pub fn resource(&self, r: &Resource) -> Resource {
+        let name = match &r.name {
+            NameMatch::Any => NameMatch::Any,
+            NameMatch::Exact(n) => NameMatch::Exact(self.render(n)),
+            NameMatch::Prefix(n) => NameMatch::Prefix(self.render(n)),
+            NameMatch::Regex(n) => NameMatch::Regex(n.clone()),
+        };
+        Resource {
+            api_version: r.api_version.clone(),
+            kind: r.kind.clone(),
+            namespace: r.namespace.as_deref().map(|n| self.render(n)),
+            name,
+            labels: r.labels.as_deref().map(|l| self.render(l)),
+            loc: r.loc,
+        }
+    }
+}
+
 /// Defaults from the playbook's `defaults:`.
 pub struct Defaults {
     pub timeout: Duration,
@@ -138,7 +188,8 @@ pub struct Defaults {
 /// Validates a retry policy.
 pub fn retry_policy(cx: &mut Cx, r: &Spanned<RawRetry>) -> Option<RetryPolicy> {
     if r.value.attempts == 0 {
-        cx.error(r.loc, "`retry.attempts` must be at least 1").expected("the total number of attempts (1 = no retry)");
+        cx.error(r.loc, "`retry.attempts` must be at least 1")
+            .expected("the total number of attempts (1 = no retry)");
         return None;
     }
     let delay = match &r.value.delay {
@@ -156,7 +207,11 @@ pub fn retry_policy(cx: &mut Cx, r: &Spanned<RawRetry>) -> Option<RetryPolicy> {
 pub fn validate(cx: &mut Cx, raw: RawStep, defaults: &Defaults) -> Option<Step> {
     let before = cx.diags.len();
     let name_ok = !raw.name.value.trim().is_empty()
-        && raw.name.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+        && raw
+            .name
+            .value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
     if !name_ok {
         cx.error(raw.name.loc, format!("invalid step name `{}`", raw.name.value))
             .expected("letters, digits, `-`, `_` or `.` (the name is used on the command line and in reports)");
@@ -179,7 +234,8 @@ pub fn validate(cx: &mut Cx, raw: RawStep, defaults: &Defaults) -> Option<Step> 
         match crate::template::check_condition(&cx.env, &w.value, &names) {
             Ok(()) => Some((w.value.clone(), w.loc)),
             Err(e) => {
-                cx.error(w.loc, e.message).expected("a minijinja expression such as `restore` or `mode == 'full'`");
+                cx.error(w.loc, e.message)
+                    .expected("a minijinja expression such as `restore` or `mode == 'full'`");
                 None
             }
         }
@@ -191,14 +247,23 @@ pub fn validate(cx: &mut Cx, raw: RawStep, defaults: &Defaults) -> Option<Step> 
     }
     seen!(apply, delete, wait, probe, get, sleep, pause, exec);
     if present.is_empty() {
-        cx.error(raw.name.loc, format!("step `{}` has no action", raw.name.value))
-            .expected(format!("exactly one of: {}", ACTIONS.join(", ")));
+        cx.error(
+            raw.name.loc,
+            format!("step `{}` has no action", raw.name.value),
+        )
+        .expected(format!("exactly one of: {}", ACTIONS.join(", ")));
         return None;
     }
     if present.len() > 1 {
         let (second, loc) = present[1];
-        cx.error(loc, format!("step `{}` has more than one action (`{}` and `{second}`)", raw.name.value, present[0].0))
-            .expected("exactly one action per step; split it into two steps");
+        cx.error(
+            loc,
+            format!(
+                "step `{}` has more than one action (`{}` and `{second}`)",
+                raw.name.value, present[0].0
+            ),
+        )
+        .expected("exactly one action per step; split it into two steps");
         return None;
     }
     let action = if let Some(a) = &raw.apply {
@@ -221,8 +286,15 @@ pub fn validate(cx: &mut Cx, raw: RawStep, defaults: &Defaults) -> Option<Step> 
         None
     }?;
     if action.needs_cluster() && clusters.is_empty() {
-        cx.error(raw.name.loc, format!("step `{}` ({}) has no target cluster", raw.name.value, action.kind()))
-            .expected("`clusters: <name>` or `clusters: [a, b]` on the step, or `defaults.clusters`");
+        cx.error(
+            raw.name.loc,
+            format!(
+                "step `{}` ({}) has no target cluster",
+                raw.name.value,
+                action.kind()
+            ),
+        )
+        .expected("`clusters: <name>` or `clusters: [a, b]` on the step, or `defaults.clusters`");
     }
     if cx.diags.len() > before {
         return None;
@@ -309,22 +381,38 @@ impl std::fmt::Display for Resource {
 }
 
 /// Validates a resource selector.
-pub fn resource(cx: &mut Cx, r: &Spanned<RawResource>, extra: &BTreeSet<String>) -> Option<Resource> {
+pub fn resource(
+    cx: &mut Cx,
+    r: &Spanned<RawResource>,
+    extra: &BTreeSet<String>,
+) -> Option<Resource> {
     let before = cx.diags.len();
     let v = &r.value;
     if v.api_version.value.trim().is_empty() || v.api_version.value.matches('/').count() > 1 {
-        cx.error(v.api_version.loc, format!("invalid apiVersion `{}`", v.api_version.value))
-            .expected("`group/version` (e.g. `networking.istio.io/v1alpha3`) or `v1`");
+        cx.error(
+            v.api_version.loc,
+            format!("invalid apiVersion `{}`", v.api_version.value),
+        )
+        .expected("`group/version` (e.g. `networking.istio.io/v1alpha3`) or `v1`");
     }
     if v.kind.value.is_empty() || !v.kind.value.chars().next().is_some_and(char::is_uppercase) {
         cx.error(v.kind.loc, format!("invalid kind `{}`", v.kind.value))
             .expected("a Kubernetes kind in CamelCase, e.g. `Gateway`");
     }
-    let names: Vec<&Spanned<String>> = [&v.name, &v.name_prefix, &v.name_regex].into_iter().flatten().collect();
+    let names: Vec<&Spanned<String>> = [&v.name, &v.name_prefix, &v.name_regex]
+        .into_iter()
+        .flatten()
+        .collect();
     if names.len() > 1 {
-        cx.error(names[1].loc, "use only one of `name`, `namePrefix`, `nameRegex`");
+        cx.error(
+            names[1].loc,
+            "use only one of `name`, `namePrefix`, `nameRegex`",
+        );
     }
-    for s in [&v.namespace, &v.name, &v.name_prefix, &v.labels].into_iter().flatten() {
+    for s in [&v.namespace, &v.name, &v.name_prefix, &v.labels]
+        .into_iter()
+        .flatten()
+    {
         cx.template(s, extra);
     }
     if let Some(re) = &v.name_regex {
@@ -380,15 +468,24 @@ impl Manifests {
         let mut lines = Vec::new();
         for m in self.files.iter().chain(self.inline.iter()) {
             let objs = crate::load::render_manifest(pc.env, m, &pc.ctx)?;
-            lines.push(format!("{} ({} object{})", m.rel, objs.len(), if objs.len() == 1 { "" } else { "s" }));
+            lines.push(format!(
+                "{} ({} object{})",
+                m.rel,
+                objs.len(),
+                if objs.len() == 1 { "" } else { "s" }
+            ));
             for o in objs {
-                let ns = o.namespace.or_else(|| self.namespace.clone());
+                let ns = o
+                    .namespace
+                    .or_else(|| self.namespace.as_deref().map(|n| pc.render(n)));
                 let ns = ns.map(|n| format!("{n}/")).unwrap_or_default();
                 lines.push(format!("  {} {} {ns}{}", o.api_version, o.kind, o.name));
             }
         }
         if let Some(k) = &self.kustomize {
-            lines.push(format!("kustomize {k} (rendered by `kubectl kustomize` at run time)"));
+            lines.push(format!(
+                "kustomize {k} (rendered by `kubectl kustomize` at run time)"
+            ));
         }
         Ok(lines)
     }
@@ -408,7 +505,10 @@ pub fn manifests(
         if !cx.template(s, extra) {
             return None;
         }
-        let src = crate::diag::Source::new(format!("{} (inline manifest at line {})", cx.src.name, s.loc.line), s.value.as_str());
+        let src = crate::diag::Source::new(
+            format!("{} (inline manifest at line {})", cx.src.name, s.loc.line),
+            s.value.as_str(),
+        );
         Some(ManifestFile {
             rel: format!("inline manifest (line {})", s.loc.line),
             path: cx.src.name.clone().into(),
@@ -417,8 +517,16 @@ pub fn manifests(
         })
     });
     if let Some(k) = kustomize {
-        if k.value.split(['/', '\\']).any(|c| c == "..") || std::path::Path::new(&k.value).is_absolute() {
-            cx.error(k.loc, format!("kustomize path `{}` leaves the playbook's directory", k.value));
+        if k.value.split(['/', '\\']).any(|c| c == "..")
+            || std::path::Path::new(&k.value).is_absolute()
+        {
+            cx.error(
+                k.loc,
+                format!(
+                    "kustomize path `{}` leaves the playbook's directory",
+                    k.value
+                ),
+            );
         } else if !cx.dir.join(&k.value).join("kustomization.yaml").is_file()
             && !cx.dir.join(&k.value).join("kustomization.yml").is_file()
         {
@@ -442,8 +550,11 @@ pub fn captures(cx: &mut Cx, raw: &BTreeMap<String, Spanned<String>>) -> Vec<(St
     let mut out = Vec::new();
     for (var, path) in raw {
         if crate::template::BUILTINS.contains(&var.as_str()) || cx.known.contains(var) {
-            cx.error(path.loc, format!("capture `{var}` would hide an existing variable"))
-                .expected("a new variable name");
+            cx.error(
+                path.loc,
+                format!("capture `{var}` would hide an existing variable"),
+            )
+            .expected("a new variable name");
             continue;
         }
         if cx.jsonpath(path).is_some() {

@@ -30,6 +30,9 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawPause>) -> Option<Pause> {
 impl Pause {
     #[must_use]
     pub fn plan(&self) -> Vec<String> {
-        vec![format!("pause: {}", self.message.lines().next().unwrap_or(""))]
+        vec![format!(
+            "pause: {}",
+            self.message.lines().next().unwrap_or("")
+        )]
     }
 }

@@ -132,17 +132,30 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawProbe>, extra: &BTreeSet<String>) 
     let r = &raw.value;
     let before = cx.diags.len();
     cx.template(&r.url, extra);
-    if !r.url.value.contains("{{") && !(r.url.value.starts_with("http://") || r.url.value.starts_with("https://")) {
-        cx.error(r.url.loc, format!("invalid URL `{}`", r.url.value)).expected("an http:// or https:// URL");
+    if !r.url.value.contains("{{")
+        && !(r.url.value.starts_with("http://") || r.url.value.starts_with("https://"))
+    {
+        cx.error(r.url.loc, format!("invalid URL `{}`", r.url.value))
+            .expected("an http:// or https:// URL");
     }
-    let method = r.method.as_ref().map_or_else(|| "GET".to_owned(), |m| m.value.to_uppercase());
+    let method = r
+        .method
+        .as_ref()
+        .map_or_else(|| "GET".to_owned(), |m| m.value.to_uppercase());
     if let Some(m) = &r.method {
         if !METHODS.contains(&method.as_str()) {
-            cx.error(m.loc, format!("unknown HTTP method `{}`", m.value)).expected(format!("one of {}", METHODS.join(", ")));
+            cx.error(m.loc, format!("unknown HTTP method `{}`", m.value))
+                .expected(format!("one of {}", METHODS.join(", ")));
         }
     }
     for v in r.headers.values() {
-        cx.template(&Spanned { value: v.clone(), loc: r.url.loc }, extra);
+        cx.template(
+            &Spanned {
+                value: v.clone(),
+                loc: r.url.loc,
+            },
+            extra,
+        );
     }
     if let Some(b) = &r.body {
         cx.template(b, extra);
@@ -169,7 +182,10 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawProbe>, extra: &BTreeSet<String>) 
         if let Some(c) = &tls.ca {
             let p = cx.dir.join(&c.value);
             if c.value.split(['/', '\\']).any(|x| x == "..") || !p.is_file() {
-                cx.error(c.loc, format!("CA file `{}` not found next to the playbook", c.value));
+                cx.error(
+                    c.loc,
+                    format!("CA file `{}` not found next to the playbook", c.value),
+                );
             } else {
                 ca = Some(p);
             }
@@ -194,13 +210,19 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawProbe>, extra: &BTreeSet<String>) 
         }
         if let Some(m) = &e.max_error_rate {
             if !(0.0..=1.0).contains(&m.value) {
-                cx.error(m.loc, format!("`maxErrorRate` must be between 0 and 1, found {}", m.value))
-                    .expected("a fraction, e.g. 0.01 for 1%");
+                cx.error(
+                    m.loc,
+                    format!("`maxErrorRate` must be between 0 and 1, found {}", m.value),
+                )
+                .expected("a fraction, e.g. 0.01 for 1%");
             }
             max_error_rate = m.value;
         }
         for (p, d) in &e.latency {
-            let pct = p.strip_prefix('p').and_then(|x| x.parse::<f64>().ok()).filter(|x| *x > 0.0 && *x <= 100.0);
+            let pct = p
+                .strip_prefix('p')
+                .and_then(|x| x.parse::<f64>().ok())
+                .filter(|x| *x > 0.0 && *x <= 100.0);
             match pct {
                 Some(pct) => {
                     if let Some(d) = cx.duration(d) {
@@ -208,11 +230,16 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawProbe>, extra: &BTreeSet<String>) 
                     }
                 }
                 None => {
-                    cx.error(d.loc, format!("unknown percentile `{p}`")).expected("`p50`, `p90`, `p99`, `p99.9`, ...");
+                    cx.error(d.loc, format!("unknown percentile `{p}`"))
+                        .expected("`p50`, `p90`, `p99`, `p99.9`, ...");
                 }
             }
         }
-        each = e.each.iter().filter_map(|c| crate::assert::validate(cx, c, Some(&names))).collect();
+        each = e
+            .each
+            .iter()
+            .filter_map(|c| crate::assert::validate(cx, c, Some(&names)))
+            .collect();
         if let Some(d) = &e.distribution {
             distribution = validate_distribution(cx, d, &names);
         }
@@ -220,14 +247,23 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawProbe>, extra: &BTreeSet<String>) 
     let eventually_window = r.eventually.as_ref().map(|ev| {
         let w = ev.value.window.unwrap_or(requests);
         if w == 0 || w > requests {
-            cx.error(ev.loc, format!("`eventually.window` must be between 1 and `requests` ({requests}), found {w}"));
+            cx.error(
+                ev.loc,
+                format!(
+                    "`eventually.window` must be between 1 and `requests` ({requests}), found {w}"
+                ),
+            );
         }
         w
     });
     (cx.diags.len() == before).then(|| Probe {
         url: r.url.value.clone(),
         method,
-        headers: r.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        headers: r
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         body: r.body.as_ref().map(|b| b.value.clone()),
         requests,
         concurrency,
@@ -244,7 +280,11 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawProbe>, extra: &BTreeSet<String>) 
     })
 }
 
-fn validate_distribution(cx: &mut Cx, d: &Spanned<RawDistribution>, names: &[String]) -> Option<Distribution> {
+fn validate_distribution(
+    cx: &mut Cx,
+    d: &Spanned<RawDistribution>,
+    names: &[String],
+) -> Option<Distribution> {
     let v = &d.value;
     let before = cx.diags.len();
     if !names.contains(&v.value.value) {
@@ -260,13 +300,20 @@ fn validate_distribution(cx: &mut Cx, d: &Spanned<RawDistribution>, names: &[Str
             diag.help = Some(format!("did you mean `{h}`?"));
         }
     }
-    let weights: Vec<(String, f64)> = v.weights.value.iter().map(|(k, w)| (k.clone(), *w)).collect();
+    let weights: Vec<(String, f64)> = v
+        .weights
+        .value
+        .iter()
+        .map(|(k, w)| (k.clone(), *w))
+        .collect();
     if weights.is_empty() {
-        cx.error(v.weights.loc, "`weights` is empty").expected("at least one category with its weight");
+        cx.error(v.weights.loc, "`weights` is empty")
+            .expected("at least one category with its weight");
     }
     for (k, w) in &weights {
         if !w.is_finite() || *w < 0.0 {
-            cx.error(v.weights.loc, format!("weight of `{k}` is {w}")).expected("a non-negative number");
+            cx.error(v.weights.loc, format!("weight of `{k}` is {w}"))
+                .expected("a non-negative number");
         }
     }
     let sum: f64 = weights.iter().map(|(_, w)| w).sum();
@@ -276,7 +323,13 @@ fn validate_distribution(cx: &mut Cx, d: &Spanned<RawDistribution>, names: &[Str
     }
     let frac = |cx: &mut Cx, x: &Option<Spanned<f64>>, what: &str, default: f64| match x {
         Some(f) if !(f.value > 0.0 && f.value < 0.5) => {
-            cx.error(f.loc, format!("`{what}` must be a probability between 0 and 0.5, found {}", f.value));
+            cx.error(
+                f.loc,
+                format!(
+                    "`{what}` must be a probability between 0 and 0.5, found {}",
+                    f.value
+                ),
+            );
             default
         }
         Some(f) => f.value,
@@ -284,7 +337,13 @@ fn validate_distribution(cx: &mut Cx, d: &Spanned<RawDistribution>, names: &[Str
     };
     let tolerance = match &v.tolerance {
         Some(t) if !(t.value > 0.0 && t.value < 50.0) => {
-            cx.error(t.loc, format!("`tolerance` must be between 0 and 50 percentage points, found {}", t.value));
+            cx.error(
+                t.loc,
+                format!(
+                    "`tolerance` must be between 0 and 50 percentage points, found {}",
+                    t.value
+                ),
+            );
             10.0
         }
         Some(t) => t.value,
@@ -303,10 +362,13 @@ fn validate_distribution(cx: &mut Cx, d: &Spanned<RawDistribution>, names: &[Str
 
 impl Probe {
     #[must_use]
-    pub fn plan(&self) -> Vec<String> {
+    pub fn plan(&self, pc: &super::PlanCx<'_>) -> Vec<String> {
         let mut lines = vec![format!(
             "{} {} x{} (concurrency {})",
-            self.method, self.url, self.requests, self.concurrency
+            self.method,
+            pc.render(&self.url),
+            self.requests,
+            self.concurrency
         )];
         lines.push(format!(
             "  expect status in {:?}, error rate <= {}%",
@@ -314,17 +376,27 @@ impl Probe {
             self.max_error_rate * 100.0
         ));
         for (p, d) in &self.latency {
-            lines.push(format!("  expect p{p} latency <= {}", humantime::format_duration(*d)));
+            lines.push(format!(
+                "  expect p{p} latency <= {}",
+                humantime::format_duration(*d)
+            ));
         }
         for c in &self.each {
             lines.push(format!("  expect every answer: {c}"));
         }
         if let Some(d) = &self.distribution {
             let w: Vec<String> = d.weights.iter().map(|(k, w)| format!("{k} {w}%")).collect();
-            lines.push(format!("  expect {} split {} (within ±{} points)", d.value, w.join(" / "), d.tolerance));
+            lines.push(format!(
+                "  expect {} split {} (within ±{} points)",
+                d.value,
+                w.join(" / "),
+                d.tolerance
+            ));
         }
         if let Some(w) = self.eventually_window {
-            lines.push(format!("  eventually: judged on the last {w} answers, until the step timeout"));
+            lines.push(format!(
+                "  eventually: judged on the last {w} answers, until the step timeout"
+            ));
         }
         lines
     }

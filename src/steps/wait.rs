@@ -71,10 +71,22 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawWait>, extra: &BTreeSet<String>) -
     let before = cx.diags.len();
     let resource = super::resource(cx, &r.resource, extra);
     let for_ = r.for_.unwrap_or(WaitFor::Exists);
-    let checks: Vec<Check> = r.jsonpath.iter().filter_map(|c| crate::assert::validate(cx, c, None)).collect();
-    if for_ == WaitFor::Deleted && (r.condition.is_some() || !r.jsonpath.is_empty() || r.match_.is_some() || !r.capture.is_empty()) {
-        cx.error(raw.loc, "`for: deleted` cannot be combined with conditions, checks, `match` or `capture`")
-            .expected("either `for: deleted` alone, or conditions on existing objects");
+    let checks: Vec<Check> = r
+        .jsonpath
+        .iter()
+        .filter_map(|c| crate::assert::validate(cx, c, None))
+        .collect();
+    if for_ == WaitFor::Deleted
+        && (r.condition.is_some()
+            || !r.jsonpath.is_empty()
+            || r.match_.is_some()
+            || !r.capture.is_empty())
+    {
+        cx.error(
+            raw.loc,
+            "`for: deleted` cannot be combined with conditions, checks, `match` or `capture`",
+        )
+        .expected("either `for: deleted` alone, or conditions on existing objects");
     }
     if r.count == Some(0) {
         cx.error(raw.loc, "`count` must be at least 1");
@@ -87,7 +99,11 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawWait>, extra: &BTreeSet<String>) -
         resource: resource?,
         for_,
         condition: r.condition.as_ref().map(|c| {
-            (c.value.type_.clone(), c.value.status.clone().unwrap_or_else(|| "True".into()), c.value.reason.clone())
+            (
+                c.value.type_.clone(),
+                c.value.status.clone().unwrap_or_else(|| "True".into()),
+                c.value.reason.clone(),
+            )
         }),
         checks,
         match_: r.match_.clone(),
@@ -98,10 +114,10 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawWait>, extra: &BTreeSet<String>) -
 
 impl Wait {
     #[must_use]
-    pub fn plan(&self) -> Vec<String> {
+    pub fn plan(&self, pc: &super::PlanCx<'_>) -> Vec<String> {
         let mut lines = vec![format!(
             "wait until {} {}",
-            self.resource,
+            pc.resource(&self.resource),
             match self.for_ {
                 WaitFor::Exists if self.count > 1 => format!("exist ({} objects)", self.count),
                 WaitFor::Exists => "exists".to_owned(),
@@ -109,13 +125,19 @@ impl Wait {
             }
         )];
         if let Some((t, s, reason)) = &self.condition {
-            lines.push(format!("  condition {t}={s}{}", reason.as_ref().map(|r| format!(" reason={r}")).unwrap_or_default()));
+            lines.push(format!(
+                "  condition {t}={s}{}",
+                reason
+                    .as_ref()
+                    .map(|r| format!(" reason={r}"))
+                    .unwrap_or_default()
+            ));
         }
         for c in &self.checks {
             lines.push(format!("  check {c}"));
         }
         if let Some(m) = &self.match_ {
-            lines.push(format!("  match {m}"));
+            lines.push(format!("  match {}", pc.render_json(m)));
         }
         for (v, p) in &self.capture {
             lines.push(format!("  capture {v} = {p}"));
