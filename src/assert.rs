@@ -118,7 +118,14 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawCheck>, values: Option<&[String]>)
     }
     if let Some(m) = &raw.value.matches {
         if let Err(e) = regex::Regex::new(&m.value) {
-            cx.error(m.loc, format!("invalid regular expression: {e}"));
+            cx.error(
+                m.loc,
+                format!(
+                    "invalid regular expression `{}`: {}",
+                    m.value,
+                    crate::options::regex_error(&e)
+                ),
+            );
             return None;
         }
         preds.push(Predicate::Matches(m.value.clone()));

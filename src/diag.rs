@@ -156,7 +156,23 @@ impl Diagnostic {
                     let num = loc.line.to_string();
                     let pad = " ".repeat(num.len());
                     let shown = text.replace('\t', " ");
-                    let col = usize::try_from(loc.col).unwrap_or(1).max(1);
+                    let mut col = usize::try_from(loc.col).unwrap_or(1).max(1);
+                    // Show a window of very long lines around the column.
+                    let shown = if shown.chars().count() > MAX_SHOWN {
+                        let len = shown.chars().count();
+                        let start = col.saturating_sub(MAX_SHOWN / 2).min(len - MAX_SHOWN);
+                        let mut w: String = shown.chars().skip(start).take(MAX_SHOWN).collect();
+                        if start > 0 {
+                            w = format!("…{w}");
+                            col = col - start + 1;
+                        }
+                        if start + MAX_SHOWN < len {
+                            w.push('…');
+                        }
+                        w
+                    } else {
+                        shown
+                    };
                     let prefix: String = shown.chars().take(col - 1).collect();
                     let width = token_width(&shown, col - 1);
                     let _ = writeln!(out, "{pad} |");
@@ -182,6 +198,9 @@ impl Diagnostic {
         out
     }
 }
+
+/// Longest source line shown in full.
+const MAX_SHOWN: usize = 120;
 
 fn human_context(ctx: &str) -> String {
     // Raw struct names are CamelCase ("WaitAction"); show them as words.

@@ -54,6 +54,8 @@ pub struct Cx {
     pub cluster_names: Vec<String>,
     /// Template context used to pre-render manifests at validation time.
     pub static_ctx: serde_json::Value,
+    /// Target clusters of the step being validated (manifests are pre-rendered for each).
+    pub step_clusters: Vec<String>,
 }
 
 impl Cx {
@@ -63,6 +65,27 @@ impl Cx {
         self.diags.push(d);
         let last = self.diags.len() - 1;
         &mut self.diags[last]
+    }
+
+    /// The location of character `offset` (0-based) inside a one-line scalar;
+    /// the scalar's own location when it spans lines.
+    #[must_use]
+    pub fn loc_in(&self, s: &Spanned<String>, offset: usize) -> Loc {
+        let Some(line) = self.src.line(s.loc.line) else {
+            return s.loc;
+        };
+        let start = usize::try_from(s.loc.col).unwrap_or(1).saturating_sub(1);
+        let rest: String = line.chars().skip(start).collect();
+        let quoted = rest.starts_with('"') || rest.starts_with('\'');
+        let body: String = rest.chars().skip(usize::from(quoted)).collect();
+        if s.value.contains('\n') || !body.starts_with(s.value.as_str()) {
+            return s.loc;
+        }
+        let col = start + usize::from(quoted) + offset + 1;
+        Loc {
+            line: s.loc.line,
+            col: u32::try_from(col).unwrap_or(s.loc.col),
+        }
     }
 
     /// All names a template in the current step may use.
@@ -80,8 +103,13 @@ impl Cx {
         match template::check(&self.env, &s.value, &names) {
             Ok(()) => true,
             Err(e) => {
-                let msg = e.message;
-                self.error(s.loc, msg)
+                let loc = match e.loc {
+                    Some(l) if l.line == 1 => {
+                        self.loc_in(s, usize::try_from(l.col).unwrap_or(1).saturating_sub(1))
+                    }
+                    _ => s.loc,
+                };
+                self.error(loc, e.message)
                     .expected("a minijinja template using known variables");
                 false
             }
@@ -89,8 +117,8 @@ impl Cx {
     }
 
     /// Parses a duration field.
-    pub fn duration(&mut self, s: &Spanned<String>) -> Option<Duration> {
-        match options::parse_duration(&s.value) {
+    pub fn duration(&mut self, s: &Spanned<options::DurationText>) -> Option<Duration> {
+        match options::parse_duration(&s.value.0) {
             Ok(d) => Some(d),
             Err(msg) => {
                 self.error(s.loc, msg)
@@ -102,26 +130,44 @@ impl Cx {
 
     /// Checks that a JSONPath (RFC 9535) expression parses.
     pub fn jsonpath(&mut self, s: &Spanned<String>) -> Option<()> {
-        match jsonpath_rust::parser::parse_json_path(&s.value) {
-            Ok(_) => Some(()),
-            Err(e) => {
-                let first = e.to_string();
-                let first = first.lines().next().unwrap_or("syntax error").to_owned();
-                let hint = if s.value.starts_with('$') {
-                    None
-                } else {
-                    Some(format!(
-                        "JSONPath queries start with `$`: `$.{}`",
-                        s.value.trim_start_matches('.')
-                    ))
-                };
-                let d = self
-                    .error(s.loc, format!("invalid JSONPath `{}`: {first}", s.value))
-                    .expected("an RFC 9535 JSONPath such as `$.status.loadBalancer.ingress[0].ip`");
-                d.help = hint;
-                None
-            }
-        }
+        let Err(e) = jsonpath_rust::parser::parse_json_path(&s.value) else {
+            return Some(());
+        };
+        let text = e.to_string();
+        // pest reports ` --> 1:COL`: point at that character of the query.
+        let col = text
+            .split("--> 1:")
+            .nth(1)
+            .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse::<usize>().ok());
+        let (loc, msg) = match col {
+            Some(c) => (
+                self.loc_in(s, c - 1),
+                format!(
+                    "invalid JSONPath `{}`: syntax error at character {c}",
+                    s.value
+                ),
+            ),
+            None => (
+                s.loc,
+                format!(
+                    "invalid JSONPath `{}`: {}",
+                    s.value,
+                    text.lines().next().unwrap_or("syntax error")
+                ),
+            ),
+        };
+        let hint = (!s.value.starts_with('$')).then(|| {
+            format!(
+                "JSONPath queries start with `$`: `$.{}`",
+                s.value.trim_start_matches('.')
+            )
+        });
+        let d = self
+            .error(loc, msg)
+            .expected("an RFC 9535 JSONPath such as `$.status.loadBalancer.ingress[0].ip`");
+        d.help = hint;
+        None
     }
 
     /// Checks that cluster names exist.
@@ -297,9 +343,25 @@ impl Cx {
             // Step-local vars are merged at plan/run time; the plan checks those.
             return;
         }
-        match render_manifest(&self.env, m, &self.static_ctx) {
-            Ok(_) => {}
-            Err(d) => self.diags.push(d),
+        let mut contexts = Vec::new();
+        for c in &self.step_clusters {
+            let mut ctx = self.static_ctx.clone();
+            if let (Some(obj), Some(cl)) = (
+                ctx.as_object_mut(),
+                self.static_ctx.get("clusters").and_then(|x| x.get(c)),
+            ) {
+                obj.insert("cluster".into(), cl.clone());
+            }
+            contexts.push(ctx);
+        }
+        if contexts.is_empty() {
+            contexts.push(self.static_ctx.clone());
+        }
+        for ctx in &contexts {
+            if let Err(d) = render_manifest(&self.env, m, ctx) {
+                self.diags.push(d);
+                return;
+            }
         }
     }
 }
@@ -521,6 +583,7 @@ fn validate(
         captured: BTreeSet::new(),
         cluster_names: Vec::new(),
         static_ctx: serde_json::Value::Null,
+        step_clusters: Vec::new(),
     };
     let header: Option<RawPlaybook> = match yaml::from_node::<RawPlaybook>(root) {
         Ok(h) => Some(h),
@@ -657,7 +720,7 @@ fn validate(
                             } else {
                                 names.insert(raw.name.value.clone(), raw.name.loc);
                             }
-                            if let Some(step) = steps::validate(&mut cx, raw, &defaults) {
+                            if let Some(step) = steps::validate(&mut cx, raw, item, &defaults) {
                                 out.push(step);
                             }
                         }

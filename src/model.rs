@@ -64,7 +64,7 @@ pub struct RawCluster {
 #[serde(deny_unknown_fields, rename_all = "camelCase", rename = "Defaults")]
 pub struct RawDefaults {
     /// Default step timeout (e.g. `2m`).
-    pub timeout: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<crate::options::DurationText>>,
     /// Default retry policy.
     pub retry: Option<Spanned<crate::options::RawRetry>>,
     /// Default target clusters.

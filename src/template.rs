@@ -91,19 +91,37 @@ pub fn check(
     Ok(())
 }
 
-/// Byte offset of the first use of `name` as a whole word inside `{{ }}` or `{% %}`.
+/// Byte offset of the first use of `name` as a whole word inside a
+/// `{{ }}` or `{% %}` block.
 fn find_var(text: &str, name: &str) -> Option<usize> {
     let bytes = text.as_bytes();
-    let mut start = 0;
-    while let Some(i) = text[start..].find(name) {
-        let at = start + i;
-        let before_ok = at == 0 || !is_ident(bytes[at - 1]);
-        let end = at + name.len();
-        let after_ok = end >= bytes.len() || !is_ident(bytes[end]);
-        if before_ok && after_ok {
-            return Some(at);
+    let mut pos = 0;
+    while let Some(open) = text[pos..].find(['{']).map(|i| pos + i) {
+        let kind = bytes.get(open + 1).copied();
+        let close = match kind {
+            Some(b'{') => "}}",
+            Some(b'%') => "%}",
+            _ => {
+                pos = open + 1;
+                continue;
+            }
+        };
+        let body_start = open + 2;
+        let body_end = text[body_start..]
+            .find(close)
+            .map_or(text.len(), |i| body_start + i);
+        let mut start = body_start;
+        while let Some(i) = text[start..body_end].find(name) {
+            let at = start + i;
+            let before_ok = !is_ident(bytes[at - 1]);
+            let end = at + name.len();
+            let after_ok = end >= bytes.len() || !is_ident(bytes[end]);
+            if before_ok && after_ok {
+                return Some(at);
+            }
+            start = end;
         }
-        start = end;
+        pos = body_end;
     }
     None
 }

@@ -182,7 +182,11 @@ impl de::Error for YamlError {
     }
 
     fn invalid_type(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
-        YamlError::msg(format!("expected {exp}, found {}", describe(&unexp)))
+        YamlError::msg(format!(
+            "expected {}, found {}",
+            expected_text(exp),
+            describe(&unexp)
+        ))
     }
 
     fn invalid_value(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
@@ -190,6 +194,18 @@ impl de::Error for YamlError {
             "invalid value {}: expected {exp}",
             describe(&unexp)
         ))
+    }
+}
+
+/// serde names primitive types ("u32"); say what a person would write.
+fn expected_text(exp: &dyn de::Expected) -> String {
+    let e = exp.to_string();
+    match e.as_str() {
+        "u8" | "u16" | "u32" | "u64" | "usize" => format!("a whole number ≥ 0 ({e})"),
+        "i8" | "i16" | "i32" | "i64" | "isize" => format!("a whole number ({e})"),
+        "f32" | "f64" => "a number".to_owned(),
+        "a boolean" => "a boolean (true or false)".to_owned(),
+        _ => e,
     }
 }
 
@@ -288,9 +304,7 @@ fn from_saphyr(e: serde_saphyr::Error) -> YamlError {
     if let Some(rest) = message.strip_prefix("error: ") {
         message = rest.to_owned();
     }
-    let message = message
-        .replace(", set DuplicateKeyPolicy in Options if acceptable", "")
-        .replace("duplicate mapping key: ", "duplicate key: ");
+    let message = humane(&message);
     YamlError {
         message,
         loc: loc.filter(|l| l.line > 0),
@@ -302,6 +316,32 @@ fn from_saphyr(e: serde_saphyr::Error) -> YamlError {
 
 /// A node as read by serde-saphyr (its own `Spanned` carries the location).
 struct SNode(Node);
+
+/// Rewrites the parser's budget messages for people.
+fn humane(message: &str) -> String {
+    let m = message
+        .replace(", set DuplicateKeyPolicy in Options if acceptable", "")
+        .replace("duplicate mapping key: ", "duplicate key: ");
+    if m.contains("Depth {") || m.contains("recursion limit") || m.contains("FlowNesting") {
+        "the document nests too deeply (the limit is 64 levels)".to_owned()
+    } else if m.contains("Documents {") {
+        "a playbook is a single YAML document, but a second one starts here".to_owned()
+    } else if m.contains("alias replay")
+        || m.contains("Aliases {")
+        || m.contains("AliasAnchorRatio")
+    {
+        "too many alias expansions: the document expands aliases beyond the limit (an alias bomb?)"
+            .to_owned()
+    } else if m.contains("Anchors {") {
+        "too many anchors (the limit is 1000)".to_owned()
+    } else if m.contains("Nodes {") || m.contains("Events {") {
+        "the document has too many nodes (the limit is 250000)".to_owned()
+    } else if m.contains("ScalarBytes") {
+        "the document's text is too large".to_owned()
+    } else {
+        m
+    }
+}
 
 impl<'de> Deserialize<'de> for SNode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

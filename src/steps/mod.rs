@@ -40,7 +40,7 @@ pub struct RawStep {
     /// Target cluster(s): one logical name or a list; the step fans out to each.
     pub clusters: Option<Spanned<OneOrMany>>,
     /// Step timeout (e.g. `90s`); default from `defaults.timeout`, else 2m.
-    pub timeout: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<crate::options::DurationText>>,
     /// Retry policy for this step.
     pub retry: Option<Spanned<RawRetry>>,
     /// Keep going when this step fails (its failure is still reported).
@@ -65,7 +65,7 @@ pub struct RawStep {
     /// Read objects: show them as a table and/or capture values into variables.
     pub get: Option<Spanned<get::RawGet>>,
     /// Wait a fixed time (e.g. `5s`); prefer `wait` on a condition.
-    pub sleep: Option<Spanned<String>>,
+    pub sleep: Option<Spanned<crate::options::DurationText>>,
     /// Stop for the reader (interactive runs only; skipped in CI).
     pub pause: Option<Spanned<pause::RawPause>>,
     /// Run a local command (needs `--allow-exec`).
@@ -204,7 +204,12 @@ pub fn retry_policy(cx: &mut Cx, r: &Spanned<RawRetry>) -> Option<RetryPolicy> {
 }
 
 /// Validates one step (options, then its action).
-pub fn validate(cx: &mut Cx, raw: RawStep, defaults: &Defaults) -> Option<Step> {
+pub fn validate(
+    cx: &mut Cx,
+    raw: RawStep,
+    node: &crate::yaml::Node,
+    defaults: &Defaults,
+) -> Option<Step> {
     let before = cx.diags.len();
     let name_ok = !raw.name.value.trim().is_empty()
         && raw
@@ -229,6 +234,7 @@ pub fn validate(cx: &mut Cx, raw: RawStep, defaults: &Defaults) -> Option<Step> 
         Some(c) => cx.cluster_refs(c),
         None => defaults.clusters.clone(),
     };
+    cx.step_clusters.clone_from(&clusters);
     let when = raw.when.as_ref().and_then(|w| {
         let names = cx.names(&extra);
         match crate::template::check_condition(&cx.env, &w.value, &names) {
@@ -241,11 +247,19 @@ pub fn validate(cx: &mut Cx, raw: RawStep, defaults: &Defaults) -> Option<Step> 
         }
     });
 
-    let mut present: Vec<(&str, Loc)> = Vec::new();
-    macro_rules! seen {
-        ($($f:ident),*) => { $( if let Some(x) = &raw.$f { present.push((stringify!($f), x.loc)); } )* };
-    }
-    seen!(apply, delete, wait, probe, get, sleep, pause, exec);
+    // Where each action key is written (the key, not its value).
+    let present: Vec<(&str, Loc)> = match &node.value {
+        crate::yaml::Value::Map(entries) => entries
+            .iter()
+            .filter_map(|(k, _)| match &k.value {
+                crate::yaml::Value::Str(s) => {
+                    ACTIONS.iter().find(|a| **a == s).map(|a| (*a, k.loc))
+                }
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     if present.is_empty() {
         cx.error(
             raw.name.loc,
@@ -417,7 +431,14 @@ pub fn resource(
     }
     if let Some(re) = &v.name_regex {
         if let Err(e) = regex::Regex::new(&re.value) {
-            cx.error(re.loc, format!("invalid regular expression: {e}"));
+            cx.error(
+                re.loc,
+                format!(
+                    "invalid regular expression `{}`: {}",
+                    re.value,
+                    crate::options::regex_error(&e)
+                ),
+            );
         }
     }
     if cx.diags.len() > before {

@@ -30,7 +30,7 @@ pub struct RawProbe {
     /// Requests in flight at once (default 8).
     pub concurrency: Option<Spanned<u32>>,
     /// Timeout of each request (default 5s).
-    pub request_timeout: Option<Spanned<String>>,
+    pub request_timeout: Option<Spanned<crate::options::DurationText>>,
     /// TLS settings (verification is on by default).
     pub tls: Option<RawTls>,
     /// Named values extracted from each answer: name -> JSONPath on the JSON body.
@@ -64,7 +64,7 @@ pub struct RawExpect {
     pub max_error_rate: Option<Spanned<f64>>,
     /// Latency percentiles that must not be exceeded, e.g. `{p50: 50ms, p99: 500ms}`.
     #[serde(default)]
-    pub latency: IndexMap<String, Spanned<String>>,
+    pub latency: IndexMap<String, Spanned<crate::options::DurationText>>,
     /// Checks every answer must pass.
     #[serde(default)]
     pub each: Vec<Spanned<RawCheck>>,

@@ -6,6 +6,6 @@ use std::time::Duration;
 use crate::load::Cx;
 use crate::yaml::Spanned;
 
-pub fn validate(cx: &mut Cx, raw: &Spanned<String>) -> Option<Duration> {
+pub fn validate(cx: &mut Cx, raw: &Spanned<crate::options::DurationText>) -> Option<Duration> {
     cx.duration(raw)
 }

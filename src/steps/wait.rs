@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{RawResource, Resource};
-use crate::assert::{Check, RawCheck};
+use crate::assert::{Check, Predicate, RawCheck};
 use crate::load::Cx;
 use crate::yaml::Spanned;
 
@@ -134,6 +134,14 @@ impl Wait {
             ));
         }
         for c in &self.checks {
+            let mut c = c.clone();
+            c.predicate = match c.predicate {
+                Predicate::Equals(v) => Predicate::Equals(pc.render_json(&v)),
+                Predicate::OneOf(vs) => {
+                    Predicate::OneOf(vs.iter().map(|v| pc.render_json(v)).collect())
+                }
+                other => other,
+            };
             lines.push(format!("  check {c}"));
         }
         if let Some(m) = &self.match_ {
