@@ -6,6 +6,9 @@
 //! location) -> plan or execute. [`run`] is the whole CLI and returns the exit
 //! code; `main.rs` only calls it.
 
+// Diagnostics are returned by value: they are rare and never on a hot path.
+#![allow(clippy::result_large_err)]
+
 pub mod assert;
 pub mod cli;
 pub mod diag;
@@ -34,6 +37,30 @@ pub fn install_crypto_provider() {
     ONCE.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
+}
+
+/// Runs a future to completion from synchronous code, on a runtime of its
+/// own (on a separate thread when called from inside a runtime).
+///
+/// # Panics
+/// Only if a Tokio runtime cannot be built (out of threads or memory).
+pub fn block_on<F>(f: F) -> F::Output
+where
+    F: std::future::Future + Send,
+    F::Output: Send,
+{
+    let run = move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("build a Tokio runtime")
+            .block_on(f)
+    };
+    if tokio::runtime::Handle::try_current().is_ok() {
+        std::thread::scope(|s| s.spawn(run).join().expect("runtime thread"))
+    } else {
+        run()
+    }
 }
 
 /// Runs the CLI with the given arguments; returns the process exit code.

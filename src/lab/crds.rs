@@ -115,9 +115,5 @@ pub async fn install(state: &LabState) -> Result<Vec<String>, LabError> {
 /// # Errors
 /// As [`install`].
 pub fn install_blocking(state: &LabState) -> Result<Vec<String>, LabError> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| LabError::Msg(format!("tokio: {e}")))?;
-    rt.block_on(install(state))
+    crate::block_on(install(state))
 }

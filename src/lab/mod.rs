@@ -160,11 +160,10 @@ pub fn find_binaries() -> Option<Binaries> {
             controller_manager: Some(d.join("kube-controller-manager")).filter(|p| p.is_file()),
         })
     };
-    if let Some(d) = std::env::var_os("KUBEBUILDER_ASSETS").filter(|d| !d.is_empty()) {
-        if let Some(b) = in_dir(Path::new(&d)) {
+    if let Some(d) = std::env::var_os("KUBEBUILDER_ASSETS").filter(|d| !d.is_empty())
+        && let Some(b) = in_dir(Path::new(&d)) {
             return Some(b.with_kcm_fallback());
         }
-    }
     let cached = cache_dir().join("bin");
     if cached.join("kube-apiserver").is_file() {
         let etcd = Some(cached.join("etcd"))
@@ -396,6 +395,10 @@ pub fn up(dir: &Path, clusters: &[String]) -> Result<(LabState, bool), LabError>
             .filter(|c| !alive(c.pid, dir))
             .collect();
         if dead.is_empty() {
+            // It may still be starting (another `up` running): wait until it answers.
+            for c in &state.clusters {
+                wait_ready(&state, c)?;
+            }
             return Ok((state, false));
         }
         let mut msg = format!("a lab in {} is partly down:", dir.display());
@@ -557,7 +560,7 @@ fn start_clusters(
         if let Some(kcm) = &bins.controller_manager {
             let cdir = dir.join(&c.name);
             let kc = cdir.join("controller-manager.kubeconfig");
-            write_secret(&kc, &kubeconfig_text(state, &[c.clone()], false))?;
+            write_secret(&kc, &kubeconfig_text(state, std::slice::from_ref(&c), false))?;
             let comp = spawn(
                 &format!("kube-controller-manager ({})", c.name),
                 kcm,
@@ -578,11 +581,10 @@ fn start_clusters(
     // The controller managers must survive their first seconds (flag errors show up at once).
     std::thread::sleep(Duration::from_millis(500));
     for c in &state.clusters {
-        if let Some(k) = &c.controller_manager {
-            if !alive(k.pid, &dir) {
+        if let Some(k) = &c.controller_manager
+            && !alive(k.pid, &dir) {
                 return Err(crashed(k));
             }
-        }
     }
     Ok(())
 }
@@ -632,13 +634,7 @@ fn wait_until(
 
 /// Blocking GET of /readyz with the admin token and the lab CA.
 fn ready(state: &LabState, c: &LabCluster) -> bool {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
-        return false;
-    };
-    rt.block_on(async {
+    crate::block_on(async {
         let Ok(cert) = reqwest::Certificate::from_pem(state.ca_pem.as_bytes()) else {
             return false;
         };

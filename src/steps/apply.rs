@@ -48,7 +48,7 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawApply>, extra: &BTreeSet<String>) 
         cx.error(raw.loc, "`apply` has nothing to apply")
             .expected("`manifests: [files or globs]`, `inline: <yaml>` or `kustomize: <dir>`");
     }
-    (cx.diags.len() == before).then(|| Apply {
+    (cx.diags.len() == before).then_some(Apply {
         manifests,
         force: r.force,
     })

@@ -52,7 +52,7 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawGet>, extra: &BTreeSet<String>) ->
             .expected("one `get` step per object you capture from");
     }
     let capture = super::captures(cx, &r.capture);
-    (cx.diags.len() == before).then(|| Get {
+    (cx.diags.len() == before).then_some(Get {
         resources,
         show: r.show,
         capture,

@@ -429,8 +429,8 @@ pub fn resource(
     {
         cx.template(s, extra);
     }
-    if let Some(re) = &v.name_regex {
-        if let Err(e) = regex::Regex::new(&re.value) {
+    if let Some(re) = &v.name_regex
+        && let Err(e) = regex::Regex::new(&re.value) {
             cx.error(
                 re.loc,
                 format!(
@@ -440,7 +440,6 @@ pub fn resource(
                 ),
             );
         }
-    }
     if cx.diags.len() > before {
         return None;
     }

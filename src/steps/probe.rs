@@ -132,8 +132,9 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawProbe>, extra: &BTreeSet<String>) 
     let r = &raw.value;
     let before = cx.diags.len();
     cx.template(&r.url, extra);
-    if !r.url.value.contains("{{")
-        && !(r.url.value.starts_with("http://") || r.url.value.starts_with("https://"))
+    let templated = r.url.value.contains("{{");
+    let http = r.url.value.starts_with("http://") || r.url.value.starts_with("https://");
+    if !templated && !http
     {
         cx.error(r.url.loc, format!("invalid URL `{}`", r.url.value))
             .expected("an http:// or https:// URL");
@@ -142,12 +143,11 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawProbe>, extra: &BTreeSet<String>) 
         .method
         .as_ref()
         .map_or_else(|| "GET".to_owned(), |m| m.value.to_uppercase());
-    if let Some(m) = &r.method {
-        if !METHODS.contains(&method.as_str()) {
+    if let Some(m) = &r.method
+        && !METHODS.contains(&method.as_str()) {
             cx.error(m.loc, format!("unknown HTTP method `{}`", m.value))
                 .expected(format!("one of {}", METHODS.join(", ")));
         }
-    }
     for v in r.headers.values() {
         cx.template(
             &Spanned {
