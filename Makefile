@@ -1,0 +1,47 @@
+# scenario — the two commands: `make test` (and, with the chapter issue, `make demo`).
+# Everything they need is installed by them: Debian packages and the control-plane
+# build (cached in $XDG_CACHE_HOME/scenario/lab, ~5-10 minutes the first time).
+SHELL := bash
+CARGO ?= cargo
+BIN := target/debug/scenario
+# The lab that `make test` starts for the cluster tests (its own ports; removed afterwards).
+LAB_DIR ?= $(CURDIR)/target/test-lab
+
+.PHONY: all build check test lab-install lab-up lab-down bench schema
+
+all: build
+
+build:
+	$(CARGO) build --locked
+
+# Format and lint gates.
+check:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+# Installs Debian packages and builds kube-apiserver/kube-controller-manager if not cached.
+lab-install: build
+	$(BIN) lab install
+
+# fmt + clippy + every test, the cluster tests against a lab started for this run.
+test: check lab-install
+	@$(BIN) lab down --dir $(LAB_DIR) >/dev/null
+	$(BIN) lab up --dir $(LAB_DIR)
+	$(BIN) lab crds --dir $(LAB_DIR)
+	@status=0; SCENARIO_LAB_DIR=$(LAB_DIR) $(CARGO) test --locked || status=$$?; \
+	  $(BIN) lab down --dir $(LAB_DIR); exit $$status
+
+# A lab for working on chapters by hand (state in $XDG_STATE_HOME/scenario/lab).
+lab-up: lab-install
+	$(BIN) lab up
+	$(BIN) lab crds
+
+lab-down: build
+	$(BIN) lab down
+
+# Regenerate the committed JSON Schema after changing the playbook types.
+schema: build
+	$(BIN) schema > schemas/playbook.schema.json
+
+bench:
+	bench/validate.sh
