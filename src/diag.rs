@@ -218,9 +218,10 @@ fn human_context(ctx: &str) -> String {
 fn token_width(line: &str, start: usize) -> usize {
     let rest: String = line.chars().skip(start).collect();
     if let Some(q) = rest.chars().next().filter(|c| *c == '"' || *c == '\'')
-        && let Some(end) = rest[1..].find(q) {
-            return (rest[..end + 2].chars().count()).clamp(1, 60);
-        }
+        && let Some(end) = rest[1..].find(q)
+    {
+        return (rest[..end + 2].chars().count()).clamp(1, 60);
+    }
     let w = rest
         .chars()
         .take_while(|c| !c.is_whitespace() && *c != ':' && *c != ',' && *c != '}' && *c != ']')

@@ -481,9 +481,10 @@ fn uses_any(env: &Environment<'_>, text: &str, names: &BTreeSet<String>) -> bool
 #[must_use]
 pub fn display_path(path: &Path) -> String {
     if let Ok(cwd) = std::env::current_dir()
-        && let Ok(rel) = path.strip_prefix(&cwd) {
-            return rel.to_string_lossy().into_owned();
-        }
+        && let Ok(rel) = path.strip_prefix(&cwd)
+    {
+        return rel.to_string_lossy().into_owned();
+    }
     path.to_string_lossy().into_owned()
 }
 
@@ -683,13 +684,15 @@ fn validate(
     };
     if let Some(d) = header.as_ref().and_then(|h| h.defaults.as_ref()) {
         if let Some(t) = &d.value.timeout
-            && let Some(t) = cx.duration(t) {
-                defaults.timeout = t;
-            }
+            && let Some(t) = cx.duration(t)
+        {
+            defaults.timeout = t;
+        }
         if let Some(r) = &d.value.retry
-            && let Some(r) = steps::retry_policy(&mut cx, r) {
-                defaults.retry = r;
-            }
+            && let Some(r) = steps::retry_policy(&mut cx, r)
+        {
+            defaults.retry = r;
+        }
         if let Some(c) = &d.value.clusters {
             defaults.clusters = cx.cluster_refs(c);
         }
@@ -745,10 +748,11 @@ fn validate(
         }
     }
     if let Some(d) = header.as_ref().and_then(|h| h.date.as_ref())
-        && !is_date(&d.value) {
-            cx.error(d.loc, format!("invalid date `{}`", d.value))
-                .expected("a date as YYYY-MM-DD");
-        }
+        && !is_date(&d.value)
+    {
+        cx.error(d.loc, format!("invalid date `{}`", d.value))
+            .expected("a date as YYYY-MM-DD");
+    }
     if !cx.diags.is_empty() {
         return Err(cx.diags);
     }

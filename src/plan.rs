@@ -87,9 +87,10 @@ fn step_plan(
             obj.insert(k.clone(), v.clone());
         }
         if let Some(first) = o.clusters.first()
-            && let Some(c) = static_ctx.get("clusters").and_then(|c| c.get(first)) {
-                obj.insert("cluster".into(), c.clone());
-            }
+            && let Some(c) = static_ctx.get("clusters").and_then(|c| c.get(first))
+        {
+            obj.insert("cluster".into(), c.clone());
+        }
     }
     let pc = PlanCx { env, ctx };
     for line in step.action.plan(&pc)? {

@@ -45,7 +45,10 @@ fn refused(name: &str, content: &[u8], expect: &str) {
     assert_eq!(code, Some(2), "{name}: exit code, stderr:\n{err}");
     assert!(!err.contains("panicked"), "{name}: panicked:\n{err}");
     assert!(err.starts_with("error: "), "{name}: {err}");
-    assert!(err.contains(&"--> ".to_string()), "{name}: no location: {err}");
+    assert!(
+        err.contains(&"--> ".to_string()),
+        "{name}: no location: {err}"
+    );
     assert!(
         err.contains(expect),
         "{name}: expected {expect:?} in:\n{err}"

@@ -161,9 +161,10 @@ pub fn find_binaries() -> Option<Binaries> {
         })
     };
     if let Some(d) = std::env::var_os("KUBEBUILDER_ASSETS").filter(|d| !d.is_empty())
-        && let Some(b) = in_dir(Path::new(&d)) {
-            return Some(b.with_kcm_fallback());
-        }
+        && let Some(b) = in_dir(Path::new(&d))
+    {
+        return Some(b.with_kcm_fallback());
+    }
     let cached = cache_dir().join("bin");
     if cached.join("kube-apiserver").is_file() {
         let etcd = Some(cached.join("etcd"))
@@ -560,7 +561,10 @@ fn start_clusters(
         if let Some(kcm) = &bins.controller_manager {
             let cdir = dir.join(&c.name);
             let kc = cdir.join("controller-manager.kubeconfig");
-            write_secret(&kc, &kubeconfig_text(state, std::slice::from_ref(&c), false))?;
+            write_secret(
+                &kc,
+                &kubeconfig_text(state, std::slice::from_ref(&c), false),
+            )?;
             let comp = spawn(
                 &format!("kube-controller-manager ({})", c.name),
                 kcm,
@@ -582,9 +586,10 @@ fn start_clusters(
     std::thread::sleep(Duration::from_millis(500));
     for c in &state.clusters {
         if let Some(k) = &c.controller_manager
-            && !alive(k.pid, &dir) {
-                return Err(crashed(k));
-            }
+            && !alive(k.pid, &dir)
+        {
+            return Err(crashed(k));
+        }
     }
     Ok(())
 }

@@ -430,16 +430,17 @@ pub fn resource(
         cx.template(s, extra);
     }
     if let Some(re) = &v.name_regex
-        && let Err(e) = regex::Regex::new(&re.value) {
-            cx.error(
-                re.loc,
-                format!(
-                    "invalid regular expression `{}`: {}",
-                    re.value,
-                    crate::options::regex_error(&e)
-                ),
-            );
-        }
+        && let Err(e) = regex::Regex::new(&re.value)
+    {
+        cx.error(
+            re.loc,
+            format!(
+                "invalid regular expression `{}`: {}",
+                re.value,
+                crate::options::regex_error(&e)
+            ),
+        );
+    }
     if cx.diags.len() > before {
         return None;
     }

@@ -134,8 +134,7 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawProbe>, extra: &BTreeSet<String>) 
     cx.template(&r.url, extra);
     let templated = r.url.value.contains("{{");
     let http = r.url.value.starts_with("http://") || r.url.value.starts_with("https://");
-    if !templated && !http
-    {
+    if !templated && !http {
         cx.error(r.url.loc, format!("invalid URL `{}`", r.url.value))
             .expected("an http:// or https:// URL");
     }
@@ -144,10 +143,11 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawProbe>, extra: &BTreeSet<String>) 
         .as_ref()
         .map_or_else(|| "GET".to_owned(), |m| m.value.to_uppercase());
     if let Some(m) = &r.method
-        && !METHODS.contains(&method.as_str()) {
-            cx.error(m.loc, format!("unknown HTTP method `{}`", m.value))
-                .expected(format!("one of {}", METHODS.join(", ")));
-        }
+        && !METHODS.contains(&method.as_str())
+    {
+        cx.error(m.loc, format!("unknown HTTP method `{}`", m.value))
+            .expected(format!("one of {}", METHODS.join(", ")));
+    }
     for v in r.headers.values() {
         cx.template(
             &Spanned {

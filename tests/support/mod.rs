@@ -59,7 +59,9 @@ pub async fn namespace(client: &kube::Client, test: &str) -> String {
         "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": name }
     }))
     .unwrap();
-    api.create(&PostParams::default(), &ns).await.expect("create namespace");
+    api.create(&PostParams::default(), &ns)
+        .await
+        .expect("create namespace");
     name
 }
 
