@@ -154,3 +154,219 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawCheck>, values: Option<&[String]>)
         loc,
     })
 }
+
+// ---------------------------------------------------------------------------
+// Evaluation
+// ---------------------------------------------------------------------------
+
+/// The result of one check on one document: actual, expected, verdict.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckResult {
+    pub check: String,
+    pub passed: bool,
+    /// What was found (`None`: nothing at the path).
+    pub actual: Option<serde_json::Value>,
+    pub expected: String,
+}
+
+/// A compiled JSONPath query (parsed once, run many times).
+#[derive(Debug, Clone)]
+pub struct Compiled(jsonpath_rust::parser::model::JpQuery);
+
+impl Compiled {
+    /// # Errors
+    /// The path does not parse (validation has already checked it).
+    pub fn new(path: &str) -> Result<Self, String> {
+        jsonpath_rust::parser::parse_json_path(path)
+            .map(Compiled)
+            .map_err(|e| e.to_string())
+    }
+
+    /// The value at the path: `None` when nothing matches, the value when one
+    /// does, an array when several do.
+    #[must_use]
+    pub fn select(&self, doc: &serde_json::Value) -> Option<serde_json::Value> {
+        let found: Vec<serde_json::Value> = jsonpath_rust::query::js_path_process(&self.0, doc)
+            .map(|v| v.into_iter().map(|r| r.val().clone()).collect())
+            .unwrap_or_default();
+        match found.len() {
+            0 => None,
+            1 => found.into_iter().next(),
+            _ => Some(serde_json::Value::Array(found)),
+        }
+    }
+}
+
+/// Evaluates `predicate` on `actual`; `render` resolves templates in expected values.
+#[must_use]
+pub fn holds(predicate: &Predicate, actual: Option<&serde_json::Value>) -> bool {
+    match (predicate, actual) {
+        (Predicate::Exists(want), a) => a.is_some() == *want,
+        (_, None) => false,
+        (Predicate::Equals(e), Some(a)) => json_eq(e, a),
+        (Predicate::Matches(re), Some(serde_json::Value::String(s))) => {
+            regex::Regex::new(re).is_ok_and(|r| r.is_match(s))
+        }
+        (Predicate::Matches(_), Some(_)) => false,
+        (Predicate::OneOf(vs), Some(a)) => vs.iter().any(|v| json_eq(v, a)),
+    }
+}
+
+/// Equality where numbers compare by value (`1` == `1.0`).
+#[must_use]
+pub fn json_eq(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value as V;
+    match (a, b) {
+        (V::Number(x), V::Number(y)) => x.as_f64() == y.as_f64(),
+        (V::Array(x), V::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q))
+        }
+        (V::Object(x), V::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Describes what a predicate expects.
+#[must_use]
+pub fn expected_text(p: &Predicate) -> String {
+    match p {
+        Predicate::Equals(v) => format!("== {v}"),
+        Predicate::Matches(r) => format!("matches /{r}/"),
+        Predicate::OneOf(vs) => format!("one of {}", serde_json::Value::Array(vs.clone())),
+        Predicate::Exists(true) => "exists".to_owned(),
+        Predicate::Exists(false) => "does not exist".to_owned(),
+    }
+}
+
+/// Partial-object match: every key of `expected` must be in `actual` with a
+/// matching value; lists match element by element and must have the same
+/// length (as chainsaw's assertions do). Returns the mismatches, by path.
+#[must_use]
+pub fn subset_mismatches(expected: &serde_json::Value, actual: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    subset(expected, Some(actual), "", &mut out);
+    out
+}
+
+fn subset(
+    expected: &serde_json::Value,
+    actual: Option<&serde_json::Value>,
+    path: &str,
+    out: &mut Vec<String>,
+) {
+    use serde_json::Value as V;
+    let here = if path.is_empty() { "(root)" } else { path };
+    match (expected, actual) {
+        (_, None) => out.push(format!(
+            "{here}: expected {}, but it is missing",
+            short(expected)
+        )),
+        (V::Object(e), Some(V::Object(a))) => {
+            for (k, ev) in e {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                subset(ev, a.get(k), &p, out);
+            }
+        }
+        (V::Array(e), Some(V::Array(a))) => {
+            if e.len() == a.len() {
+                for (i, (ev, av)) in e.iter().zip(a).enumerate() {
+                    subset(ev, Some(av), &format!("{path}[{i}]"), out);
+                }
+            } else {
+                out.push(format!(
+                    "{here}: expected {} items {}, found {} items {}",
+                    e.len(),
+                    short(expected),
+                    a.len(),
+                    short(&V::Array(a.clone()))
+                ));
+            }
+        }
+        (e, Some(a)) => {
+            if !json_eq(e, a) {
+                out.push(format!("{here}: expected {}, found {}", short(e), short(a)));
+            }
+        }
+    }
+}
+
+fn short(v: &serde_json::Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 120 {
+        format!("{}…", s.chars().take(120).collect::<String>())
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn subset_matches_nested_maps_and_lists() {
+        let actual =
+            json!({"spec": {"gateways": ["istio-system/bgc-1"], "hosts": ["*"], "extra": 1}});
+        assert!(subset_mismatches(&json!({"spec": {"hosts": ["*"]}}), &actual).is_empty());
+        assert_eq!(
+            subset_mismatches(
+                &json!({"spec": {"gateways": ["istio-system/bgc-2"]}}),
+                &actual
+            ),
+            vec![
+                "spec.gateways[0]: expected \"istio-system/bgc-2\", found \"istio-system/bgc-1\""
+                    .to_owned()
+            ]
+        );
+        assert_eq!(
+            subset_mismatches(&json!({"spec": {"hosts": ["*", "a"]}}), &actual),
+            vec!["spec.hosts: expected 2 items [\"*\",\"a\"], found 1 items [\"*\"]".to_owned()]
+        );
+        assert_eq!(
+            subset_mismatches(&json!({"status": {"ready": true}}), &actual),
+            vec!["status: expected {\"ready\":true}, but it is missing".to_owned()]
+        );
+    }
+
+    #[test]
+    fn predicates() {
+        assert!(holds(&Predicate::Equals(json!(1)), Some(&json!(1.0))));
+        assert!(!holds(&Predicate::Equals(json!("1")), Some(&json!(1))));
+        assert!(holds(
+            &Predicate::Matches("^vm-".into()),
+            Some(&json!("vm-10.0.0.1"))
+        ));
+        assert!(!holds(&Predicate::Matches("^vm-".into()), Some(&json!(3))));
+        assert!(holds(
+            &Predicate::OneOf(vec![json!("a"), json!("b")]),
+            Some(&json!("b"))
+        ));
+        assert!(holds(&Predicate::Exists(false), None));
+        assert!(!holds(&Predicate::Equals(json!(null)), None));
+    }
+
+    #[test]
+    fn compiled_paths_select_one_or_many() {
+        let doc = json!({"status": {"loadBalancer": {"ingress": [{"ip": "127.0.0.9"}]}}, "items": [1, 2]});
+        assert_eq!(
+            Compiled::new("$.status.loadBalancer.ingress[0].ip")
+                .unwrap()
+                .select(&doc),
+            Some(json!("127.0.0.9"))
+        );
+        assert_eq!(
+            Compiled::new("$.items[*]").unwrap().select(&doc),
+            Some(json!([1, 2]))
+        );
+        assert_eq!(Compiled::new("$.nope").unwrap().select(&doc), None);
+    }
+}

@@ -53,6 +53,20 @@ pub enum Command {
         #[command(flatten)]
         inputs: Inputs,
     },
+    /// Run playbooks against their clusters (all are validated before anything runs).
+    Run {
+        /// Playbook files.
+        #[arg(required = true)]
+        playbooks: Vec<PathBuf>,
+        #[command(flatten)]
+        inputs: Inputs,
+        /// Server-side dry run: apply and delete change nothing; print what would change.
+        #[arg(long)]
+        dry_run: bool,
+        /// Allow `exec` steps (local commands).
+        #[arg(long)]
+        allow_exec: bool,
+    },
     /// Print the playbook JSON Schema.
     Schema,
     /// Print shell completions.

@@ -11,12 +11,15 @@
 
 pub mod assert;
 pub mod cli;
+pub mod cluster;
 pub mod diag;
 pub mod lab;
 pub mod load;
 pub mod model;
 pub mod options;
 pub mod plan;
+pub mod probe;
+pub mod run;
 pub mod schema;
 pub mod steps;
 pub mod template;
@@ -86,6 +89,12 @@ where
     match cli.command {
         Command::Validate { playbooks, inputs } => validate(&playbooks, &inputs, cli.quiet),
         Command::Plan { playbook, inputs } => plan(&playbook, &inputs),
+        Command::Run {
+            playbooks,
+            inputs,
+            dry_run,
+            allow_exec,
+        } => run_cmd(&playbooks, &inputs, dry_run, allow_exec, cli.quiet),
         Command::Schema => {
             print!("{}", schema::playbook_schema());
             exit::OK
@@ -176,4 +185,77 @@ fn plan(path: &std::path::Path, inputs: &Inputs) -> i32 {
             exit::INVALID
         }
     }
+}
+
+fn run_cmd(
+    paths: &[std::path::PathBuf],
+    inputs: &Inputs,
+    dry_run: bool,
+    allow_exec: bool,
+    quiet: bool,
+) -> i32 {
+    use std::io::IsTerminal as _;
+    let opts = load_options(inputs);
+    // Everything is loaded and validated before the first request.
+    let mut books = Vec::new();
+    let mut diags = Vec::new();
+    for p in paths {
+        match load::load(p, &opts) {
+            Ok(pb) => books.push(pb),
+            Err(d) => diags.extend(d),
+        }
+    }
+    if diags.is_empty() && !allow_exec {
+        for pb in &books {
+            if let Some(s) = pb
+                .steps
+                .iter()
+                .chain(&pb.finally)
+                .find(|s| matches!(s.action, steps::Action::Exec(_)))
+            {
+                diags.push(
+                    diag::Diagnostic::new(
+                        &pb.source,
+                        Some(s.loc),
+                        format!("step `{}` runs a local command", s.name),
+                    )
+                    .with_expected("--allow-exec on the command line to allow `exec` steps"),
+                );
+            }
+        }
+    }
+    if !diags.is_empty() {
+        let _ = std::io::stderr().write_all(diag::render_all(&diags).as_bytes());
+        return exit::INVALID;
+    }
+    let ropts = run::RunOptions {
+        dry_run,
+        allow_exec,
+        kubeconfig: inputs.kubeconfig.clone(),
+        interactive: std::io::stdin().is_terminal(),
+    };
+    let observer = run::Plain { quiet };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit::STEP_ERROR;
+        }
+    };
+    let results = rt.block_on(async {
+        let mut results = Vec::new();
+        for pb in &books {
+            results.push(run::run_playbook(pb, &opts, &ropts, &observer).await);
+        }
+        results
+    });
+    let mut code = exit::OK;
+    for r in &results {
+        print!("{}", run::summary(r));
+        code = code.max(r.exit_code());
+    }
+    code
 }

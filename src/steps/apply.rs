@@ -66,3 +66,202 @@ impl Apply {
         Ok(lines)
     }
 }
+
+// ---------------------------------------------------------------------------
+// Run
+// ---------------------------------------------------------------------------
+
+use futures::StreamExt as _;
+use kube::api::{Patch, PatchParams};
+
+use crate::cluster::{self, FIELD_MANAGER};
+use crate::load::ManifestObject;
+use crate::run::{Done, StepCx, StepError};
+
+/// Objects applied at once after namespaces and CRDs.
+const CONCURRENCY: usize = 16;
+
+/// Apply order: namespaces, then CRDs, then the rest (as written).
+fn rank(kind: &str) -> u8 {
+    match kind {
+        "Namespace" => 0,
+        "CustomResourceDefinition" => 1,
+        _ => 2,
+    }
+}
+
+impl Apply {
+    /// Renders, resolves and server-side applies every object.
+    ///
+    /// # Errors
+    /// Rendering, discovery or API errors, each naming the manifest and document.
+    pub async fn run(&self, cx: &StepCx<'_>) -> Result<Done, StepError> {
+        let conn = cx.conn()?.clone();
+        let mut objs = super::render_objects(cx, &self.manifests).await?;
+        objs.sort_by_key(|o| rank(&o.kind));
+        let ns = super::default_namespace(cx, &self.manifests, &conn)?;
+        let (early, rest): (Vec<ManifestObject>, Vec<ManifestObject>) =
+            objs.into_iter().partition(|o| rank(&o.kind) < 2);
+        let mut lines = Vec::new();
+        let mut crds = Vec::new();
+        for o in &early {
+            lines.push(self.apply_one(cx, &conn, o, &ns).await?);
+            if o.kind == "CustomResourceDefinition" {
+                crds.push(o.name.clone());
+            }
+        }
+        if !crds.is_empty() && !cx.opts.dry_run {
+            wait_established(cx, &conn, &crds).await?;
+        }
+        let results: Vec<Result<String, StepError>> =
+            futures::stream::iter(rest.iter().map(|o| self.apply_one(cx, &conn, o, &ns)))
+                .buffered(CONCURRENCY)
+                .collect()
+                .await;
+        for r in results {
+            lines.push(r?);
+        }
+        let n = lines.len();
+        let verb = if cx.opts.dry_run {
+            "would apply (server-side dry run)"
+        } else {
+            "applied"
+        };
+        Ok(Done {
+            message: format!("{verb} {n} object{}", if n == 1 { "" } else { "s" }),
+            details: lines,
+            ..Done::default()
+        })
+    }
+
+    async fn apply_one(
+        &self,
+        cx: &StepCx<'_>,
+        conn: &cluster::Conn,
+        o: &ManifestObject,
+        ns: &str,
+    ) -> Result<String, StepError> {
+        let at = format!(
+            "{} document {} ({})",
+            o.file,
+            o.doc_index,
+            super::describe(&o.kind, o.namespace.as_deref(), &o.name)
+        );
+        let kind = conn
+            .kind(&o.api_version, &o.kind, cx.deadline)
+            .await
+            .map_err(|e| StepError::Errored(format!("{at}: {e}")))?;
+        let mut obj = o.object.clone();
+        let namespace = if kind.namespaced {
+            let n = o.namespace.clone().unwrap_or_else(|| ns.to_owned());
+            obj["metadata"]["namespace"] = serde_json::Value::String(n.clone());
+            Some(n)
+        } else {
+            if let Some(m) = obj["metadata"].as_object_mut() {
+                m.remove("namespace");
+            }
+            None
+        };
+        let api = conn.api(&kind, namespace.as_deref());
+        let mut pp = PatchParams::apply(FIELD_MANAGER);
+        if self.force {
+            pp = pp.force();
+        }
+        if cx.opts.dry_run {
+            pp = pp.dry_run();
+        }
+        let before = if cx.opts.dry_run {
+            cluster::retry(cx.deadline, &conn.name, || api.get_opt(&o.name))
+                .await
+                .map_err(|e| StepError::Errored(format!("{at}: {e}")))?
+        } else {
+            None
+        };
+        let patch = Patch::Apply(&obj);
+        let applied = cluster::retry(cx.deadline, &conn.name, || api.patch(&o.name, &pp, &patch))
+            .await
+            .map_err(|e| StepError::Errored(format!("{at}: {e}")))?;
+        let label = super::describe(&o.kind, namespace.as_deref(), &o.name);
+        if cx.opts.dry_run {
+            let after = serde_json::to_value(&applied).unwrap_or_default();
+            let before = before.map(|b| serde_json::to_value(&b).unwrap_or_default());
+            return Ok(diff(&label, before.as_ref(), &after));
+        }
+        Ok(label)
+    }
+}
+
+async fn wait_established(
+    cx: &StepCx<'_>,
+    conn: &cluster::Conn,
+    names: &[String],
+) -> Result<(), StepError> {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    use kube::runtime::wait::{await_condition, conditions};
+    let api: kube::Api<CustomResourceDefinition> = kube::Api::all(conn.client.clone());
+    for n in names {
+        match tokio::time::timeout(
+            cx.left(),
+            await_condition(api.clone(), n, conditions::is_crd_established()),
+        )
+        .await
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                return Err(StepError::Errored(format!(
+                    "{}: waiting for CRD {n}: {e}",
+                    conn.name
+                )));
+            }
+            Err(_) => {
+                return Err(StepError::failed(
+                    format!("CRD {n} was not Established before the step timed out"),
+                    Vec::new(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Fields the server manages; left out of diffs.
+fn normalize(v: &serde_json::Value) -> serde_json::Value {
+    let mut v = v.clone();
+    if let Some(m) = v.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+        for k in [
+            "managedFields",
+            "resourceVersion",
+            "uid",
+            "creationTimestamp",
+            "generation",
+            "selfLink",
+        ] {
+            m.remove(k);
+        }
+    }
+    if let Some(o) = v.as_object_mut() {
+        o.remove("status");
+    }
+    v
+}
+
+/// A unified diff of what an apply would change.
+fn diff(label: &str, before: Option<&serde_json::Value>, after: &serde_json::Value) -> String {
+    let a = before
+        .map(|b| serde_json::to_string_pretty(&normalize(b)).unwrap_or_default())
+        .unwrap_or_default();
+    let b = serde_json::to_string_pretty(&normalize(after)).unwrap_or_default();
+    if before.is_none() {
+        return format!("{label}: would be created");
+    }
+    if a == b {
+        return format!("{label}: unchanged");
+    }
+    let d = similar::TextDiff::from_lines(&a, &b);
+    let body = d
+        .unified_diff()
+        .context_radius(2)
+        .header("live", "applied")
+        .to_string();
+    format!("{label}: would change\n{}", body.trim_end())
+}

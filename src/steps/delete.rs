@@ -115,3 +115,203 @@ impl Delete {
         Ok(lines)
     }
 }
+
+// ---------------------------------------------------------------------------
+// Run
+// ---------------------------------------------------------------------------
+
+use futures::StreamExt as _;
+use kube::api::{DeleteParams, PropagationPolicy};
+
+use crate::cluster::{self, Conn, Kind};
+use crate::run::{Done, StepCx, StepError};
+
+/// One object to delete.
+struct Target {
+    kind: Kind,
+    kind_name: String,
+    namespace: Option<String>,
+    name: String,
+}
+
+enum Gone {
+    Deleted,
+    Absent,
+}
+
+impl Delete {
+    /// Deletes every target and waits (by watch) until each is gone.
+    ///
+    /// # Errors
+    /// Cluster errors; an object still present at the deadline (a failure).
+    pub async fn run(&self, cx: &StepCx<'_>) -> Result<Done, StepError> {
+        let conn = cx.conn()?.clone();
+        let mut targets = Vec::new();
+        let ns = super::default_namespace(cx, &self.manifests, &conn)?;
+        for o in super::render_objects(cx, &self.manifests).await? {
+            let kind = conn.kind(&o.api_version, &o.kind, cx.deadline).await?;
+            let namespace = kind
+                .namespaced
+                .then(|| o.namespace.clone().unwrap_or_else(|| ns.clone()));
+            targets.push(Target {
+                kind,
+                kind_name: o.kind.clone(),
+                namespace,
+                name: o.name.clone(),
+            });
+        }
+        for r in &self.resources {
+            let mut r = super::render_resource(cx, r)?;
+            if r.namespace.is_none() && self.manifests.namespace.is_some() {
+                r.namespace = Some(ns.clone());
+            }
+            let (kind, items) = super::list_selected(cx, &conn, &r).await?;
+            if items.is_empty() {
+                if let super::NameMatch::Exact(n) = &r.name {
+                    // Keep it so that `missingOk: false` can say it was absent.
+                    targets.push(Target {
+                        namespace: kind
+                            .namespaced
+                            .then(|| r.namespace.clone().unwrap_or_else(|| ns.clone())),
+                        kind,
+                        kind_name: r.kind.clone(),
+                        name: n.clone(),
+                    });
+                }
+                continue;
+            }
+            for item in items {
+                targets.push(Target {
+                    kind: kind.clone(),
+                    kind_name: r.kind.clone(),
+                    namespace: item.metadata.namespace.clone(),
+                    name: item.metadata.name.clone().unwrap_or_default(),
+                });
+            }
+        }
+        let results: Vec<Result<(String, Gone), StepError>> =
+            futures::stream::iter(targets.iter().map(|t| self.delete_one(cx, &conn, t)))
+                .buffered(16)
+                .collect()
+                .await;
+        let mut deleted = Vec::new();
+        let mut absent = Vec::new();
+        for r in results {
+            match r? {
+                (label, Gone::Deleted) => deleted.push(label),
+                (label, Gone::Absent) => absent.push(label),
+            }
+        }
+        if !self.missing_ok && !absent.is_empty() {
+            return Err(StepError::failed(
+                format!(
+                    "{} object{} to delete did not exist",
+                    absent.len(),
+                    if absent.len() == 1 { "" } else { "s" }
+                ),
+                absent,
+            ));
+        }
+        let verb = if cx.opts.dry_run {
+            "would delete"
+        } else {
+            "deleted"
+        };
+        let mut message = format!(
+            "{verb} {} object{}",
+            deleted.len(),
+            if deleted.len() == 1 { "" } else { "s" }
+        );
+        if self.wait && !cx.opts.dry_run && !deleted.is_empty() {
+            message.push_str(", all gone");
+        }
+        if !absent.is_empty() {
+            message.push_str(&format!(" ({} already absent)", absent.len()));
+        }
+        let mut details = deleted;
+        details.extend(absent.into_iter().map(|a| format!("{a} (absent)")));
+        Ok(Done {
+            message,
+            details,
+            ..Done::default()
+        })
+    }
+
+    async fn delete_one(
+        &self,
+        cx: &StepCx<'_>,
+        conn: &Conn,
+        t: &Target,
+    ) -> Result<(String, Gone), StepError> {
+        let label = super::describe(&t.kind_name, t.namespace.as_deref(), &t.name);
+        let api = conn.api(&t.kind, t.namespace.as_deref());
+        let Some(existing) =
+            cluster::retry(cx.deadline, &conn.name, || api.get_opt(&t.name)).await?
+        else {
+            return Ok((label, Gone::Absent));
+        };
+        let uid = existing.metadata.uid.clone().unwrap_or_default();
+        let dp = DeleteParams {
+            propagation_policy: Some(match self.propagation {
+                Propagation::Background => PropagationPolicy::Background,
+                Propagation::Foreground => PropagationPolicy::Foreground,
+                Propagation::Orphan => PropagationPolicy::Orphan,
+            }),
+            dry_run: cx.opts.dry_run,
+            ..DeleteParams::default()
+        };
+        match cluster::retry(cx.deadline, &conn.name, || api.delete(&t.name, &dp)).await {
+            Ok(_) => {}
+            Err(cluster::ClusterError::UnknownKind(_)) => return Ok((label, Gone::Absent)),
+            Err(e) => return Err(StepError::Errored(format!("{label}: {e}"))),
+        }
+        if self.wait && !cx.opts.dry_run {
+            wait_gone(cx, conn, &api, &t.name, &uid, &label).await?;
+        }
+        Ok((label, Gone::Deleted))
+    }
+}
+
+/// Waits by watch until the object with this uid is gone; survives watch
+/// errors (an API server restart) by re-checking and watching again.
+pub(crate) async fn wait_gone(
+    cx: &StepCx<'_>,
+    conn: &Conn,
+    api: &kube::Api<kube::api::DynamicObject>,
+    name: &str,
+    uid: &str,
+    label: &str,
+) -> Result<(), StepError> {
+    use kube::runtime::wait::{await_condition, conditions};
+    loop {
+        match tokio::time::timeout(
+            cx.left(),
+            await_condition(api.clone(), name, conditions::is_deleted(uid)),
+        )
+        .await
+        {
+            Ok(Ok(_)) => return Ok(()),
+            Ok(Err(e)) => {
+                tracing::debug!(cluster = %conn.name, error = %e, "watch for deletion failed; watching again");
+                tokio::time::sleep(std::time::Duration::from_millis(200).min(cx.left())).await;
+            }
+            Err(_) => {
+                let left = api.get_opt(name).await.ok().flatten();
+                let why = left
+                    .map(|o| {
+                        let fin = o.metadata.finalizers.unwrap_or_default();
+                        if fin.is_empty() {
+                            "still present".to_owned()
+                        } else {
+                            format!("still present, waiting on finalizers {}", fin.join(", "))
+                        }
+                    })
+                    .unwrap_or_else(|| "state unknown".to_owned());
+                return Err(StepError::failed(
+                    format!("{label} was not gone before the step timed out ({why})"),
+                    Vec::new(),
+                ));
+            }
+        }
+    }
+}

@@ -74,3 +74,67 @@ impl Exec {
         )]
     }
 }
+
+impl Exec {
+    /// Runs the command (no shell), bounded by the step's deadline.
+    ///
+    /// # Errors
+    /// Failed: unexpected exit code. Errored: the command cannot start, or
+    /// `--allow-exec` was not given.
+    pub async fn run(
+        &self,
+        cx: &crate::run::StepCx<'_>,
+    ) -> Result<crate::run::Done, crate::run::StepError> {
+        use crate::run::{Done, StepError};
+        if !cx.opts.allow_exec {
+            return Err(StepError::Errored("exec steps need --allow-exec".into()));
+        }
+        let argv: Vec<String> = self
+            .command
+            .iter()
+            .map(|a| cx.render(a))
+            .collect::<Result<_, _>>()?;
+        let mut cmd = tokio::process::Command::new(&argv[0]);
+        cmd.args(&argv[1..]).current_dir(cx.dir).kill_on_drop(true);
+        for (k, v) in &self.env {
+            cmd.env(k, cx.render(v)?);
+        }
+        let out = match tokio::time::timeout(cx.left(), cmd.output()).await {
+            Ok(Ok(o)) => o,
+            Ok(Err(e)) => return Err(StepError::Errored(format!("cannot run `{}`: {e}", argv[0]))),
+            Err(_) => {
+                return Err(StepError::Errored(format!(
+                    "`{}` did not finish before the step timed out",
+                    argv.join(" ")
+                )));
+            }
+        };
+        let code = out.status.code().unwrap_or(-1);
+        let stdout = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+        if code != self.expect_exit {
+            let mut details = Vec::new();
+            if !stdout.is_empty() {
+                details.push(format!("stdout: {stdout}"));
+            }
+            if !stderr.is_empty() {
+                details.push(format!("stderr: {stderr}"));
+            }
+            return Err(StepError::failed(
+                format!(
+                    "`{}` exited with {code}, expected {}",
+                    argv.join(" "),
+                    self.expect_exit
+                ),
+                details,
+            ));
+        }
+        let mut done = Done::msg(format!("`{}` exited with {code}", argv.join(" ")));
+        if let Some(var) = &self.capture_stdout {
+            done.captures
+                .insert(var.clone(), serde_json::Value::String(stdout.clone()));
+            done.details.push(format!("captured {var} = {stdout:?}"));
+        }
+        Ok(done)
+    }
+}

@@ -36,3 +36,30 @@ impl Pause {
         )]
     }
 }
+
+impl Pause {
+    /// Shows the message and waits for Enter on a terminal; skipped otherwise.
+    ///
+    /// # Errors
+    /// Template errors.
+    pub async fn run(
+        &self,
+        cx: &crate::run::StepCx<'_>,
+    ) -> Result<crate::run::Done, crate::run::StepError> {
+        let msg = cx.render(&self.message)?;
+        if !cx.opts.interactive {
+            return Ok(crate::run::Done::msg(format!(
+                "not interactive, not pausing: {msg}"
+            )));
+        }
+        println!("{msg}\n(press Enter to continue)");
+        let mut line = String::new();
+        let mut stdin = tokio::io::BufReader::new(tokio::io::stdin());
+        let _ = tokio::time::timeout(
+            cx.left(),
+            tokio::io::AsyncBufReadExt::read_line(&mut stdin, &mut line),
+        )
+        .await;
+        Ok(crate::run::Done::msg("continued"))
+    }
+}

@@ -401,3 +401,16 @@ impl Probe {
         lines
     }
 }
+
+impl Probe {
+    /// Sends the requests and judges the answers.
+    ///
+    /// # Errors
+    /// Failed: an expectation did not hold. Errored: the requests could not be made.
+    pub async fn run(
+        &self,
+        cx: &crate::run::StepCx<'_>,
+    ) -> Result<crate::run::Done, crate::run::StepError> {
+        crate::probe::run(self, cx).await
+    }
+}

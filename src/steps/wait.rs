@@ -153,3 +153,316 @@ impl Wait {
         lines
     }
 }
+
+// ---------------------------------------------------------------------------
+// Run
+// ---------------------------------------------------------------------------
+
+use std::collections::BTreeMap as Store;
+
+use futures::StreamExt as _;
+use kube::api::DynamicObject;
+use kube::runtime::{WatchStreamExt as _, watcher};
+
+use crate::assert::{Compiled, expected_text, holds, subset_mismatches};
+use crate::run::{Done, StepCx, StepError};
+
+/// Checks prepared for one run: templates rendered, paths compiled.
+struct Prepared {
+    checks: Vec<(Compiled, Check)>,
+    match_: Option<serde_json::Value>,
+}
+
+impl Wait {
+    /// Watches the selected objects until the condition holds or the step
+    /// times out; on timeout, reports the last observed state and what differed.
+    ///
+    /// # Errors
+    /// Failed: the condition did not hold in time. Errored: cluster errors.
+    pub async fn run(&self, cx: &StepCx<'_>) -> Result<Done, StepError> {
+        let conn = cx.conn()?.clone();
+        let r = super::render_resource(cx, &self.resource)?;
+        let prepared = Prepared {
+            checks: self
+                .checks
+                .iter()
+                .map(|c| {
+                    let q = match &c.query {
+                        crate::assert::Query::JsonPath(p) | crate::assert::Query::Value(p) => {
+                            Compiled::new(p).map_err(StepError::Errored)?
+                        }
+                    };
+                    let mut c = c.clone();
+                    c.predicate = match c.predicate {
+                        Predicate::Equals(v) => Predicate::Equals(cx.render_json(&v)?),
+                        Predicate::OneOf(vs) => Predicate::OneOf(
+                            vs.iter()
+                                .map(|v| cx.render_json(v))
+                                .collect::<Result<_, _>>()?,
+                        ),
+                        other => other,
+                    };
+                    Ok((q, c))
+                })
+                .collect::<Result<_, StepError>>()?,
+            match_: self
+                .match_
+                .as_ref()
+                .map(|m| cx.render_json(m))
+                .transpose()?,
+        };
+        let kind = conn.kind(&r.api_version, &r.kind, cx.deadline).await?;
+        let api = conn.api(&kind, r.namespace.as_deref());
+        let mut cfg = watcher::Config::default();
+        if let Some(l) = &r.labels {
+            cfg = cfg.labels(l);
+        }
+        if let super::NameMatch::Exact(n) = &r.name {
+            cfg = cfg.fields(&format!("metadata.name={n}"));
+        }
+        let goal = format!(
+            "{r} {}",
+            if self.for_ == WaitFor::Deleted {
+                "is deleted"
+            } else {
+                "exists"
+            }
+        );
+        let stream = watcher(api, cfg).default_backoff();
+        futures::pin_mut!(stream);
+        let mut store: Store<(String, String), DynamicObject> = Store::new();
+        let mut init: Store<(String, String), DynamicObject> = Store::new();
+        let mut synced = false;
+        let mut last = String::from("no answer from the API server yet");
+        let mut last_details: Vec<String> = Vec::new();
+        let mut last_error: Option<String> = None;
+        loop {
+            let next = match tokio::time::timeout(cx.left(), stream.next()).await {
+                Ok(Some(ev)) => ev,
+                Ok(None) => {
+                    return Err(StepError::Errored(format!(
+                        "{}: the watch ended unexpectedly",
+                        conn.name
+                    )));
+                }
+                Err(_) => {
+                    let mut details = vec![format!("last observed: {last}")];
+                    details.extend(last_details);
+                    if let Some(e) = last_error {
+                        return Err(StepError::Errored(format!(
+                            "timed out waiting until {goal}; last error: {e}"
+                        )));
+                    }
+                    return Err(StepError::failed(
+                        format!("timed out waiting until {goal}"),
+                        details,
+                    ));
+                }
+            };
+            let key = |o: &DynamicObject| {
+                (
+                    o.metadata.namespace.clone().unwrap_or_default(),
+                    o.metadata.name.clone().unwrap_or_default(),
+                )
+            };
+            match next {
+                Ok(watcher::Event::Init) => init.clear(),
+                Ok(watcher::Event::InitApply(o)) => {
+                    init.insert(key(&o), o);
+                }
+                Ok(watcher::Event::InitDone) => {
+                    store = std::mem::take(&mut init);
+                    synced = true;
+                    last_error = None;
+                }
+                Ok(watcher::Event::Apply(o)) => {
+                    store.insert(key(&o), o);
+                }
+                Ok(watcher::Event::Delete(o)) => {
+                    store.remove(&key(&o));
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    if msg.contains("403") || msg.to_lowercase().contains("forbidden") {
+                        return Err(StepError::Errored(format!(
+                            "{}: forbidden by RBAC while watching {r}: {msg}",
+                            conn.name
+                        )));
+                    }
+                    tracing::debug!(cluster = %conn.name, error = %msg, "watch error; the watcher retries");
+                    last_error = Some(format!("{}: {msg}", conn.name));
+                    continue;
+                }
+            }
+            if !synced {
+                continue;
+            }
+            match self.evaluate(&r, &store, &prepared) {
+                Ok(obj) => {
+                    let captures = match obj {
+                        Some(o) => {
+                            let v = serde_json::to_value(o).unwrap_or_default();
+                            let label = super::describe(
+                                &r.kind,
+                                o.metadata.namespace.as_deref(),
+                                o.metadata.name.as_deref().unwrap_or(""),
+                            );
+                            super::capture(&v, &self.capture, &label)?
+                        }
+                        None => serde_json::Map::new(),
+                    };
+                    let mut details: Vec<String> = captures
+                        .iter()
+                        .map(|(k, v)| format!("captured {k} = {v}"))
+                        .collect();
+                    if let Some(o) = obj {
+                        details.insert(
+                            0,
+                            format!("matched {}", o.metadata.name.as_deref().unwrap_or("")),
+                        );
+                    }
+                    return Ok(Done {
+                        message: format!("{goal}: yes"),
+                        details,
+                        captures,
+                        data: None,
+                    });
+                }
+                Err((summary, details)) => {
+                    last = summary;
+                    last_details = details;
+                }
+            }
+        }
+    }
+
+    /// `Ok(Some(obj))`: satisfied (the first matching object); `Ok(None)`:
+    /// satisfied by absence; `Err`: what is observed and what differs.
+    fn evaluate<'s>(
+        &self,
+        r: &Resource,
+        store: &'s Store<(String, String), DynamicObject>,
+        p: &Prepared,
+    ) -> Result<Option<&'s DynamicObject>, (String, Vec<String>)> {
+        let matching: Vec<&DynamicObject> = store
+            .values()
+            .filter(|o| {
+                r.name
+                    .matches(o.metadata.name.as_deref().unwrap_or_default())
+            })
+            .collect();
+        let names = |v: &[&DynamicObject]| {
+            v.iter()
+                .map(|o| o.metadata.name.clone().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if self.for_ == WaitFor::Deleted {
+            if matching.is_empty() {
+                return Ok(None);
+            }
+            return Err((format!("still present: {}", names(&matching)), Vec::new()));
+        }
+        if matching.is_empty() {
+            let others: Vec<&DynamicObject> = store.values().collect();
+            let seen = if others.is_empty() {
+                String::new()
+            } else {
+                format!(" (present: {})", names(&others))
+            };
+            return Err((format!("no matching {}{seen}", r.kind), Vec::new()));
+        }
+        let mut satisfied = Vec::new();
+        let mut details = Vec::new();
+        for o in &matching {
+            let problems = self.problems(o, p);
+            if problems.is_empty() {
+                satisfied.push(*o);
+            } else {
+                let v = serde_json::to_value(o).unwrap_or_default();
+                details.push(format!("{}:", o.metadata.name.as_deref().unwrap_or("")));
+                details.extend(problems.iter().map(|x| format!("  {x}")));
+                let mut shown = serde_json::Map::new();
+                for k in ["spec", "status", "data"] {
+                    if let Some(x) = v.get(k) {
+                        shown.insert(k.into(), x.clone());
+                    }
+                }
+                details.push(format!(
+                    "  state: {}",
+                    super::truncate_json(&serde_json::Value::Object(shown), 800)
+                ));
+            }
+        }
+        if satisfied.len() >= self.count as usize {
+            return Ok(satisfied.first().copied());
+        }
+        Err((
+            format!(
+                "{} of {} matching object{} satisfy the conditions (need {})",
+                satisfied.len(),
+                matching.len(),
+                if matching.len() == 1 { "" } else { "s" },
+                self.count
+            ),
+            details,
+        ))
+    }
+
+    fn problems(&self, o: &DynamicObject, p: &Prepared) -> Vec<String> {
+        let v = serde_json::to_value(o).unwrap_or_default();
+        let mut out = Vec::new();
+        if let Some((t, s, reason)) = &self.condition {
+            let conds = v["status"]["conditions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let found = conds.iter().find(|c| c["type"] == t.as_str());
+            let ok = found.is_some_and(|c| {
+                c["status"] == s.as_str()
+                    && reason.as_ref().is_none_or(|r| c["reason"] == r.as_str())
+            });
+            if !ok {
+                let observed: Vec<String> = conds
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{}={}",
+                            c["type"].as_str().unwrap_or("?"),
+                            c["status"].as_str().unwrap_or("?")
+                        )
+                    })
+                    .collect();
+                out.push(format!(
+                    "condition {t}={s}{}: observed {}",
+                    reason
+                        .as_ref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default(),
+                    if observed.is_empty() {
+                        "no conditions".to_owned()
+                    } else {
+                        observed.join(", ")
+                    }
+                ));
+            }
+        }
+        for (q, c) in &p.checks {
+            let actual = q.select(&v);
+            if !holds(&c.predicate, actual.as_ref()) {
+                out.push(format!(
+                    "{}: expected {}, found {}",
+                    match &c.query {
+                        crate::assert::Query::JsonPath(x) | crate::assert::Query::Value(x) => x,
+                    },
+                    expected_text(&c.predicate),
+                    actual.map_or_else(|| "nothing".to_owned(), |a| a.to_string())
+                ));
+            }
+        }
+        if let Some(m) = &p.match_ {
+            out.extend(subset_mismatches(m, &v));
+        }
+        out
+    }
+}

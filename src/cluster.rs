@@ -1,0 +1,358 @@
+//! Talking to clusters: one connection per logical cluster (kubeconfig
+//! context), kinds resolved by discovery (cached), transient errors retried
+//! with backoff inside a deadline, and API errors turned into messages a user
+//! can act on.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::discovery::Scope;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+/// Field manager used for server-side apply.
+pub const FIELD_MANAGER: &str = "scenario";
+
+/// Why a cluster operation failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ClusterError {
+    /// The kubeconfig or context is unusable.
+    #[error("{0}")]
+    Config(String),
+    /// The API server cannot be reached (after retries).
+    #[error("{0}")]
+    Unreachable(String),
+    /// RBAC said no.
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such kind on the cluster.
+    #[error("{0}")]
+    UnknownKind(String),
+    /// The API server refused the request (invalid object, conflict, ...).
+    #[error("{0}")]
+    Api(String),
+    /// The step's time ran out.
+    #[error("{0}")]
+    Timeout(String),
+}
+
+/// One resolved kind.
+#[derive(Debug, Clone)]
+pub struct Kind {
+    pub resource: ApiResource,
+    pub namespaced: bool,
+}
+
+/// A connection to one cluster.
+pub struct Conn {
+    pub name: String,
+    pub context: String,
+    pub client: kube::Client,
+    pub server: String,
+    /// Namespace of the context (kubectl's default), else `default`.
+    pub default_namespace: String,
+    kinds: Mutex<HashMap<(String, String), Kind>>,
+}
+
+/// Where kubeconfig comes from: `--kubeconfig`, else `KUBECONFIG`, else `~/.kube/config`.
+#[derive(Debug, Clone, Default)]
+pub struct KubeconfigSource {
+    pub path: Option<PathBuf>,
+}
+
+impl KubeconfigSource {
+    fn read(&self) -> Result<Kubeconfig, ClusterError> {
+        match &self.path {
+            Some(p) => Kubeconfig::read_from(p).map_err(|e| {
+                ClusterError::Config(format!("cannot read kubeconfig {}: {e}", p.display()))
+            }),
+            None => Kubeconfig::read().map_err(|e| {
+                ClusterError::Config(format!(
+                    "cannot read kubeconfig (KUBECONFIG or ~/.kube/config): {e}"
+                ))
+            }),
+        }
+    }
+}
+
+/// Connections, made on first use and shared by the steps of a run.
+pub struct Clusters {
+    source: KubeconfigSource,
+    /// logical name -> context
+    contexts: HashMap<String, String>,
+    conns: Mutex<HashMap<String, Arc<Conn>>>,
+}
+
+impl Clusters {
+    #[must_use]
+    pub fn new(source: KubeconfigSource, contexts: HashMap<String, String>) -> Self {
+        Clusters {
+            source,
+            contexts,
+            conns: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The connection for a logical cluster.
+    ///
+    /// # Errors
+    /// Unknown context, unreadable kubeconfig.
+    pub async fn get(&self, name: &str) -> Result<Arc<Conn>, ClusterError> {
+        let mut conns = self.conns.lock().await;
+        if let Some(c) = conns.get(name) {
+            return Ok(c.clone());
+        }
+        let context = self
+            .contexts
+            .get(name)
+            .cloned()
+            .ok_or_else(|| ClusterError::Config(format!("cluster `{name}` has no context")))?;
+        let kc = self.source.read()?;
+        if !kc.contexts.iter().any(|c| c.name == context) {
+            let names: Vec<&str> = kc.contexts.iter().map(|c| c.name.as_str()).collect();
+            let hint = crate::diag::did_you_mean(&context, names.iter().copied())
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            return Err(ClusterError::Config(format!(
+                "cluster `{name}`: context `{context}` is not in the kubeconfig (contexts: {}){hint}; set it with --context {name}=CONTEXT",
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            )));
+        }
+        let opts = KubeConfigOptions {
+            context: Some(context.clone()),
+            ..KubeConfigOptions::default()
+        };
+        let mut config = kube::Config::from_custom_kubeconfig(kc, &opts)
+            .await
+            .map_err(|e| {
+                ClusterError::Config(format!("cluster `{name}` (context {context}): {e}"))
+            })?;
+        config.connect_timeout = Some(Duration::from_secs(5));
+        config.read_timeout = Some(Duration::from_secs(30));
+        let server = config.cluster_url.to_string();
+        let default_namespace = config.default_namespace.clone();
+        let client = kube::Client::try_from(config).map_err(|e| {
+            ClusterError::Config(format!("cluster `{name}` (context {context}): {e}"))
+        })?;
+        let conn = Arc::new(Conn {
+            name: name.to_owned(),
+            context,
+            client,
+            server,
+            default_namespace,
+            kinds: Mutex::new(HashMap::new()),
+        });
+        conns.insert(name.to_owned(), conn.clone());
+        Ok(conn)
+    }
+}
+
+impl Conn {
+    /// Resolves `apiVersion` + `kind` by discovery (cached). When the kind is
+    /// missing but a CRD for it exists and is not yet Established, waits for it.
+    ///
+    /// # Errors
+    /// Unknown kind (with a suggestion), unreachable cluster, deadline passed.
+    pub async fn kind(
+        &self,
+        api_version: &str,
+        kind: &str,
+        deadline: Instant,
+    ) -> Result<Kind, ClusterError> {
+        let key = (api_version.to_owned(), kind.to_owned());
+        if let Some(k) = self.kinds.lock().await.get(&key) {
+            return Ok(k.clone());
+        }
+        let (group, version) = match api_version.split_once('/') {
+            Some((g, v)) => (g.to_owned(), v.to_owned()),
+            None => (String::new(), api_version.to_owned()),
+        };
+        let gvk = GroupVersionKind::gvk(&group, &version, kind);
+        loop {
+            let found = retry(deadline, &self.name, || {
+                kube::discovery::pinned_kind(&self.client, &gvk)
+            })
+            .await;
+            match found {
+                Ok((ar, caps)) => {
+                    let k = Kind {
+                        resource: ar,
+                        namespaced: matches!(caps.scope, Scope::Namespaced),
+                    };
+                    self.kinds.lock().await.insert(key, k.clone());
+                    return Ok(k);
+                }
+                Err(ClusterError::UnknownKind(_) | ClusterError::Api(_)) => {
+                    if self.crd_pending(&group, kind, deadline).await? {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                    return Err(self.unknown_kind(api_version, kind, deadline).await);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// True when a CRD defines this group/kind but is not Established yet.
+    async fn crd_pending(
+        &self,
+        group: &str,
+        kind: &str,
+        deadline: Instant,
+    ) -> Result<bool, ClusterError> {
+        use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+        if group.is_empty() || Instant::now() >= deadline {
+            return Ok(false);
+        }
+        let api: Api<CustomResourceDefinition> = Api::all(self.client.clone());
+        let lp = kube::api::ListParams::default();
+        let list = retry(deadline, &self.name, || api.list(&lp)).await?;
+        Ok(list.items.iter().any(|crd| {
+            crd.spec.group == group
+                && crd.spec.names.kind == kind
+                && !crd
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.conditions.as_ref())
+                    .is_some_and(|cs| {
+                        cs.iter()
+                            .any(|c| c.type_ == "Established" && c.status == "True")
+                    })
+        }))
+    }
+
+    async fn unknown_kind(&self, api_version: &str, kind: &str, deadline: Instant) -> ClusterError {
+        let list = if api_version.contains('/') {
+            retry(deadline, &self.name, || {
+                self.client.list_api_group_resources(api_version)
+            })
+            .await
+        } else {
+            retry(deadline, &self.name, || {
+                self.client.list_core_api_resources(api_version)
+            })
+            .await
+        };
+        match list {
+            Ok(l) => {
+                let kinds: Vec<String> = l
+                    .resources
+                    .iter()
+                    .filter(|r| !r.name.contains('/'))
+                    .map(|r| r.kind.clone())
+                    .collect();
+                let hint = crate::diag::did_you_mean(kind, kinds.iter().map(String::as_str))
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                ClusterError::UnknownKind(format!(
+                    "{}: no kind `{kind}` in {api_version}{hint}",
+                    self.name
+                ))
+            }
+            Err(_) => ClusterError::UnknownKind(format!(
+                "{}: the cluster does not serve {api_version} (is its CRD installed?)",
+                self.name
+            )),
+        }
+    }
+
+    /// An `Api` for a kind, namespaced when the kind is.
+    #[must_use]
+    pub fn api(&self, kind: &Kind, namespace: Option<&str>) -> Api<DynamicObject> {
+        match (kind.namespaced, namespace) {
+            (true, Some(ns)) => Api::namespaced_with(self.client.clone(), ns, &kind.resource),
+            _ => Api::all_with(self.client.clone(), &kind.resource),
+        }
+    }
+}
+
+/// Classifies a kube error.
+#[must_use]
+pub fn classify(cluster: &str, e: &kube::Error) -> ClusterError {
+    match e {
+        kube::Error::Api(s) => match s.code {
+            403 => ClusterError::Forbidden(format!("{cluster}: forbidden by RBAC: {}", s.message)),
+            404 => ClusterError::UnknownKind(format!("{cluster}: not found: {}", s.message)),
+            409 => ClusterError::Api(format!("{cluster}: conflict: {}", s.message)),
+            422 => ClusterError::Api(format!("{cluster}: invalid object: {}", s.message)),
+            _ => ClusterError::Api(format!("{cluster}: {} ({})", s.message, s.code)),
+        },
+        other => ClusterError::Unreachable(format!(
+            "{cluster}: cannot reach the API server: {}",
+            short(other)
+        )),
+    }
+}
+
+fn short(e: &kube::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !msg.contains(&t) {
+            msg = format!("{msg}: {t}");
+        }
+        src = s.source();
+    }
+    msg
+}
+
+/// Whether an error is worth retrying: connection problems, throttling, server errors.
+#[must_use]
+pub fn transient(e: &kube::Error) -> bool {
+    match e {
+        kube::Error::Api(s) => {
+            matches!(s.code, 429 | 500 | 502 | 503 | 504)
+                || s.message.contains("etcdserver: leader changed")
+                || s.message.contains("etcdserver: request timed out")
+        }
+        kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::HttpError(_) => true,
+        _ => false,
+    }
+}
+
+/// Calls `f` until it succeeds, fails for good, or the deadline passes;
+/// transient errors are retried with exponential backoff (100 ms .. 2 s).
+///
+/// # Errors
+/// The classified error; `Timeout` (with the last error) when the deadline passed.
+pub async fn retry<T, F, Fut>(deadline: Instant, cluster: &str, mut f: F) -> Result<T, ClusterError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, kube::Error>>,
+{
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let attempt = tokio::time::timeout(left, f()).await;
+        match attempt {
+            Ok(Ok(v)) => return Ok(v),
+            Ok(Err(e)) if transient(&e) => {
+                if Instant::now() + delay >= deadline {
+                    let c = classify(cluster, &e);
+                    return Err(ClusterError::Timeout(format!(
+                        "{c} (retried until the step timeout)"
+                    )));
+                }
+                tracing::debug!(cluster, error = %e, "transient error, retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(2));
+            }
+            Ok(Err(e)) => return Err(classify(cluster, &e)),
+            Err(_) => {
+                return Err(ClusterError::Timeout(format!(
+                    "{cluster}: the step timed out waiting for the API server"
+                )));
+            }
+        }
+    }
+}
