@@ -253,14 +253,10 @@ impl Conn {
                 let hint = crate::diag::did_you_mean(kind, kinds.iter().map(String::as_str))
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_default();
-                ClusterError::UnknownKind(format!(
-                    "{}: no kind `{kind}` in {api_version}{hint}",
-                    self.name
-                ))
+                ClusterError::UnknownKind(format!("no kind `{kind}` in {api_version}{hint}"))
             }
             Err(_) => ClusterError::UnknownKind(format!(
-                "{}: the cluster does not serve {api_version} (is its CRD installed?)",
-                self.name
+                "the cluster does not serve {api_version} (is its CRD installed?)"
             )),
         }
     }
@@ -280,14 +276,15 @@ impl Conn {
 pub fn classify(cluster: &str, e: &kube::Error) -> ClusterError {
     match e {
         kube::Error::Api(s) => match s.code {
-            403 => ClusterError::Forbidden(format!("{cluster}: forbidden by RBAC: {}", s.message)),
-            404 => ClusterError::UnknownKind(format!("{cluster}: not found: {}", s.message)),
-            409 => ClusterError::Api(format!("{cluster}: conflict: {}", s.message)),
-            422 => ClusterError::Api(format!("{cluster}: invalid object: {}", s.message)),
-            _ => ClusterError::Api(format!("{cluster}: {} ({})", s.message, s.code)),
+            403 => ClusterError::Forbidden(format!("forbidden by RBAC: {}", s.message)),
+            404 => ClusterError::UnknownKind(format!("not found: {}", s.message)),
+            409 => ClusterError::Api(format!("conflict: {}", s.message)),
+            422 => ClusterError::Api(format!("invalid object: {}", s.message)),
+            _ => ClusterError::Api(format!("{} ({})", s.message, s.code)),
         },
+        kube::Error::Discovery(d) => ClusterError::UnknownKind(format!("discovery: {d}")),
         other => ClusterError::Unreachable(format!(
-            "{cluster}: cannot reach the API server: {}",
+            "cannot reach the API server of `{cluster}`: {}",
             short(other)
         )),
     }
@@ -311,7 +308,7 @@ fn short(e: &kube::Error) -> String {
 pub fn transient(e: &kube::Error) -> bool {
     match e {
         kube::Error::Api(s) => {
-            matches!(s.code, 429 | 500 | 502 | 503 | 504)
+            (matches!(s.code, 429 | 500 | 502 | 503 | 504) && !s.message.contains("typed patch"))
                 || s.message.contains("etcdserver: leader changed")
                 || s.message.contains("etcdserver: request timed out")
         }
@@ -350,7 +347,7 @@ where
             Ok(Err(e)) => return Err(classify(cluster, &e)),
             Err(_) => {
                 return Err(ClusterError::Timeout(format!(
-                    "{cluster}: the step timed out waiting for the API server"
+                    "the step timed out waiting for the API server of `{cluster}`"
                 )));
             }
         }

@@ -326,26 +326,19 @@ pub async fn run_playbook(
         observer.step_finished(&r);
         results.push(r);
     }
+    // Steps marked continueOnError are reported but do not decide the verdict.
+    let tolerated = |name: &str| {
+        pb.steps
+            .iter()
+            .chain(&pb.finally)
+            .any(|s| s.name == name && s.options.continue_on_error)
+    };
     let status = results
         .iter()
-        .filter(|r| !(r.status == Status::Skipped))
-        .filter(|r| {
-            let s = pb
-                .steps
-                .iter()
-                .chain(&pb.finally)
-                .find(|s| s.name == r.name);
-            !(s.is_some_and(|s| s.options.continue_on_error))
-        })
+        .filter(|r| r.status != Status::Skipped && !tolerated(&r.name))
         .map(|r| r.status)
         .max()
-        .unwrap_or(Status::Passed)
-        .max(Status::Passed);
-    let status = if status == Status::Skipped {
-        Status::Passed
-    } else {
-        status
-    };
+        .unwrap_or(Status::Passed);
     PlaybookResult {
         name: pb.name.clone(),
         path: pb.source.name.clone(),

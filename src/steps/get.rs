@@ -155,7 +155,7 @@ async fn table(
                 "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
             )
             .body(Vec::new())
-            .map_err(|e| kube::Error::HttpError(e))?;
+            .map_err(kube::Error::HttpError)?;
         conn.client.request::<serde_json::Value>(req).await
     };
     let t = cluster::retry(cx.deadline, &conn.name, fetch).await?;

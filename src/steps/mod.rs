@@ -672,8 +672,8 @@ pub fn render_resource(cx: &StepCx<'_>, r: &Resource) -> Result<Resource, StepEr
         NameMatch::Regex(n) => NameMatch::Regex(n.clone()),
     };
     Ok(Resource {
-        api_version: r.api_version.clone(),
-        kind: r.kind.clone(),
+        api_version: cx.render(&r.api_version)?,
+        kind: cx.render(&r.kind)?,
         namespace: r.namespace.as_deref().map(|n| cx.render(n)).transpose()?,
         name,
         labels: r.labels.as_deref().map(|l| cx.render(l)).transpose()?,

@@ -70,3 +70,46 @@ pub async fn drop_namespace(client: &kube::Client, name: &str) {
     let api: Api<Namespace> = Api::all(client.clone());
     let _ = api.delete(name, &DeleteParams::default()).await;
 }
+
+/// Runs `scenario run` on a test playbook against the lab; returns (exit code, stdout, stderr).
+pub fn run_playbook(playbook: &str, args: &[&str]) -> (i32, String, String) {
+    let state = lab();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scenario"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("run")
+        .arg(playbook)
+        .args(args)
+        .env("KUBECONFIG", &state.kubeconfig)
+        .output()
+        .expect("run scenario");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Applies a JSON object with server-side apply under a field manager.
+pub async fn apply_json(
+    client: &kube::Client,
+    obj: serde_json::Value,
+    manager: &str,
+) -> kube::api::DynamicObject {
+    use kube::api::{ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
+    let api_version = obj["apiVersion"].as_str().unwrap().to_owned();
+    let kind = obj["kind"].as_str().unwrap().to_owned();
+    let (g, v) = api_version.split_once('/').unwrap_or(("", &api_version));
+    let ar = ApiResource::from_gvk(&GroupVersionKind::gvk(g, v, &kind));
+    let name = obj["metadata"]["name"].as_str().unwrap().to_owned();
+    let api: Api<DynamicObject> = match obj["metadata"]["namespace"].as_str() {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
+        None => Api::all_with(client.clone(), &ar),
+    };
+    api.patch(
+        &name,
+        &PatchParams::apply(manager).force(),
+        &Patch::Apply(&obj),
+    )
+    .await
+    .expect("apply")
+}
