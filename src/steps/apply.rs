@@ -113,11 +113,16 @@ impl Apply {
         if !crds.is_empty() && !cx.opts.dry_run {
             wait_established(cx, &conn, &crds).await?;
         }
-        let results: Vec<Result<String, StepError>> =
-            futures::stream::iter(rest.iter().map(|o| self.apply_one(cx, &conn, o, &ns)))
-                .buffered(CONCURRENCY)
-                .collect()
-                .await;
+        // Futures collected first: a closure inside the stream would make the
+        // step's future lose `Send` (higher-ranked lifetime inference).
+        let futs: Vec<_> = rest
+            .iter()
+            .map(|o| self.apply_one(cx, &conn, o, &ns))
+            .collect();
+        let results: Vec<Result<String, StepError>> = futures::stream::iter(futs)
+            .buffered(CONCURRENCY)
+            .collect()
+            .await;
         for r in results {
             lines.push(r?);
         }

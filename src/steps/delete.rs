@@ -189,11 +189,12 @@ impl Delete {
                 });
             }
         }
+        let futs: Vec<_> = targets
+            .iter()
+            .map(|t| self.delete_one(cx, &conn, t))
+            .collect();
         let results: Vec<Result<(String, Gone), StepError>> =
-            futures::stream::iter(targets.iter().map(|t| self.delete_one(cx, &conn, t)))
-                .buffered(16)
-                .collect()
-                .await;
+            futures::stream::iter(futs).buffered(16).collect().await;
         let mut deleted = Vec::new();
         let mut absent = Vec::new();
         for r in results {
