@@ -23,6 +23,8 @@ pub struct RawCheck {
     pub one_of: Option<Vec<serde_json::Value>>,
     /// The path exists (true) or does not (false).
     pub exists: Option<bool>,
+    /// Probe checks: the share of answers that must pass (0..1, default 1: every answer).
+    pub fraction: Option<Spanned<f64>>,
 }
 
 /// What must hold.
@@ -48,6 +50,8 @@ pub enum Query {
 pub struct Check {
     pub query: Query,
     pub predicate: Predicate,
+    /// Share of answers that must pass (probe checks; 1 elsewhere).
+    pub fraction: f64,
     #[serde(skip)]
     pub loc: Loc,
 }
@@ -136,6 +140,22 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawCheck>, values: Option<&[String]>)
     if let Some(x) = raw.value.exists {
         preds.push(Predicate::Exists(x));
     }
+    let fraction = match (&raw.value.fraction, values) {
+        (Some(f), None) => {
+            cx.error(f.loc, "`fraction` is only available in probe checks");
+            return None;
+        }
+        (Some(f), Some(_)) if !(f.value > 0.0 && f.value <= 1.0) => {
+            cx.error(
+                f.loc,
+                format!("`fraction` must be in (0, 1], found {}", f.value),
+            )
+            .expected("a share of answers, e.g. 0.95");
+            return None;
+        }
+        (Some(f), Some(_)) => f.value,
+        (None, _) => 1.0,
+    };
     if preds.len() != 1 {
         cx.error(
             loc,
@@ -151,6 +171,7 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawCheck>, values: Option<&[String]>)
     Some(Check {
         query,
         predicate: preds.remove(0),
+        fraction,
         loc,
     })
 }

@@ -21,6 +21,7 @@ pub mod plan;
 pub mod probe;
 pub mod run;
 pub mod schema;
+pub mod stats;
 pub mod steps;
 pub mod template;
 pub mod yaml;

@@ -1,0 +1,327 @@
+//! Probe steps against a local HTTP server with controllable answers.
+
+#[path = "support/http.rs"]
+mod http;
+
+use std::process::Command;
+use std::time::Duration;
+
+use http::{Behaviour, start};
+
+fn weights(v: &[(&str, f64)]) -> Vec<(String, f64)> {
+    v.iter().map(|(k, w)| ((*k).to_owned(), *w)).collect()
+}
+
+/// Writes `playbook` (and extra files) into a temp dir and runs it.
+fn run(playbook: &str, files: &[(&str, &str)]) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.yaml"), playbook).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
+        .arg("run")
+        .arg(dir.path().join("p.yaml"))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn split_playbook(url: &str, w: &str) -> String {
+    format!(
+        "name: split\nsteps:\n  - name: split\n    timeout: 60s\n    probe:\n      url: {url}\n      requests: 2000\n      concurrency: 16\n      extract: {{ color: $.color }}\n      expect:\n        distribution:\n          value: color\n          weights: {w}\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_true_split_passes() {
+    let s = start(
+        Behaviour {
+            weights: weights(&[("blue", 40.0), ("green", 40.0), ("yellow", 20.0)]),
+            ..Default::default()
+        },
+        None,
+    )
+    .await;
+    let (code, out, err) = run(
+        &split_playbook(&s.url("http"), "{blue: 40, green: 40, yellow: 20}"),
+        &[],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("color split within ±10 points of the weights"),
+        "{out}"
+    );
+    assert!(out.contains("color split over "), "{out}");
+    assert!(
+        out.contains("verdict: within ±10 points of the weights (sequential test, decided after"),
+        "{out}"
+    );
+    let sent = s.count.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        sent < 2000,
+        "a sequential test stops early; the server saw {sent} requests"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_split_fails_with_a_readable_report() {
+    let s = start(
+        Behaviour {
+            weights: weights(&[("blue", 50.0), ("green", 50.0)]),
+            ..Default::default()
+        },
+        None,
+    )
+    .await;
+    let (code, out, err) = run(
+        &split_playbook(&s.url("http"), "{blue: 40, green: 40, yellow: 20}"),
+        &[],
+    );
+    assert_eq!(code, 1, "an assertion failure\n{out}\n{err}");
+    assert!(
+        out.contains("the color split is off: yellow 0.0% observed, 20% expected"),
+        "{out}"
+    );
+    assert!(
+        out.contains("verdict: OFF: `yellow` is 10 points or more from its weight"),
+        "{out}"
+    );
+    // The observed-vs-expected table, with bars.
+    let row = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("yellow"))
+        .unwrap();
+    assert!(
+        row.contains(" 20.0%") && row.trim_end().ends_with("0.0%"),
+        "{row}"
+    );
+    let blue = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("blue "))
+        .unwrap();
+    assert!(blue.contains('█'), "{blue}");
+    assert!(out.contains("split  probe     FAILED"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_all_blue_service_is_recognised() {
+    let s = start(Behaviour::default(), None).await;
+    let each = format!(
+        "name: blue\nsteps:\n  - name: all-blue\n    probe:\n      url: {}\n      requests: 100\n      extract: {{ color: $.color, pod: $.pod }}\n      expect:\n        each:\n          - {{ value: color, equals: blue }}\n          - {{ path: $.greeting, matches: \"^Namaste\" }}\n",
+        s.url("http")
+    );
+    let (code, out, err) = run(&each, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("100 answers, all expectations hold"), "{out}");
+    assert!(
+        out.contains("check color == \"blue\": 100 of 100 answers"),
+        "{out}"
+    );
+    // The same service against a 50/50 expectation: off, quickly.
+    let (code, out, _) = run(
+        &split_playbook(&s.url("http"), "{blue: 50, green: 50}"),
+        &[],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("verdict: OFF"), "{out}");
+    // And a check that expects green says how many passed and what was seen.
+    let green = each.replace("equals: blue", "equals: green");
+    let (code, out, _) = run(&green, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "check color == \"green\": 0 of 100 answers passed, 100 needed; observed blue ×100"
+        ),
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_statuses_are_reported_and_secrets_redacted() {
+    let s = start(
+        Behaviour {
+            status: 503,
+            ..Default::default()
+        },
+        None,
+    )
+    .await;
+    let pb = format!(
+        "name: errors\nsteps:\n  - name: errors\n    probe:\n      url: {}\n      requests: 20\n      headers: {{ Authorization: \"Bearer s3cr3t-token\" }}\n      extract: {{ color: $.color }}\n",
+        s.url("http")
+    );
+    let (code, out, err) = run(&pb, &[]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        out.contains("error rate 100.0% (20 of 20) exceeds 0.0% (accepted status: [200])"),
+        "{out}"
+    );
+    assert!(out.contains("status 503 ×20"), "{out}");
+    assert!(out.contains("sample: {\"status\":503"), "{out}");
+    assert!(out.contains("\"set-cookie\":\"<redacted>\""), "{out}");
+    for secret in ["very-secret-cookie", "s3cr3t-token"] {
+        assert!(
+            !out.contains(secret) && !err.contains(secret),
+            "{secret} leaked:\n{out}\n{err}"
+        );
+    }
+    // Accepting 503 makes the same answers fine.
+    let (code, out, _) = run(
+        &pb.replace(
+            "      extract:",
+            "      expect: { status: [503] }\n      extract:",
+        ),
+        &[],
+    );
+    assert_eq!(code, 0, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeouts_are_reported() {
+    let s = start(
+        Behaviour {
+            delay: Duration::from_secs(3),
+            ..Default::default()
+        },
+        None,
+    )
+    .await;
+    let pb = format!(
+        "name: slow\nsteps:\n  - name: slow\n    timeout: 10s\n    probe:\n      url: {}\n      requests: 4\n      requestTimeout: 200ms\n",
+        s.url("http")
+    );
+    let (code, out, _) = run(&pb, &[]);
+    assert_eq!(
+        code, 3,
+        "no answer at all: the check could not be made\n{out}"
+    );
+    assert!(out.contains("no answer from"), "{out}");
+    assert!(out.contains("request timed out"), "{out}");
+    // Some slow answers: counted in the error rate.
+    let s2 = start(
+        Behaviour {
+            delay: Duration::from_millis(400),
+            ..Default::default()
+        },
+        None,
+    )
+    .await;
+    let pb2 = format!(
+        "name: latency\nsteps:\n  - name: latency\n    probe:\n      url: {}\n      requests: 8\n      expect:\n        latency: {{ p50: 100ms }}\n",
+        s2.url("http")
+    );
+    let (code, out, _) = run(&pb2, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("latency p50 is"), "{out}");
+    assert!(out.contains("expected at most 100ms"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_verification_failure_is_a_clear_error() {
+    let (acceptor, ca_pem) = http::tls_acceptor();
+    let s = start(Behaviour::default(), Some(acceptor)).await;
+    let base = format!(
+        "name: tls\nsteps:\n  - name: tls\n    timeout: 10s\n    probe:\n      url: {}\n      requests: 5\n",
+        s.url("https")
+    );
+    let (code, out, _) = run(&base, &[]);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains("TLS verification failed for https://127.0.0.1:"),
+        "{out}"
+    );
+    assert!(out.contains("trust a private CA with `tls.ca`"), "{out}");
+    let with_ca = format!("{base}      tls: {{ ca: ca.pem }}\n");
+    let (code, out, _) = run(&with_ca, &[("ca.pem", &ca_pem)]);
+    assert_eq!(code, 0, "{out}");
+    let insecure = format!("{base}      tls: {{ insecureSkipVerify: true }}\n");
+    let (code, out, _) = run(&insecure, &[]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eventually_waits_for_a_traffic_shift() {
+    let s = start(Behaviour::default(), None).await;
+    let behaviour = s.behaviour.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        behaviour.lock().unwrap().weights = vec![("green".into(), 1.0)];
+    });
+    let pb = format!(
+        "name: shift\nsteps:\n  - name: green\n    timeout: 20s\n    probe:\n      url: {}\n      requests: 100\n      concurrency: 4\n      extract: {{ color: $.color }}\n      eventually: {{ window: 50 }}\n      expect:\n        each:\n          - {{ value: color, equals: green }}\n",
+        s.url("http")
+    );
+    let (code, out, err) = run(&pb, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("judged on the last 50 answers (eventually, window 50)"),
+        "{out}"
+    );
+    // Without `eventually`, answers sent before the shift make it fail.
+    let s2 = start(Behaviour::default(), None).await;
+    let b2 = s2.behaviour.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        b2.lock().unwrap().weights = vec![("green".into(), 1.0)];
+    });
+    let strict = pb
+        .replace(&s.url("http"), &s2.url("http"))
+        .replace(
+            "      eventually: { window: 50 }\n",
+            "      concurrency: 1\n",
+        )
+        .replace("      concurrency: 4\n", "");
+    let (code, out, _) = run(&strict, &[]);
+    assert_eq!(code, 1, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_eventual_split_passes_after_convergence_and_a_stuck_one_fails() {
+    let s = start(
+        Behaviour {
+            weights: weights(&[("blue", 50.0), ("green", 50.0)]),
+            ..Default::default()
+        },
+        None,
+    )
+    .await;
+    let b = s.behaviour.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        b.lock().unwrap().weights = weights(&[("blue", 40.0), ("green", 40.0), ("yellow", 20.0)]);
+    });
+    let pb = format!(
+        "name: converge\nsteps:\n  - name: split\n    timeout: 30s\n    probe:\n      url: {}\n      requests: 2000\n      concurrency: 4\n      extract: {{ color: $.color }}\n      eventually: {{}}\n      expect:\n        distribution: {{ value: color, weights: {{blue: 40, green: 40, yellow: 20}} }}\n",
+        s.url("http")
+    );
+    let (code, out, err) = run(&pb, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("attempt "),
+        "the first attempt saw the old split:\n{out}"
+    );
+    // Stuck on 50/50 for the whole (short) timeout: fails, however many attempts.
+    let stuck = start(
+        Behaviour {
+            weights: weights(&[("blue", 50.0), ("green", 50.0)]),
+            ..Default::default()
+        },
+        None,
+    )
+    .await;
+    let (code, out, _) = run(
+        &pb.replace(&s.url("http"), &stuck.url("http"))
+            .replace("timeout: 30s", "timeout: 3s"),
+        &[],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("expectations did not hold before the step timed out"),
+        "{out}"
+    );
+}
