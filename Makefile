@@ -1,4 +1,4 @@
-# scenario — the two commands: `make test` (and, with the chapter issue, `make demo`).
+# scenario — the two commands: `make demo` and `make test`.
 # Everything they need is installed by them: Debian packages and the control-plane
 # build (cached in $XDG_CACHE_HOME/scenario/lab, ~5-10 minutes the first time).
 SHELL := bash
@@ -7,7 +7,11 @@ BIN := target/debug/scenario
 # The lab that `make test` starts for the cluster tests (its own ports; removed afterwards).
 LAB_DIR ?= $(CURDIR)/target/test-lab
 
-.PHONY: all build check test lab-install lab-up lab-down bench schema
+.PHONY: all build check test demo lab-install lab-up lab-down bench schema
+
+# The chapter end to end: lab + mesh emulator + `scenario run`, then everything stopped.
+demo:
+	scripts/demo.sh
 
 all: build
 

@@ -19,10 +19,21 @@ const ROUNDS: usize = 3;
 fn main() {
     let root = env!("CARGO_MANIFEST_DIR");
     let bin = format!("{root}/target/release/scenario");
-    assert!(std::path::Path::new(&bin).is_file(), "cargo build --release first");
-    let oha = Command::new("oha").arg("--version").output().ok().filter(|o| o.status.success());
+    assert!(
+        std::path::Path::new(&bin).is_file(),
+        "cargo build --release first"
+    );
+    let oha = Command::new("oha")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success());
     // The server gets a runtime of its own (2 worker threads), like a separate process would.
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let server = rt.block_on(http::start(http::Behaviour::default(), None));
     let url = server.url("http");
     let dir = tempfile::tempdir().unwrap();
@@ -38,14 +49,25 @@ fn main() {
     let mut oha_rates = Vec::new();
     for _ in 0..ROUNDS {
         let t = Instant::now();
-        let o = Command::new(&bin).args(["run", "-q"]).arg(&pb).output().unwrap();
+        let o = Command::new(&bin)
+            .args(["run", "-q"])
+            .arg(&pb)
+            .output()
+            .unwrap();
         let wall = t.elapsed().as_secs_f64();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
         scen.push(f64::from(REQUESTS) / wall);
         if oha.is_some() {
             let t = Instant::now();
             let o = Command::new("oha")
-                .args(["--no-tui", "-n", &REQUESTS.to_string(), "-c", &CONNECTIONS.to_string(), &url])
+                .args([
+                    "--no-tui",
+                    "-n",
+                    &REQUESTS.to_string(),
+                    "-c",
+                    &CONNECTIONS.to_string(),
+                    &url,
+                ])
                 .output()
                 .unwrap();
             let wall = t.elapsed().as_secs_f64();
@@ -56,12 +78,26 @@ fn main() {
     let best = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let mut out = String::new();
-    let _ = writeln!(out, "{REQUESTS} GET requests, {CONNECTIONS} connections, to a local hyper server answering like the demo app (JSON, ~140 bytes); {ROUNDS} rounds each, alternating; rate = requests / whole-process wall time.\n");
+    let _ = writeln!(
+        out,
+        "{REQUESTS} GET requests, {CONNECTIONS} connections, to a local hyper server answering like the demo app (JSON, ~140 bytes); {ROUNDS} rounds each, alternating; rate = requests / whole-process wall time.\n"
+    );
     let _ = writeln!(out, "| client | mean rate | best rate |\n|:---|---:|---:|");
-    let _ = writeln!(out, "| `scenario run` (probe: extract `$.color`, check every answer) | {:.0} req/s | {:.0} req/s |", mean(&scen), best(&scen));
+    let _ = writeln!(
+        out,
+        "| `scenario run` (probe: extract `$.color`, check every answer) | {:.0} req/s | {:.0} req/s |",
+        mean(&scen),
+        best(&scen)
+    );
     match oha {
         Some(v) => {
-            let _ = writeln!(out, "| `oha --no-tui -n {REQUESTS} -c {CONNECTIONS}` ({}) | {:.0} req/s | {:.0} req/s |", String::from_utf8_lossy(&v.stdout).trim(), mean(&oha_rates), best(&oha_rates));
+            let _ = writeln!(
+                out,
+                "| `oha --no-tui -n {REQUESTS} -c {CONNECTIONS}` ({}) | {:.0} req/s | {:.0} req/s |",
+                String::from_utf8_lossy(&v.stdout).trim(),
+                mean(&oha_rates),
+                best(&oha_rates)
+            );
         }
         None => {
             let _ = writeln!(out, "| oha | not installed (`cargo install oha`) | |");

@@ -140,7 +140,10 @@ impl Clusters {
             })?;
         config.connect_timeout = Some(Duration::from_secs(5));
         // Named in the API servers' audit logs: "which requests did this run make".
-        config.headers.push((http::header::USER_AGENT, http::HeaderValue::from_static(USER_AGENT)));
+        config.headers.push((
+            http::header::USER_AGENT,
+            http::HeaderValue::from_static(USER_AGENT),
+        ));
         config.read_timeout = Some(Duration::from_secs(30));
         let server = config.cluster_url.to_string();
         let default_namespace = config.default_namespace.clone();

@@ -8,8 +8,10 @@
 //! last `window` answers only. The split check restarts whenever it decides
 //! "off" (the mesh may still be converging), judging only the answers since
 //! its last restart; attempt k may pass with probability at most
-//! falsePass / 2^k, so the chance of ever passing a wrong split stays below
-//! falsePass however many attempts the timeout allows.
+//! falsePass * 6 / (pi^2 k^2), so the chance of ever passing a wrong split
+//! stays below falsePass however many attempts the timeout allows (the sum
+//! over k is falsePass). The budget shrinks slowly, so a restart storm while
+//! the mesh converges only makes later attempts a little longer.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
@@ -373,6 +375,12 @@ fn problems(p: &Probe, s: &Summary) -> Vec<String> {
     out
 }
 
+/// The false-pass budget of attempt `k` (1-based): the terms sum to `total`.
+fn spent(total: f64, k: u32) -> f64 {
+    let k = f64::from(k);
+    total * 6.0 / (std::f64::consts::PI * std::f64::consts::PI * k * k)
+}
+
 /// The split state: the running test and its restarts.
 struct Split {
     value_index: usize,
@@ -387,7 +395,12 @@ impl Split {
         let value_index = p.extract.iter().position(|(n, _)| *n == d.value)?;
         Some(Split {
             value_index,
-            test: SplitTest::new(&d.weights, d.tolerance, d.false_fail, d.false_pass / 2.0),
+            test: SplitTest::new(
+                &d.weights,
+                d.tolerance,
+                d.false_fail,
+                spent(d.false_pass, 1),
+            ),
             attempt: 1,
             spec: d,
         })
@@ -395,7 +408,7 @@ impl Split {
 
     fn restart(&mut self) {
         self.attempt += 1;
-        let fp = self.spec.false_pass / f64::powi(2.0, i32::try_from(self.attempt).unwrap_or(30));
+        let fp = spent(self.spec.false_pass, self.attempt);
         self.test = SplitTest::new(
             &self.spec.weights,
             self.spec.tolerance,
@@ -557,7 +570,8 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
             && !satisfied
             && !cx.left().is_zero()
         {
-            let want_sample = sent < SAMPLES as u64;
+            // Samples: the first answers, then one in a hundred (the last ones are kept).
+            let want_sample = sent < SAMPLES as u64 || sent % 100 == 0;
             inflight.push(req.send(want_sample));
             sent += 1;
         }
@@ -568,6 +582,9 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
         let Ok(Some((rec, sample))) = next else { break };
         if let Some(s) = sample {
             samples.push(s);
+            if samples.len() > SAMPLES {
+                samples.remove(0);
+            }
         }
         if let Some(sp) = split.as_mut()
             && sp.observe(&rec) == Verdict::Off

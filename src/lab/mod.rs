@@ -281,12 +281,27 @@ fn spawn(
     let f2 = f
         .try_clone()
         .map_err(io("cannot duplicate a log file handle"))?;
-    let mut child = Command::new(bin)
-        .args(args)
+    let mut cmd = Command::new(bin);
+    cmd.args(args)
         .stdin(Stdio::null())
         .stdout(f)
         .stderr(f2)
-        .process_group(0)
+        .process_group(0);
+    // SAFETY: only async-signal-safe calls (signal, sigprocmask) between fork and exec.
+    // A parent that ignores or blocks signals (shells, make, CI runners) would
+    // otherwise pass that on, and the component would not stop on SIGTERM.
+    unsafe {
+        cmd.pre_exec(|| {
+            for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGQUIT] {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&raw mut set);
+            libc::sigprocmask(libc::SIG_SETMASK, &raw const set, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+    let mut child = cmd
         .spawn()
         .map_err(io(format!("cannot start {}", bin.display())))?;
     let pid = child.id();
