@@ -14,7 +14,7 @@ MESH=target/release/examples/meshlab
 "$BIN" lab up --dir "$LAB"
 mesh_pid=""
 cleanup() {
-  [ -n "$mesh_pid" ] && kill "$mesh_pid" 2>/dev/null && wait "$mesh_pid" 2>/dev/null
+  if [ -n "$mesh_pid" ]; then kill "$mesh_pid" 2>/dev/null || true; wait "$mesh_pid" 2>/dev/null || true; fi
   "$BIN" lab down --dir "$LAB" || true
 }
 trap cleanup EXIT

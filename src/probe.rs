@@ -385,6 +385,8 @@ fn spent(total: f64, k: u32) -> f64 {
 struct Split {
     value_index: usize,
     test: SplitTest,
+    /// The last attempt that decided "off" (shown when the final one is undecided).
+    last_off: Option<SplitTest>,
     attempt: u32,
     spec: crate::steps::probe::Distribution,
 }
@@ -395,6 +397,7 @@ impl Split {
         let value_index = p.extract.iter().position(|(n, _)| *n == d.value)?;
         Some(Split {
             value_index,
+            last_off: None,
             test: SplitTest::new(
                 &d.weights,
                 d.tolerance,
@@ -408,6 +411,7 @@ impl Split {
 
     fn restart(&mut self) {
         self.attempt += 1;
+        self.last_off = Some(self.test.clone());
         let fp = spent(self.spec.false_pass, self.attempt);
         self.test = SplitTest::new(
             &self.spec.weights,
@@ -427,7 +431,11 @@ impl Split {
     }
 
     fn report(&self) -> Vec<String> {
-        let t = &self.test;
+        // An attempt cut short by the timeout says little: show the last decided one.
+        let t = match (&self.last_off, self.test.verdict) {
+            (Some(off), Verdict::Undecided) => off,
+            _ => &self.test,
+        };
         let mut lines = vec![format!(
             "{} split over {} answers (expected → observed):",
             self.spec.value, t.n
@@ -464,10 +472,13 @@ impl Split {
             "verdict: {verdict} (sequential test, {decided}; false fail ≤ {}%, false pass ≤ {}%{})",
             self.spec.false_fail * 100.0,
             self.spec.false_pass * 100.0,
-            if self.attempt > 1 {
-                format!("; attempt {}", self.attempt)
-            } else {
-                String::new()
+            match (std::ptr::eq(t, &self.test), self.attempt) {
+                (true, 1) => String::new(),
+                (true, k) => format!("; attempt {k}"),
+                (false, k) => format!(
+                    "; attempt {} of {k}, the last one cut short by the timeout",
+                    k - 1
+                ),
             }
         ));
         lines
@@ -571,7 +582,7 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
             && !cx.left().is_zero()
         {
             // Samples: the first answers, then one in a hundred (the last ones are kept).
-            let want_sample = sent < SAMPLES as u64 || sent % 100 == 0;
+            let want_sample = sent < SAMPLES as u64 || sent.is_multiple_of(100);
             inflight.push(req.send(want_sample));
             sent += 1;
         }

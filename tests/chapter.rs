@@ -1,0 +1,195 @@
+//! The chapter end to end on the lab with the mesh emulator, plus the negative
+//! runs: a stuck mesh, a missing translated Gateway, an invalid edit (proved
+//! by the audit logs to touch no cluster). One test, run in order: the runs
+//! share the lab and restart the emulator between them.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Mesh {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Mesh {
+    fn drop(&mut self) {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let _ = self.child.wait();
+    }
+}
+
+fn meshlab(args: &[&str]) -> Mesh {
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/debug/examples/meshlab");
+    assert!(
+        bin.is_file(),
+        "build the emulator first: cargo build --example meshlab (cargo test builds examples)"
+    );
+    let state = tempfile::NamedTempFile::new().unwrap().into_temp_path();
+    let _ = std::fs::remove_file(&state);
+    let child = Command::new(bin)
+        .arg("--lab-dir")
+        .arg(&support::lab().dir)
+        .arg("--state")
+        .arg(&state)
+        .args(["--port", "0"])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while std::fs::metadata(&state).map_or(true, |m| m.len() == 0) {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "meshlab did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    Mesh {
+        child,
+        port: v["port"].as_u64().unwrap() as u16,
+    }
+}
+
+/// A copy of the chapter (playbook + manifests) whose text `edit` may change.
+fn chapter_copy(edit: impl Fn(String) -> String) -> (tempfile::TempDir, PathBuf) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks");
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("cp")
+        .arg("-r")
+        .arg(root.join("traffic-management"))
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(root.join("traffic-management.yaml")).unwrap();
+    let path = dir.path().join("traffic-management.yaml");
+    std::fs::write(&path, edit(text)).unwrap();
+    (dir, path)
+}
+
+fn run(playbook: &Path, mesh: Option<&Mesh>, extra: &[&str]) -> (i32, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scenario"));
+    cmd.arg("run")
+        .arg(playbook)
+        .env("KUBECONFIG", &support::lab().kubeconfig);
+    if let Some(m) = mesh {
+        cmd.args(["--var", &format!("ingress_port={}", m.port)]);
+    }
+    let out = cmd.args(extra).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// Requests scenario made, per the API servers' audit logs.
+fn scenario_requests() -> usize {
+    support::lab()
+        .clusters
+        .iter()
+        .map(|c| {
+            std::fs::read_to_string(&c.audit_log)
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| l.contains("\"userAgent\":\"scenario/"))
+                .count()
+        })
+        .sum()
+}
+
+/// Sets the `timeout` of one step (replacing the one it has, if any).
+fn step_timeout(text: String, step: &str, timeout: &str) -> String {
+    let marker = format!("  - name: {step}\n");
+    let at = text
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no step {step}"))
+        + marker.len();
+    let (head, tail) = text.split_at(at);
+    let end = tail.find("\n  - name: ").map_or(tail.len(), |i| i + 1);
+    let (block, rest) = tail.split_at(end);
+    let block: String = block
+        .lines()
+        .filter(|l| !l.starts_with("    timeout:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    format!("{head}    timeout: {timeout}\n{block}{rest}")
+}
+
+#[test]
+fn the_chapter_end_to_end_and_its_failure_modes() {
+    support::lab();
+
+    // 1. The chapter passes, and `restore=true` puts the clusters back.
+    let mesh = meshlab(&[]);
+    let before = scenario_requests();
+    let playbook = Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks/traffic-management.yaml");
+    let (code, out) = run(&playbook, Some(&mesh), &["--var", "restore=true"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("traffic-management: passed — 17 passed, 0 failed, 0 errored, 0 skipped"),
+        "{out}"
+    );
+    assert!(
+        out.contains("color split within ±10 points of the weights"),
+        "{out}"
+    );
+    let split = out.split("[15/17] split-blue-green-canary").nth(1).unwrap();
+    for color in ["blue      40.0%", "green     40.0%", "yellow    20.0%"] {
+        assert!(split.contains(color), "{color} row missing:\n{split}");
+    }
+    assert!(
+        scenario_requests() > before,
+        "the audit logs record the run's requests"
+    );
+    drop(mesh);
+
+    // 2. A mesh stuck on 50/50: the 40/40/20 check fails with a readable report, exit 1.
+    let mesh = meshlab(&["--freeze-after", "3"]);
+    let (_dir, stuck) = chapter_copy(|t| step_timeout(t, "split-blue-green-canary", "6s"));
+    let (code, out) = run(&stuck, Some(&mesh), &[]);
+    assert_eq!(code, 1, "{out}");
+    let row = |name: &str| {
+        out.lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(row("split-blue-green").contains(" passed "), "{out}");
+    assert!(row("split-blue-green-canary").contains(" FAILED "), "{out}");
+    assert!(out.contains("verdict: OFF: `yellow` is 10 points or more from its weight (sequential test, decided after"), "{out}");
+    assert!(out.contains("expectations did not hold before the step timed out (the color split is off: yellow 0.0% observed, 20% expected)"), "{out}");
+    drop(mesh);
+
+    // 3. No translated Gateway: the wait times out with what it saw, exit 1.
+    let mesh = meshlab(&["--no-gateway"]);
+    let (_dir, nogw) = chapter_copy(|t| step_timeout(t, "verify-gateway", "3s"));
+    let (code, out) = run(&nogw, Some(&mesh), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("timed out waiting until networking.istio.io/v1alpha3 Gateway bgc-virtualgateway-* in istio-system exists"), "{out}");
+    assert!(out.contains("last observed: no matching Gateway (present: cross-network-gateway, istio-ingressgateway-istio-system-cluster1-gloo-mesh, istiod-gateway)"), "{out}");
+    drop(mesh);
+
+    // 4. An invalid edit is refused before any cluster is touched.
+    let (_dir, invalid) = chapter_copy(|t| t.replacen("    wait:\n", "    wiat:\n", 1));
+    std::thread::sleep(Duration::from_millis(500));
+    let before = scenario_requests();
+    let (code, out) = run(&invalid, None, &[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("error: unknown action `wiat`"), "{out}");
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(
+        scenario_requests(),
+        before,
+        "the invalid run made requests to an API server"
+    );
+}
