@@ -15,9 +15,10 @@
 //!   VirtualService exists) to blue/green/canary backends answering like the
 //!   demo app; a new policy takes effect after `--policy-delay`.
 //!
-//!   cargo run --example meshlab -- --lab-dir DIR [--port 80] [--state FILE]
-//!       [--translate-delay 500ms] [--policy-delay 300ms]
-//!       [--freeze-after N] [--no-gateway]
+//! ```text
+//! cargo run --example meshlab -- --lab-dir DIR [--port 80] [--state FILE]
+//!     [--translate-delay 500ms] [--policy-delay 300ms] [--freeze-after N] [--no-gateway]
+//! ```
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
