@@ -188,6 +188,21 @@ impl Cx {
                 continue;
             }
             match template::render(&self.env, &n, &self.static_ctx) {
+                // A list variable (`"{{ workload_clusters }}"`) renders as a JSON list.
+                Ok(r) if r.trim_start().starts_with('[') => {
+                    match serde_json::from_str::<Vec<String>>(r.trim()) {
+                        Ok(v) => list.extend(v),
+                        Err(_) => {
+                            self.error(
+                                names.loc,
+                                format!(
+                                    "`{n}` renders to `{}`, not a list of cluster names",
+                                    r.trim()
+                                ),
+                            );
+                        }
+                    }
+                }
                 Ok(r) => list.push(r.trim().to_owned()),
                 Err(e) => {
                     self.error(

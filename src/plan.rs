@@ -80,8 +80,18 @@ fn step_plan(
     let _ = writeln!(out, "{head}");
     let mut ctx = static_ctx.clone();
     if let Some(obj) = ctx.as_object_mut() {
+        let mut per_cluster = serde_json::Map::new();
         for c in captured {
             obj.insert(c.clone(), serde_json::Value::String(format!("<{c}>")));
+            per_cluster.insert(c.clone(), serde_json::Value::String(format!("<{c}>")));
+        }
+        // `captures.<cluster>.<name>`: the same placeholders on every cluster.
+        if let Some(clusters) = static_ctx.get("clusters").and_then(|c| c.as_object()) {
+            let caps: serde_json::Map<String, serde_json::Value> = clusters
+                .keys()
+                .map(|k| (k.clone(), serde_json::Value::Object(per_cluster.clone())))
+                .collect();
+            obj.insert("captures".into(), serde_json::Value::Object(caps));
         }
         for (k, v) in &step.vars {
             obj.insert(k.clone(), v.clone());

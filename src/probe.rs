@@ -1,5 +1,5 @@
 //! The probe engine: N HTTP requests with bounded concurrency over a
-//! keep-alive pool, values extracted by JSONPath, checks on every answer,
+//! keep-alive pool, values extracted (JSONPath, header, status, body, regex), checks on every answer,
 //! error rate, latency percentiles, and the sequential split check
 //! ([`crate::stats`]).
 //!
@@ -66,13 +66,72 @@ pub fn is_secret_header(name: &str) -> bool {
         || n.contains("api-key")
 }
 
+/// A compiled extraction.
+struct Extractor {
+    from: From,
+    regex: Option<regex::Regex>,
+}
+
+enum From {
+    JsonPath(Compiled),
+    Header(String),
+    Status,
+    Body,
+}
+
+impl Extractor {
+    fn new(e: &crate::steps::probe::Extract) -> Result<Self, String> {
+        use crate::steps::probe::ExtractFrom;
+        Ok(Extractor {
+            from: match &e.from {
+                ExtractFrom::JsonPath(p) => From::JsonPath(Compiled::new(p)?),
+                ExtractFrom::Header(h) => From::Header(h.clone()),
+                ExtractFrom::Status => From::Status,
+                ExtractFrom::Body => From::Body,
+            },
+            regex: e
+                .regex
+                .as_deref()
+                .map(regex::Regex::new)
+                .transpose()
+                .map_err(|e| e.to_string())?,
+        })
+    }
+
+    fn value(
+        &self,
+        status: u16,
+        header: Option<&String>,
+        json: Option<&Value>,
+        body: &[u8],
+    ) -> Option<Value> {
+        let v = match &self.from {
+            From::JsonPath(q) => json.and_then(|j| q.select(j)),
+            From::Header(_) => header.map(|h| Value::String(h.clone())),
+            From::Status => Some(Value::from(status)),
+            From::Body => Some(Value::String(String::from_utf8_lossy(body).into_owned())),
+        }?;
+        let Some(re) = &self.regex else {
+            return Some(v);
+        };
+        let text = match &v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let caps = re.captures(&text)?;
+        caps.get(1)
+            .or_else(|| caps.get(0))
+            .map(|m| Value::String(m.as_str().to_owned()))
+    }
+}
+
 struct Request<'a> {
     client: reqwest::Client,
     method: reqwest::Method,
     url: String,
     headers: Vec<(String, String)>,
     body: Option<String>,
-    extract: Vec<Compiled>,
+    extract: Vec<Extractor>,
     checks: Vec<(Option<Compiled>, Option<usize>, &'a crate::assert::Check)>,
     accepted: &'a [u16],
 }
@@ -109,6 +168,18 @@ impl Request<'_> {
             }
         };
         let status = resp.status().as_u16();
+        let wanted_headers: Vec<Option<String>> = self
+            .extract
+            .iter()
+            .map(|e| match &e.from {
+                From::Header(h) => resp
+                    .headers()
+                    .get(h.as_str())
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
+                _ => None,
+            })
+            .collect();
         let headers: BTreeMap<String, String> = if want_sample {
             resp.headers()
                 .iter()
@@ -142,16 +213,21 @@ impl Request<'_> {
             }
         };
         let latency = started.elapsed();
-        let json: Option<Value> =
-            if self.extract.is_empty() && self.checks.iter().all(|(p, _, _)| p.is_none()) {
-                None
-            } else {
-                serde_json::from_slice(&body).ok()
-            };
+        let needs_json = self
+            .extract
+            .iter()
+            .any(|e| matches!(e.from, From::JsonPath(_)))
+            || self.checks.iter().any(|(p, _, _)| p.is_some());
+        let json: Option<Value> = if needs_json {
+            serde_json::from_slice(&body).ok()
+        } else {
+            None
+        };
         let values: Vec<Option<Value>> = self
             .extract
             .iter()
-            .map(|q| json.as_ref().and_then(|j| q.select(j)))
+            .zip(&wanted_headers)
+            .map(|(e, h)| e.value(status, h.as_ref(), json.as_ref(), &body))
             .collect();
         let ok = self.accepted.contains(&status);
         let checks = self
@@ -522,10 +598,10 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
     let body = p.body.as_deref().map(|b| cx.render(b)).transpose()?;
     let method = reqwest::Method::from_bytes(p.method.as_bytes())
         .map_err(|e| StepError::Errored(e.to_string()))?;
-    let extract: Vec<Compiled> = p
+    let extract: Vec<Extractor> = p
         .extract
         .iter()
-        .map(|(_, path)| Compiled::new(path))
+        .map(|(_, e)| Extractor::new(e))
         .collect::<Result<_, _>>()
         .map_err(StepError::Errored)?;
     let rendered_checks: Vec<crate::assert::Check> = p

@@ -325,3 +325,35 @@ async fn an_eventual_split_passes_after_convergence_and_a_stuck_one_fails() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_come_from_json_headers_status_and_body_with_regexes() {
+    let s = start(Behaviour::default(), None).await;
+    let pb = format!(
+        r#"name: extract
+steps:
+  - name: extract
+    probe:
+      url: {}
+      requests: 20
+      extract:
+        color: $.color
+        ctype: {{ header: Content-Type }}
+        code: {{ status: true }}
+        word: {{ body: true, regex: '"greeting":"(\w+)' }}
+        pod_prefix: {{ jsonpath: $.pod, regex: "^([a-z]+)-" }}
+      expect:
+        each:
+          - {{ value: ctype, equals: application/json }}
+          - {{ value: code, equals: 200 }}
+          - {{ value: word, equals: Namaste }}
+          - {{ value: pod_prefix, equals: blue }}
+          - {{ path: $.userAgent, matches: "^scenario/" }}
+"#,
+        s.url("http")
+    );
+    let (code, out, err) = run(&pb, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("word: Namaste ×20 (100%)"), "{out}");
+    assert!(out.contains("code: 200 ×20 (100%)"), "{out}");
+}

@@ -322,6 +322,22 @@ async fn a_crd_and_its_instance_apply_in_one_step() {
         )),
         "{out}"
     );
+    // A status condition, a name regex with a capture, a delete and a wait for deletion.
+    assert!(
+        out.contains(&format!(
+            "CustomResourceDefinition widgets.{group} exists: yes"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("captured widget = \"w1\""), "{out}");
+    assert!(
+        out.contains(&format!("deleted 1 object\n    Widget {ns}/w1")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("Widget w1 in {ns} is deleted: yes")),
+        "{out}"
+    );
     support::drop_namespace(&c, &ns).await;
 }
 

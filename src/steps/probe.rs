@@ -33,14 +33,82 @@ pub struct RawProbe {
     pub request_timeout: Option<Spanned<crate::options::DurationText>>,
     /// TLS settings (verification is on by default).
     pub tls: Option<RawTls>,
-    /// Named values extracted from each answer: name -> JSONPath on the JSON body.
+    /// Named values extracted from each answer: name -> a JSONPath on the JSON body
+    /// (`$.color`), or `{jsonpath | header | status | body, regex}`.
     #[serde(default)]
-    pub extract: IndexMap<String, Spanned<String>>,
+    pub extract: IndexMap<String, Spanned<RawExtract>>,
     /// What the answers must satisfy.
     pub expect: Option<Spanned<RawExpect>>,
     /// Keep sampling until the expectations hold or the step times out,
     /// judging only the most recent answers.
     pub eventually: Option<Spanned<RawEventually>>,
+}
+
+/// Where an extracted value comes from.
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(untagged)]
+pub enum RawExtract {
+    /// A JSONPath on the JSON body.
+    Path(String),
+    /// A JSONPath, a header, the status or the body text, optionally through a regex.
+    Spec(RawExtractSpec),
+}
+
+impl<'de> Deserialize<'de> for RawExtract {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawExtract;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSONPath or a mapping with `jsonpath`, `header`, `status` or `body`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawExtract, E> {
+                Ok(RawExtract::Path(v.to_owned()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<RawExtract, A::Error> {
+                RawExtractSpec::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(RawExtract::Spec)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// An extraction with its source spelled out.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", rename = "ExtractSpec")]
+pub struct RawExtractSpec {
+    /// RFC 9535 JSONPath on the JSON body.
+    pub jsonpath: Option<String>,
+    /// A response header (case-insensitive).
+    pub header: Option<String>,
+    /// The HTTP status code.
+    #[serde(default)]
+    pub status: bool,
+    /// The body text.
+    #[serde(default)]
+    pub body: bool,
+    /// A regular expression applied to the value's text: the first group (or the whole match).
+    pub regex: Option<String>,
+}
+
+/// Where a validated extraction reads from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExtractFrom {
+    JsonPath(String),
+    Header(String),
+    Status,
+    Body,
+}
+
+/// A validated extraction.
+#[derive(Debug, Clone)]
+pub struct Extract {
+    pub from: ExtractFrom,
+    pub regex: Option<String>,
 }
 
 /// TLS options.
@@ -116,7 +184,7 @@ pub struct Probe {
     pub request_timeout: Duration,
     pub ca: Option<std::path::PathBuf>,
     pub insecure_skip_verify: bool,
-    pub extract: Vec<(String, String)>,
+    pub extract: Vec<(String, Extract)>,
     pub status: Vec<u16>,
     pub max_error_rate: f64,
     pub latency: Vec<(f64, Duration)>,
@@ -192,9 +260,9 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawProbe>, extra: &BTreeSet<String>) 
         }
     }
     let mut extract = Vec::new();
-    for (name, path) in &r.extract {
-        if cx.jsonpath(path).is_some() {
-            extract.push((name.clone(), path.value.clone()));
+    for (name, e) in &r.extract {
+        if let Some(x) = validate_extract(cx, e) {
+            extract.push((name.clone(), x));
         }
     }
     let names: Vec<String> = r.extract.keys().cloned().collect();
@@ -278,6 +346,64 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawProbe>, extra: &BTreeSet<String>) 
         distribution,
         eventually_window,
     })
+}
+
+fn validate_extract(cx: &mut Cx, e: &Spanned<RawExtract>) -> Option<Extract> {
+    match &e.value {
+        RawExtract::Path(p) => {
+            let s = Spanned {
+                value: p.clone(),
+                loc: e.loc,
+            };
+            cx.jsonpath(&s)?;
+            Some(Extract {
+                from: ExtractFrom::JsonPath(p.clone()),
+                regex: None,
+            })
+        }
+        RawExtract::Spec(spec) => {
+            let mut from = Vec::new();
+            if let Some(p) = &spec.jsonpath {
+                cx.jsonpath(&Spanned {
+                    value: p.clone(),
+                    loc: e.loc,
+                })?;
+                from.push(ExtractFrom::JsonPath(p.clone()));
+            }
+            if let Some(h) = &spec.header {
+                from.push(ExtractFrom::Header(h.to_ascii_lowercase()));
+            }
+            if spec.status {
+                from.push(ExtractFrom::Status);
+            }
+            if spec.body {
+                from.push(ExtractFrom::Body);
+            }
+            if from.len() != 1 {
+                cx.error(e.loc, "an extraction reads from exactly one source")
+                    .expected(
+                        "one of `jsonpath: <path>`, `header: <name>`, `status: true`, `body: true`",
+                    );
+                return None;
+            }
+            if let Some(re) = &spec.regex {
+                if let Err(err) = regex::Regex::new(re) {
+                    cx.error(
+                        e.loc,
+                        format!(
+                            "invalid regular expression `{re}`: {}",
+                            crate::options::regex_error(&err)
+                        ),
+                    );
+                    return None;
+                }
+            }
+            Some(Extract {
+                from: from.remove(0),
+                regex: spec.regex.clone(),
+            })
+        }
+    }
 }
 
 fn validate_distribution(
