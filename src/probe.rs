@@ -506,12 +506,18 @@ impl Split {
         self.test.observe(i)
     }
 
-    fn report(&self) -> Vec<String> {
-        // An attempt cut short by the timeout says little: show the last decided one.
-        let t = match (&self.last_off, self.test.verdict) {
+    /// The attempt to show: the current one, or, when the timeout cut it
+    /// short, the last one that decided.
+    fn shown(&self) -> &SplitTest {
+        match (&self.last_off, self.test.verdict) {
             (Some(off), Verdict::Undecided) => off,
             _ => &self.test,
-        };
+        }
+    }
+
+    fn report(&self) -> Vec<String> {
+        // An attempt cut short by the timeout says little: show the last decided one.
+        let t = self.shown();
         let mut lines = vec![format!(
             "{} split over {} answers (expected → observed):",
             self.spec.value, t.n
@@ -727,9 +733,9 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
     let summary = summarize(p, judged.iter().copied());
     let mut issues = problems(p, &summary);
     if let Some(sp) = &split
-        && sp.test.lean() != Verdict::Within
+        && sp.shown().lean() != Verdict::Within
     {
-        let t = &sp.test;
+        let t = sp.shown();
         let detail = t
             .leaning_category()
             .map(|i| {

@@ -386,17 +386,17 @@ fn validate_extract(cx: &mut Cx, e: &Spanned<RawExtract>) -> Option<Extract> {
                     );
                 return None;
             }
-            if let Some(re) = &spec.regex {
-                if let Err(err) = regex::Regex::new(re) {
-                    cx.error(
-                        e.loc,
-                        format!(
-                            "invalid regular expression `{re}`: {}",
-                            crate::options::regex_error(&err)
-                        ),
-                    );
-                    return None;
-                }
+            if let Some(re) = &spec.regex
+                && let Err(err) = regex::Regex::new(re)
+            {
+                cx.error(
+                    e.loc,
+                    format!(
+                        "invalid regular expression `{re}`: {}",
+                        crate::options::regex_error(&err)
+                    ),
+                );
+                return None;
             }
             Some(Extract {
                 from: from.remove(0),
