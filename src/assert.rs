@@ -56,6 +56,25 @@ pub struct Check {
     pub loc: Loc,
 }
 
+impl Check {
+    /// The same check with `f` applied to its expected values (to render templates).
+    ///
+    /// # Errors
+    /// The first error `f` returns.
+    pub fn map_expected<E>(
+        &self,
+        f: impl Fn(&serde_json::Value) -> Result<serde_json::Value, E>,
+    ) -> Result<Check, E> {
+        let mut c = self.clone();
+        c.predicate = match &self.predicate {
+            Predicate::Equals(v) => Predicate::Equals(f(v)?),
+            Predicate::OneOf(vs) => Predicate::OneOf(vs.iter().map(&f).collect::<Result<_, _>>()?),
+            other => other.clone(),
+        };
+        Ok(c)
+    }
+}
+
 impl std::fmt::Display for Check {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.query {

@@ -299,16 +299,7 @@ pub fn classify(cluster: &str, e: &kube::Error) -> ClusterError {
 }
 
 fn short(e: &kube::Error) -> String {
-    let mut msg = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        let t = s.to_string();
-        if !msg.contains(&t) {
-            msg = format!("{msg}: {t}");
-        }
-        src = s.source();
-    }
-    msg
+    crate::diag::error_chain(e)
 }
 
 /// Whether an error is worth retrying: connection problems, throttling, server errors.

@@ -246,6 +246,21 @@ pub fn did_you_mean<'a>(
     best.filter(|(s, _)| *s >= 0.8).map(|(_, c)| c)
 }
 
+/// An error and its sources on one line (`a: b: c`), without repeats.
+#[must_use]
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !msg.contains(&t) {
+            msg = format!("{msg}: {t}");
+        }
+        src = s.source();
+    }
+    msg
+}
+
 /// All diagnostics of one validation, rendered together.
 #[must_use]
 pub fn render_all(diags: &[Diagnostic]) -> String {

@@ -23,7 +23,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::assert::{Compiled, Predicate, Query, expected_text, holds};
+use crate::assert::{Compiled, Query, expected_text, holds};
 use crate::run::{Done, StepCx, StepError};
 use crate::stats::{SplitTest, Verdict};
 use crate::steps::probe::Probe;
@@ -263,15 +263,7 @@ impl Request<'_> {
 }
 
 fn transport_error(e: &reqwest::Error, url: &str) -> String {
-    let mut chain = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        let t = s.to_string();
-        if !chain.contains(&t) {
-            chain = format!("{chain}: {t}");
-        }
-        src = s.source();
-    }
+    let chain = crate::diag::error_chain(e);
     let lower = chain.to_lowercase();
     if lower.contains("certificate")
         || lower.contains("unknownissuer")
@@ -613,19 +605,7 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
     let rendered_checks: Vec<crate::assert::Check> = p
         .each
         .iter()
-        .map(|c| {
-            let mut c = c.clone();
-            c.predicate = match c.predicate {
-                Predicate::Equals(v) => Predicate::Equals(cx.render_json(&v)?),
-                Predicate::OneOf(vs) => Predicate::OneOf(
-                    vs.iter()
-                        .map(|v| cx.render_json(v))
-                        .collect::<Result<_, _>>()?,
-                ),
-                other => other,
-            };
-            Ok(c)
-        })
+        .map(|c| cx.render_check(c))
         .collect::<Result<_, StepError>>()?;
     let checks = rendered_checks
         .iter()

@@ -200,6 +200,17 @@ impl StepCx<'_> {
         })
     }
 
+    /// A check with the templates in its expected values rendered.
+    ///
+    /// # Errors
+    /// As [`StepCx::render`].
+    pub fn render_check(
+        &self,
+        c: &crate::assert::Check,
+    ) -> Result<crate::assert::Check, StepError> {
+        c.map_expected(|v| self.render_json(v))
+    }
+
     /// The cluster connection (cluster steps always have one).
     ///
     /// # Errors

@@ -70,25 +70,28 @@ pub fn check(
     let tmpl = env
         .template_from_str(text)
         .map_err(|e| convert_error(text, &e))?;
-    let mut unknown: Vec<String> = tmpl
-        .undeclared_variables(false)
-        .into_iter()
-        .filter(|v| !known.contains(v))
-        .collect();
-    unknown.sort();
-    if let Some(name) = unknown.first() {
-        let offset = find_var(text, name).unwrap_or(0);
-        let suggestion = crate::diag::did_you_mean(name, known.iter().map(String::as_str));
-        let mut message = format!("unknown variable `{name}` in template");
-        if let Some(s) = suggestion {
-            message = format!("{message}; did you mean `{s}`?");
-        }
-        return Err(TemplateError {
-            message,
-            loc: Some(loc_of_offset(text, offset)),
-        });
+    unknown_variable(tmpl.undeclared_variables(false), known, text, "template")
+}
+
+/// The first (alphabetically) variable a template or expression uses that is
+/// not known, as an error located at its first use, with a suggestion.
+fn unknown_variable(
+    used: std::collections::HashSet<String>,
+    known: &BTreeSet<String>,
+    text: &str,
+    what: &str,
+) -> Result<(), TemplateError> {
+    let Some(name) = used.into_iter().filter(|v| !known.contains(v)).min() else {
+        return Ok(());
+    };
+    let mut message = format!("unknown variable `{name}` in {what}");
+    if let Some(s) = crate::diag::did_you_mean(&name, known.iter().map(String::as_str)) {
+        message = format!("{message}; did you mean `{s}`?");
     }
-    Ok(())
+    Err(TemplateError {
+        message,
+        loc: find_var(text, &name).map(|o| loc_of_offset(text, o)),
+    })
 }
 
 /// Byte offset of the first use of `name` as a whole word inside a
@@ -176,22 +179,10 @@ pub fn check_condition(
     let compiled = env
         .compile_expression(expr)
         .map_err(|e| convert_error(expr, &e))?;
-    let mut unknown: Vec<String> = compiled
-        .undeclared_variables(false)
-        .into_iter()
-        .filter(|v| !known.contains(v))
-        .collect();
-    unknown.sort();
-    if let Some(name) = unknown.first() {
-        let suggestion = crate::diag::did_you_mean(name, known.iter().map(String::as_str));
-        let mut message = format!("unknown variable `{name}` in condition");
-        if let Some(s) = suggestion {
-            message = format!("{message}; did you mean `{s}`?");
-        }
-        return Err(TemplateError {
-            message,
-            loc: find_var(expr, name).map(|o| loc_of_offset(expr, o)),
-        });
-    }
-    Ok(())
+    unknown_variable(
+        compiled.undeclared_variables(false),
+        known,
+        expr,
+        "condition",
+    )
 }

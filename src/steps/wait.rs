@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{RawResource, Resource};
-use crate::assert::{Check, Predicate, RawCheck};
+use crate::assert::{Check, RawCheck};
 use crate::load::Cx;
 use crate::yaml::Spanned;
 
@@ -134,14 +134,9 @@ impl Wait {
             ));
         }
         for c in &self.checks {
-            let mut c = c.clone();
-            c.predicate = match c.predicate {
-                Predicate::Equals(v) => Predicate::Equals(pc.render_json(&v)),
-                Predicate::OneOf(vs) => {
-                    Predicate::OneOf(vs.iter().map(|v| pc.render_json(v)).collect())
-                }
-                other => other,
-            };
+            let c = c
+                .map_expected(|v| Ok::<_, std::convert::Infallible>(pc.render_json(v)))
+                .unwrap_or_else(|e| match e {});
             lines.push(format!("  check {c}"));
         }
         if let Some(m) = &self.match_ {
@@ -192,17 +187,7 @@ impl Wait {
                             Compiled::new(p).map_err(StepError::Errored)?
                         }
                     };
-                    let mut c = c.clone();
-                    c.predicate = match c.predicate {
-                        Predicate::Equals(v) => Predicate::Equals(cx.render_json(&v)?),
-                        Predicate::OneOf(vs) => Predicate::OneOf(
-                            vs.iter()
-                                .map(|v| cx.render_json(v))
-                                .collect::<Result<_, _>>()?,
-                        ),
-                        other => other,
-                    };
-                    Ok((q, c))
+                    Ok((q, cx.render_check(c)?))
                 })
                 .collect::<Result<_, StepError>>()?,
             match_: self
