@@ -28,7 +28,9 @@ lab-install: build
 	$(BIN) lab install
 
 # fmt + clippy + every test, the cluster tests against a lab started for this run.
+# (The report tests use junitparser and jsonschema from PyPI as real consumers.)
 test: check lab-install
+	python3 -m pip install -q --disable-pip-version-check junitparser jsonschema
 	@$(BIN) lab down --dir $(LAB_DIR) >/dev/null
 	$(BIN) lab up --dir $(LAB_DIR)
 	$(BIN) lab crds --dir $(LAB_DIR)
@@ -46,6 +48,7 @@ lab-down: build
 # Regenerate the committed JSON Schema after changing the playbook types.
 schema: build
 	$(BIN) schema > schemas/playbook.schema.json
+	$(BIN) schema --report > schemas/report.schema.json
 
 bench:
 	bench/validate.sh

@@ -66,9 +66,15 @@ pub enum Command {
         /// Allow `exec` steps (local commands).
         #[arg(long)]
         allow_exec: bool,
+        #[command(flatten)]
+        control: RunControl,
     },
-    /// Print the playbook JSON Schema.
-    Schema,
+    /// Print the playbook JSON Schema (or, with --report, the JSON report's).
+    Schema {
+        /// The schema of `--report json=...` instead.
+        #[arg(long)]
+        report: bool,
+    },
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -94,6 +100,49 @@ pub struct Inputs {
     /// kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
+}
+
+/// Which playbooks and steps run, and what is written about them.
+#[derive(Debug, Clone, Args, Default)]
+pub struct RunControl {
+    /// Write a report: `junit=PATH` or `json=PATH` (repeatable).
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_pair)]
+    pub reports: Vec<(String, String)>,
+    /// Start at this step (earlier steps are skipped).
+    #[arg(long, value_name = "STEP")]
+    pub from: Option<String>,
+    /// Stop after this step.
+    #[arg(long, value_name = "STEP")]
+    pub until: Option<String>,
+    /// Run only these steps (repeatable).
+    #[arg(long, value_name = "STEP")]
+    pub only: Vec<String>,
+    /// Run only steps with one of these tags.
+    #[arg(long, value_delimiter = ',', value_name = "TAG,...")]
+    pub tags: Vec<String>,
+    /// Skip steps with one of these tags.
+    #[arg(long, value_delimiter = ',', value_name = "TAG,...")]
+    pub skip_tags: Vec<String>,
+    /// Stop after the first playbook that does not pass.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Run shard I of N (playbooks in path order, round robin): `--shard 2/3`.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<(usize, usize)>,
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("expected I/N, found `{s}`"))?;
+    let (i, n) = (
+        i.parse::<usize>().map_err(|e| e.to_string())?,
+        n.parse::<usize>().map_err(|e| e.to_string())?,
+    );
+    if n == 0 || i == 0 || i > n {
+        return Err(format!("`{s}`: I must be between 1 and N"));
+    }
+    Ok((i, n))
 }
 
 #[derive(Debug, Subcommand)]

@@ -19,6 +19,7 @@ pub mod model;
 pub mod options;
 pub mod plan;
 pub mod probe;
+pub mod report;
 pub mod run;
 pub mod schema;
 pub mod stats;
@@ -95,9 +96,19 @@ where
             inputs,
             dry_run,
             allow_exec,
-        } => run_cmd(&playbooks, &inputs, dry_run, allow_exec, cli.quiet),
-        Command::Schema => {
-            print!("{}", schema::playbook_schema());
+            control,
+        } => run_cmd(
+            &playbooks, &inputs, dry_run, allow_exec, &control, cli.quiet,
+        ),
+        Command::Schema { report } => {
+            print!(
+                "{}",
+                if report {
+                    report::schema()
+                } else {
+                    schema::playbook_schema()
+                }
+            );
             exit::OK
         }
         Command::Completions { shell } => {
@@ -188,22 +199,89 @@ fn plan(path: &std::path::Path, inputs: &Inputs) -> i32 {
     }
 }
 
+/// Playbook files from the arguments: files as given, directories expanded to
+/// their `*.yaml`/`*.yml` files (not recursive), sorted.
+fn expand(paths: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut files: Vec<_> = std::fs::read_dir(p)
+                .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+                .unwrap_or_default();
+            files.retain(|f| {
+                f.is_file() && f.extension().is_some_and(|x| x == "yaml" || x == "yml")
+            });
+            files.sort();
+            out.extend(files);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_lines)]
 fn run_cmd(
     paths: &[std::path::PathBuf],
     inputs: &Inputs,
     dry_run: bool,
     allow_exec: bool,
+    control: &cli::RunControl,
     quiet: bool,
 ) -> i32 {
     use std::io::IsTerminal as _;
     let opts = load_options(inputs);
+    let mut files = expand(paths);
+    if let Some((i, n)) = control.shard {
+        files = report::shard(files, i, n);
+        if !quiet {
+            println!(
+                "shard {i}/{n}: {} playbook{}",
+                files.len(),
+                if files.len() == 1 { "" } else { "s" }
+            );
+        }
+    }
     // Everything is loaded and validated before the first request.
     let mut books = Vec::new();
     let mut diags = Vec::new();
-    for p in paths {
+    for p in &files {
         match load::load(p, &opts) {
             Ok(pb) => books.push(pb),
             Err(d) => diags.extend(d),
+        }
+    }
+    for (format, _) in &control.reports {
+        if format != "junit" && format != "json" {
+            diags.push(
+                diag::Diagnostic::file(
+                    "<command line>",
+                    format!("--report {format}=...: unknown report format"),
+                )
+                .with_expected("junit=PATH or json=PATH"),
+            );
+        }
+    }
+    if diags.is_empty() {
+        let named: Vec<&String> = control
+            .from
+            .iter()
+            .chain(&control.until)
+            .chain(&control.only)
+            .collect();
+        for n in named {
+            if !books.iter().any(|pb| pb.steps.iter().any(|s| &s.name == n)) {
+                let all: Vec<&str> = books
+                    .iter()
+                    .flat_map(|pb| pb.steps.iter().map(|s| s.name.as_str()))
+                    .collect();
+                let mut d =
+                    diag::Diagnostic::file("<command line>", format!("no step named `{n}`"));
+                if let Some(h) = diag::did_you_mean(n, all.iter().copied()) {
+                    d.help = Some(format!("did you mean `{h}`?"));
+                }
+                diags.push(d);
+            }
         }
     }
     if diags.is_empty() && !allow_exec {
@@ -234,6 +312,13 @@ fn run_cmd(
         allow_exec,
         kubeconfig: inputs.kubeconfig.clone(),
         interactive: std::io::stdin().is_terminal(),
+        selection: run::Selection {
+            from: control.from.clone(),
+            until: control.until.clone(),
+            only: control.only.clone(),
+            tags: control.tags.clone(),
+            skip_tags: control.skip_tags.clone(),
+        },
     };
     let observer = run::Plain { quiet };
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -247,9 +332,31 @@ fn run_cmd(
         }
     };
     let results = rt.block_on(async {
+        let (tx, rx) = tokio::sync::watch::channel(0u8);
+        tokio::spawn(async move {
+            let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else { return };
+            loop {
+                tokio::select! {
+                    r = tokio::signal::ctrl_c() => if r.is_err() { return },
+                    _ = term.recv() => {}
+                }
+                let n = *tx.borrow() + 1;
+                eprintln!("\n{}", if n == 1 { "interrupted: stopping the current step, running `finally` (again to skip it)" } else { "interrupted again: skipping `finally`" });
+                let _ = tx.send(n);
+            }
+        });
+        let interrupt = run::Interrupt(rx);
         let mut results = Vec::new();
         for pb in &books {
-            results.push(run::run_playbook(pb, &opts, &ropts, &observer).await);
+            if interrupt.count() > 0 {
+                break;
+            }
+            let r = run::run_playbook_until(pb, &opts, &ropts, &observer, &interrupt).await;
+            let stop = control.fail_fast && r.status != run::Status::Passed;
+            results.push(r);
+            if stop {
+                break;
+            }
         }
         results
     });
@@ -257,6 +364,20 @@ fn run_cmd(
     for r in &results {
         print!("{}", run::summary(r));
         code = code.max(r.exit_code());
+    }
+    if results.iter().any(|r| r.interrupted) {
+        code = exit::INTERRUPTED;
+    }
+    for (format, path) in &control.reports {
+        let text = if format == "junit" {
+            report::junit(&results)
+        } else {
+            report::json(&results, code)
+        };
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("error: cannot write the {format} report {path}: {e}");
+            code = code.max(exit::STEP_ERROR);
+        }
     }
     code
 }

@@ -17,6 +17,77 @@ use crate::model::{Playbook, Step, exit};
 use crate::steps::Action;
 use crate::template;
 
+/// Which steps run (`--from`, `--until`, `--only`, `--tags`, `--skip-tags`).
+/// `finally` steps always run.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub from: Option<String>,
+    pub until: Option<String>,
+    pub only: Vec<String>,
+    pub tags: Vec<String>,
+    pub skip_tags: Vec<String>,
+}
+
+impl Selection {
+    /// Why step `i` of `steps` is not selected, if it is not.
+    #[must_use]
+    pub fn excluded(&self, steps: &[Step], i: usize) -> Option<String> {
+        let pos = |name: &str| steps.iter().position(|s| s.name == name);
+        let step = &steps[i];
+        if let Some(f) = self.from.as_deref().and_then(pos)
+            && i < f
+        {
+            return Some(format!("before --from {}", steps[f].name));
+        }
+        if let Some(u) = self.until.as_deref().and_then(pos)
+            && i > u
+        {
+            return Some(format!("after --until {}", steps[u].name));
+        }
+        if !self.only.is_empty() && !self.only.contains(&step.name) {
+            return Some("not in --only".to_owned());
+        }
+        if !self.tags.is_empty() && !step.options.tags.iter().any(|t| self.tags.contains(t)) {
+            return Some(format!("no tag of --tags {}", self.tags.join(",")));
+        }
+        if let Some(t) = step
+            .options
+            .tags
+            .iter()
+            .find(|t| self.skip_tags.contains(t))
+        {
+            return Some(format!("tag `{t}` is in --skip-tags"));
+        }
+        None
+    }
+}
+
+/// Ctrl-C / SIGTERM: the first cancels the current step and skips the rest
+/// (`finally` still runs); the second skips `finally` too.
+#[derive(Debug, Clone)]
+pub struct Interrupt(pub tokio::sync::watch::Receiver<u8>);
+
+impl Interrupt {
+    /// An interrupt that never fires.
+    #[must_use]
+    pub fn never() -> Self {
+        let (tx, rx) = tokio::sync::watch::channel(0);
+        std::mem::forget(tx);
+        Interrupt(rx)
+    }
+
+    #[must_use]
+    pub fn count(&self) -> u8 {
+        *self.0.borrow()
+    }
+
+    /// Resolves once at least `n` signals have arrived.
+    pub async fn reached(&self, n: u8) {
+        let mut rx = self.0.clone();
+        let _ = rx.wait_for(|c| *c >= n).await;
+    }
+}
+
 /// How a run behaves.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -27,10 +98,11 @@ pub struct RunOptions {
     pub kubeconfig: Option<PathBuf>,
     /// Stdin is a terminal (enables `pause`).
     pub interactive: bool,
+    pub selection: Selection,
 }
 
 /// The verdict of a step, a cluster's part of it, or a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Passed,
@@ -54,7 +126,7 @@ impl Status {
 }
 
 /// What one action did on one cluster (or without a cluster).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Outcome {
     pub cluster: Option<String>,
     pub status: Status,
@@ -63,6 +135,7 @@ pub struct Outcome {
     /// The diagnosis or the output worth showing (tables, diffs, last state).
     pub details: Vec<String>,
     #[serde(serialize_with = "secs")]
+    #[schemars(with = "f64")]
     pub duration: Duration,
     /// Values captured for later steps.
     pub captures: Map<String, Value>,
@@ -124,12 +197,13 @@ impl From<ClusterError> for StepError {
 }
 
 /// The result of one step.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct StepResult {
     pub name: String,
     pub kind: &'static str,
     pub status: Status,
     #[serde(serialize_with = "secs")]
+    #[schemars(with = "f64")]
     pub duration: Duration,
     pub attempts: u32,
     pub outcomes: Vec<Outcome>,
@@ -137,12 +211,15 @@ pub struct StepResult {
 }
 
 /// The result of one playbook.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PlaybookResult {
     pub name: String,
     pub path: String,
     pub status: Status,
+    /// Stopped by SIGINT/SIGTERM.
+    pub interrupted: bool,
     #[serde(serialize_with = "secs")]
+    #[schemars(with = "f64")]
     pub duration: Duration,
     pub steps: Vec<StepResult>,
 }
@@ -151,6 +228,9 @@ impl PlaybookResult {
     /// The documented exit code for this result.
     #[must_use]
     pub fn exit_code(&self) -> i32 {
+        if self.interrupted {
+            return exit::INTERRUPTED;
+        }
         match self.status {
             Status::Passed | Status::Skipped => exit::OK,
             Status::Failed => exit::ASSERTION_FAILED,
@@ -294,6 +374,17 @@ pub async fn run_playbook(
     opts: &RunOptions,
     observer: &dyn Observer,
 ) -> PlaybookResult {
+    run_playbook_until(pb, load, opts, observer, &Interrupt::never()).await
+}
+
+/// [`run_playbook`], stopped early by `interrupt`.
+pub async fn run_playbook_until(
+    pb: &Playbook,
+    load: &LoadOptions,
+    opts: &RunOptions,
+    observer: &dyn Observer,
+    interrupt: &Interrupt,
+) -> PlaybookResult {
     let started = Instant::now();
     let env = template::environment();
     let base = crate::load::static_context(&pb.vars, &pb.clusters, load, &pb.dir.join("playbook"));
@@ -319,12 +410,23 @@ pub async fn run_playbook(
     let mut results = Vec::new();
     let mut stop = false;
     for (i, step) in pb.steps.iter().enumerate() {
+        if interrupt.count() > 0 {
+            results.push(skipped(step, "interrupted", false));
+            continue;
+        }
         if stop {
             results.push(skipped(step, "an earlier step failed", false));
             continue;
         }
+        if let Some(why) = opts.selection.excluded(&pb.steps, i) {
+            results.push(skipped(step, &why, false));
+            continue;
+        }
         observer.step_started(i + 1, total, step);
-        let r = run_step(pb, step, &env, &base, &clusters, &mut state, opts, false).await;
+        let r = tokio::select! {
+            r = run_step(pb, step, &env, &base, &clusters, &mut state, opts, false) => r,
+            () = interrupt.reached(1) => interrupted(step, false),
+        };
         observer.step_finished(&r);
         if matches!(r.status, Status::Failed | Status::Errored) && !step.options.continue_on_error {
             stop = true;
@@ -332,8 +434,15 @@ pub async fn run_playbook(
         results.push(r);
     }
     for (i, step) in pb.finally.iter().enumerate() {
+        if interrupt.count() > 1 {
+            results.push(skipped(step, "interrupted twice: finally skipped", true));
+            continue;
+        }
         observer.step_started(pb.steps.len() + i + 1, total, step);
-        let r = run_step(pb, step, &env, &base, &clusters, &mut state, opts, true).await;
+        let r = tokio::select! {
+            r = run_step(pb, step, &env, &base, &clusters, &mut state, opts, true) => r,
+            () = interrupt.reached(2) => interrupted(step, true),
+        };
         observer.step_finished(&r);
         results.push(r);
     }
@@ -354,6 +463,7 @@ pub async fn run_playbook(
         name: pb.name.clone(),
         path: pb.source.name.clone(),
         status,
+        interrupted: interrupt.count() > 0,
         duration: started.elapsed(),
         steps: results,
     }
@@ -382,6 +492,14 @@ fn skipped(step: &Step, why: &str, finally: bool) -> StepResult {
         }],
         finally,
     }
+}
+
+fn interrupted(step: &Step, finally: bool) -> StepResult {
+    let mut r = skipped(step, "", finally);
+    r.status = Status::Errored;
+    r.outcomes[0].status = Status::Errored;
+    r.outcomes[0].message = "interrupted (SIGINT/SIGTERM); in-flight requests abandoned".to_owned();
+    r
 }
 
 fn context_for(base: &Value, step: &Step, state: &RunState, cluster: Option<&str>) -> Value {

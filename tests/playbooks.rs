@@ -104,6 +104,16 @@ fn committed_schema_matches_the_rust_types() {
 }
 
 #[test]
+fn committed_report_schema_matches_the_rust_types() {
+    let committed =
+        std::fs::read_to_string(root().join(scenario::report::SCHEMA_PATH)).unwrap_or_default();
+    assert!(
+        committed == scenario::report::schema(),
+        "schemas/report.schema.json is out of date: run `cargo run -- schema --report > schemas/report.schema.json`"
+    );
+}
+
+#[test]
 fn schema_is_valid_json_with_one_action_per_step() {
     let v: serde_json::Value = serde_json::from_str(&scenario::schema::playbook_schema()).unwrap();
     let step = &v["$defs"]["Step"];
