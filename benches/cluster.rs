@@ -233,8 +233,8 @@ fn apply_bench(state: &LabState, tmp: &Path, report: &mut String) {
 struct Clock(Arc<Mutex<Option<Instant>>>);
 
 impl Observer for Clock {
-    fn step_started(&self, _: usize, _: usize, _: &scenario::model::Step) {}
-    fn step_finished(&self, _: &StepResult) {
+    fn step_started(&self, _: &str, _: usize, _: usize, _: &scenario::model::Step) {}
+    fn step_finished(&self, _: &str, _: &StepResult) {
         *self.0.lock().unwrap() = Some(Instant::now());
     }
 }

@@ -126,6 +126,12 @@ pub struct RunControl {
     /// Stop after the first playbook that does not pass.
     #[arg(long)]
     pub fail_fast: bool,
+    /// Run up to N playbooks at once.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: u16,
+    /// `text` (default) or `json`: JSON Lines events on stdout, for tools.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub output: String,
     /// Run shard I of N (playbooks in path order, round robin): `--shard 2/3`.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<(usize, usize)>,

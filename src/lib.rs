@@ -320,7 +320,9 @@ fn run_cmd(
             skip_tags: control.skip_tags.clone(),
         },
     };
-    let observer = run::Plain { quiet };
+    let json_lines = control.output == "json";
+    let plain = run::Plain { quiet };
+    let observer: &dyn run::Observer = if json_lines { &run::JsonLines } else { &plain };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -346,23 +348,36 @@ fn run_cmd(
             }
         });
         let interrupt = run::Interrupt(rx);
-        let mut results = Vec::new();
-        for pb in &books {
-            if interrupt.count() > 0 {
-                break;
-            }
-            let r = run::run_playbook_until(pb, &opts, &ropts, &observer, &interrupt).await;
-            let stop = control.fail_fast && r.status != run::Status::Passed;
-            results.push(r);
-            if stop {
-                break;
-            }
-        }
-        results
+        // Up to --jobs playbooks at once; --fail-fast starts no new one after a failure.
+        let failed = std::sync::atomic::AtomicBool::new(false);
+        let runs: Vec<_> = books
+            .iter()
+            .map(|pb| {
+                let (interrupt, failed, ropts, opts) = (&interrupt, &failed, &ropts, &opts);
+                async move {
+                    if interrupt.count() > 0 || (control.fail_fast && failed.load(std::sync::atomic::Ordering::SeqCst)) {
+                        return None;
+                    }
+                    let r = run::run_playbook_until(pb, opts, ropts, observer, interrupt).await;
+                    if r.status != run::Status::Passed {
+                        failed.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    if json_lines {
+                        run::JsonLines::playbook_finished(&r);
+                    }
+                    Some(r)
+                }
+            })
+            .collect();
+        let results: Vec<Option<run::PlaybookResult>> =
+            futures::stream::StreamExt::collect(futures::stream::StreamExt::buffered(futures::stream::iter(runs), usize::from(control.jobs))).await;
+        results.into_iter().flatten().collect::<Vec<_>>()
     });
     let mut code = exit::OK;
     for r in &results {
-        print!("{}", run::summary(r));
+        if !json_lines {
+            print!("{}", run::summary(r));
+        }
         code = code.max(r.exit_code());
     }
     if results.iter().any(|r| r.interrupted) {

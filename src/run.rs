@@ -310,8 +310,42 @@ impl StepCx<'_> {
 
 /// Receives progress as the run goes (the terminal printer implements it).
 pub trait Observer: Send + Sync {
-    fn step_started(&self, index: usize, total: usize, step: &Step);
-    fn step_finished(&self, result: &StepResult);
+    fn step_started(&self, playbook: &str, index: usize, total: usize, step: &Step);
+    fn step_finished(&self, playbook: &str, result: &StepResult);
+}
+
+/// `--output json`: one JSON object per line and event, for tools.
+pub struct JsonLines;
+
+impl JsonLines {
+    fn emit(v: &serde_json::Value) {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{v}");
+    }
+
+    /// The event closing a playbook.
+    pub fn playbook_finished(r: &PlaybookResult) {
+        Self::emit(&serde_json::json!({
+            "event": "playbook_finished", "playbook": r.name, "path": r.path,
+            "status": r.status, "exitCode": r.exit_code(), "durationSeconds": r.duration.as_secs_f64(),
+        }));
+    }
+}
+
+impl Observer for JsonLines {
+    fn step_started(&self, playbook: &str, index: usize, total: usize, step: &Step) {
+        Self::emit(&serde_json::json!({
+            "event": "step_started", "playbook": playbook, "step": step.name, "kind": step.action.kind(),
+            "index": index, "total": total, "clusters": step.options.clusters,
+        }));
+    }
+
+    fn step_finished(&self, playbook: &str, result: &StepResult) {
+        Self::emit(
+            &serde_json::json!({ "event": "step_finished", "playbook": playbook, "result": result }),
+        );
+    }
 }
 
 /// Line-oriented output for terminals and CI logs.
@@ -320,7 +354,7 @@ pub struct Plain {
 }
 
 impl Observer for Plain {
-    fn step_started(&self, index: usize, total: usize, step: &Step) {
+    fn step_started(&self, _playbook: &str, index: usize, total: usize, step: &Step) {
         if self.quiet {
             return;
         }
@@ -336,7 +370,7 @@ impl Observer for Plain {
         );
     }
 
-    fn step_finished(&self, r: &StepResult) {
+    fn step_finished(&self, _playbook: &str, r: &StepResult) {
         let show = !self.quiet || matches!(r.status, Status::Failed | Status::Errored);
         if !show {
             return;
@@ -422,12 +456,12 @@ pub async fn run_playbook_until(
             results.push(skipped(step, &why, false));
             continue;
         }
-        observer.step_started(i + 1, total, step);
+        observer.step_started(&pb.name, i + 1, total, step);
         let r = tokio::select! {
             r = run_step(pb, step, &env, &base, &clusters, &mut state, opts, false) => r,
             () = interrupt.reached(1) => interrupted(step, false),
         };
-        observer.step_finished(&r);
+        observer.step_finished(&pb.name, &r);
         if matches!(r.status, Status::Failed | Status::Errored) && !step.options.continue_on_error {
             stop = true;
         }
@@ -438,12 +472,12 @@ pub async fn run_playbook_until(
             results.push(skipped(step, "interrupted twice: finally skipped", true));
             continue;
         }
-        observer.step_started(pb.steps.len() + i + 1, total, step);
+        observer.step_started(&pb.name, pb.steps.len() + i + 1, total, step);
         let r = tokio::select! {
             r = run_step(pb, step, &env, &base, &clusters, &mut state, opts, true) => r,
             () = interrupt.reached(2) => interrupted(step, true),
         };
-        observer.step_finished(&r);
+        observer.step_finished(&pb.name, &r);
         results.push(r);
     }
     // Steps marked continueOnError are reported but do not decide the verdict.

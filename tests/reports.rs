@@ -297,3 +297,95 @@ async fn no_secret_reaches_any_output_or_report() {
         assert!(!everything.contains(secret), "a secret leaked");
     }
 }
+
+#[test]
+fn json_lines_events_and_parallel_playbooks() {
+    let dir = tempfile::tempdir().unwrap();
+    for n in ["a", "b"] {
+        std::fs::write(
+            dir.path().join(format!("{n}.yaml")),
+            format!(
+                "name: {n}\nsteps:\n  - name: s1\n    sleep: 300ms\n  - name: s2\n    sleep: 1ms\n"
+            ),
+        )
+        .unwrap();
+    }
+    let events = |jobs: &str| -> Vec<(String, String, String)> {
+        let o = bin()
+            .arg("run")
+            .arg(dir.path())
+            .args(["--output", "json", "--jobs", jobs])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0));
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("every line is JSON");
+                let step = v["step"]
+                    .as_str()
+                    .or(v["result"]["name"].as_str())
+                    .unwrap_or("")
+                    .to_owned();
+                (
+                    v["event"].as_str().unwrap().to_owned(),
+                    v["playbook"].as_str().unwrap().to_owned(),
+                    step,
+                )
+            })
+            .collect()
+    };
+    let seq = events("1");
+    let want: Vec<(String, String, String)> = [
+        ("step_started", "a", "s1"),
+        ("step_finished", "a", "s1"),
+        ("step_started", "a", "s2"),
+        ("step_finished", "a", "s2"),
+        ("playbook_finished", "a", ""),
+        ("step_started", "b", "s1"),
+        ("step_finished", "b", "s1"),
+        ("step_started", "b", "s2"),
+        ("step_finished", "b", "s2"),
+        ("playbook_finished", "b", ""),
+    ]
+    .iter()
+    .map(|(e, p, s)| ((*e).to_owned(), (*p).to_owned(), (*s).to_owned()))
+    .collect();
+    assert_eq!(seq, want);
+    // With --jobs 2, b starts before a has finished its first step.
+    let par = events("2");
+    let b_start = par
+        .iter()
+        .position(|e| e.0 == "step_started" && e.1 == "b")
+        .unwrap();
+    let a_done = par
+        .iter()
+        .position(|e| e.0 == "step_finished" && e.1 == "a")
+        .unwrap();
+    assert!(b_start < a_done, "{par:?}");
+}
+
+#[test]
+fn fail_fast_stops_after_the_first_failing_playbook() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("1.yaml"), "name: first\nsteps:\n  - name: down\n    timeout: 2s\n    probe: { url: \"http://127.0.0.1:1/api\", requests: 1, requestTimeout: 300ms }\n").unwrap();
+    std::fs::write(
+        dir.path().join("2.yaml"),
+        "name: second\nsteps:\n  - name: s\n    sleep: 1ms\n",
+    )
+    .unwrap();
+    let o = bin()
+        .arg("run")
+        .arg(dir.path())
+        .arg("--fail-fast")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(
+        out.contains("first: ERROR") && !out.contains("second:"),
+        "{out}"
+    );
+    let o = bin().arg("run").arg(dir.path()).output().unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).contains("second: passed"));
+}
