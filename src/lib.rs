@@ -88,6 +88,8 @@ where
     };
     init_tracing(&cli);
     install_crypto_provider();
+    let progress = progress_mode(&cli);
+    let color = color(&cli);
     match cli.command {
         Command::Validate { playbooks, inputs } => validate(&playbooks, &inputs, cli.quiet),
         Command::Plan { playbook, inputs } => plan(&playbook, &inputs),
@@ -98,7 +100,7 @@ where
             allow_exec,
             control,
         } => run_cmd(
-            &playbooks, &inputs, dry_run, allow_exec, &control, cli.quiet,
+            &playbooks, &inputs, dry_run, allow_exec, &control, cli.quiet, progress, color,
         ),
         Command::Schema { report } => {
             print!(
@@ -120,7 +122,27 @@ where
     }
 }
 
+/// Whether `run` shows live progress: text output to a terminal, not quiet.
+fn progress_mode(cli: &Cli) -> bool {
+    use std::io::IsTerminal as _;
+    matches!(&cli.command, Command::Run { control, .. } if control.output == "text")
+        && !cli.quiet
+        && std::io::stdout().is_terminal()
+        && std::io::stderr().is_terminal()
+}
+
+/// Colors: on a terminal, unless `--no-color` or `NO_COLOR`.
+fn color(cli: &Cli) -> bool {
+    use std::io::IsTerminal as _;
+    !cli.no_color
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::stdout().is_terminal()
+}
+
 fn init_tracing(cli: &Cli) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let level = if cli.quiet {
         "error"
     } else {
@@ -132,13 +154,42 @@ fn init_tracing(cli: &Cli) {
         }
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SCENARIO_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(!cli.no_color && std::env::var_os("NO_COLOR").is_none())
-        .without_time()
-        .try_init();
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level))
+        .add_directive(
+            format!("{}=off", run::PROGRESS_TARGET)
+                .parse()
+                .unwrap_or_default(),
+        );
+    let ansi = !cli.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    if progress_mode(cli) {
+        // Logs go through the progress layer so that they never tear the spinners.
+        let style = indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+        let progress = tracing_indicatif::IndicatifLayer::new().with_progress_style(style);
+        let writer = progress.get_stderr_writer();
+        let only_progress =
+            tracing_subscriber::filter::filter_fn(|m| m.target() == run::PROGRESS_TARGET);
+        let _ = tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(writer)
+                    .with_ansi(ansi)
+                    .without_time()
+                    .with_filter(filter),
+            )
+            .with(progress.with_filter(only_progress))
+            .try_init();
+    } else {
+        let _ = tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_ansi(ansi)
+                    .without_time()
+                    .with_filter(filter),
+            )
+            .try_init();
+    }
 }
 
 /// Turns CLI inputs into load options (with the process environment).
@@ -220,7 +271,11 @@ fn expand(paths: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
     out
 }
 
-#[allow(clippy::too_many_lines)]
+#[allow(
+    clippy::too_many_lines,
+    clippy::too_many_arguments,
+    clippy::fn_params_excessive_bools
+)]
 fn run_cmd(
     paths: &[std::path::PathBuf],
     inputs: &Inputs,
@@ -228,6 +283,8 @@ fn run_cmd(
     allow_exec: bool,
     control: &cli::RunControl,
     quiet: bool,
+    progress: bool,
+    color: bool,
 ) -> i32 {
     use std::io::IsTerminal as _;
     let opts = load_options(inputs);
@@ -322,7 +379,14 @@ fn run_cmd(
     };
     let json_lines = control.output == "json";
     let plain = run::Plain { quiet };
-    let observer: &dyn run::Observer = if json_lines { &run::JsonLines } else { &plain };
+    let tty = run::Tty::new(color);
+    let observer: &dyn run::Observer = if json_lines {
+        &run::JsonLines
+    } else if progress {
+        &tty
+    } else {
+        &plain
+    };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

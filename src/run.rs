@@ -348,56 +348,130 @@ impl Observer for JsonLines {
     }
 }
 
-/// Line-oriented output for terminals and CI logs.
+/// The heading line of a step.
+#[must_use]
+pub fn step_heading(index: usize, total: usize, step: &Step) -> String {
+    let on = if step.options.clusters.is_empty() {
+        String::new()
+    } else {
+        format!(" on {}", step.options.clusters.join(", "))
+    };
+    format!(
+        "[{index}/{total}] {} ({}{on})",
+        step.name,
+        step.action.kind()
+    )
+}
+
+/// The lines printed when a step ends: per-cluster outcomes, details, verdict.
+#[must_use]
+pub fn step_report(r: &StepResult, color: bool) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for o in &r.outcomes {
+        let who = o
+            .cluster
+            .as_ref()
+            .map(|c| format!("{c}: "))
+            .unwrap_or_default();
+        let _ = writeln!(out, "  {who}{}", o.message);
+        for d in &o.details {
+            for line in d.lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+    }
+    let attempts = if r.attempts > 1 {
+        format!(" after {} attempts", r.attempts)
+    } else {
+        String::new()
+    };
+    let word = r.status.word();
+    let word = if color {
+        let code = match r.status {
+            Status::Passed => "32",
+            Status::Skipped => "33",
+            Status::Failed => "1;31",
+            Status::Errored => "1;35",
+        };
+        format!("\x1b[{code}m{word}\x1b[0m")
+    } else {
+        word.to_owned()
+    };
+    let _ = writeln!(
+        out,
+        "  {word} in {:.2}s{attempts}",
+        r.duration.as_secs_f64()
+    );
+    out
+}
+
+/// Line-oriented output for CI logs and pipes.
 pub struct Plain {
     pub quiet: bool,
 }
 
 impl Observer for Plain {
     fn step_started(&self, _playbook: &str, index: usize, total: usize, step: &Step) {
-        if self.quiet {
-            return;
+        if !self.quiet {
+            println!("{}", step_heading(index, total, step));
         }
-        let on = if step.options.clusters.is_empty() {
-            String::new()
-        } else {
-            format!(" on {}", step.options.clusters.join(", "))
-        };
-        println!(
-            "[{index}/{total}] {} ({}{on})",
-            step.name,
-            step.action.kind()
-        );
     }
 
     fn step_finished(&self, _playbook: &str, r: &StepResult) {
-        let show = !self.quiet || matches!(r.status, Status::Failed | Status::Errored);
-        if !show {
-            return;
+        if !self.quiet || matches!(r.status, Status::Failed | Status::Errored) {
+            print!("{}", step_report(r, false));
         }
-        for o in &r.outcomes {
-            let who = o
-                .cluster
-                .as_ref()
-                .map(|c| format!("{c}: "))
-                .unwrap_or_default();
-            println!("  {who}{}", o.message);
-            for d in &o.details {
-                for line in d.lines() {
-                    println!("    {line}");
-                }
-            }
+    }
+}
+
+/// Target of the tracing spans that carry the terminal's progress spinners.
+pub const PROGRESS_TARGET: &str = "scenario::progress";
+
+/// Terminal output: a live spinner per running step (with elapsed time and
+/// its clusters), then the step's lines, in color unless disabled.
+pub struct Tty {
+    pub color: bool,
+    /// Running steps: their spinner (a span) and heading.
+    spans: std::sync::Mutex<HashMap<(String, String), (tracing::Span, String)>>,
+}
+
+impl Tty {
+    #[must_use]
+    pub fn new(color: bool) -> Self {
+        Tty {
+            color,
+            spans: std::sync::Mutex::new(HashMap::new()),
         }
-        let attempts = if r.attempts > 1 {
-            format!(" after {} attempts", r.attempts)
-        } else {
-            String::new()
-        };
-        println!(
-            "  {} in {:.2}s{attempts}",
-            r.status.word(),
-            r.duration.as_secs_f64()
-        );
+    }
+}
+
+impl Observer for Tty {
+    fn step_started(&self, playbook: &str, index: usize, total: usize, step: &Step) {
+        use tracing_indicatif::span_ext::IndicatifSpanExt as _;
+        let heading = step_heading(index, total, step);
+        let span = tracing::info_span!(target: PROGRESS_TARGET, "step");
+        span.pb_set_message(&heading);
+        span.pb_start();
+        if let Ok(mut m) = self.spans.lock() {
+            m.insert((playbook.to_owned(), step.name.clone()), (span, heading));
+        }
+    }
+
+    fn step_finished(&self, playbook: &str, r: &StepResult) {
+        let heading = self
+            .spans
+            .lock()
+            .ok()
+            .and_then(|mut m| m.remove(&(playbook.to_owned(), r.name.clone())))
+            .map_or_else(|| format!("{} ({})", r.name, r.kind), |(_span, h)| h);
+        let text = step_report(r, self.color);
+        tracing_indicatif::suspend_tracing_indicatif(|| {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            let _ = write!(out, "{heading}\n{text}");
+            let _ = out.flush();
+        });
     }
 }
 
