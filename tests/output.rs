@@ -29,11 +29,7 @@ fn normalise(raw: &str) -> String {
     let text = ansi.replace_all(raw, "");
     let mut out = String::new();
     for line in text.split('\n') {
-        let last = line
-            .split('\r')
-            .filter(|s| !s.is_empty())
-            .next_back()
-            .unwrap_or("");
+        let last = line.split('\r').rfind(|s| !s.is_empty()).unwrap_or("");
         out.push_str(&secs.replace_all(last, "N.NNs"));
         out.push('\n');
     }
