@@ -637,6 +637,23 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
     let mut inflight = FuturesUnordered::new();
     let mut satisfied = false;
     let started = Instant::now();
+    // A progress bar on terminals (a no-op span elsewhere).
+    let bar = tracing::info_span!(target: crate::run::PROGRESS_TARGET, "probe");
+    {
+        use tracing_indicatif::span_ext::IndicatifSpanExt as _;
+        let template = if window.is_some() {
+            "  {spinner} probe: {pos} answers, {per_sec} {elapsed}"
+        } else {
+            "  {bar:30} probe: {pos}/{len} answers, {per_sec} {elapsed}"
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+            bar.pb_set_style(&style);
+        }
+        if window.is_none() {
+            bar.pb_set_length(u64::from(p.requests));
+        }
+        bar.pb_start();
+    }
     loop {
         while inflight.len() < p.concurrency as usize
             && (window.is_some() || sent < u64::from(p.requests))
@@ -653,6 +670,7 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
         }
         let next = tokio::time::timeout(cx.left(), inflight.next()).await;
         let Ok(Some((rec, sample))) = next else { break };
+        tracing_indicatif::span_ext::IndicatifSpanExt::pb_inc(&bar, 1);
         if let Some(s) = sample {
             samples.push(s);
             if samples.len() > SAMPLES {

@@ -838,18 +838,58 @@ pub fn summary(r: &PlaybookResult) -> String {
         .max(4);
     let _ = writeln!(
         out,
-        "\n{:<width$}  {:<8}  {:<7}  {:>8}",
+        "\n{:<width$}  {:<8}  {:<7}  {:>8}  CLUSTERS",
         "STEP", "KIND", "RESULT", "TIME"
     );
     for s in &r.steps {
+        let clusters: Vec<&str> = s
+            .outcomes
+            .iter()
+            .filter_map(|o| o.cluster.as_deref())
+            .collect();
         let _ = writeln!(
             out,
-            "{:<width$}  {:<8}  {:<7}  {:>7.2}s",
+            "{:<width$}  {:<8}  {:<7}  {:>7.2}s  {}",
             s.name,
             s.kind,
             s.status.word(),
-            s.duration.as_secs_f64()
+            s.duration.as_secs_f64(),
+            if clusters.is_empty() {
+                "-".to_owned()
+            } else {
+                clusters.join(",")
+            }
         );
+    }
+    // The diagnosis of each failure, once more, where a reader looks first.
+    let failed: Vec<&StepResult> = r
+        .steps
+        .iter()
+        .filter(|s| matches!(s.status, Status::Failed | Status::Errored))
+        .collect();
+    if !failed.is_empty() {
+        let _ = writeln!(out, "\nfailures:");
+        for s in failed {
+            for o in s
+                .outcomes
+                .iter()
+                .filter(|o| matches!(o.status, Status::Failed | Status::Errored))
+            {
+                let who = o
+                    .cluster
+                    .as_ref()
+                    .map(|c| format!(" on {c}"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "  {} ({}{who}) {}: {}",
+                    s.name,
+                    s.kind,
+                    o.status.word(),
+                    o.message
+                );
+            }
+        }
     }
     let count = |st: Status| r.steps.iter().filter(|s| s.status == st).count();
     let _ = writeln!(

@@ -14,9 +14,9 @@ const SNAPSHOT: &str = "\
   slept 10ms
   passed in N.NNs
 
-STEP    KIND      RESULT       TIME
-first   sleep     passed      N.NNs
-second  sleep     passed      N.NNs
+STEP    KIND      RESULT       TIME  CLUSTERS
+first   sleep     passed      N.NNs  -
+second  sleep     passed      N.NNs  -
 
 tty: passed — 2 passed, 0 failed, 0 errored, 0 skipped in N.NNs
 ";
