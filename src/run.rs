@@ -740,6 +740,13 @@ async fn attempt_step(
         let ctx = context_for(base, step, state, Some(c));
         async move {
             let started = Instant::now();
+            // One spinner per cluster of a fanned-out step, on terminals.
+            let spinner = tracing::info_span!(target: PROGRESS_TARGET, "cluster");
+            if step.options.clusters.len() > 1 {
+                use tracing_indicatif::span_ext::IndicatifSpanExt as _;
+                spinner.pb_set_message(&format!("  {c}: {}", step.action.kind()));
+                spinner.pb_start();
+            }
             let conn = match clusters.get(c).await {
                 Ok(conn) => conn,
                 Err(e) => return errored(Some(c.clone()), e.to_string(), started.elapsed()),
@@ -888,6 +895,11 @@ pub fn summary(r: &PlaybookResult) -> String {
                     o.status.word(),
                     o.message
                 );
+                for d in &o.details {
+                    for line in d.lines().take(20) {
+                        let _ = writeln!(out, "    {line}");
+                    }
+                }
             }
         }
     }
