@@ -122,3 +122,39 @@ fn schema_is_valid_json_with_one_action_per_step() {
     assert_eq!(one_of.len(), scenario::steps::ACTIONS.len());
     assert_eq!(v["required"], serde_json::json!(["name", "steps"]));
 }
+
+#[test]
+fn every_step_kind_has_a_docs_page_whose_example_validates() {
+    let dir = root().join("docs/steps");
+    for kind in scenario::steps::ACTIONS {
+        let page = dir.join(format!("{kind}.md"));
+        let text = std::fs::read_to_string(&page)
+            .unwrap_or_else(|_| panic!("docs/steps/{kind}.md is missing"));
+        let blocks: Vec<&str> = text
+            .split("```yaml\n")
+            .skip(1)
+            .filter_map(|b| b.split("\n```").next())
+            .collect();
+        assert!(!blocks.is_empty(), "{kind}.md has no YAML example");
+        for (i, block) in blocks.iter().enumerate() {
+            assert!(
+                block.contains(&format!("    {kind}:")),
+                "{kind}.md example {i} does not use `{kind}`"
+            );
+            let tmp = tempfile::tempdir().unwrap();
+            let path = tmp.path().join("example.yaml");
+            std::fs::write(&path, block).unwrap();
+            let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
+                .arg("validate")
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "docs/steps/{kind}.md example {i}:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
