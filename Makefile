@@ -28,9 +28,10 @@ lab-install: build
 	$(BIN) lab install
 
 # fmt + clippy + every test, the cluster tests against a lab started for this run.
-# (The report tests use junitparser and jsonschema from PyPI as real consumers.)
+# (The report tests use junitparser and jsonschema from PyPI as real consumers; the docs
+# test builds the rendered chapter with mkdocs-material.)
 test: check lab-install
-	python3 -m pip install -q --disable-pip-version-check junitparser jsonschema
+	python3 -m pip install -q --disable-pip-version-check junitparser jsonschema mkdocs-material
 	@$(BIN) lab down --dir $(LAB_DIR) >/dev/null
 	$(BIN) lab up --dir $(LAB_DIR)
 	$(BIN) lab crds --dir $(LAB_DIR)

@@ -71,6 +71,27 @@ pub enum Command {
         #[command(flatten)]
         control: RunControl,
     },
+    /// Render a playbook as a tutorial chapter (Markdown, mkdocs-material style).
+    Docs {
+        /// Playbook file.
+        playbook: PathBuf,
+        /// Write to this file instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Fill "output of a real run" blocks from a JSON report (`run --report json=...`).
+        #[arg(long, value_name = "FILE")]
+        from_report: Option<PathBuf>,
+        #[command(flatten)]
+        inputs: Inputs,
+    },
+    /// Scaffold a new chapter: a playbook, a manifests folder, a README snippet.
+    Init {
+        /// Chapter name (letters, digits, `-`).
+        name: String,
+        /// Directory to create it in (default: the current one).
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
     /// Print the playbook JSON Schema (or, with --report, the JSON report's).
     Schema {
         /// The schema of `--report json=...` instead.

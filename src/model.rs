@@ -125,6 +125,12 @@ pub struct Step {
     pub name: String,
     pub loc: Loc,
     pub title: Option<String>,
+    /// Heading level of `title` (2-4).
+    pub level: u8,
+    /// A level-2 heading before this step's section.
+    pub section: Option<String>,
+    /// Rendered chapter: commands and output under a heading per cluster.
+    pub per_cluster: bool,
     pub doc: Option<String>,
     pub options: crate::options::StepOptions,
     pub action: Action,

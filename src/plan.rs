@@ -78,6 +78,23 @@ fn step_plan(
         let _ = write!(head, " when {w}");
     }
     let _ = writeln!(out, "{head}");
+    let ctx = step_context(static_ctx, captured, step);
+    let pc = PlanCx { env, ctx };
+    for line in step.action.plan(&pc)? {
+        let _ = writeln!(out, "       {line}");
+    }
+    Ok(())
+}
+
+/// The template context of a step before anything ran: captured values are
+/// `<name>` placeholders, the step's vars apply, `cluster` is its first target.
+#[must_use]
+pub fn step_context(
+    static_ctx: &serde_json::Value,
+    captured: &[String],
+    step: &Step,
+) -> serde_json::Value {
+    let o = &step.options;
     let mut ctx = static_ctx.clone();
     if let Some(obj) = ctx.as_object_mut() {
         let mut per_cluster = serde_json::Map::new();
@@ -102,15 +119,12 @@ fn step_plan(
             obj.insert("cluster".into(), c.clone());
         }
     }
-    let pc = PlanCx { env, ctx };
-    for line in step.action.plan(&pc)? {
-        let _ = writeln!(out, "       {line}");
-    }
-    Ok(())
+    ctx
 }
 
 /// Names of every variable some step captures (shown as `<name>` in plans).
-fn captured_names(pb: &Playbook) -> Vec<String> {
+#[must_use]
+pub fn captured_names(pb: &Playbook) -> Vec<String> {
     use crate::steps::Action;
     let mut names = Vec::new();
     for s in pb.steps.iter().chain(&pb.finally) {

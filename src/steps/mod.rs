@@ -33,8 +33,15 @@ pub const ACTIONS: &[&str] = &[
 pub struct RawStep {
     /// Unique step name (used by `--from`, `--only`, reports).
     pub name: Spanned<String>,
-    /// Section heading when the playbook is rendered as a chapter.
+    /// Heading of the step's section when the playbook is rendered as a chapter.
     pub title: Option<String>,
+    /// Heading level of `title` in the rendered chapter (2-4, default 2).
+    pub level: Option<Spanned<u8>>,
+    /// A level-2 heading that opens a group of sections before this step.
+    pub section: Option<String>,
+    /// Rendered chapter: the step's commands and output under a heading per cluster.
+    #[serde(default)]
+    pub per_cluster: bool,
     /// Markdown prose shown before the step in the rendered chapter.
     pub doc: Option<String>,
     /// Target cluster(s): one logical name or a list; the step fans out to each.
@@ -313,9 +320,21 @@ pub fn validate(
     if cx.diags.len() > before {
         return None;
     }
+    let level = match &raw.level {
+        Some(l) if !(2..=4).contains(&l.value) => {
+            cx.error(l.loc, format!("heading level {} is out of range", l.value))
+                .expected("2, 3 or 4");
+            return None;
+        }
+        Some(l) => l.value,
+        None => 2,
+    };
     Some(Step {
         name: raw.name.value,
         loc: raw.name.loc,
+        level,
+        section: raw.section,
+        per_cluster: raw.per_cluster,
         title: raw.title,
         doc: raw.doc,
         options: StepOptions {

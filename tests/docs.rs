@@ -1,0 +1,207 @@
+//! `scenario docs` and `scenario init`.
+
+#[path = "support/http.rs"]
+mod http;
+
+use std::path::Path;
+use std::process::Command;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn scenario(args: &[&str]) -> (Option<i32>, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_scenario"))
+        .current_dir(root())
+        .args(args)
+        .env_remove("CLUSTER1")
+        .env_remove("CLUSTER2")
+        .env_remove("MGMT")
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Markdown headings outside code fences.
+fn headings(md: &str) -> Vec<String> {
+    let mut fenced = false;
+    let mut out = Vec::new();
+    for line in md.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if !fenced && line.starts_with('#') {
+            out.push(line.trim_end().to_owned());
+        }
+    }
+    out
+}
+
+#[test]
+fn the_chapter_page_has_the_seeds_sections_in_the_same_order() {
+    let seed = std::fs::read_to_string(root().join("../shared/seed/traffic-management.md"))
+        .expect("the seed chapter next to the repository");
+    let (code, md, err) = scenario(&["docs", "playbooks/traffic-management.yaml"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(headings(&md), headings(&seed));
+    assert!(
+        md.starts_with("---\ntitle: Traffic Management\nsummary: "),
+        "front matter"
+    );
+    assert!(md.contains("- [x] Created a TrafficPolicy to distribute traffic"));
+    assert!(md.contains("kubectl --context=\"${MGMT}\" apply --server-side -f traffic-management/policy/traffic-policy.yaml"));
+    assert!(
+        md.contains("??? note \"traffic-management/gateway/virtual-gateway.yaml\""),
+        "manifests in collapsible admonitions"
+    );
+    assert!(
+        md.contains("- expect color split blue 40% / green 40% / yellow 20% (within ±10 points)"),
+        "the check in words"
+    );
+    assert!(
+        md.contains("for i in $(seq 1 100); do curl -s http://<ingress_ip>:80/api; echo; done"),
+        "a curl loop for probes"
+    );
+}
+
+#[test]
+fn the_page_builds_with_mkdocs_material_in_strict_mode() {
+    let ok = Command::new("python3")
+        .args(["-c", "import material, mkdocs"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        let st = Command::new("python3")
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "mkdocs-material",
+            ])
+            .status()
+            .unwrap();
+        assert!(st.success(), "pip install mkdocs-material");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    let cp = Command::new("cp")
+        .arg("-r")
+        .arg(root().join("examples/mkdocs-site"))
+        .arg(&site)
+        .status()
+        .unwrap();
+    assert!(cp.success());
+    let page = site.join("docs/traffic-management.md");
+    let (code, _, err) = scenario(&[
+        "docs",
+        "playbooks/traffic-management.yaml",
+        "-o",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let out = Command::new("python3")
+        .args(["-m", "mkdocs", "build", "--strict", "-f"])
+        .arg(site.join("mkdocs.yml"))
+        .arg("-d")
+        .arg(tmp.path().join("html"))
+        .env("NO_MKDOCS_2_WARNING", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html =
+        std::fs::read_to_string(tmp.path().join("html/traffic-management/index.html")).unwrap();
+    assert!(
+        html.contains("Blue,Green and Canary") && html.contains("<details"),
+        "sections and folded manifests"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_report_shows_what_a_real_run_observed() {
+    let s = http::start(
+        http::Behaviour {
+            weights: vec![("blue".into(), 1.0), ("green".into(), 1.0)],
+            ..Default::default()
+        },
+        None,
+    )
+    .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let pb = tmp.path().join("p.yaml");
+    std::fs::write(&pb, format!("name: observed\nsteps:\n  - name: split\n    title: Blue and Green\n    probe:\n      url: {}\n      requests: 2000\n      extract: {{ color: $.color }}\n      expect:\n        distribution: {{ value: color, weights: {{ blue: 50, green: 50 }} }}\n", s.url("http"))).unwrap();
+    let report = tmp.path().join("r.json");
+    let (code, out, _) = scenario(&[
+        "run",
+        pb.to_str().unwrap(),
+        "--report",
+        &format!("json={}", report.display()),
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, md, err) = scenario(&[
+        "docs",
+        pb.to_str().unwrap(),
+        "--from-report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let observed = md
+        .split("Output of a real run:")
+        .nth(1)
+        .expect("an output block");
+    assert!(
+        observed.contains("color split within ±10 points of the weights"),
+        "{md}"
+    );
+    assert!(
+        observed.contains("  color split over ") && observed.contains("blue      50.0%"),
+        "{md}"
+    );
+    assert!(!observed.contains("sample: "), "no raw samples in a page");
+}
+
+#[test]
+fn init_scaffolds_a_chapter_that_validates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_str().unwrap();
+    let (code, out, err) = scenario(&["init", "my-chapter", "--dir", dir]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("my-chapter.yaml")
+            && out.contains("my-chapter/10-configmap.yaml")
+            && out.contains("my-chapter/README.md"),
+        "{out}"
+    );
+    let book = tmp.path().join("my-chapter.yaml");
+    assert!(
+        std::fs::read_to_string(&book)
+            .unwrap()
+            .starts_with("# yaml-language-server: $schema=")
+    );
+    let (code, out, err) = scenario(&["validate", book.to_str().unwrap()]);
+    assert_eq!((code, err.as_str()), (Some(0), ""), "{out}");
+    let (code, _, err) = scenario(&["init", "my-chapter", "--dir", dir]);
+    assert_eq!(code, Some(2), "refuses to overwrite: {err}");
+    // Inside this repository the schema line points at schemas/ relatively.
+    let inside = root().join("target/init-test");
+    let _ = std::fs::remove_dir_all(&inside);
+    std::fs::create_dir_all(&inside).unwrap();
+    let (code, _, _) = scenario(&["init", "local", "--dir", inside.to_str().unwrap()]);
+    assert_eq!(code, Some(0));
+    let text = std::fs::read_to_string(inside.join("local.yaml")).unwrap();
+    assert!(
+        text.starts_with("# yaml-language-server: $schema=../../schemas/playbook.schema.json"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&inside).unwrap();
+}
