@@ -87,6 +87,45 @@ fn get_command(cluster: &str, r: &Resource) -> String {
     )
 }
 
+/// `kubectl wait` where kubectl can express the condition, else `kubectl get`.
+fn wait_command(cluster: &str, w: &crate::steps::wait::Wait, pc: &PlanCx<'_>) -> String {
+    use crate::assert::{Predicate, Query};
+    use crate::steps::wait::WaitFor;
+    let r = pc.resource(&w.resource);
+    let NameMatch::Exact(name) = &r.name else {
+        return get_command(cluster, &r);
+    };
+    let target = format!("{}/{name}", kind_ref(&r));
+    let ns = r
+        .namespace
+        .as_ref()
+        .map(|n| format!(" -n {n}"))
+        .unwrap_or_default();
+    let base = format!("kubectl {} wait{ns} {target}", context_flag(cluster));
+    if w.for_ == WaitFor::Deleted {
+        return format!("{base} --for=delete");
+    }
+    if let Some((t, s, _)) = &w.condition {
+        return format!("{base} --for=condition={t}={s}");
+    }
+    if let [c] = w.checks.as_slice()
+        && let (Query::JsonPath(p), Predicate::Equals(v)) = (&c.query, &c.predicate)
+    {
+        let value = match pc.render_json(v) {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        return format!(
+            "{base} --for=jsonpath='{{{}}}'={value}",
+            p.trim_start_matches('$')
+        );
+    }
+    if w.checks.is_empty() && w.match_.is_none() {
+        return format!("{base} --for=create");
+    }
+    get_command(cluster, &r)
+}
+
 fn fence(lang: &str, body: &str) -> String {
     format!("```{lang}\n{}\n```\n", body.trim_end())
 }
@@ -233,7 +272,7 @@ fn step_md(
         }
         Action::Wait(w) => {
             for c in clusters {
-                cmds.push(get_command(c, &pc.resource(&w.resource)));
+                cmds.push(wait_command(c, w, &pc));
             }
         }
         Action::Get(g) => {

@@ -205,3 +205,18 @@ fn init_scaffolds_a_chapter_that_validates() {
     );
     std::fs::remove_dir_all(&inside).unwrap();
 }
+
+#[test]
+fn waits_become_kubectl_wait_where_kubectl_can_say_it() {
+    let (code, md, err) = scenario(&["docs", "examples/configmap-roundtrip/playbook.yaml"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(md.contains("kubectl --context=\"${MGMT}\" wait -n scenario-example configmaps/settings --for=jsonpath='{.data.mode}'=fast"), "{md}");
+    let (_, chapter, _) = scenario(&["docs", "playbooks/traffic-management.yaml"]);
+    // A name prefix is beyond kubectl wait: the reader gets the `get` to look at.
+    assert!(
+        chapter.contains(
+            "kubectl --context=\"${CLUSTER1}\" get gateways.networking.istio.io -n istio-system\n"
+        ),
+        "{chapter}"
+    );
+}
