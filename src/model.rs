@@ -3,11 +3,10 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::diag::Source;
 use crate::steps::{Action, RawStep};
@@ -138,14 +137,6 @@ pub struct Step {
     pub vars: BTreeMap<String, serde_json::Value>,
 }
 
-impl Step {
-    /// The step's timeout, or the built-in default.
-    #[must_use]
-    pub fn timeout(&self) -> Duration {
-        self.options.timeout
-    }
-}
-
 /// Exit codes, kept by every command.
 pub mod exit {
     /// Everything passed.
@@ -158,11 +149,4 @@ pub mod exit {
     pub const STEP_ERROR: i32 = 3;
     /// Interrupted by SIGINT/SIGTERM.
     pub const INTERRUPTED: i32 = 130;
-}
-
-/// Serializable summary of a playbook, for `plan --output json`.
-#[derive(Debug, Serialize)]
-pub struct PlanSummary {
-    pub name: String,
-    pub steps: Vec<String>,
 }

@@ -118,13 +118,7 @@ pub fn junit(results: &[PlaybookResult]) -> String {
                 .outcomes
                 .iter()
                 .flat_map(|o| {
-                    let who = o
-                        .cluster
-                        .as_ref()
-                        .map(|c| format!("{c}: "))
-                        .unwrap_or_default();
-                    std::iter::once(format!("{who}{}", o.message))
-                        .chain(o.details.iter().map(|d| format!("  {d}")))
+                    std::iter::once(o.headline()).chain(o.details.iter().map(|d| format!("  {d}")))
                 })
                 .collect();
             let message = s

@@ -143,6 +143,17 @@ pub struct Outcome {
     pub data: Option<Value>,
 }
 
+impl Outcome {
+    /// The outcome's message, prefixed by its cluster (`cluster1: applied 2 objects`).
+    #[must_use]
+    pub fn headline(&self) -> String {
+        match &self.cluster {
+            Some(c) => format!("{c}: {}", self.message),
+            None => self.message.clone(),
+        }
+    }
+}
+
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64())
 }
@@ -369,12 +380,7 @@ pub fn step_report(r: &StepResult, color: bool) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     for o in &r.outcomes {
-        let who = o
-            .cluster
-            .as_ref()
-            .map(|c| format!("{c}: "))
-            .unwrap_or_default();
-        let _ = writeln!(out, "  {who}{}", o.message);
+        let _ = writeln!(out, "  {}", o.headline());
         for d in &o.details {
             for line in d.lines() {
                 let _ = writeln!(out, "    {line}");

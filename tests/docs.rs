@@ -42,13 +42,32 @@ fn headings(md: &str) -> Vec<String> {
     out
 }
 
+/// The seed page's heading structure (its section titles, in order). When the
+/// seed is available next to the repository (../shared), the test checks this
+/// list against it too, so it cannot drift.
+const SEED_HEADINGS: &[&str] = &[
+    "## Ensure Environment",
+    "## Delete Existing Test Gateway",
+    "## Gloo Mesh Gateway",
+    "### Deploy Virtual Gateway",
+    "#### CLUSTER1",
+    "#### CLUSTER2",
+    "## Calling Service",
+    "## Traffic Policy",
+    "### Green",
+    "### Canary",
+    "### Blue <-- --> Green",
+    "## Blue,Green and Canary",
+];
+
 #[test]
 fn the_chapter_page_has_the_seeds_sections_in_the_same_order() {
-    let seed = std::fs::read_to_string(root().join("../shared/seed/traffic-management.md"))
-        .expect("the seed chapter next to the repository");
+    if let Ok(seed) = std::fs::read_to_string(root().join("../shared/seed/traffic-management.md")) {
+        assert_eq!(headings(&seed), SEED_HEADINGS);
+    }
     let (code, md, err) = scenario(&["docs", "playbooks/traffic-management.yaml"]);
     assert_eq!(code, Some(0), "{err}");
-    assert_eq!(headings(&md), headings(&seed));
+    assert_eq!(headings(&md), SEED_HEADINGS);
     assert!(
         md.starts_with("---\ntitle: Traffic Management\nsummary: "),
         "front matter"
