@@ -241,14 +241,22 @@ fn validate(playbooks: &[std::path::PathBuf], inputs: &Inputs, quiet: bool) -> i
     code
 }
 
+/// Loads a playbook; on failure prints its diagnostics and gives the exit code.
+fn load_or_report(
+    path: &std::path::Path,
+    opts: &load::LoadOptions,
+) -> Result<model::Playbook, i32> {
+    load::load(path, opts).map_err(|diags| {
+        let _ = std::io::stderr().write_all(diag::render_all(&diags).as_bytes());
+        exit::INVALID
+    })
+}
+
 fn plan(path: &std::path::Path, inputs: &Inputs) -> i32 {
     let opts = load_options(inputs);
-    let pb = match load::load(path, &opts) {
+    let pb = match load_or_report(path, &opts) {
         Ok(pb) => pb,
-        Err(diags) => {
-            let _ = std::io::stderr().write_all(diag::render_all(&diags).as_bytes());
-            return exit::INVALID;
-        }
+        Err(code) => return code,
     };
     let ctx = load::static_context(&pb.vars, &pb.clusters, &opts, path);
     match plan::render(&pb, &ctx) {
@@ -481,12 +489,9 @@ fn docs_cmd(
     inputs: &Inputs,
 ) -> i32 {
     let opts = load_options(inputs);
-    let pb = match load::load(path, &opts) {
+    let pb = match load_or_report(path, &opts) {
         Ok(pb) => pb,
-        Err(diags) => {
-            let _ = std::io::stderr().write_all(diag::render_all(&diags).as_bytes());
-            return exit::INVALID;
-        }
+        Err(code) => return code,
     };
     let observed = match from_report {
         Some(r) => match std::fs::read_to_string(r)

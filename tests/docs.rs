@@ -2,6 +2,8 @@
 
 #[path = "support/http.rs"]
 mod http;
+#[path = "support/python.rs"]
+mod python;
 
 use std::path::Path;
 use std::process::Command;
@@ -90,24 +92,7 @@ fn the_chapter_page_has_the_seeds_sections_in_the_same_order() {
 
 #[test]
 fn the_page_builds_with_mkdocs_material_in_strict_mode() {
-    let ok = Command::new("python3")
-        .args(["-c", "import material, mkdocs"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        let st = Command::new("python3")
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--disable-pip-version-check",
-                "mkdocs-material",
-            ])
-            .status()
-            .unwrap();
-        assert!(st.success(), "pip install mkdocs-material");
-    }
+    python::ensure("material, mkdocs", &["mkdocs-material"]);
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
     let cp = Command::new("cp")

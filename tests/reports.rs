@@ -2,6 +2,8 @@
 
 #[path = "support/http.rs"]
 mod http;
+#[path = "support/python.rs"]
+mod python;
 mod support;
 
 use std::path::Path;
@@ -16,25 +18,7 @@ fn bin() -> Command {
 
 /// Python with junitparser and jsonschema (from PyPI), installed on first use.
 fn python_with_consumers() {
-    let ok = Command::new("python3")
-        .args(["-c", "import junitparser, jsonschema"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        let st = Command::new("python3")
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--disable-pip-version-check",
-                "junitparser",
-                "jsonschema",
-            ])
-            .status()
-            .expect("python3");
-        assert!(st.success(), "pip install junitparser jsonschema failed");
-    }
+    python::ensure("junitparser, jsonschema", &["junitparser", "jsonschema"]);
 }
 
 const CONSUMER: &str = r#"
