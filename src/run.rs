@@ -114,6 +114,12 @@ pub enum Status {
 }
 
 impl Status {
+    /// Failed or errored: the step did not pass.
+    #[must_use]
+    pub fn is_failure(self) -> bool {
+        matches!(self, Status::Failed | Status::Errored)
+    }
+
     #[must_use]
     pub fn word(self) -> &'static str {
         match self {
@@ -425,7 +431,7 @@ impl Observer for Plain {
     }
 
     fn step_finished(&self, _playbook: &str, r: &StepResult) {
-        if !self.quiet || matches!(r.status, Status::Failed | Status::Errored) {
+        if !self.quiet || r.status.is_failure() {
             print!("{}", step_report(r, false));
         }
     }
@@ -542,7 +548,7 @@ pub async fn run_playbook_until(
             () = interrupt.reached(1) => interrupted(step, false),
         };
         observer.step_finished(&pb.name, &r);
-        if matches!(r.status, Status::Failed | Status::Errored) && !step.options.continue_on_error {
+        if r.status.is_failure() && !step.options.continue_on_error {
             stop = true;
         }
         results.push(r);
@@ -875,19 +881,11 @@ pub fn summary(r: &PlaybookResult) -> String {
         );
     }
     // The diagnosis of each failure, once more, where a reader looks first.
-    let failed: Vec<&StepResult> = r
-        .steps
-        .iter()
-        .filter(|s| matches!(s.status, Status::Failed | Status::Errored))
-        .collect();
+    let failed: Vec<&StepResult> = r.steps.iter().filter(|s| s.status.is_failure()).collect();
     if !failed.is_empty() {
         let _ = writeln!(out, "\nfailures:");
         for s in failed {
-            for o in s
-                .outcomes
-                .iter()
-                .filter(|o| matches!(o.status, Status::Failed | Status::Errored))
-            {
+            for o in s.outcomes.iter().filter(|o| o.status.is_failure()) {
                 let who = o
                     .cluster
                     .as_ref()

@@ -261,6 +261,8 @@ async fn translate(
             .filter_map(|o| o.metadata.name)
             .filter(|n| n.starts_with("bgc-virtualgateway-"))
             .collect();
+        // Translated gateways that are not (or no longer) wanted go away.
+        let mut keep: Option<String> = None;
         if want {
             let uid = vg
                 .as_ref()
@@ -274,33 +276,24 @@ async fn translate(
             apply(c, istio("VirtualService", "gloo-mesh", "bgc-virtualhost-gloo-mesh", json!({"hosts": ["*"],
                 "gateways": [format!("istio-system/{name}")],
                 "http": [{"match": [{"uri": {"prefix": "/"}}], "route": [{"destination": {"host": format!("{APP}.{APP}.svc.cluster.local"), "port": {"number": 8080}}}]}]}))).await?;
-            for old in existing.iter().filter(|n| **n != name) {
-                delete(
-                    c,
-                    "networking.istio.io/v1alpha3",
-                    "Gateway",
-                    "istio-system",
-                    old,
-                )
-                .await;
-            }
+            keep = Some(name);
         } else {
-            for old in &existing {
-                delete(
-                    c,
-                    "networking.istio.io/v1alpha3",
-                    "Gateway",
-                    "istio-system",
-                    old,
-                )
-                .await;
-            }
             delete(
                 c,
                 "networking.istio.io/v1alpha3",
                 "VirtualService",
                 "gloo-mesh",
                 "bgc-virtualhost-gloo-mesh",
+            )
+            .await;
+        }
+        for old in existing.iter().filter(|n| keep.as_ref() != Some(*n)) {
+            delete(
+                c,
+                "networking.istio.io/v1alpha3",
+                "Gateway",
+                "istio-system",
+                old,
             )
             .await;
         }
