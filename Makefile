@@ -21,7 +21,7 @@ build:
 # Format and lint gates.
 check:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
 # Installs Debian packages and builds kube-apiserver/kube-controller-manager if not cached.
 lab-install: build

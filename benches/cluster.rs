@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, DeleteParams, PostParams};
-use scenario::lab::LabState;
-use scenario::run::{Observer, RunOptions, StepResult};
+use scenario::runner::{Observer, RunOptions, StepResult};
+use scenario_lab::LabState;
 
 const OBJECTS: usize = 200;
 const APPLY_RUNS: usize = 5;
@@ -59,7 +59,7 @@ fn main() {
                 .iter()
                 .map(|s| (*s).to_owned())
                 .collect();
-            (scenario::lab::up(&dir, &clusters).expect("lab up").0, true)
+            (scenario_lab::up(&dir, &clusters).expect("lab up").0, true)
         }
     };
     let mut report = String::new();
@@ -84,7 +84,7 @@ fn main() {
     std::fs::write(root().join("bench/results/cluster.md"), &report).unwrap();
     println!("{report}");
     if own {
-        scenario::lab::down(&state.dir).expect("lab down");
+        scenario_lab::down(&state.dir).expect("lab down");
     }
 }
 
@@ -233,7 +233,7 @@ fn apply_bench(state: &LabState, tmp: &Path, report: &mut String) {
 struct Clock(Arc<Mutex<Option<Instant>>>);
 
 impl Observer for Clock {
-    fn step_started(&self, _: &str, _: usize, _: usize, _: &scenario::model::Step) {}
+    fn step_started(&self, _: &str, _: usize, _: usize, _: &scenario::model::step::Step) {}
     fn step_finished(&self, _: &str, _: &StepResult) {
         *self.0.lock().unwrap() = Some(Instant::now());
     }
@@ -255,9 +255,7 @@ fn wait_bench(state: &LabState, tmp: &Path, report: &mut String) {
         .build()
         .unwrap();
     let latencies: Vec<f64> = rt.block_on(async {
-        let client = scenario::lab::crds::client(state, "cluster1")
-            .await
-            .unwrap();
+        let client = scenario_lab::crds::client(state, "cluster1").await.unwrap();
         let cms: Api<ConfigMap> = Api::namespaced(client, "default");
         let mut lat = Vec::new();
         for i in 0..WAIT_TRIALS {
@@ -273,9 +271,10 @@ fn wait_bench(state: &LabState, tmp: &Path, report: &mut String) {
                 kubeconfig: Some(kc.clone()),
                 ..Default::default()
             };
-            let runner = tokio::spawn(async move {
-                scenario::run::run_playbook(&pb, &load, &opts, &clock).await
-            });
+            let runner =
+                tokio::spawn(
+                    async move { scenario::runner::run_playbook(&pb, &opts, &clock).await },
+                );
             // Let the watch start, then write the object that satisfies the condition.
             tokio::time::sleep(Duration::from_millis(150)).await;
             let cm: ConfigMap = serde_json::from_value(
@@ -285,7 +284,7 @@ fn wait_bench(state: &LabState, tmp: &Path, report: &mut String) {
             let t0 = Instant::now();
             cms.create(&PostParams::default(), &cm).await.unwrap();
             let r = runner.await.unwrap();
-            assert_eq!(r.status, scenario::run::Status::Passed);
+            assert_eq!(r.status, scenario::runner::Status::Passed);
             let t1 = done.lock().unwrap().unwrap();
             lat.push(t1.duration_since(t0).as_secs_f64() * 1000.0);
             let _ = cms.delete(&name, &DeleteParams::default()).await;
@@ -294,9 +293,7 @@ fn wait_bench(state: &LabState, tmp: &Path, report: &mut String) {
     });
     // Baseline: a shell-style poll loop, `kubectl get` every 50 ms.
     let poll: Vec<f64> = rt.block_on(async {
-        let client = scenario::lab::crds::client(state, "cluster1")
-            .await
-            .unwrap();
+        let client = scenario_lab::crds::client(state, "cluster1").await.unwrap();
         let cms: Api<ConfigMap> = Api::namespaced(client, "default");
         let mut lat = Vec::new();
         for i in 0..POLL_TRIALS {

@@ -9,7 +9,11 @@
 
 use std::fmt::Write as _;
 
-use scenario::stats::{SplitMix64, SplitTest, Verdict, fixed_rule_passes};
+#[path = "../tests/support/prng.rs"]
+mod prng;
+
+use prng::SplitMix64;
+use scenario::steps::probe::stats::{SplitTest, Verdict, fixed_rule_passes};
 
 const SEED: u64 = 20_261_125;
 const MAX_ANSWERS: u64 = 2000;

@@ -1,212 +1,150 @@
-//! Command-line interface (clap).
+//! The command line: parse, set up logging and colors, dispatch to a command,
+//! return its exit code. `main.rs` only calls [`run`].
 
-use std::path::PathBuf;
+use std::ffi::OsString;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{CommandFactory, Parser};
 
-const AFTER_HELP: &str = "\
-Examples:
-  scenario validate playbooks/traffic-management.yaml
-  scenario plan playbooks/traffic-management.yaml --context cluster1=kind-east
-  scenario plan playbooks/traffic-management.yaml --var restore=true
-  scenario lab up --clusters mgmt,cluster1,cluster2
-  scenario schema > schemas/playbook.schema.json
+use crate::commands;
+use crate::commands::args::{Cli, Command};
+use crate::model::action::PROGRESS_TARGET;
+use crate::model::exit;
+use crate::runtime::install_crypto_provider;
 
-Exit codes:
-  0    passed
-  1    an assertion failed
-  2    invalid input or usage (nothing was run)
-  3    a step errored (cluster, network, I/O)
-  130  interrupted";
-
-/// Declarative scenarios: tutorial chapters as playbooks run against Kubernetes clusters.
-#[derive(Debug, Parser)]
-#[command(name = "scenario", version, about, after_help = AFTER_HELP)]
-pub struct Cli {
-    /// More log output (repeat for more).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
-    /// Only errors.
-    #[arg(short, long, global = true)]
-    pub quiet: bool,
-    /// No colors (also with NO_COLOR set).
-    #[arg(long, global = true)]
-    pub no_color: bool,
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-// Parsed once per process: the size of the `run` variant does not matter.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Load and validate playbooks; print every problem found (exit 0 or 2).
-    Validate {
-        /// Playbook files.
-        #[arg(required = true)]
-        playbooks: Vec<PathBuf>,
-        #[command(flatten)]
-        inputs: Inputs,
-    },
-    /// Print each step, its target clusters and rendered objects, without contacting any cluster.
-    Plan {
-        /// Playbook file.
-        playbook: PathBuf,
-        #[command(flatten)]
-        inputs: Inputs,
-    },
-    /// Run playbooks against their clusters (all are validated before anything runs).
-    Run {
-        /// Playbook files.
-        #[arg(required = true)]
-        playbooks: Vec<PathBuf>,
-        #[command(flatten)]
-        inputs: Inputs,
-        /// Server-side dry run: apply and delete change nothing; print what would change.
-        #[arg(long)]
-        dry_run: bool,
-        /// Allow `exec` steps (local commands).
-        #[arg(long)]
-        allow_exec: bool,
-        #[command(flatten)]
-        control: RunControl,
-    },
-    /// Render a playbook as a tutorial chapter (Markdown, mkdocs-material style).
-    Docs {
-        /// Playbook file.
-        playbook: PathBuf,
-        /// Write to this file instead of stdout.
-        #[arg(short, long, value_name = "FILE")]
-        output: Option<PathBuf>,
-        /// Fill "output of a real run" blocks from a JSON report (`run --report json=...`).
-        #[arg(long, value_name = "FILE")]
-        from_report: Option<PathBuf>,
-        #[command(flatten)]
-        inputs: Inputs,
-    },
-    /// Scaffold a new chapter: a playbook, a manifests folder, a README snippet.
-    Init {
-        /// Chapter name (letters, digits, `-`).
-        name: String,
-        /// Directory to create it in (default: the current one).
-        #[arg(long, default_value = ".")]
-        dir: PathBuf,
-    },
-    /// Print the playbook JSON Schema (or, with --report, the JSON report's).
-    Schema {
-        /// The schema of `--report json=...` instead.
-        #[arg(long)]
-        report: bool,
-    },
-    /// Print shell completions.
-    Completions {
-        /// bash, zsh, fish, elvish or powershell.
-        shell: clap_complete::Shell,
-    },
-    /// Local Kubernetes control planes on loopback (for tests, CI and demos).
-    #[command(subcommand)]
-    Lab(LabCommand),
-}
-
-/// Values given to a playbook on the command line.
-#[derive(Debug, Clone, Args, Default)]
-pub struct Inputs {
-    /// Set a variable: `--var name=value` (repeatable; wins over --vars-file and defaults).
-    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_pair)]
-    pub vars: Vec<(String, String)>,
-    /// Read variables from a YAML mapping (repeatable).
-    #[arg(long = "vars-file", value_name = "FILE")]
-    pub vars_files: Vec<PathBuf>,
-    /// Map a cluster to a kubeconfig context: `--context cluster1=kind-east` (repeatable).
-    #[arg(long = "context", value_name = "CLUSTER=CONTEXT", value_parser = parse_pair)]
-    pub contexts: Vec<(String, String)>,
-    /// kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-}
-
-/// Which playbooks and steps run, and what is written about them.
-#[derive(Debug, Clone, Args, Default)]
-pub struct RunControl {
-    /// Write a report: `junit=PATH` or `json=PATH` (repeatable).
-    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_pair)]
-    pub reports: Vec<(String, String)>,
-    /// Start at this step (earlier steps are skipped).
-    #[arg(long, value_name = "STEP")]
-    pub from: Option<String>,
-    /// Stop after this step.
-    #[arg(long, value_name = "STEP")]
-    pub until: Option<String>,
-    /// Run only these steps (repeatable).
-    #[arg(long, value_name = "STEP")]
-    pub only: Vec<String>,
-    /// Run only steps with one of these tags.
-    #[arg(long, value_delimiter = ',', value_name = "TAG,...")]
-    pub tags: Vec<String>,
-    /// Skip steps with one of these tags.
-    #[arg(long, value_delimiter = ',', value_name = "TAG,...")]
-    pub skip_tags: Vec<String>,
-    /// Stop after the first playbook that does not pass.
-    #[arg(long)]
-    pub fail_fast: bool,
-    /// Run up to N playbooks at once.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
-    pub jobs: u16,
-    /// `text` (default) or `json`: JSON Lines events on stdout, for tools.
-    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
-    pub output: String,
-    /// Run shard I of N (playbooks in path order, round robin): `--shard 2/3`.
-    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
-    pub shard: Option<(usize, usize)>,
-}
-
-fn parse_shard(s: &str) -> Result<(usize, usize), String> {
-    let (i, n) = s
-        .split_once('/')
-        .ok_or_else(|| format!("expected I/N, found `{s}`"))?;
-    let (i, n) = (
-        i.parse::<usize>().map_err(|e| e.to_string())?,
-        n.parse::<usize>().map_err(|e| e.to_string())?,
-    );
-    if n == 0 || i == 0 || i > n {
-        return Err(format!("`{s}`: I must be between 1 and N"));
+/// Runs the CLI with the given arguments; returns the process exit code.
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    exit::OK
+                }
+                _ => exit::INVALID,
+            };
+        }
+    };
+    init_tracing(&cli);
+    install_crypto_provider();
+    let progress = progress_mode(&cli);
+    let color = color(&cli);
+    match cli.command {
+        Command::Validate { playbooks, inputs } => {
+            commands::validate::validate(&playbooks, &inputs, cli.quiet)
+        }
+        Command::Plan { playbook, inputs } => commands::plan::plan(&playbook, &inputs),
+        Command::Run {
+            playbooks,
+            inputs,
+            dry_run,
+            allow_exec,
+            control,
+        } => commands::run::run(
+            &playbooks, &inputs, dry_run, allow_exec, &control, cli.quiet, progress, color,
+        ),
+        Command::Docs {
+            playbook,
+            output,
+            from_report,
+            inputs,
+        } => commands::docs::docs(
+            &playbook,
+            output.as_deref(),
+            from_report.as_deref(),
+            &inputs,
+        ),
+        Command::Init { name, dir } => commands::init::init(&name, &dir),
+        Command::Schema { report } => {
+            print!(
+                "{}",
+                if report {
+                    crate::report::schema()
+                } else {
+                    commands::schema::playbook_schema()
+                }
+            );
+            exit::OK
+        }
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "scenario", &mut std::io::stdout());
+            exit::OK
+        }
+        Command::Lab(cmd) => commands::lab::lab(cmd),
     }
-    Ok((i, n))
 }
 
-#[derive(Debug, Subcommand)]
-pub enum LabCommand {
-    /// Install packages and build the control-plane binaries (cached; ~10 min the first time).
-    Install,
-    /// Start etcd and one API server + controller manager per cluster; write a kubeconfig.
-    Up {
-        /// Cluster names.
-        #[arg(long, value_delimiter = ',', default_value = "mgmt,cluster1,cluster2")]
-        clusters: Vec<String>,
-        /// State directory (default: $XDG_STATE_HOME/scenario/lab).
-        #[arg(long, env = "SCENARIO_LAB_DIR")]
-        dir: Option<PathBuf>,
-    },
-    /// Stop exactly the processes `up` started and remove the state.
-    Down {
-        #[arg(long, env = "SCENARIO_LAB_DIR")]
-        dir: Option<PathBuf>,
-    },
-    /// Show whether the lab runs, its components and kubeconfig.
-    Status {
-        #[arg(long, env = "SCENARIO_LAB_DIR")]
-        dir: Option<PathBuf>,
-    },
-    /// Install the test CRDs of the chapter (Gloo Mesh on the first cluster, Istio on the others).
-    Crds {
-        #[arg(long, env = "SCENARIO_LAB_DIR")]
-        dir: Option<PathBuf>,
-    },
+/// Whether `run` shows live progress: text output to a terminal, not quiet.
+fn progress_mode(cli: &Cli) -> bool {
+    use std::io::IsTerminal as _;
+    matches!(&cli.command, Command::Run { control, .. } if control.output == "text")
+        && !cli.quiet
+        && std::io::stdout().is_terminal()
+        && std::io::stderr().is_terminal()
 }
 
-fn parse_pair(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
-        _ => Err(format!("expected NAME=VALUE, found `{s}`")),
+/// Colors: on a terminal, unless `--no-color` or `NO_COLOR`.
+fn color(cli: &Cli) -> bool {
+    use std::io::IsTerminal as _;
+    !cli.no_color
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::stdout().is_terminal()
+}
+
+fn init_tracing(cli: &Cli) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let level = if cli.quiet {
+        "error"
+    } else {
+        match cli.verbose {
+            0 => "warn",
+            1 => "info",
+            2 => "debug",
+            _ => "trace",
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SCENARIO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level))
+        .add_directive(
+            format!("{}=off", PROGRESS_TARGET)
+                .parse()
+                .unwrap_or_default(),
+        );
+    let ansi = !cli.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    if progress_mode(cli) {
+        // Logs go through the progress layer so that they never tear the spinners.
+        let style = indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+        let progress = tracing_indicatif::IndicatifLayer::new().with_progress_style(style);
+        let writer = progress.get_stderr_writer();
+        let only_progress =
+            tracing_subscriber::filter::filter_fn(|m| m.target() == PROGRESS_TARGET);
+        let _ = tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(writer)
+                    .with_ansi(ansi)
+                    .without_time()
+                    .with_filter(filter),
+            )
+            .with(progress.with_filter(only_progress))
+            .try_init();
+    } else {
+        let _ = tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_ansi(ansi)
+                    .without_time()
+                    .with_filter(filter),
+            )
+            .try_init();
     }
 }

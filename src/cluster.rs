@@ -117,7 +117,7 @@ impl Clusters {
         let kc = self.source.read()?;
         if !kc.contexts.iter().any(|c| c.name == context) {
             let names: Vec<&str> = kc.contexts.iter().map(|c| c.name.as_str()).collect();
-            let hint = crate::diag::did_you_mean(&context, names.iter().copied())
+            let hint = crate::language::diag::did_you_mean(&context, names.iter().copied())
                 .map(|s| format!("; did you mean `{s}`?"))
                 .unwrap_or_default();
             return Err(ClusterError::Config(format!(
@@ -258,9 +258,10 @@ impl Conn {
                     .filter(|r| !r.name.contains('/'))
                     .map(|r| r.kind.clone())
                     .collect();
-                let hint = crate::diag::did_you_mean(kind, kinds.iter().map(String::as_str))
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
+                let hint =
+                    crate::language::diag::did_you_mean(kind, kinds.iter().map(String::as_str))
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default();
                 ClusterError::UnknownKind(format!("no kind `{kind}` in {api_version}{hint}"))
             }
             Err(_) => ClusterError::UnknownKind(format!(
@@ -299,7 +300,7 @@ pub fn classify(cluster: &str, e: &kube::Error) -> ClusterError {
 }
 
 fn short(e: &kube::Error) -> String {
-    crate::diag::error_chain(e)
+    crate::language::diag::error_chain(e)
 }
 
 /// Whether an error is worth retrying: connection problems, throttling, server errors.

@@ -94,9 +94,9 @@ fn top_level_playbooks_carry_the_schema_line() {
 
 #[test]
 fn committed_schema_matches_the_rust_types() {
-    let committed =
-        std::fs::read_to_string(root().join(scenario::schema::SCHEMA_PATH)).unwrap_or_default();
-    let generated = scenario::schema::playbook_schema();
+    let committed = std::fs::read_to_string(root().join(scenario::commands::schema::SCHEMA_PATH))
+        .unwrap_or_default();
+    let generated = scenario::commands::schema::playbook_schema();
     assert!(
         committed == generated,
         "schemas/playbook.schema.json is out of date: run `cargo run -- schema > schemas/playbook.schema.json`"
@@ -115,7 +115,8 @@ fn committed_report_schema_matches_the_rust_types() {
 
 #[test]
 fn schema_is_valid_json_with_one_action_per_step() {
-    let v: serde_json::Value = serde_json::from_str(&scenario::schema::playbook_schema()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&scenario::commands::schema::playbook_schema()).unwrap();
     let step = &v["$defs"]["Step"];
     assert_eq!(step["additionalProperties"], serde_json::Value::Bool(false));
     let one_of = step["oneOf"].as_array().unwrap();

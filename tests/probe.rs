@@ -357,3 +357,58 @@ steps:
     assert!(out.contains("word: Namaste ×20 (100%)"), "{out}");
     assert!(out.contains("code: 200 ×20 (100%)"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_check_points_at_its_line_in_terminal_junit_and_json() {
+    let s = start(
+        Behaviour {
+            weights: weights(&[("blue", 100.0)]),
+            ..Default::default()
+        },
+        None,
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.yaml");
+    let pb = format!(
+        "name: located\nsteps:\n  - name: all-green\n    probe:\n      url: {}\n      requests: 20\n      extract: {{ color: $.color }}\n      expect:\n        each:\n          - {{ value: color, equals: green }}\n",
+        s.url("http")
+    );
+    std::fs::write(&path, pb).unwrap();
+    let (junit, json) = (dir.path().join("r.xml"), dir.path().join("r.json"));
+    let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
+        .arg("run")
+        .arg(&path)
+        .arg("--report")
+        .arg(format!("junit={}", junit.display()))
+        .arg("--report")
+        .arg(format!("json={}", json.display()))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let at = format!("{}:10:13", path.display());
+    assert!(
+        stdout.contains(&format!(
+            "    --> {at}: color == \"green\"; found {{\"answers\":20,\"observed\":{{\"blue\":20}},\"passed\":0}}\n"
+        )),
+        "{stdout}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains(&format!("file=\"{}\" line=\"10\"", path.display())),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(&format!("--&gt; {at}")) || xml.contains(&format!("--> {at}")),
+        "{xml}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["schemaVersion"], 2);
+    let check = &report["playbooks"][0]["steps"][0]["outcomes"][0]["checks"][0];
+    assert_eq!(check["location"]["line"], 10, "{report}");
+    assert_eq!(check["location"]["column"], 13, "{report}");
+    assert_eq!(check["location"]["file"], path.display().to_string());
+    assert_eq!(check["passed"], false);
+}

@@ -5,9 +5,13 @@ use std::collections::BTreeSet;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{Manifests, PlanCx};
-use crate::load::Cx;
-use crate::yaml::Spanned;
+use futures::future::BoxFuture;
+
+use crate::language::diag::Diagnostic;
+use crate::model::action::{Action, Docs, DocsCommand, PlanCx, StepKind};
+use crate::model::manifest::Manifests;
+use crate::model::validator::Validator;
+use crate::language::yaml::Spanned;
 
 /// Server-side apply of manifests (each file is a minijinja template).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -33,10 +37,10 @@ pub struct Apply {
     pub force: bool,
 }
 
-pub fn validate(cx: &mut Cx, raw: &Spanned<RawApply>, extra: &BTreeSet<String>) -> Option<Apply> {
+fn validate(cx: &mut Validator, raw: &Spanned<RawApply>, extra: &BTreeSet<String>) -> Option<Apply> {
     let r = &raw.value;
     let before = cx.diags.len();
-    let manifests = super::manifests(
+    let manifests = crate::model::manifest::manifests(
         cx,
         &r.manifests,
         r.inline.as_ref(),
@@ -57,7 +61,7 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawApply>, extra: &BTreeSet<String>) 
 impl Apply {
     /// # Errors
     /// A manifest that fails to render.
-    pub fn plan(&self, pc: &PlanCx<'_>) -> Result<Vec<String>, crate::diag::Diagnostic> {
+    fn plan_lines(&self, pc: &PlanCx<'_>) -> Result<Vec<String>, crate::language::diag::Diagnostic> {
         let mut lines = vec![format!(
             "server-side apply{}",
             if self.force { " (force)" } else { "" }
@@ -75,8 +79,8 @@ use futures::StreamExt as _;
 use kube::api::{Patch, PatchParams};
 
 use crate::cluster::{self, FIELD_MANAGER};
-use crate::load::ManifestObject;
-use crate::run::{Done, StepCx, StepError};
+use crate::model::manifest::ManifestObject;
+use crate::model::action::{Done, StepCx, StepError};
 
 /// Objects applied at once after namespaces and CRDs.
 const CONCURRENCY: usize = 16;
@@ -95,11 +99,11 @@ impl Apply {
     ///
     /// # Errors
     /// Rendering, discovery or API errors, each naming the manifest and document.
-    pub async fn run(&self, cx: &StepCx<'_>) -> Result<Done, StepError> {
+    async fn execute(&self, cx: &StepCx<'_>) -> Result<Done, StepError> {
         let conn = cx.conn()?.clone();
-        let mut objs = super::render_objects(cx, &self.manifests).await?;
+        let mut objs = super::common::render_objects(cx, &self.manifests).await?;
         objs.sort_by_key(|o| rank(&o.kind));
-        let ns = super::default_namespace(cx, &self.manifests, &conn)?;
+        let ns = super::common::default_namespace(cx, &self.manifests, &conn)?;
         let (early, rest): (Vec<ManifestObject>, Vec<ManifestObject>) =
             objs.into_iter().partition(|o| rank(&o.kind) < 2);
         let mut lines = Vec::new();
@@ -110,7 +114,7 @@ impl Apply {
                 crds.push(o.name.clone());
             }
         }
-        if !crds.is_empty() && !cx.opts.dry_run {
+        if !crds.is_empty() && !cx.dry_run {
             wait_established(cx, &conn, &crds).await?;
         }
         // Futures collected first: a closure inside the stream would make the
@@ -127,7 +131,7 @@ impl Apply {
             lines.push(r?);
         }
         let n = lines.len();
-        let verb = if cx.opts.dry_run {
+        let verb = if cx.dry_run {
             "would apply (server-side dry run)"
         } else {
             "applied"
@@ -150,7 +154,7 @@ impl Apply {
             "{} document {} ({})",
             o.file,
             o.doc_index,
-            super::describe(&o.kind, o.namespace.as_deref(), &o.name)
+            super::common::describe(&o.kind, o.namespace.as_deref(), &o.name)
         );
         let kind = conn
             .kind(&o.api_version, &o.kind, cx.deadline)
@@ -172,10 +176,10 @@ impl Apply {
         if self.force {
             pp = pp.force();
         }
-        if cx.opts.dry_run {
+        if cx.dry_run {
             pp = pp.dry_run();
         }
-        let before = if cx.opts.dry_run {
+        let before = if cx.dry_run {
             cluster::retry(cx.deadline, &conn.name, || api.get_opt(&o.name))
                 .await
                 .map_err(|e| StepError::Errored(format!("{at}: {e}")))?
@@ -186,8 +190,8 @@ impl Apply {
         let applied = cluster::retry(cx.deadline, &conn.name, || api.patch(&o.name, &pp, &patch))
             .await
             .map_err(|e| StepError::Errored(format!("{at}: {e}")))?;
-        let label = super::describe(&o.kind, namespace.as_deref(), &o.name);
-        if cx.opts.dry_run {
+        let label = super::common::describe(&o.kind, namespace.as_deref(), &o.name);
+        if cx.dry_run {
             let after = serde_json::to_value(&applied).unwrap_or_default();
             let before = before.map(|b| serde_json::to_value(&b).unwrap_or_default());
             return Ok(diff(&label, before.as_ref(), &after));
@@ -269,4 +273,50 @@ fn diff(label: &str, before: Option<&serde_json::Value>, after: &serde_json::Val
         .header("live", "applied")
         .to_string();
     format!("{label}: would change\n{}", body.trim_end())
+}
+
+impl StepKind for Apply {
+    const NAME: &'static str = "apply";
+    const SUMMARY: &'static str = "Server-side apply of templated manifests.";
+    const NEEDS_CLUSTER: bool = true;
+    type Raw = RawApply;
+
+    fn validate(v: &mut Validator, raw: &Spanned<RawApply>, vars: &BTreeSet<String>) -> Option<Self> {
+        validate(v, raw, vars)
+    }
+}
+
+impl Action for Apply {
+    fn captures(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn plan(&self, pc: &PlanCx<'_>) -> Result<Vec<String>, Diagnostic> {
+        self.plan_lines(pc)
+    }
+
+    fn docs(&self, _pc: &PlanCx<'_>, clusters: &[String]) -> Result<Docs, Diagnostic> {
+        let mut docs = Docs::default();
+        for c in clusters {
+            let flag = super::kubectl::context_flag(c);
+            for f in &self.manifests.files {
+                docs.commands.push(DocsCommand::on(
+                    c,
+                    format!("kubectl {flag} apply --server-side -f {}", f.rel),
+                ));
+            }
+            if let Some(k) = &self.manifests.kustomize {
+                docs.commands.push(DocsCommand::on(
+                    c,
+                    format!("kubectl {flag} apply --server-side -k {k}"),
+                ));
+            }
+        }
+        docs.manifests = self.manifests.shown();
+        Ok(docs)
+    }
+
+    fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {
+        Box::pin(self.execute(cx))
+    }
 }

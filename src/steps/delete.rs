@@ -6,9 +6,14 @@ use std::collections::BTreeSet;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Manifests, PlanCx, RawResource, Resource};
-use crate::load::Cx;
-use crate::yaml::Spanned;
+use futures::future::BoxFuture;
+
+use crate::language::diag::Diagnostic;
+use crate::model::action::{Action, Docs, DocsCommand, PlanCx, StepKind};
+use crate::model::manifest::Manifests;
+use crate::model::resource::{RawResource, Resource};
+use crate::model::validator::Validator;
+use crate::language::yaml::Spanned;
 
 /// Delete objects and wait until they are gone.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -57,10 +62,10 @@ pub struct Delete {
     pub propagation: Propagation,
 }
 
-pub fn validate(cx: &mut Cx, raw: &Spanned<RawDelete>, extra: &BTreeSet<String>) -> Option<Delete> {
+fn validate(cx: &mut Validator, raw: &Spanned<RawDelete>, extra: &BTreeSet<String>) -> Option<Delete> {
     let r = &raw.value;
     let before = cx.diags.len();
-    let manifests = super::manifests(
+    let manifests = crate::model::manifest::manifests(
         cx,
         &r.manifests,
         r.inline.as_ref(),
@@ -71,7 +76,7 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawDelete>, extra: &BTreeSet<String>)
     let resources: Vec<Resource> = r
         .resources
         .iter()
-        .filter_map(|res| super::resource(cx, res, extra))
+        .filter_map(|res| crate::model::resource::resource(cx, res, extra))
         .collect();
     if manifests.is_empty() && r.resources.is_empty() && cx.diags.len() == before {
         cx.error(raw.loc, "`delete` has nothing to delete")
@@ -89,7 +94,7 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawDelete>, extra: &BTreeSet<String>)
 impl Delete {
     /// # Errors
     /// A manifest that fails to render.
-    pub fn plan(&self, pc: &PlanCx<'_>) -> Result<Vec<String>, crate::diag::Diagnostic> {
+    fn plan_lines(&self, pc: &PlanCx<'_>) -> Result<Vec<String>, crate::language::diag::Diagnostic> {
         let mut lines = vec![format!(
             "delete ({:?} propagation{}{})",
             self.propagation,
@@ -124,7 +129,7 @@ use futures::StreamExt as _;
 use kube::api::{DeleteParams, PropagationPolicy};
 
 use crate::cluster::{self, Conn, Kind};
-use crate::run::{Done, StepCx, StepError};
+use crate::model::action::{Done, StepCx, StepError};
 
 /// One object to delete.
 struct Target {
@@ -144,11 +149,11 @@ impl Delete {
     ///
     /// # Errors
     /// Cluster errors; an object still present at the deadline (a failure).
-    pub async fn run(&self, cx: &StepCx<'_>) -> Result<Done, StepError> {
+    async fn execute(&self, cx: &StepCx<'_>) -> Result<Done, StepError> {
         let conn = cx.conn()?.clone();
         let mut targets = Vec::new();
-        let ns = super::default_namespace(cx, &self.manifests, &conn)?;
-        for o in super::render_objects(cx, &self.manifests).await? {
+        let ns = super::common::default_namespace(cx, &self.manifests, &conn)?;
+        for o in super::common::render_objects(cx, &self.manifests).await? {
             let kind = conn.kind(&o.api_version, &o.kind, cx.deadline).await?;
             let namespace = kind
                 .namespaced
@@ -161,13 +166,13 @@ impl Delete {
             });
         }
         for r in &self.resources {
-            let mut r = super::render_resource(cx, r)?;
+            let mut r = cx.resource(r)?;
             if r.namespace.is_none() && self.manifests.namespace.is_some() {
                 r.namespace = Some(ns.clone());
             }
-            let (kind, items) = super::list_selected(cx, &conn, &r).await?;
+            let (kind, items) = super::common::list_selected(cx, &conn, &r).await?;
             if items.is_empty() {
-                if let super::NameMatch::Exact(n) = &r.name {
+                if let crate::model::resource::NameMatch::Exact(n) = &r.name {
                     // Keep it so that `missingOk: false` can say it was absent.
                     targets.push(Target {
                         namespace: kind
@@ -213,7 +218,7 @@ impl Delete {
                 absent,
             ));
         }
-        let verb = if cx.opts.dry_run {
+        let verb = if cx.dry_run {
             "would delete"
         } else {
             "deleted"
@@ -223,7 +228,7 @@ impl Delete {
             deleted.len(),
             if deleted.len() == 1 { "" } else { "s" }
         );
-        if self.wait && !cx.opts.dry_run && !deleted.is_empty() {
+        if self.wait && !cx.dry_run && !deleted.is_empty() {
             message.push_str(", all gone");
         }
         if !absent.is_empty() {
@@ -244,7 +249,7 @@ impl Delete {
         conn: &Conn,
         t: &Target,
     ) -> Result<(String, Gone), StepError> {
-        let label = super::describe(&t.kind_name, t.namespace.as_deref(), &t.name);
+        let label = super::common::describe(&t.kind_name, t.namespace.as_deref(), &t.name);
         let api = conn.api(&t.kind, t.namespace.as_deref());
         let Some(existing) =
             cluster::retry(cx.deadline, &conn.name, || api.get_opt(&t.name)).await?
@@ -258,7 +263,7 @@ impl Delete {
                 Propagation::Foreground => PropagationPolicy::Foreground,
                 Propagation::Orphan => PropagationPolicy::Orphan,
             }),
-            dry_run: cx.opts.dry_run,
+            dry_run: cx.dry_run,
             ..DeleteParams::default()
         };
         match cluster::retry(cx.deadline, &conn.name, || api.delete(&t.name, &dp)).await {
@@ -266,7 +271,7 @@ impl Delete {
             Err(cluster::ClusterError::UnknownKind(_)) => return Ok((label, Gone::Absent)),
             Err(e) => return Err(StepError::Errored(format!("{label}: {e}"))),
         }
-        if self.wait && !cx.opts.dry_run {
+        if self.wait && !cx.dry_run {
             wait_gone(cx, conn, &api, &t.name, &uid, &label).await?;
         }
         Ok((label, Gone::Deleted))
@@ -314,5 +319,57 @@ pub(crate) async fn wait_gone(
                 ));
             }
         }
+    }
+}
+
+impl StepKind for Delete {
+    const NAME: &'static str = "delete";
+    const SUMMARY: &'static str = "Delete objects and wait until they are gone.";
+    const NEEDS_CLUSTER: bool = true;
+    type Raw = RawDelete;
+
+    fn validate(v: &mut Validator, raw: &Spanned<RawDelete>, vars: &BTreeSet<String>) -> Option<Self> {
+        validate(v, raw, vars)
+    }
+}
+
+impl Action for Delete {
+    fn captures(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn plan(&self, pc: &PlanCx<'_>) -> Result<Vec<String>, Diagnostic> {
+        self.plan_lines(pc)
+    }
+
+    fn docs(&self, pc: &PlanCx<'_>, clusters: &[String]) -> Result<Docs, Diagnostic> {
+        let mut docs = Docs::default();
+        for c in clusters {
+            let flag = super::kubectl::context_flag(c);
+            for f in &self.manifests.files {
+                let ns = self
+                    .manifests
+                    .namespace
+                    .as_deref()
+                    .map(|n| format!(" -n {}", pc.render(n)))
+                    .unwrap_or_default();
+                docs.commands.push(DocsCommand::on(
+                    c,
+                    format!("kubectl {flag} delete{ns} -f {}", f.rel),
+                ));
+            }
+            for r in &self.resources {
+                docs.commands.push(DocsCommand::on(
+                    c,
+                    super::kubectl::select_command("delete", c, &pc.resource(r)),
+                ));
+            }
+        }
+        docs.manifests = self.manifests.shown();
+        Ok(docs)
+    }
+
+    fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {
+        Box::pin(self.execute(cx))
     }
 }

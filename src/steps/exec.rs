@@ -6,8 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::load::Cx;
-use crate::yaml::Spanned;
+use futures::future::BoxFuture;
+
+use crate::language::diag::Diagnostic;
+use crate::language::yaml::Spanned;
+use crate::model::action::{Action, Docs, DocsCommand, Done, PlanCx, StepCx, StepError, StepKind};
+use crate::model::validator::Validator;
 
 /// Run a local command (needs `--allow-exec`).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -33,7 +37,7 @@ pub struct Exec {
     pub capture_stdout: Option<String>,
 }
 
-pub fn validate(cx: &mut Cx, raw: &Spanned<RawExec>, extra: &BTreeSet<String>) -> Option<Exec> {
+fn validate(cx: &mut Validator, raw: &Spanned<RawExec>, extra: &BTreeSet<String>) -> Option<Exec> {
     let r = &raw.value;
     let before = cx.diags.len();
     if r.command.value.is_empty() || r.command.value[0].trim().is_empty() {
@@ -66,12 +70,13 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawExec>, extra: &BTreeSet<String>) -
 }
 
 impl Exec {
-    #[must_use]
-    pub fn plan(&self) -> Vec<String> {
-        vec![format!(
-            "exec {} (needs --allow-exec)",
-            self.command.join(" ")
-        )]
+    /// The command line with its templates rendered for display.
+    fn shown(&self, pc: &PlanCx<'_>) -> String {
+        self.command
+            .iter()
+            .map(|a| pc.render(a))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -81,12 +86,8 @@ impl Exec {
     /// # Errors
     /// Failed: unexpected exit code. Errored: the command cannot start, or
     /// `--allow-exec` was not given.
-    pub async fn run(
-        &self,
-        cx: &crate::run::StepCx<'_>,
-    ) -> Result<crate::run::Done, crate::run::StepError> {
-        use crate::run::{Done, StepError};
-        if !cx.opts.allow_exec {
+    async fn execute(&self, cx: &StepCx<'_>) -> Result<Done, StepError> {
+        if !cx.allow_exec {
             return Err(StepError::Errored("exec steps need --allow-exec".into()));
         }
         let argv: Vec<String> = self
@@ -136,5 +137,38 @@ impl Exec {
             done.details.push(format!("captured {var} = {stdout:?}"));
         }
         Ok(done)
+    }
+}
+
+impl StepKind for Exec {
+    const NAME: &'static str = "exec";
+    const SUMMARY: &'static str = "Run a local command (needs `--allow-exec`).";
+    const NEEDS_CLUSTER: bool = false;
+    const NEEDS_ALLOW_EXEC: bool = true;
+    type Raw = RawExec;
+
+    fn validate(v: &mut Validator, raw: &Spanned<RawExec>, vars: &BTreeSet<String>) -> Option<Self> {
+        validate(v, raw, vars)
+    }
+}
+
+impl Action for Exec {
+    fn captures(&self) -> Vec<String> {
+        self.capture_stdout.iter().cloned().collect()
+    }
+
+    fn plan(&self, pc: &PlanCx<'_>) -> Result<Vec<String>, Diagnostic> {
+        Ok(vec![format!("exec {} (needs --allow-exec)", self.shown(pc))])
+    }
+
+    fn docs(&self, pc: &PlanCx<'_>, _clusters: &[String]) -> Result<Docs, Diagnostic> {
+        Ok(Docs {
+            commands: vec![DocsCommand::local(self.shown(pc))],
+            ..Docs::default()
+        })
+    }
+
+    fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {
+        Box::pin(self.execute(cx))
     }
 }

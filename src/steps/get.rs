@@ -6,9 +6,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{RawResource, Resource};
-use crate::load::Cx;
-use crate::yaml::Spanned;
+use futures::future::BoxFuture;
+
+use crate::language::diag::Diagnostic;
+use crate::model::action::{Action, Docs, DocsCommand, PlanCx, StepKind};
+use crate::model::resource::{RawResource, Resource};
+use crate::model::validator::Validator;
+use crate::language::yaml::Spanned;
 
 /// Read objects; show them and/or capture values.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -36,7 +40,7 @@ pub struct Get {
     pub capture: Vec<(String, String)>,
 }
 
-pub fn validate(cx: &mut Cx, raw: &Spanned<RawGet>, extra: &BTreeSet<String>) -> Option<Get> {
+fn validate(cx: &mut Validator, raw: &Spanned<RawGet>, extra: &BTreeSet<String>) -> Option<Get> {
     let r = &raw.value;
     let before = cx.diags.len();
     if r.resources.is_empty() {
@@ -45,13 +49,13 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawGet>, extra: &BTreeSet<String>) ->
     let resources: Vec<Resource> = r
         .resources
         .iter()
-        .filter_map(|x| super::resource(cx, x, extra))
+        .filter_map(|x| crate::model::resource::resource(cx, x, extra))
         .collect();
     if !r.capture.is_empty() && r.resources.len() > 1 {
         cx.error(raw.loc, "`capture` needs exactly one entry in `resources`")
             .expected("one `get` step per object you capture from");
     }
-    let capture = super::captures(cx, &r.capture);
+    let capture = cx.captures(&r.capture);
     (cx.diags.len() == before).then_some(Get {
         resources,
         show: r.show,
@@ -61,7 +65,7 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawGet>, extra: &BTreeSet<String>) ->
 
 impl Get {
     #[must_use]
-    pub fn plan(&self, pc: &super::PlanCx<'_>) -> Vec<String> {
+    fn plan_lines(&self, pc: &PlanCx<'_>) -> Vec<String> {
         let mut lines: Vec<String> = self
             .resources
             .iter()
@@ -85,21 +89,21 @@ impl Get {
 // ---------------------------------------------------------------------------
 
 use crate::cluster::{self, Conn};
-use crate::run::{Done, StepCx, StepError};
+use crate::model::action::{Done, StepCx, StepError};
 
 impl Get {
     /// Reads the objects; prints tables like `kubectl get`; captures values.
     ///
     /// # Errors
     /// Cluster errors; a capture with nothing to read (a failure).
-    pub async fn run(&self, cx: &StepCx<'_>) -> Result<Done, StepError> {
+    async fn execute(&self, cx: &StepCx<'_>) -> Result<Done, StepError> {
         let conn = cx.conn()?.clone();
         let mut details = Vec::new();
         let mut captures = serde_json::Map::new();
         let mut total = 0;
         for (i, res) in self.resources.iter().enumerate() {
-            let r = super::render_resource(cx, res)?;
-            let (kind, items) = super::list_selected(cx, &conn, &r).await?;
+            let r = cx.resource(res)?;
+            let (kind, items) = super::common::list_selected(cx, &conn, &r).await?;
             total += items.len();
             if self.show {
                 details.push(table(cx, &conn, &kind, &r, &items).await?);
@@ -112,12 +116,12 @@ impl Get {
                     ));
                 };
                 let v = serde_json::to_value(first).unwrap_or_default();
-                let label = super::describe(
+                let label = super::common::describe(
                     &r.kind,
                     first.metadata.namespace.as_deref(),
                     first.metadata.name.as_deref().unwrap_or(""),
                 );
-                captures = super::capture(&v, &self.capture, &label)?;
+                captures = super::common::capture(&v, &self.capture, &label)?;
                 details.extend(captures.iter().map(|(k, v)| format!("captured {k} = {v}")));
             }
         }
@@ -278,4 +282,43 @@ pub fn format_table(header: &[String], rows: &[Vec<String>]) -> String {
     let mut out = vec![line(header)];
     out.extend(rows.iter().map(|r| line(r)));
     out.join("\n")
+}
+
+impl StepKind for Get {
+    const NAME: &'static str = "get";
+    const SUMMARY: &'static str =
+        "Read objects: show them as a table and/or capture values into variables.";
+    const NEEDS_CLUSTER: bool = true;
+    type Raw = RawGet;
+
+    fn validate(v: &mut Validator, raw: &Spanned<RawGet>, vars: &BTreeSet<String>) -> Option<Self> {
+        validate(v, raw, vars)
+    }
+}
+
+impl Action for Get {
+    fn captures(&self) -> Vec<String> {
+        self.capture.iter().map(|(v, _)| v.clone()).collect()
+    }
+
+    fn plan(&self, pc: &PlanCx<'_>) -> Result<Vec<String>, Diagnostic> {
+        Ok(self.plan_lines(pc))
+    }
+
+    fn docs(&self, pc: &PlanCx<'_>, clusters: &[String]) -> Result<Docs, Diagnostic> {
+        let mut docs = Docs::default();
+        for c in clusters {
+            for r in &self.resources {
+                docs.commands.push(DocsCommand::on(
+                    c,
+                    super::kubectl::select_command("get", c, &pc.resource(r)),
+                ));
+            }
+        }
+        Ok(docs)
+    }
+
+    fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {
+        Box::pin(self.execute(cx))
+    }
 }

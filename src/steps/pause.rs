@@ -4,8 +4,14 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::load::Cx;
-use crate::yaml::Spanned;
+use std::collections::BTreeSet;
+
+use futures::future::BoxFuture;
+
+use crate::language::diag::Diagnostic;
+use crate::language::yaml::Spanned;
+use crate::model::action::{Action, Docs, Done, PlanCx, StepCx, StepError, StepKind};
+use crate::model::validator::Validator;
 
 /// Stop until the reader presses Enter (interactive runs only).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -20,21 +26,11 @@ pub struct Pause {
     pub message: String,
 }
 
-pub fn validate(cx: &mut Cx, raw: &Spanned<RawPause>) -> Option<Pause> {
-    cx.template(&raw.value.message, &std::collections::BTreeSet::new())
+fn validate(cx: &mut Validator, raw: &Spanned<RawPause>, vars: &BTreeSet<String>) -> Option<Pause> {
+    cx.template(&raw.value.message, vars)
         .then(|| Pause {
             message: raw.value.message.value.clone(),
         })
-}
-
-impl Pause {
-    #[must_use]
-    pub fn plan(&self) -> Vec<String> {
-        vec![format!(
-            "pause: {}",
-            self.message.lines().next().unwrap_or("")
-        )]
-    }
 }
 
 impl Pause {
@@ -42,13 +38,10 @@ impl Pause {
     ///
     /// # Errors
     /// Template errors.
-    pub async fn run(
-        &self,
-        cx: &crate::run::StepCx<'_>,
-    ) -> Result<crate::run::Done, crate::run::StepError> {
+    async fn execute(&self, cx: &StepCx<'_>) -> Result<Done, StepError> {
         let msg = cx.render(&self.message)?;
-        if !cx.opts.interactive {
-            return Ok(crate::run::Done::msg(format!(
+        if !cx.interactive {
+            return Ok(Done::msg(format!(
                 "not interactive, not pausing: {msg}"
             )));
         }
@@ -60,6 +53,41 @@ impl Pause {
             tokio::io::AsyncBufReadExt::read_line(&mut stdin, &mut line),
         )
         .await;
-        Ok(crate::run::Done::msg("continued"))
+        Ok(Done::msg("continued"))
+    }
+}
+
+impl StepKind for Pause {
+    const NAME: &'static str = "pause";
+    const SUMMARY: &'static str = "Stop for the reader (interactive runs only; skipped in CI).";
+    const NEEDS_CLUSTER: bool = false;
+    type Raw = RawPause;
+
+    fn validate(v: &mut Validator, raw: &Spanned<RawPause>, vars: &BTreeSet<String>) -> Option<Self> {
+        validate(v, raw, vars)
+    }
+}
+
+impl Action for Pause {
+    fn captures(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn plan(&self, _pc: &PlanCx<'_>) -> Result<Vec<String>, Diagnostic> {
+        Ok(vec![format!(
+            "pause: {}",
+            self.message.lines().next().unwrap_or("")
+        )])
+    }
+
+    fn docs(&self, pc: &PlanCx<'_>, _clusters: &[String]) -> Result<Docs, Diagnostic> {
+        Ok(Docs {
+            tip: Some(pc.render(&self.message)),
+            ..Docs::default()
+        })
+    }
+
+    fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {
+        Box::pin(self.execute(cx))
     }
 }

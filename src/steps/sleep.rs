@@ -1,26 +1,56 @@
 //! `sleep`: wait a fixed time. Prefer `wait` on a condition; `sleep` exists
 //! for the rare system that gives no observable signal.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::load::Cx;
-use crate::yaml::Spanned;
+use futures::future::BoxFuture;
 
-pub fn validate(cx: &mut Cx, raw: &Spanned<crate::options::DurationText>) -> Option<Duration> {
-    cx.duration(raw)
+use crate::language::diag::Diagnostic;
+use crate::language::options::DurationText;
+use crate::language::yaml::Spanned;
+use crate::model::action::{Action, Docs, DocsCommand, Done, PlanCx, StepCx, StepError, StepKind};
+use crate::model::validator::Validator;
+
+/// A fixed wait.
+#[derive(Debug, Clone)]
+pub struct Sleep(pub Duration);
+
+impl StepKind for Sleep {
+    const NAME: &'static str = "sleep";
+    const SUMMARY: &'static str = "Wait a fixed time (e.g. `5s`); prefer `wait` on a condition.";
+    const NEEDS_CLUSTER: bool = false;
+    type Raw = DurationText;
+
+    fn validate(v: &mut Validator, raw: &Spanned<DurationText>, _vars: &BTreeSet<String>) -> Option<Self> {
+        v.duration(raw).map(Sleep)
+    }
 }
 
-/// Sleeps, never past the step's deadline.
-///
-/// # Errors
-/// Never.
-pub async fn run(
-    d: Duration,
-    cx: &crate::run::StepCx<'_>,
-) -> Result<crate::run::Done, crate::run::StepError> {
-    tokio::time::sleep(d.min(cx.left())).await;
-    Ok(crate::run::Done::msg(format!(
-        "slept {}",
-        humantime::format_duration(d)
-    )))
+impl Action for Sleep {
+    fn captures(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn plan(&self, _pc: &PlanCx<'_>) -> Result<Vec<String>, Diagnostic> {
+        Ok(vec![format!("sleep {}", humantime::format_duration(self.0))])
+    }
+
+    fn docs(&self, _pc: &PlanCx<'_>, _clusters: &[String]) -> Result<Docs, Diagnostic> {
+        Ok(Docs {
+            commands: vec![DocsCommand::local(format!("sleep {}", self.0.as_secs().max(1)))],
+            ..Docs::default()
+        })
+    }
+
+    /// Sleeps, never past the step's deadline.
+    fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {
+        Box::pin(async move {
+            tokio::time::sleep(self.0.min(cx.left())).await;
+            Ok(Done::msg(format!(
+                "slept {}",
+                humantime::format_duration(self.0)
+            )))
+        })
+    }
 }

@@ -5,10 +5,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{RawResource, Resource};
-use crate::assert::{Check, RawCheck};
-use crate::load::Cx;
-use crate::yaml::Spanned;
+use futures::future::BoxFuture;
+
+use crate::language::diag::Diagnostic;
+use crate::model::action::{Action, Docs, DocsCommand, PlanCx, StepKind};
+use crate::model::resource::{NameMatch, RawResource, Resource};
+use crate::model::check::{Check, RawCheck};
+use crate::model::validator::Validator;
+use crate::language::yaml::Spanned;
 
 /// Wait until the selected objects satisfy every given condition.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -66,15 +70,15 @@ pub struct Wait {
     pub capture: Vec<(String, String)>,
 }
 
-pub fn validate(cx: &mut Cx, raw: &Spanned<RawWait>, extra: &BTreeSet<String>) -> Option<Wait> {
+fn validate(cx: &mut Validator, raw: &Spanned<RawWait>, extra: &BTreeSet<String>) -> Option<Wait> {
     let r = &raw.value;
     let before = cx.diags.len();
-    let resource = super::resource(cx, &r.resource, extra);
+    let resource = crate::model::resource::resource(cx, &r.resource, extra);
     let for_ = r.for_.unwrap_or(WaitFor::Exists);
     let checks: Vec<Check> = r
         .jsonpath
         .iter()
-        .filter_map(|c| crate::assert::validate(cx, c, None))
+        .filter_map(|c| crate::model::check::validate(cx, c, None))
         .collect();
     if for_ == WaitFor::Deleted
         && (r.condition.is_some()
@@ -91,7 +95,7 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawWait>, extra: &BTreeSet<String>) -
     if r.count == Some(0) {
         cx.error(raw.loc, "`count` must be at least 1");
     }
-    let capture = super::captures(cx, &r.capture);
+    let capture = cx.captures(&r.capture);
     if cx.diags.len() > before {
         return None;
     }
@@ -114,7 +118,7 @@ pub fn validate(cx: &mut Cx, raw: &Spanned<RawWait>, extra: &BTreeSet<String>) -
 
 impl Wait {
     #[must_use]
-    pub fn plan(&self, pc: &super::PlanCx<'_>) -> Vec<String> {
+    fn plan_lines(&self, pc: &PlanCx<'_>) -> Vec<String> {
         let mut lines = vec![format!(
             "wait until {} {}",
             pc.resource(&self.resource),
@@ -159,8 +163,8 @@ use futures::StreamExt as _;
 use kube::api::DynamicObject;
 use kube::runtime::{WatchStreamExt as _, watcher};
 
-use crate::assert::{Compiled, expected_text, holds, subset_mismatches};
-use crate::run::{Done, StepCx, StepError};
+use crate::model::check::{CheckResult, Compiled, expected_text, holds, subset_mismatches};
+use crate::model::action::{Done, StepCx, StepError};
 
 /// Checks prepared for one run: templates rendered, paths compiled.
 struct Prepared {
@@ -174,16 +178,16 @@ impl Wait {
     ///
     /// # Errors
     /// Failed: the condition did not hold in time. Errored: cluster errors.
-    pub async fn run(&self, cx: &StepCx<'_>) -> Result<Done, StepError> {
+    async fn execute(&self, cx: &StepCx<'_>) -> Result<Done, StepError> {
         let conn = cx.conn()?.clone();
-        let r = super::render_resource(cx, &self.resource)?;
+        let r = cx.resource(&self.resource)?;
         let prepared = Prepared {
             checks: self
                 .checks
                 .iter()
                 .map(|c| {
                     let q = match &c.query {
-                        crate::assert::Query::JsonPath(p) | crate::assert::Query::Value(p) => {
+                        crate::model::check::Query::JsonPath(p) | crate::model::check::Query::Value(p) => {
                             Compiled::new(p).map_err(StepError::Errored)?
                         }
                     };
@@ -202,7 +206,7 @@ impl Wait {
         if let Some(l) = &r.labels {
             cfg = cfg.labels(l);
         }
-        if let super::NameMatch::Exact(n) = &r.name {
+        if let NameMatch::Exact(n) = &r.name {
             cfg = cfg.fields(&format!("metadata.name={n}"));
         }
         let goal = format!(
@@ -220,6 +224,7 @@ impl Wait {
         let mut synced = false;
         let mut last = String::from("no answer from the API server yet");
         let mut last_details: Vec<String> = Vec::new();
+        let mut last_checks: Vec<CheckResult> = Vec::new();
         let mut last_error: Option<String> = None;
         loop {
             let next = match tokio::time::timeout(cx.left(), stream.next()).await {
@@ -241,7 +246,8 @@ impl Wait {
                     return Err(StepError::failed(
                         format!("timed out waiting until {goal}"),
                         details,
-                    ));
+                    )
+                    .with_checks(last_checks));
                 }
             };
             let key = |o: &DynamicObject| {
@@ -282,17 +288,18 @@ impl Wait {
             if !synced {
                 continue;
             }
+            last_checks = self.failed_checks(&r, &store, &prepared, cx.file);
             match self.evaluate(&r, &store, &prepared) {
                 Ok(obj) => {
                     let captures = match obj {
                         Some(o) => {
                             let v = serde_json::to_value(o).unwrap_or_default();
-                            let label = super::describe(
+                            let label = super::common::describe(
                                 &r.kind,
                                 o.metadata.namespace.as_deref(),
                                 o.metadata.name.as_deref().unwrap_or(""),
                             );
-                            super::capture(&v, &self.capture, &label)?
+                            super::common::capture(&v, &self.capture, &label)?
                         }
                         None => serde_json::Map::new(),
                     };
@@ -375,7 +382,7 @@ impl Wait {
                 }
                 details.push(format!(
                     "  state: {}",
-                    super::truncate_json(&serde_json::Value::Object(shown), 800)
+                    super::common::truncate_json(&serde_json::Value::Object(shown), 800)
                 ));
             }
         }
@@ -392,6 +399,31 @@ impl Wait {
             ),
             details,
         ))
+    }
+
+    /// The JSONPath checks that do not hold on the matching objects, located
+    /// in the playbook, with the value found.
+    fn failed_checks(
+        &self,
+        r: &Resource,
+        store: &Store<(String, String), DynamicObject>,
+        p: &Prepared,
+        file: &str,
+    ) -> Vec<CheckResult> {
+        let mut out = Vec::new();
+        for o in store
+            .values()
+            .filter(|o| r.name.matches(o.metadata.name.as_deref().unwrap_or_default()))
+        {
+            let v = serde_json::to_value(o).unwrap_or_default();
+            for (q, c) in &p.checks {
+                let actual = q.select(&v);
+                if !holds(&c.predicate, actual.as_ref()) {
+                    out.push(c.result(file, false, actual));
+                }
+            }
+        }
+        out
     }
 
     fn problems(&self, o: &DynamicObject, p: &Prepared) -> Vec<String> {
@@ -438,7 +470,7 @@ impl Wait {
                 out.push(format!(
                     "{}: expected {}, found {}",
                     match &c.query {
-                        crate::assert::Query::JsonPath(x) | crate::assert::Query::Value(x) => x,
+                        crate::model::check::Query::JsonPath(x) | crate::model::check::Query::Value(x) => x,
                     },
                     expected_text(&c.predicate),
                     actual.map_or_else(|| "nothing".to_owned(), |a| a.to_string())
@@ -449,5 +481,82 @@ impl Wait {
             out.extend(subset_mismatches(m, &v));
         }
         out
+    }
+}
+
+impl StepKind for Wait {
+    const NAME: &'static str = "wait";
+    const SUMMARY: &'static str = "Wait for a condition on cluster state (by watch).";
+    const NEEDS_CLUSTER: bool = true;
+    type Raw = RawWait;
+
+    fn validate(v: &mut Validator, raw: &Spanned<RawWait>, vars: &BTreeSet<String>) -> Option<Self> {
+        validate(v, raw, vars)
+    }
+}
+
+impl Action for Wait {
+    fn captures(&self) -> Vec<String> {
+        self.capture.iter().map(|(v, _)| v.clone()).collect()
+    }
+
+    fn plan(&self, pc: &PlanCx<'_>) -> Result<Vec<String>, Diagnostic> {
+        Ok(self.plan_lines(pc))
+    }
+
+    fn docs(&self, pc: &PlanCx<'_>, clusters: &[String]) -> Result<Docs, Diagnostic> {
+        let commands = clusters
+            .iter()
+            .map(|c| DocsCommand::on(c, self.kubectl_wait(c, pc)))
+            .collect();
+        Ok(Docs {
+            commands,
+            ..Docs::default()
+        })
+    }
+
+    fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {
+        Box::pin(self.execute(cx))
+    }
+}
+
+impl Wait {
+    /// `kubectl wait` where kubectl can express the condition, else `kubectl get`.
+    fn kubectl_wait(&self, cluster: &str, pc: &PlanCx<'_>) -> String {
+        use super::kubectl::{context_flag, kind_ref, select_command};
+        use crate::model::check::{Predicate, Query};
+        let r = pc.resource(&self.resource);
+        let NameMatch::Exact(name) = &r.name else {
+            return select_command("get", cluster, &r);
+        };
+        let target = format!("{}/{name}", kind_ref(&r));
+        let ns = r
+            .namespace
+            .as_ref()
+            .map(|n| format!(" -n {n}"))
+            .unwrap_or_default();
+        let base = format!("kubectl {} wait{ns} {target}", context_flag(cluster));
+        if self.for_ == WaitFor::Deleted {
+            return format!("{base} --for=delete");
+        }
+        if let Some((t, s, _)) = &self.condition {
+            return format!("{base} --for=condition={t}={s}");
+        }
+        if let [c] = self.checks.as_slice()
+            && let (Query::JsonPath(p), Predicate::Equals(v)) = (&c.query, &c.predicate)
+        {
+            let value = match pc.render_json(v) {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            return format!(
+                "{base} --for=jsonpath='{{{}}}'={value}",
+                p.trim_start_matches('$')
+            );
+        }
+        if self.checks.is_empty() && self.match_.is_none() {
+            return format!("{base} --for=create");
+        }
+        select_command("get", cluster, &r)
     }
 }

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, DeleteParams, PostParams};
-use scenario::lab::{self, LabState};
+use scenario_lab::LabState;
 
 /// The clusters every test lab has.
 pub const CLUSTERS: &[&str] = &["mgmt", "cluster1", "cluster2"];
@@ -27,7 +27,7 @@ pub fn lab() -> &'static LabState {
         }
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("lab-{}", std::process::id()));
         let clusters: Vec<String> = CLUSTERS.iter().map(|s| (*s).to_owned()).collect();
-        let (state, _) = lab::up(&dir, &clusters).expect("start the lab");
+        let (state, _) = scenario_lab::up(&dir, &clusters).expect("start the lab");
         // Stop the lab when this test process ends.
         let _ = std::process::Command::new("sh")
             .arg("-c")
@@ -39,14 +39,16 @@ pub fn lab() -> &'static LabState {
             ))
             .stdin(std::process::Stdio::null())
             .spawn();
-        lab::crds::install_blocking(&state).expect("install the test CRDs");
+        scenario_lab::crds::install_blocking(&state).expect("install the test CRDs");
         state
     })
 }
 
 /// An admin client for a lab cluster.
 pub async fn client(cluster: &str) -> kube::Client {
-    lab::crds::client(lab(), cluster).await.expect("client")
+    scenario_lab::crds::client(lab(), cluster)
+        .await
+        .expect("client")
 }
 
 /// Creates a fresh namespace named after the test (with a random suffix).

@@ -1,0 +1,212 @@
+//! The command line as data (clap): every command, its flags and inputs.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+Examples:
+  scenario validate playbooks/traffic-management.yaml
+  scenario plan playbooks/traffic-management.yaml --context cluster1=kind-east
+  scenario plan playbooks/traffic-management.yaml --var restore=true
+  scenario lab up --clusters mgmt,cluster1,cluster2
+  scenario schema > schemas/playbook.schema.json
+
+Exit codes:
+  0    passed
+  1    an assertion failed
+  2    invalid input or usage (nothing was run)
+  3    a step errored (cluster, network, I/O)
+  130  interrupted";
+
+/// Declarative scenarios: tutorial chapters as playbooks run against Kubernetes clusters.
+#[derive(Debug, Parser)]
+#[command(name = "scenario", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// More log output (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// No colors (also with NO_COLOR set).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+// Parsed once per process: the size of the `run` variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load and validate playbooks; print every problem found (exit 0 or 2).
+    Validate {
+        /// Playbook files.
+        #[arg(required = true)]
+        playbooks: Vec<PathBuf>,
+        #[command(flatten)]
+        inputs: Inputs,
+    },
+    /// Print each step, its target clusters and rendered objects, without contacting any cluster.
+    Plan {
+        /// Playbook file.
+        playbook: PathBuf,
+        #[command(flatten)]
+        inputs: Inputs,
+    },
+    /// Run playbooks against their clusters (all are validated before anything runs).
+    Run {
+        /// Playbook files.
+        #[arg(required = true)]
+        playbooks: Vec<PathBuf>,
+        #[command(flatten)]
+        inputs: Inputs,
+        /// Server-side dry run: apply and delete change nothing; print what would change.
+        #[arg(long)]
+        dry_run: bool,
+        /// Allow `exec` steps (local commands).
+        #[arg(long)]
+        allow_exec: bool,
+        #[command(flatten)]
+        control: RunControl,
+    },
+    /// Render a playbook as a tutorial chapter (Markdown, mkdocs-material style).
+    Docs {
+        /// Playbook file.
+        playbook: PathBuf,
+        /// Write to this file instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Fill "output of a real run" blocks from a JSON report (`run --report json=...`).
+        #[arg(long, value_name = "FILE")]
+        from_report: Option<PathBuf>,
+        #[command(flatten)]
+        inputs: Inputs,
+    },
+    /// Scaffold a new chapter: a playbook, a manifests folder, a README snippet.
+    Init {
+        /// Chapter name (letters, digits, `-`).
+        name: String,
+        /// Directory to create it in (default: the current one).
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Print the playbook JSON Schema (or, with --report, the JSON report's).
+    Schema {
+        /// The schema of `--report json=...` instead.
+        #[arg(long)]
+        report: bool,
+    },
+    /// Print shell completions.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Local Kubernetes control planes on loopback (for tests, CI and demos).
+    #[command(subcommand)]
+    Lab(LabCommand),
+}
+
+/// Values given to a playbook on the command line.
+#[derive(Debug, Clone, Args, Default)]
+pub struct Inputs {
+    /// Set a variable: `--var name=value` (repeatable; wins over --vars-file and defaults).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_pair)]
+    pub vars: Vec<(String, String)>,
+    /// Read variables from a YAML mapping (repeatable).
+    #[arg(long = "vars-file", value_name = "FILE")]
+    pub vars_files: Vec<PathBuf>,
+    /// Map a cluster to a kubeconfig context: `--context cluster1=kind-east` (repeatable).
+    #[arg(long = "context", value_name = "CLUSTER=CONTEXT", value_parser = parse_pair)]
+    pub contexts: Vec<(String, String)>,
+    /// kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+}
+
+/// Which playbooks and steps run, and what is written about them.
+#[derive(Debug, Clone, Args, Default)]
+pub struct RunControl {
+    /// Write a report: `junit=PATH` or `json=PATH` (repeatable).
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_pair)]
+    pub reports: Vec<(String, String)>,
+    /// Start at this step (earlier steps are skipped).
+    #[arg(long, value_name = "STEP")]
+    pub from: Option<String>,
+    /// Stop after this step.
+    #[arg(long, value_name = "STEP")]
+    pub until: Option<String>,
+    /// Run only these steps (repeatable).
+    #[arg(long, value_name = "STEP")]
+    pub only: Vec<String>,
+    /// Run only steps with one of these tags.
+    #[arg(long, value_delimiter = ',', value_name = "TAG,...")]
+    pub tags: Vec<String>,
+    /// Skip steps with one of these tags.
+    #[arg(long, value_delimiter = ',', value_name = "TAG,...")]
+    pub skip_tags: Vec<String>,
+    /// Stop after the first playbook that does not pass.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Run up to N playbooks at once.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: u16,
+    /// `text` (default) or `json`: JSON Lines events on stdout, for tools.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub output: String,
+    /// Run shard I of N (playbooks in path order, round robin): `--shard 2/3`.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<(usize, usize)>,
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("expected I/N, found `{s}`"))?;
+    let (i, n) = (
+        i.parse::<usize>().map_err(|e| e.to_string())?,
+        n.parse::<usize>().map_err(|e| e.to_string())?,
+    );
+    if n == 0 || i == 0 || i > n {
+        return Err(format!("`{s}`: I must be between 1 and N"));
+    }
+    Ok((i, n))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// Install packages and build the control-plane binaries (cached; ~10 min the first time).
+    Install,
+    /// Start etcd and one API server + controller manager per cluster; write a kubeconfig.
+    Up {
+        /// Cluster names.
+        #[arg(long, value_delimiter = ',', default_value = "mgmt,cluster1,cluster2")]
+        clusters: Vec<String>,
+        /// State directory (default: $XDG_STATE_HOME/scenario/lab).
+        #[arg(long, env = "SCENARIO_LAB_DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Stop exactly the processes `up` started and remove the state.
+    Down {
+        #[arg(long, env = "SCENARIO_LAB_DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Show whether the lab runs, its components and kubeconfig.
+    Status {
+        #[arg(long, env = "SCENARIO_LAB_DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Install the test CRDs of the chapter (Gloo Mesh on the first cluster, Istio on the others).
+    Crds {
+        #[arg(long, env = "SCENARIO_LAB_DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+fn parse_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
+        _ => Err(format!("expected NAME=VALUE, found `{s}`")),
+    }
+}

@@ -1,0 +1,225 @@
+//! `scenario docs`: a playbook rendered as a tutorial chapter (Markdown in the
+//! mkdocs-material style of the seed page). The prose, the commands and the
+//! expected output come from the playbook (and a run's JSON report), so they
+//! cannot drift from what is tested.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use crate::language::diag::Diagnostic;
+use crate::model::action::PlanCx;
+use crate::model::playbook::Playbook;
+use crate::model::step::Step;
+use crate::steps::kubectl::context_var;
+
+/// Outcome lines of a run, by step name (from a JSON report).
+pub type Observed = HashMap<String, Vec<String>>;
+
+/// Reads the outcome lines of each step from a JSON report.
+///
+/// # Errors
+/// An unreadable or malformed report.
+pub fn observed_from_report(text: &str, playbook: &str) -> Result<Observed, String> {
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not a JSON report: {e}"))?;
+    let pb = v["playbooks"]
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p["name"] == playbook))
+        .ok_or_else(|| format!("the report has no playbook `{playbook}`"))?;
+    let mut out = Observed::new();
+    for s in pb["steps"].as_array().into_iter().flatten() {
+        if s["status"] == "skipped" {
+            continue;
+        }
+        let mut lines = Vec::new();
+        for o in s["outcomes"].as_array().into_iter().flatten() {
+            let who = o["cluster"]
+                .as_str()
+                .map(|c| format!("{c}: "))
+                .unwrap_or_default();
+            lines.push(format!("{who}{}", o["message"].as_str().unwrap_or("")));
+            for d in o["details"].as_array().into_iter().flatten() {
+                for l in d.as_str().unwrap_or("").lines() {
+                    if !l.starts_with("sample: ") {
+                        lines.push(format!("  {l}"));
+                    }
+                }
+            }
+        }
+        out.insert(s["name"].as_str().unwrap_or("").to_owned(), lines);
+    }
+    Ok(out)
+}
+
+fn fence(lang: &str, body: &str) -> String {
+    format!("```{lang}\n{}\n```\n", body.trim_end())
+}
+
+fn indent(s: &str) -> String {
+    s.lines()
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("    {l}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Renders the chapter.
+///
+/// # Errors
+/// A manifest that fails to render with the playbook's values.
+pub fn render(pb: &Playbook, observed: Option<&Observed>) -> Result<String, Diagnostic> {
+    let env = crate::language::template::environment();
+    let mut md = String::from("---\n");
+    let _ = writeln!(md, "title: {}", pb.title.as_deref().unwrap_or(&pb.name));
+    if let Some(s) = &pb.summary {
+        let _ = writeln!(md, "summary: {s}");
+    }
+    if !pb.authors.is_empty() {
+        md.push_str("authors:\n");
+        for a in &pb.authors {
+            let _ = writeln!(md, "  - {a}");
+        }
+    }
+    if let Some(d) = &pb.date {
+        let _ = writeln!(md, "date: {d}");
+    }
+    md.push_str("---\n\n");
+    if !pb.outcomes.is_empty() {
+        md.push_str("At the end of this chapter you will have:\n\n");
+        for o in &pb.outcomes {
+            let _ = writeln!(md, "- [x] {o}");
+        }
+        md.push('\n');
+    }
+    md.push_str(
+        "## Ensure Environment\n\nSet the kube contexts of the clusters this chapter uses:\n\n",
+    );
+    let mut exports = String::new();
+    for (name, _) in &pb.clusters {
+        let c = pb.scope.context_of(name).unwrap_or(name);
+        let _ = writeln!(exports, "export {}={c}", context_var(name));
+    }
+    md.push_str(&fence("bash", &exports));
+    md.push_str("\nThe whole chapter runs, and checks itself, with:\n\n");
+    md.push_str(&fence("bash", &format!("scenario run {}", pb.source.name)));
+    let mut heading = 2;
+    for step in pb.steps.iter().chain(&pb.finally) {
+        if step.options.when.is_some() {
+            continue;
+        }
+        md.push('\n');
+        step_md(&mut md, &mut heading, pb, step, &env, observed)?;
+    }
+    Ok(md)
+}
+
+fn step_md(
+    md: &mut String,
+    heading: &mut u8,
+    pb: &Playbook,
+    step: &Step,
+    env: &minijinja::Environment<'static>,
+    observed: Option<&Observed>,
+) -> Result<(), Diagnostic> {
+    if let Some(s) = &step.section {
+        let _ = writeln!(md, "## {s}\n");
+        *heading = 2;
+    }
+    if let Some(t) = &step.title {
+        let _ = writeln!(md, "{} {t}\n", "#".repeat(usize::from(step.level)));
+        *heading = step.level;
+    }
+    if let Some(d) = &step.doc {
+        let _ = writeln!(md, "{}\n", d.trim_end());
+    }
+    let pc = PlanCx {
+        env,
+        ctx: pb.preview_context(step),
+    };
+    let clusters = &step.options.clusters;
+    let docs = step.action.docs(&pc, clusters)?;
+    if let Some(tip) = &docs.tip {
+        let _ = writeln!(md, "!!! tip\n    {tip}\n");
+    }
+    let mut cmds: Vec<(Option<String>, String)> = docs
+        .commands
+        .into_iter()
+        .map(|c| (c.cluster, c.line))
+        .collect();
+    if step.per_cluster && clusters.len() > 1 {
+        // One subsection per cluster, as tutorials show each cluster's state.
+        let lines = observed.and_then(|o| o.get(&step.name));
+        for c in clusters {
+            let _ = writeln!(
+                md,
+                "{} {}\n",
+                "#".repeat(usize::from(*heading) + 1),
+                context_var(c)
+            );
+            let mine: Vec<&str> = cmds
+                .iter()
+                .filter(|(on, _)| on.as_deref() == Some(c.as_str()))
+                .map(|(_, l)| l.as_str())
+                .collect();
+            md.push_str(&fence("bash", &mine.join("\n")));
+            md.push('\n');
+            if let Some(lines) = lines {
+                let prefix = format!("{c}: ");
+                let own: Vec<&str> = lines
+                    .iter()
+                    .skip_while(|l| !l.starts_with(&prefix))
+                    .enumerate()
+                    .take_while(|(i, l)| *i == 0 || l.starts_with("  "))
+                    .map(|(_, l)| l.as_str())
+                    .collect();
+                let _ = writeln!(md, "{}", fence("text", &own.join("\n")));
+            }
+        }
+        cmds.clear();
+    }
+    if !cmds.is_empty() {
+        let lines: Vec<&str> = cmds.iter().map(|(_, l)| l.as_str()).collect();
+        md.push_str(&fence("bash", &lines.join("\n")));
+        md.push('\n');
+    }
+    // The manifests the step applies or deletes, folded.
+    for f in &docs.manifests {
+        let text = crate::language::template::render(env, &f.source.text, &pc.ctx)
+            .map_err(|e| Diagnostic::new(&f.source, e.loc, e.message))?;
+        let _ = writeln!(
+            md,
+            "??? note \"{}\"\n\n{}\n",
+            f.rel,
+            indent(&fence("yaml", &text))
+        );
+    }
+    // What scenario checks, in words.
+    let plan = step.action.plan(&pc)?;
+    let _ = writeln!(
+        md,
+        "!!! check \"What `scenario run` checks\"\n\n{}\n",
+        indent(
+            &plan
+                .iter()
+                .map(|l| format!("- {}", l.trim()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    );
+    if let Some(lines) = observed
+        .and_then(|o| o.get(&step.name))
+        .filter(|_| !(step.per_cluster && clusters.len() > 1))
+    {
+        let _ = writeln!(
+            md,
+            "Output of a real run:\n\n{}",
+            fence("text", &lines.join("\n"))
+        );
+    }
+    Ok(())
+}

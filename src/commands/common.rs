@@ -1,0 +1,51 @@
+//! What several commands share: CLI inputs to load options, loading with
+//! diagnostics printed, and expanding directories into playbook files.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::args::Inputs;
+use crate::language::diag;
+use crate::load::{self, LoadOptions};
+use crate::model::exit;
+use crate::model::playbook::Playbook;
+
+/// Turns CLI inputs into load options (with the process environment).
+#[must_use]
+pub fn load_options(inputs: &Inputs) -> LoadOptions {
+    LoadOptions {
+        vars: inputs.vars.clone(),
+        vars_files: inputs.vars_files.clone(),
+        contexts: inputs.contexts.clone(),
+        env: std::env::vars().collect(),
+    }
+}
+
+/// Loads a playbook; on failure prints its diagnostics and gives the exit code.
+pub fn load_or_report(path: &Path, opts: &LoadOptions) -> Result<Playbook, i32> {
+    load::load(path, opts).map_err(|diags| {
+        let _ = std::io::stderr().write_all(diag::render_all(&diags).as_bytes());
+        exit::INVALID
+    })
+}
+
+/// Playbook files from the arguments: files as given, directories expanded to
+/// their `*.yaml`/`*.yml` files (not recursive), sorted.
+pub fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut files: Vec<_> = std::fs::read_dir(p)
+                .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+                .unwrap_or_default();
+            files.retain(|f| {
+                f.is_file() && f.extension().is_some_and(|x| x == "yaml" || x == "yml")
+            });
+            files.sort();
+            out.extend(files);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}

@@ -1,0 +1,57 @@
+//! `scenario docs`: the playbook rendered as a chapter page.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use super::args::Inputs;
+use super::chapter;
+use super::common::{load_options, load_or_report};
+use crate::language::diag;
+use crate::model::exit;
+
+/// `scenario docs PLAYBOOK [-o FILE] [--from-report run.json]`.
+pub fn docs(
+    path: &Path,
+    output: Option<&Path>,
+    from_report: Option<&Path>,
+    inputs: &Inputs,
+) -> i32 {
+    let opts = load_options(inputs);
+    let pb = match load_or_report(path, &opts) {
+        Ok(pb) => pb,
+        Err(code) => return code,
+    };
+    let observed = match from_report {
+        Some(r) => match std::fs::read_to_string(r)
+            .map_err(|e| e.to_string())
+            .and_then(|t| chapter::observed_from_report(&t, &pb.name))
+        {
+            Ok(o) => Some(o),
+            Err(e) => {
+                eprintln!("error: --from-report {}: {e}", r.display());
+                return exit::INVALID;
+            }
+        },
+        None => None,
+    };
+    let md = match chapter::render(&pb, observed.as_ref()) {
+        Ok(md) => md,
+        Err(d) => {
+            let _ = std::io::stderr().write_all(diag::render_all(&[d]).as_bytes());
+            return exit::INVALID;
+        }
+    };
+    match output {
+        Some(o) => match std::fs::write(o, md) {
+            Ok(()) => exit::OK,
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", o.display());
+                exit::STEP_ERROR
+            }
+        },
+        None => {
+            print!("{md}");
+            exit::OK
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! One file per command; each returns the process exit code.
+
+pub mod args;
+pub mod chapter;
+pub mod common;
+pub mod docs;
+pub mod init;
+pub mod lab;
+pub mod plan;
+pub mod run;
+pub mod schema;
+pub mod validate;

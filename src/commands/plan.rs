@@ -1,0 +1,108 @@
+//! `scenario plan`: what a run would do, without contacting any cluster.
+
+use std::fmt::Write as _;
+
+use std::io::Write as _;
+use std::path::Path;
+
+use super::args::Inputs;
+use super::common::{load_options, load_or_report};
+use crate::language::diag::{self, Diagnostic};
+use crate::language::template;
+use crate::model::action::PlanCx;
+use crate::model::exit;
+use crate::model::playbook::Playbook;
+use crate::model::step::Step;
+
+/// Renders the plan of a validated playbook.
+///
+/// # Errors
+/// A manifest that fails to render with the values known before the run.
+pub fn render(pb: &Playbook) -> Result<String, Diagnostic> {
+    let env = template::environment();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "plan: {}{} ({})",
+        pb.name,
+        pb.title
+            .as_ref()
+            .map(|t| format!(" — {t}"))
+            .unwrap_or_default(),
+        pb.source.name
+    );
+    if !pb.clusters.is_empty() {
+        let _ = writeln!(out, "clusters:");
+        let width = pb.clusters.keys().map(String::len).max().unwrap_or(0);
+        for (name, _) in &pb.clusters {
+            let ctx = pb.scope.context_of(name).unwrap_or("?");
+            let _ = writeln!(out, "  {name:<width$}  context {ctx}");
+        }
+    }
+    for (label, steps, offset) in [
+        ("steps", &pb.steps, 0),
+        ("finally", &pb.finally, pb.steps.len()),
+    ] {
+        if steps.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "{label}:");
+        for (i, step) in steps.iter().enumerate() {
+            step_plan(&mut out, &env, pb, offset + i + 1, step)?;
+        }
+    }
+    Ok(out)
+}
+
+fn step_plan(
+    out: &mut String,
+    env: &minijinja::Environment<'static>,
+    pb: &Playbook,
+    n: usize,
+    step: &Step,
+) -> Result<(), Diagnostic> {
+    let o = &step.options;
+    let mut head = format!("{n:>3}. {} [{}]", step.name, step.kind.name);
+    if !o.clusters.is_empty() {
+        let _ = write!(head, " on {}", o.clusters.join(", "));
+    }
+    let _ = write!(head, " (timeout {}", humantime::format_duration(o.timeout));
+    if o.retry.attempts > 1 {
+        let _ = write!(head, ", {} attempts", o.retry.attempts);
+    }
+    if o.continue_on_error {
+        head.push_str(", continue on error");
+    }
+    head.push(')');
+    if let Some((w, _)) = &o.when {
+        let _ = write!(head, " when {w}");
+    }
+    let _ = writeln!(out, "{head}");
+    let pc = PlanCx {
+        env,
+        ctx: pb.preview_context(step),
+    };
+    for line in step.action.plan(&pc)? {
+        let _ = writeln!(out, "       {line}");
+    }
+    Ok(())
+}
+
+/// `scenario plan PLAYBOOK`.
+pub fn plan(path: &Path, inputs: &Inputs) -> i32 {
+    let opts = load_options(inputs);
+    let pb = match load_or_report(path, &opts) {
+        Ok(pb) => pb,
+        Err(code) => return code,
+    };
+    match render(&pb) {
+        Ok(text) => {
+            print!("{text}");
+            exit::OK
+        }
+        Err(d) => {
+            let _ = std::io::stderr().write_all(diag::render_all(&[d]).as_bytes());
+            exit::INVALID
+        }
+    }
+}

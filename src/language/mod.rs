@@ -1,0 +1,11 @@
+//! The playbook language: located YAML, raw types, templates and their scope,
+//! diagnostics and their one renderer. Knows nothing of step kinds.
+
+pub mod diag;
+pub mod from_node;
+pub mod options;
+pub mod raw;
+pub mod scope;
+pub mod source;
+pub mod template;
+pub mod yaml;

@@ -1,0 +1,188 @@
+//! Templating: every manifest and every templated playbook string is a
+//! minijinja template rendered with strict undefined (an unknown variable is
+//! an error, never an empty string).
+
+use std::collections::BTreeSet;
+
+use minijinja::{Environment, UndefinedBehavior};
+
+use crate::language::yaml::Loc;
+
+/// Names that are always present in a template context.
+pub const BUILTINS: &[&str] = &["env", "clusters", "cluster", "playbook", "captures", "step"];
+
+/// The template environment shared by validation and execution.
+#[must_use]
+pub fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_keep_trailing_newline(true);
+    env
+}
+
+/// A template problem, located inside the template text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateError {
+    pub message: String,
+    /// Position inside the template text (1-based), when known.
+    pub loc: Option<Loc>,
+}
+
+fn loc_of_offset(text: &str, offset: usize) -> Loc {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Loc {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        col: u32::try_from(col).unwrap_or(u32::MAX),
+    }
+}
+
+/// Converts a minijinja error to a located template error.
+#[must_use]
+pub fn convert_error(text: &str, e: &minijinja::Error) -> TemplateError {
+    let loc = e.range().map(|r| loc_of_offset(text, r.start)).or_else(|| {
+        e.line().map(|l| Loc {
+            line: u32::try_from(l).unwrap_or(u32::MAX),
+            col: 1,
+        })
+    });
+    let mut message = e.kind().to_string();
+    if let Some(detail) = e.detail() {
+        message = format!("{message}: {detail}");
+    }
+    TemplateError { message, loc }
+}
+
+/// Compiles a template and checks that every top-level variable it uses is
+/// known. Returns the first problem.
+///
+/// # Errors
+/// Syntax errors and unknown variables.
+pub fn check(
+    env: &Environment<'_>,
+    text: &str,
+    known: &BTreeSet<String>,
+) -> Result<(), TemplateError> {
+    if !text.contains("{{") && !text.contains("{%") && !text.contains("{#") {
+        return Ok(());
+    }
+    let tmpl = env
+        .template_from_str(text)
+        .map_err(|e| convert_error(text, &e))?;
+    unknown_variable(tmpl.undeclared_variables(false), known, text, "template")
+}
+
+/// The first (alphabetically) variable a template or expression uses that is
+/// not known, as an error located at its first use, with a suggestion.
+fn unknown_variable(
+    used: std::collections::HashSet<String>,
+    known: &BTreeSet<String>,
+    text: &str,
+    what: &str,
+) -> Result<(), TemplateError> {
+    let Some(name) = used.into_iter().filter(|v| !known.contains(v)).min() else {
+        return Ok(());
+    };
+    let mut message = format!("unknown variable `{name}` in {what}");
+    if let Some(s) = crate::language::diag::did_you_mean(&name, known.iter().map(String::as_str)) {
+        message = format!("{message}; did you mean `{s}`?");
+    }
+    Err(TemplateError {
+        message,
+        loc: find_var(text, &name).map(|o| loc_of_offset(text, o)),
+    })
+}
+
+/// Byte offset of the first use of `name` as a whole word inside a
+/// `{{ }}` or `{% %}` block.
+fn find_var(text: &str, name: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut pos = 0;
+    while let Some(open) = text[pos..].find(['{']).map(|i| pos + i) {
+        let kind = bytes.get(open + 1).copied();
+        let close = match kind {
+            Some(b'{') => "}}",
+            Some(b'%') => "%}",
+            _ => {
+                pos = open + 1;
+                continue;
+            }
+        };
+        let body_start = open + 2;
+        let body_end = text[body_start..]
+            .find(close)
+            .map_or(text.len(), |i| body_start + i);
+        let mut start = body_start;
+        while let Some(i) = text[start..body_end].find(name) {
+            let at = start + i;
+            let before_ok = !is_ident(bytes[at - 1]);
+            let end = at + name.len();
+            let after_ok = end >= bytes.len() || !is_ident(bytes[end]);
+            if before_ok && after_ok {
+                return Some(at);
+            }
+            start = end;
+        }
+        pos = body_end;
+    }
+    None
+}
+
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'.'
+}
+
+/// Renders a template string with a context.
+///
+/// # Errors
+/// Undefined variables and runtime errors, located in the template text.
+pub fn render(
+    env: &Environment<'_>,
+    text: &str,
+    ctx: &serde_json::Value,
+) -> Result<String, TemplateError> {
+    if !text.contains("{{") && !text.contains("{%") && !text.contains("{#") {
+        return Ok(text.to_owned());
+    }
+    env.render_str(text, ctx)
+        .map_err(|e| convert_error(text, &e))
+}
+
+/// Evaluates a `when:` expression to a boolean.
+///
+/// # Errors
+/// Syntax errors and undefined variables.
+pub fn eval_condition(
+    env: &Environment<'_>,
+    expr: &str,
+    ctx: &serde_json::Value,
+) -> Result<bool, TemplateError> {
+    let compiled = env
+        .compile_expression(expr)
+        .map_err(|e| convert_error(expr, &e))?;
+    compiled
+        .eval(ctx)
+        .map(|v| v.is_true())
+        .map_err(|e| convert_error(expr, &e))
+}
+
+/// Checks a `when:` expression: syntax and known variables.
+///
+/// # Errors
+/// As [`check`].
+pub fn check_condition(
+    env: &Environment<'_>,
+    expr: &str,
+    known: &BTreeSet<String>,
+) -> Result<(), TemplateError> {
+    let compiled = env
+        .compile_expression(expr)
+        .map_err(|e| convert_error(expr, &e))?;
+    unknown_variable(
+        compiled.undeclared_variables(false),
+        known,
+        expr,
+        "condition",
+    )
+}

@@ -1,0 +1,9 @@
+//! The loader: reads a playbook file, checks every part of it (steps through
+//! the step registry) and returns the validated model, or every problem found.
+
+pub mod inputs;
+pub mod playbook;
+pub mod step;
+
+pub use inputs::{LoadOptions, scalar_value};
+pub use playbook::load;

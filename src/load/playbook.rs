@@ -1,0 +1,287 @@
+//! Loading and validation: parse -> validate (every node keeps its location).
+//! Nothing runs until the whole playbook is valid; all problems found are
+//! reported together.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+
+use super::inputs::{LoadOptions, apply_overrides};
+use super::step::{Defaults, read_options, retry_policy, validate as validate_step};
+use crate::language::diag::{Diagnostic, did_you_mean};
+use crate::language::from_node::from_node;
+use crate::language::raw::RawPlaybook;
+use crate::language::scope::Scope;
+use crate::language::source::{Source, display_path, read_text};
+use crate::language::template;
+use crate::language::yaml::{self, Loc, Node, Spanned, Value};
+use crate::model::playbook::{Cluster, Playbook};
+use crate::model::step::{DEFAULT_TIMEOUT, RetryPolicy};
+use crate::model::validator::Validator;
+
+/// Loads and validates a playbook. Returns every problem found.
+///
+/// # Errors
+/// The diagnostics, when the playbook is not valid.
+pub fn load(path: &Path, opts: &LoadOptions) -> Result<Playbook, Vec<Diagnostic>> {
+    let shown = display_path(path);
+    let text = read_text(path).map_err(|msg| {
+        vec![Diagnostic::file(
+            &shown,
+            format!("cannot load playbook: {msg}"),
+        )]
+    })?;
+    let src = Source::new(shown, text);
+    let dir = path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let dir = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    };
+    let root = yaml::parse(&src.text).map_err(|e| vec![Diagnostic::from_yaml(&src, &e)])?;
+    if !matches!(root.value, Value::Map(_)) {
+        let d = Diagnostic::new(
+            &src,
+            Some(root.loc),
+            format!(
+                "expected a playbook mapping at the top level, found {}",
+                root.value.kind()
+            ),
+        )
+        .with_expected("`name:`, `clusters:`, `vars:` and `steps:` keys");
+        return Err(vec![d]);
+    }
+    validate(&root, src, dir, path, opts)
+}
+
+#[allow(clippy::too_many_lines)]
+fn validate(
+    root: &Node,
+    src: Source,
+    dir: PathBuf,
+    path: &Path,
+    opts: &LoadOptions,
+) -> Result<Playbook, Vec<Diagnostic>> {
+    let mut cx = Validator {
+        src: src.clone(),
+        dir: dir.clone(),
+        diags: Vec::new(),
+        env: template::environment(),
+        known: template::BUILTINS.iter().map(|s| (*s).to_owned()).collect(),
+        captured: BTreeSet::new(),
+        cluster_names: Vec::new(),
+        scope: Scope::new(&IndexMap::new(), &[], &BTreeMap::new(), path),
+        step_clusters: Vec::new(),
+    };
+    let header: Option<RawPlaybook> = match from_node::<RawPlaybook>(root) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            cx.diags.push(Diagnostic::from_yaml(&src, &e));
+            None
+        }
+    };
+
+    // Variables: defaults, then --vars-file, then --var.
+    let mut vars: IndexMap<String, serde_json::Value> = IndexMap::new();
+    if let Some(h) = &header {
+        vars.clone_from(&h.vars);
+    } else if let Some(Value::Map(entries)) = root.get("vars").map(|n| &n.value) {
+        for (k, v) in entries {
+            if let Value::Str(k) = &k.value {
+                vars.insert(k.clone(), v.to_json());
+            }
+        }
+    }
+    for name in vars.keys() {
+        if template::BUILTINS.contains(&name.as_str()) {
+            let loc = root
+                .get("vars")
+                .and_then(|v| match &v.value {
+                    Value::Map(e) => e
+                        .iter()
+                        .find(|(k, _)| k.value == Value::Str(name.clone()))
+                        .map(|(k, _)| k.loc),
+                    _ => None,
+                })
+                .unwrap_or(root.loc);
+            cx.error(loc, format!("`{name}` is a reserved variable name"))
+                .expected(format!(
+                    "a name other than {}",
+                    template::BUILTINS.join(", ")
+                ));
+        }
+    }
+    apply_overrides(&mut cx, &mut vars, opts);
+    cx.known.extend(vars.keys().cloned());
+
+    let mut clusters: IndexMap<String, Cluster> = IndexMap::new();
+    if let Some(h) = &header {
+        for (name, c) in &h.clusters {
+            let ctx = c.value.context.clone().unwrap_or(Spanned {
+                value: name.clone(),
+                loc: c.loc,
+            });
+            cx.template(&ctx, &BTreeSet::new());
+            clusters.insert(
+                name.clone(),
+                Cluster {
+                    name: name.clone(),
+                    context: ctx.value.clone(),
+                    context_loc: ctx.loc,
+                    context_override: None,
+                    description: c.value.description.clone(),
+                },
+            );
+        }
+    } else if let Some(Value::Map(entries)) = root.get("clusters").map(|n| &n.value) {
+        // Keep the names so that steps can still be checked.
+        cx.cluster_names = entries
+            .iter()
+            .filter_map(|(k, _)| match &k.value {
+                Value::Str(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect();
+    }
+    if header.is_some() {
+        cx.cluster_names = clusters.keys().cloned().collect();
+    }
+    for (name, ctx) in &opts.contexts {
+        if let Some(c) = clusters.get_mut(name) {
+            c.context_override = Some(ctx.clone());
+        } else if header.is_some() {
+            let known: Vec<String> = clusters.keys().cloned().collect();
+            let mut d = Diagnostic::file(
+                "<command line>",
+                format!("--context {name}={ctx}: the playbook has no cluster `{name}`"),
+            )
+            .with_expected(format!("one of: {}", known.join(", ")));
+            if let Some(h) = did_you_mean(name, known.iter().map(String::as_str)) {
+                d.help = Some(format!("did you mean `{h}`?"));
+            }
+            cx.diags.push(d);
+        }
+    }
+    let contexts: Vec<(String, String, bool)> = clusters
+        .values()
+        .map(|c| match &c.context_override {
+            Some(o) => (c.name.clone(), o.clone(), true),
+            None => (c.name.clone(), c.context.clone(), false),
+        })
+        .collect();
+    cx.scope = Scope::new(&vars, &contexts, &opts.env, path);
+
+    // Defaults for every step.
+    let mut defaults = Defaults {
+        timeout: DEFAULT_TIMEOUT,
+        retry: RetryPolicy::default(),
+        clusters: Vec::new(),
+    };
+    if let Some(d) = header.as_ref().and_then(|h| h.defaults.as_ref()) {
+        if let Some(t) = &d.value.timeout
+            && let Some(t) = cx.duration(t)
+        {
+            defaults.timeout = t;
+        }
+        if let Some(r) = &d.value.retry
+            && let Some(r) = retry_policy(&mut cx, r)
+        {
+            defaults.retry = r;
+        }
+        if let Some(c) = &d.value.clusters {
+            defaults.clusters = cx.cluster_refs(c);
+        }
+    }
+
+    let mut names: BTreeMap<String, Loc> = BTreeMap::new();
+    let mut out_steps = Vec::new();
+    let mut out_finally = Vec::new();
+    for (key, out) in [("steps", &mut out_steps), ("finally", &mut out_finally)] {
+        match root.get(key).map(|n| (&n.value, n.loc)) {
+            Some((Value::Seq(items), _)) => {
+                for item in items {
+                    if let Some((raw, actions)) = read_options(&mut cx, item) {
+                        {
+                            if let Some(prev) = names.get(&raw.name.value) {
+                                let prev = *prev;
+                                cx.error(
+                                    raw.name.loc,
+                                    format!("duplicate step name `{}`", raw.name.value),
+                                )
+                                .help(format!(
+                                    "the first step with this name is at line {}",
+                                    prev.line
+                                ));
+                            } else {
+                                names.insert(raw.name.value.clone(), raw.name.loc);
+                            }
+                            if let Some(step) = validate_step(&mut cx, raw, &actions, &defaults) {
+                                out.push(step);
+                            }
+                        }
+                    }
+                }
+                if key == "steps" && items.is_empty() {
+                    cx.error(root.loc, "the playbook has no steps")
+                        .expected("at least one step under `steps:`");
+                }
+            }
+            Some((Value::Null, loc)) if key == "steps" => {
+                cx.error(loc, "the playbook has no steps")
+                    .expected("at least one step under `steps:`");
+            }
+            Some((Value::Null, _)) | None => {}
+            Some((other, loc)) => {
+                if header.is_some() {
+                    cx.error(
+                        loc,
+                        format!("`{key}` must be a list of steps, found {}", other.kind()),
+                    );
+                }
+            }
+        }
+    }
+    if let Some(d) = header.as_ref().and_then(|h| h.date.as_ref())
+        && !is_date(&d.value)
+    {
+        cx.error(d.loc, format!("invalid date `{}`", d.value))
+            .expected("a date as YYYY-MM-DD");
+    }
+    if !cx.diags.is_empty() {
+        return Err(cx.diags);
+    }
+    let Some(h) = header else {
+        return Err(cx.diags);
+    };
+    Ok(Playbook {
+        name: h.name.value,
+        title: h.title,
+        summary: h.summary,
+        authors: h.authors,
+        date: h.date.map(|d| d.value),
+        outcomes: h.outcomes,
+        source: src,
+        path: path.to_path_buf(),
+        dir,
+        scope: cx.scope,
+        clusters,
+        vars,
+        steps: out_steps,
+        finally: out_finally,
+    })
+}
+
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && (1..=12).contains(&s[5..7].parse::<u32>().unwrap_or(0))
+        && (1..=31).contains(&s[8..10].parse::<u32>().unwrap_or(0))
+}

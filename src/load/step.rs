@@ -1,0 +1,227 @@
+//! Reading one step: its options (shared by every kind), then exactly one
+//! action key, handed to that kind's own validation through the registry.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use crate::language::diag::{Diagnostic, did_you_mean};
+use crate::language::from_node::from_node;
+use crate::language::options::RawRetry;
+use crate::language::raw::RawStepOptions;
+use crate::language::source::Source;
+use crate::language::template;
+use crate::language::yaml::{Loc, Node, Spanned, Value, YamlError};
+use crate::model::action::Kind;
+use crate::model::step::{RetryPolicy, Step, StepOptions};
+use crate::model::validator::Validator;
+use crate::steps::{ACTIONS, find};
+
+/// The action keys of a step: the kind, where the key is, and its value.
+pub type ActionKeys = Vec<(&'static Kind, Loc, Node)>;
+
+/// Defaults from the playbook's `defaults:`.
+pub struct Defaults {
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    pub clusters: Vec<String>,
+}
+
+/// Validates a retry policy.
+pub fn retry_policy(v: &mut Validator, r: &Spanned<RawRetry>) -> Option<RetryPolicy> {
+    if r.value.attempts == 0 {
+        v.error(r.loc, "`retry.attempts` must be at least 1")
+            .expected("the total number of attempts (1 = no retry)");
+        return None;
+    }
+    let delay = match &r.value.delay {
+        Some(d) => v.duration(d)?,
+        None => Duration::from_secs(1),
+    };
+    Some(RetryPolicy {
+        attempts: r.value.attempts,
+        delay,
+        backoff: r.value.backoff,
+    })
+}
+
+/// The step's options node (every key but the action keys) and its action
+/// keys with their values.
+fn split_step(node: &Node) -> (Node, Vec<(&'static Kind, Loc, &Node)>) {
+    let mut actions = Vec::new();
+    let mut rest = Vec::new();
+    if let Value::Map(entries) = &node.value {
+        for (k, val) in entries {
+            match &k.value {
+                Value::Str(s) if find(s).is_some() => {
+                    if let Some(kind) = find(s) {
+                        actions.push((kind, k.loc, val));
+                    }
+                }
+                _ => rest.push((k.clone(), val.clone())),
+            }
+        }
+    }
+    let options = match &node.value {
+        Value::Map(_) => Node {
+            value: Value::Map(rest),
+            loc: node.loc,
+        },
+        _ => node.clone(),
+    };
+    (options, actions)
+}
+
+/// A step's unknown key: most likely a misspelt action.
+fn unknown_key(src: &Source, e: &YamlError, unknown: &str) -> Diagnostic {
+    let options: Vec<&str> = e
+        .expected
+        .iter()
+        .copied()
+        .filter(|f| !f.starts_with('$'))
+        .collect();
+    let suggestion = did_you_mean(unknown, ACTIONS.iter().chain(&options).copied());
+    let is_action = suggestion.is_some_and(|s| ACTIONS.contains(&s));
+    let message = if is_action || suggestion.is_none() {
+        format!("unknown action `{unknown}`")
+    } else {
+        format!("unknown field `{unknown}` in step")
+    };
+    let mut d = Diagnostic::new(src, e.loc, message).with_expected(format!(
+        "one action of: {}; or a step option: {}",
+        ACTIONS.join(", "),
+        options.join(", ")
+    ));
+    d.help = suggestion.map(|s| format!("did you mean `{s}`?"));
+    d
+}
+
+/// Reads the options of a step; records problems.
+pub fn read_options(v: &mut Validator, node: &Node) -> Option<(RawStepOptions, ActionKeys)> {
+    let (options, actions) = split_step(node);
+    let actions: ActionKeys = actions
+        .into_iter()
+        .map(|(k, l, n)| (k, l, n.clone()))
+        .collect();
+    match from_node::<RawStepOptions>(&options) {
+        Ok(raw) => Some((raw, actions)),
+        Err(e) => {
+            let d = match (e.unknown.clone(), e.context) {
+                (Some(unknown), Some("Step")) => unknown_key(&v.src, &e, &unknown),
+                _ => Diagnostic::from_yaml(&v.src, &e),
+            };
+            v.diags.push(d);
+            None
+        }
+    }
+}
+
+/// Validates one step (options, then its action).
+#[allow(clippy::too_many_lines)]
+pub fn validate(
+    v: &mut Validator,
+    raw: RawStepOptions,
+    actions: &[(&'static Kind, Loc, Node)],
+    defaults: &Defaults,
+) -> Option<Step> {
+    let before = v.diags.len();
+    let name_ok = !raw.name.value.trim().is_empty()
+        && raw
+            .name
+            .value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if !name_ok {
+        v.error(raw.name.loc, format!("invalid step name `{}`", raw.name.value))
+            .expected("letters, digits, `-`, `_` or `.` (the name is used on the command line and in reports)");
+    }
+    let extra: BTreeSet<String> = raw.vars.keys().cloned().collect();
+    let timeout = match &raw.timeout {
+        Some(t) => v.duration(t).unwrap_or(defaults.timeout),
+        None => defaults.timeout,
+    };
+    let retry = match &raw.retry {
+        Some(r) => retry_policy(v, r).unwrap_or_default(),
+        None => defaults.retry.clone(),
+    };
+    let clusters = match &raw.clusters {
+        Some(c) => v.cluster_refs(c),
+        None => defaults.clusters.clone(),
+    };
+    v.step_clusters.clone_from(&clusters);
+    let when = raw.when.as_ref().and_then(|w| {
+        let names = v.names(&extra);
+        match template::check_condition(&v.env, &w.value, &names) {
+            Ok(()) => Some((w.value.clone(), w.loc)),
+            Err(e) => {
+                v.error(w.loc, e.message)
+                    .expected("a minijinja expression such as `restore` or `mode == 'full'`");
+                None
+            }
+        }
+    });
+    let (kind, node) = match actions {
+        [] => {
+            v.error(
+                raw.name.loc,
+                format!("step `{}` has no action", raw.name.value),
+            )
+            .expected(format!("exactly one of: {}", ACTIONS.join(", ")));
+            return None;
+        }
+        [(kind, _, node)] => (*kind, node),
+        [(first, _, _), (second, loc, _), ..] => {
+            v.error(
+                *loc,
+                format!(
+                    "step `{}` has more than one action (`{}` and `{}`)",
+                    raw.name.value, first.name, second.name
+                ),
+            )
+            .expected("exactly one action per step; split it into two steps");
+            return None;
+        }
+    };
+    let action = (kind.parse)(v, node, &extra)?;
+    if kind.needs_cluster && clusters.is_empty() {
+        v.error(
+            raw.name.loc,
+            format!(
+                "step `{}` ({}) has no target cluster",
+                raw.name.value, kind.name
+            ),
+        )
+        .expected("`clusters: <name>` or `clusters: [a, b]` on the step, or `defaults.clusters`");
+    }
+    if v.diags.len() > before {
+        return None;
+    }
+    let level = match &raw.level {
+        Some(l) if !(2..=4).contains(&l.value) => {
+            v.error(l.loc, format!("heading level {} is out of range", l.value))
+                .expected("2, 3 or 4");
+            return None;
+        }
+        Some(l) => l.value,
+        None => 2,
+    };
+    Some(Step {
+        name: raw.name.value,
+        loc: raw.name.loc,
+        level,
+        section: raw.section,
+        per_cluster: raw.per_cluster,
+        title: raw.title,
+        doc: raw.doc,
+        options: StepOptions {
+            clusters,
+            timeout,
+            retry,
+            continue_on_error: raw.continue_on_error,
+            when,
+            tags: raw.tags,
+        },
+        kind,
+        action,
+        vars: raw.vars,
+    })
+}

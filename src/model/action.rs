@@ -1,0 +1,298 @@
+//! The one interface every step kind implements: how it is read and checked
+//! ([`StepKind`]), and what it does once valid ([`Action`]: plan lines, the
+//! equivalent commands for the chapter page, the values it captures, its run).
+//! The step registry (`steps`) lists the kinds; everything else is derived.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use tokio::time::Instant;
+
+use super::check::{Check, CheckResult};
+use super::manifest::ManifestFile;
+pub use super::preview::PlanCx;
+use super::preview::map_strings;
+use super::resource::Resource;
+use super::validator::Validator;
+use crate::cluster::{ClusterError, Conn};
+use crate::language::diag::Diagnostic;
+use crate::language::from_node::from_node;
+use crate::language::template;
+use crate::language::yaml::{Node, Spanned};
+
+/// Target of the tracing spans that carry the terminal's progress spinners.
+pub const PROGRESS_TARGET: &str = "scenario::progress";
+
+/// A step kind as written: its key, its raw form and its validation.
+pub trait StepKind: Action + Sized + 'static {
+    /// The action key (`apply`, `patch`, ...).
+    const NAME: &'static str;
+    /// One line for the schema and `--help`-like listings.
+    const SUMMARY: &'static str;
+    /// Whether it talks to clusters (and so needs target clusters).
+    const NEEDS_CLUSTER: bool;
+    /// Whether it runs local commands (allowed only with `--allow-exec`).
+    const NEEDS_ALLOW_EXEC: bool = false;
+    /// What the YAML holds under the key.
+    type Raw: DeserializeOwned + JsonSchema;
+
+    /// Checks the raw form; records problems on `v` and returns `None` if any.
+    /// `vars` are the step-local variable names.
+    fn validate(
+        v: &mut Validator,
+        raw: &Spanned<Self::Raw>,
+        vars: &BTreeSet<String>,
+    ) -> Option<Self>;
+}
+
+/// A validated action: what it plans, documents, captures and does.
+pub trait Action: std::fmt::Debug + Send + Sync {
+    /// Names of the variables it captures for later steps.
+    fn captures(&self) -> Vec<String>;
+
+    /// Plan lines (`scenario plan`, and "what scenario checks" in the chapter).
+    ///
+    /// # Errors
+    /// A manifest that fails to render.
+    fn plan(&self, pc: &PlanCx<'_>) -> Result<Vec<String>, Diagnostic>;
+
+    /// What a reader would type to do the same by hand, per target cluster.
+    ///
+    /// # Errors
+    /// A manifest that fails to render.
+    fn docs(&self, pc: &PlanCx<'_>, clusters: &[String]) -> Result<Docs, Diagnostic>;
+
+    /// Runs on one cluster (or without one), within `cx.deadline`.
+    fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>>;
+}
+
+/// Reads and checks the YAML under an action key (step-local var names given).
+pub type ParseFn = fn(&mut Validator, &Node, &BTreeSet<String>) -> Option<Arc<dyn Action>>;
+
+/// One entry of the registry: what the loader and the schema need of a kind.
+#[derive(Debug)]
+pub struct Kind {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub needs_cluster: bool,
+    /// Runs local commands: only with `--allow-exec`.
+    pub needs_allow_exec: bool,
+    /// Reads and checks the YAML under the action key.
+    pub parse: ParseFn,
+    /// The JSON Schema of the YAML under the action key.
+    pub schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
+}
+
+/// The registry entry of a kind.
+#[must_use]
+pub const fn kind<K: StepKind>() -> Kind {
+    Kind {
+        name: K::NAME,
+        summary: K::SUMMARY,
+        needs_cluster: K::NEEDS_CLUSTER,
+        needs_allow_exec: K::NEEDS_ALLOW_EXEC,
+        parse: parse::<K>,
+        schema: schema::<K>,
+    }
+}
+
+fn parse<K: StepKind>(
+    v: &mut Validator,
+    node: &Node,
+    vars: &BTreeSet<String>,
+) -> Option<Arc<dyn Action>> {
+    match from_node::<Spanned<K::Raw>>(node) {
+        Ok(raw) => K::validate(v, &raw, vars).map(|a| Arc::new(a) as Arc<dyn Action>),
+        Err(e) => {
+            let d = Diagnostic::from_yaml(&v.src, &e);
+            v.diags.push(d);
+            None
+        }
+    }
+}
+
+fn schema<K: StepKind>(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    generator.subschema_for::<K::Raw>()
+}
+
+/// The part of the chapter page a step contributes.
+#[derive(Debug, Default)]
+pub struct Docs {
+    /// Shell commands, each with the cluster it targets.
+    pub commands: Vec<DocsCommand>,
+    /// A tip shown to the reader instead of a command (e.g. `pause`).
+    pub tip: Option<String>,
+    /// Manifests shown folded under the commands.
+    pub manifests: Vec<ManifestFile>,
+}
+
+#[derive(Debug)]
+pub struct DocsCommand {
+    pub cluster: Option<String>,
+    pub line: String,
+}
+
+impl DocsCommand {
+    #[must_use]
+    pub fn on(cluster: &str, line: String) -> Self {
+        DocsCommand {
+            cluster: Some(cluster.to_owned()),
+            line,
+        }
+    }
+
+    #[must_use]
+    pub fn local(line: String) -> Self {
+        DocsCommand {
+            cluster: None,
+            line,
+        }
+    }
+}
+
+/// Everything an action needs while it runs.
+pub struct StepCx<'a> {
+    pub conn: Option<Arc<Conn>>,
+    pub ctx: Value,
+    pub env: &'a minijinja::Environment<'static>,
+    pub deadline: Instant,
+    /// Server-side dry run for every change; show what would change.
+    pub dry_run: bool,
+    /// Stdin is a terminal (enables `pause`).
+    pub interactive: bool,
+    /// `--allow-exec` was given.
+    pub allow_exec: bool,
+    /// The playbook's directory (manifest and kustomize paths are relative to it).
+    pub dir: &'a std::path::Path,
+    /// The playbook file as shown in messages (check results point into it).
+    pub file: &'a str,
+}
+
+impl StepCx<'_> {
+    /// Renders a templated string.
+    ///
+    /// # Errors
+    /// An undefined variable or template error (a step error).
+    pub fn render(&self, s: &str) -> Result<String, StepError> {
+        template::render(self.env, s, &self.ctx)
+            .map_err(|e| StepError::Errored(format!("template `{s}`: {}", e.message)))
+    }
+
+    /// Renders every string in a JSON value.
+    ///
+    /// # Errors
+    /// As [`StepCx::render`].
+    pub fn render_json(&self, v: &Value) -> Result<Value, StepError> {
+        map_strings(v, &mut |s| self.render(s))
+    }
+
+    /// A check with the templates in its expected values rendered.
+    ///
+    /// # Errors
+    /// As [`StepCx::render`].
+    pub fn render_check(&self, c: &Check) -> Result<Check, StepError> {
+        c.map_expected(|v| self.render_json(v))
+    }
+
+    /// A selector with its templates rendered for this step.
+    ///
+    /// # Errors
+    /// As [`StepCx::render`].
+    pub fn resource(&self, r: &Resource) -> Result<Resource, StepError> {
+        r.map_templates(&mut |s| self.render(s))
+    }
+
+    /// The cluster connection (cluster steps always have one).
+    ///
+    /// # Errors
+    /// Never for cluster steps.
+    pub fn conn(&self) -> Result<&Arc<Conn>, StepError> {
+        self.conn
+            .as_ref()
+            .ok_or_else(|| StepError::Errored("this step needs a cluster".into()))
+    }
+
+    /// Time left before the step's deadline.
+    #[must_use]
+    pub fn left(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+}
+
+/// What an action returns when it passed.
+#[derive(Debug, Clone, Default)]
+pub struct Done {
+    pub message: String,
+    pub details: Vec<String>,
+    pub captures: Map<String, Value>,
+    pub data: Option<Value>,
+}
+
+impl Done {
+    #[must_use]
+    pub fn msg(message: impl Into<String>) -> Self {
+        Done {
+            message: message.into(),
+            ..Done::default()
+        }
+    }
+}
+
+/// Why an action did not pass.
+#[derive(Debug, Clone)]
+pub enum StepError {
+    /// An expectation did not hold; with the diagnosis and the checks that failed.
+    Failed {
+        message: String,
+        details: Vec<String>,
+        data: Option<Value>,
+        checks: Vec<CheckResult>,
+    },
+    /// The check could not be made.
+    Errored(String),
+}
+
+impl StepError {
+    #[must_use]
+    pub fn failed(message: impl Into<String>, details: Vec<String>) -> Self {
+        StepError::Failed {
+            message: message.into(),
+            details,
+            data: None,
+            checks: Vec::new(),
+        }
+    }
+
+    /// The same failure, with the checks that did not hold.
+    #[must_use]
+    pub fn with_checks(self, results: Vec<CheckResult>) -> Self {
+        match self {
+            StepError::Failed {
+                message,
+                details,
+                data,
+                mut checks,
+            } => {
+                checks.extend(results);
+                StepError::Failed {
+                    message,
+                    details,
+                    data,
+                    checks,
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+impl From<ClusterError> for StepError {
+    fn from(e: ClusterError) -> Self {
+        StepError::Errored(e.to_string())
+    }
+}

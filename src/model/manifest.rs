@@ -1,0 +1,394 @@
+//! Manifests: template files (or inline YAML, or a kustomize directory) that
+//! render to Kubernetes objects; found and checked at validation time,
+//! rendered again at plan and run time.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use minijinja::Environment;
+
+use super::preview::PlanCx;
+use super::validator::Validator;
+use crate::language::diag::Diagnostic;
+use crate::language::scope::Captures;
+use crate::language::source::{Source, display_path, read_text};
+use crate::language::template;
+use crate::language::yaml::{self, Node, Spanned, Value};
+
+/// A manifest file referenced by a step: a template next to the playbook.
+#[derive(Debug, Clone)]
+pub struct ManifestFile {
+    /// Path relative to the playbook directory, as displayed.
+    pub rel: String,
+    pub path: PathBuf,
+    pub source: Source,
+    /// True when the template uses values only known at run time (captures).
+    pub uses_captures: bool,
+}
+
+impl Validator {
+    /// Resolves manifest globs relative to the playbook directory, checks that
+    /// they exist, stay inside the directory, and compile as templates.
+    pub fn manifests(
+        &mut self,
+        patterns: &[Spanned<String>],
+        extra: &BTreeSet<String>,
+    ) -> Vec<ManifestFile> {
+        let mut out: Vec<ManifestFile> = Vec::new();
+        for pat in patterns {
+            if Path::new(&pat.value).is_absolute()
+                || pat.value.split(['/', '\\']).any(|c| c == "..")
+            {
+                self.error(
+                    pat.loc,
+                    format!(
+                        "manifest path `{}` leaves the playbook's directory",
+                        pat.value
+                    ),
+                )
+                .expected("a path relative to the playbook's directory, without `..`");
+                continue;
+            }
+            let full = self.dir.join(&pat.value);
+            let Some(full_str) = full.to_str() else {
+                self.error(pat.loc, "manifest path is not valid UTF-8");
+                continue;
+            };
+            let matches: Vec<PathBuf> = match glob::glob(full_str) {
+                Ok(paths) => {
+                    let mut v: Vec<PathBuf> = paths
+                        .filter_map(Result::ok)
+                        .filter(|p| p.is_file())
+                        .collect();
+                    v.sort();
+                    v
+                }
+                Err(e) => {
+                    self.error(
+                        pat.loc,
+                        format!("invalid glob pattern `{}`: {}", pat.value, e.msg),
+                    );
+                    continue;
+                }
+            };
+            if matches.is_empty() {
+                let dir = self.dir.display().to_string();
+                self.error(pat.loc, format!("no manifest file matches `{}`", pat.value))
+                    .expected(format!("a file or glob relative to {dir}"));
+                continue;
+            }
+            for path in matches {
+                if out.iter().any(|m| m.path == path) {
+                    continue;
+                }
+                if let Some(m) = self.manifest_file(pat, &path, extra) {
+                    out.push(m);
+                }
+            }
+        }
+        out
+    }
+
+    fn manifest_file(
+        &mut self,
+        pat: &Spanned<String>,
+        path: &Path,
+        extra: &BTreeSet<String>,
+    ) -> Option<ManifestFile> {
+        // Symlinks must not lead outside the playbook's directory either.
+        let canon_dir = self.dir.canonicalize().unwrap_or_else(|_| self.dir.clone());
+        match path.canonicalize() {
+            Ok(c) if c.starts_with(&canon_dir) => {}
+            _ => {
+                self.error(
+                    pat.loc,
+                    format!(
+                        "manifest `{}` resolves outside the playbook's directory",
+                        path.display()
+                    ),
+                );
+                return None;
+            }
+        }
+        let rel = path
+            .strip_prefix(&self.dir)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned();
+        let text = match read_text(path) {
+            Ok(t) => t,
+            Err(msg) => {
+                self.error(pat.loc, format!("cannot read manifest `{rel}`: {msg}"));
+                return None;
+            }
+        };
+        let display = display_path(path);
+        let source = Source::new(display, text);
+        let names = self.names(extra);
+        if let Err(e) = template::check(&self.env, &source.text, &names) {
+            let mut d = Diagnostic::new(&source, e.loc, e.message);
+            d.expected = Some("a minijinja template using known variables".to_owned());
+            self.diags.push(d);
+            return None;
+        }
+        let uses_captures = uses_any(&self.env, &source.text, &self.captured);
+        let m = ManifestFile {
+            rel,
+            path: path.to_path_buf(),
+            source,
+            uses_captures,
+        };
+        if !m.uses_captures {
+            self.prerender(&m, extra);
+        }
+        Some(m)
+    }
+
+    /// Renders a manifest with the values known now and checks the result is
+    /// YAML made of Kubernetes objects.
+    fn prerender(&mut self, m: &ManifestFile, extra: &BTreeSet<String>) {
+        if !extra.is_empty() {
+            // Step-local vars are merged at plan/run time; the plan checks those.
+            return;
+        }
+        let none = Captures::default();
+        let mut contexts: Vec<serde_json::Value> = self
+            .step_clusters
+            .iter()
+            .map(|c| self.scope.step(&BTreeMap::new(), Some(c), &none))
+            .collect();
+        if contexts.is_empty() {
+            contexts.push(self.scope.base());
+        }
+        for ctx in &contexts {
+            if let Err(d) = render_manifest(&self.env, m, ctx) {
+                self.diags.push(d);
+                return;
+            }
+        }
+    }
+}
+
+/// A Kubernetes object parsed from a rendered manifest.
+#[derive(Debug, Clone)]
+pub struct ManifestObject {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+    pub object: serde_json::Value,
+    /// Where it came from: file and 1-based document index.
+    pub file: String,
+    pub doc_index: usize,
+}
+
+/// Renders a manifest template and splits it into objects.
+///
+/// # Errors
+/// Template errors, YAML errors, documents that are not Kubernetes objects.
+pub fn render_manifest(
+    env: &Environment<'_>,
+    m: &ManifestFile,
+    ctx: &serde_json::Value,
+) -> Result<Vec<ManifestObject>, Diagnostic> {
+    let rendered = template::render(env, &m.source.text, ctx).map_err(|e| {
+        Diagnostic::new(&m.source, e.loc, e.message)
+            .with_expected("a template whose variables are all defined")
+    })?;
+    let rendered_src = Source::new(format!("{} (rendered)", m.source.name), rendered.as_str());
+    let docs =
+        yaml::parse_multi(&rendered).map_err(|e| Diagnostic::from_yaml(&rendered_src, &e))?;
+    let mut out = Vec::new();
+    for (i, doc) in docs.iter().enumerate() {
+        // A `kind: List` holds its objects in `items`.
+        let items: Vec<&Node> = if doc
+            .get("kind")
+            .is_some_and(|k| k.value == Value::Str("List".into()))
+        {
+            match doc.get("items").map(|n| &n.value) {
+                Some(Value::Seq(items)) => items.iter().collect(),
+                _ => Vec::new(),
+            }
+        } else {
+            vec![doc]
+        };
+        for obj in items {
+            out.push(object_of(&rendered_src, obj, &m.source.name, i + 1)?);
+        }
+    }
+    Ok(out)
+}
+
+fn object_of(
+    src: &Source,
+    obj: &Node,
+    file: &str,
+    doc_index: usize,
+) -> Result<ManifestObject, Diagnostic> {
+    let field = |k: &str| match obj.get(k).map(|n| &n.value) {
+        Some(Value::Str(s)) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    };
+    let missing = |what: &str| {
+        Diagnostic::new(
+            src,
+            Some(obj.loc),
+            format!("document {doc_index} is not a Kubernetes object: missing `{what}`"),
+        )
+        .with_expected("`apiVersion`, `kind` and `metadata.name`")
+    };
+    if !matches!(obj.value, Value::Map(_)) {
+        return Err(Diagnostic::new(
+            src,
+            Some(obj.loc),
+            format!("document {doc_index} is not a mapping"),
+        )
+        .with_expected("a Kubernetes object"));
+    }
+    let api_version = field("apiVersion").ok_or_else(|| missing("apiVersion"))?;
+    let kind = field("kind").ok_or_else(|| missing("kind"))?;
+    let meta = obj.get("metadata").ok_or_else(|| missing("metadata"))?;
+    let name = match meta.get("name").map(|n| &n.value) {
+        Some(Value::Str(s)) if !s.is_empty() => s.clone(),
+        _ => return Err(missing("metadata.name")),
+    };
+    let namespace = match meta.get("namespace").map(|n| &n.value) {
+        Some(Value::Str(s)) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    };
+    Ok(ManifestObject {
+        api_version,
+        kind,
+        name,
+        namespace,
+        object: obj.to_json(),
+        file: file.to_owned(),
+        doc_index,
+    })
+}
+
+fn uses_any(env: &Environment<'_>, text: &str, names: &BTreeSet<String>) -> bool {
+    if names.is_empty() {
+        return false;
+    }
+    env.template_from_str(text)
+        .map(|t| {
+            t.undeclared_variables(false)
+                .iter()
+                .any(|v| names.contains(v))
+        })
+        .unwrap_or(false)
+}
+
+/// Where manifests come from (shared by apply and delete).
+#[derive(Debug, Clone)]
+pub struct Manifests {
+    pub files: Vec<ManifestFile>,
+    /// Inline YAML (a template).
+    pub inline: Option<crate::model::manifest::ManifestFile>,
+    /// A kustomize directory, relative to the playbook.
+    pub kustomize: Option<String>,
+    /// Namespace given to objects that have none.
+    pub namespace: Option<String>,
+}
+
+impl Manifests {
+    /// The files and inline manifests, as the chapter page shows them.
+    #[must_use]
+    pub fn shown(&self) -> Vec<ManifestFile> {
+        self.files
+            .iter()
+            .chain(self.inline.iter())
+            .cloned()
+            .collect()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty() && self.inline.is_none() && self.kustomize.is_none()
+    }
+
+    /// Plan lines: one per rendered object.
+    ///
+    /// # Errors
+    /// A manifest that fails to render.
+    pub fn plan(&self, pc: &PlanCx<'_>) -> Result<Vec<String>, crate::language::diag::Diagnostic> {
+        let mut lines = Vec::new();
+        for m in self.files.iter().chain(self.inline.iter()) {
+            let objs = crate::model::manifest::render_manifest(pc.env, m, &pc.ctx)?;
+            lines.push(format!(
+                "{} ({} object{})",
+                m.rel,
+                objs.len(),
+                if objs.len() == 1 { "" } else { "s" }
+            ));
+            for o in objs {
+                let ns = o
+                    .namespace
+                    .or_else(|| self.namespace.as_deref().map(|n| pc.render(n)));
+                let ns = ns.map(|n| format!("{n}/")).unwrap_or_default();
+                lines.push(format!("  {} {} {ns}{}", o.api_version, o.kind, o.name));
+            }
+        }
+        if let Some(k) = &self.kustomize {
+            lines.push(format!(
+                "kustomize {k} (rendered by `kubectl kustomize` at run time)"
+            ));
+        }
+        Ok(lines)
+    }
+}
+
+/// Validates manifest sources.
+pub fn manifests(
+    cx: &mut Validator,
+    files: &[Spanned<String>],
+    inline: Option<&Spanned<String>>,
+    kustomize: Option<&Spanned<String>>,
+    namespace: Option<&Spanned<String>>,
+    extra: &BTreeSet<String>,
+) -> Manifests {
+    let files = cx.manifests(files, extra);
+    let inline = inline.and_then(|s| {
+        if !cx.template(s, extra) {
+            return None;
+        }
+        let src = crate::language::source::Source::new(
+            format!("{} (inline manifest at line {})", cx.src.name, s.loc.line),
+            s.value.as_str(),
+        );
+        Some(ManifestFile {
+            rel: format!("inline manifest (line {})", s.loc.line),
+            path: cx.src.name.clone().into(),
+            source: src,
+            uses_captures: true,
+        })
+    });
+    if let Some(k) = kustomize {
+        if k.value.split(['/', '\\']).any(|c| c == "..")
+            || std::path::Path::new(&k.value).is_absolute()
+        {
+            cx.error(
+                k.loc,
+                format!(
+                    "kustomize path `{}` leaves the playbook's directory",
+                    k.value
+                ),
+            );
+        } else if !cx.dir.join(&k.value).join("kustomization.yaml").is_file()
+            && !cx.dir.join(&k.value).join("kustomization.yml").is_file()
+        {
+            cx.error(k.loc, format!("`{}` is not a kustomize directory", k.value))
+                .expected("a directory (relative to the playbook) holding kustomization.yaml");
+        }
+    }
+    if let Some(ns) = namespace {
+        cx.template(ns, extra);
+    }
+    Manifests {
+        files,
+        inline,
+        kustomize: kustomize.map(|k| k.value.clone()),
+        namespace: namespace.map(|n| n.value.clone()),
+    }
+}

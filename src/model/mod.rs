@@ -1,0 +1,13 @@
+//! The validated model: the playbook after validation, the building blocks
+//! steps share (resources, manifests, checks), the validator that checks them,
+//! and the interface every step kind implements.
+
+pub mod action;
+pub mod check;
+pub mod exit;
+pub mod manifest;
+pub mod playbook;
+pub mod preview;
+pub mod resource;
+pub mod step;
+pub mod validator;

@@ -1,0 +1,178 @@
+//! Resource selectors: which Kubernetes objects a step reads, waits for or deletes.
+
+use std::collections::BTreeSet;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::validator::Validator;
+use crate::language::yaml::{Loc, Spanned};
+
+/// Selects Kubernetes objects of one kind. String fields are templates.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", rename = "Resource")]
+pub struct RawResource {
+    /// `group/version` or `v1`, e.g. `networking.istio.io/v1alpha3`.
+    pub api_version: Spanned<String>,
+    /// Kind, e.g. `Gateway`.
+    pub kind: Spanned<String>,
+    /// Namespace (omit for cluster-scoped kinds or all namespaces).
+    pub namespace: Option<Spanned<String>>,
+    /// Exact name.
+    pub name: Option<Spanned<String>>,
+    /// Name prefix (e.g. `bgc-virtualgateway-` for generated names).
+    pub name_prefix: Option<Spanned<String>>,
+    /// Regular expression the whole name must match.
+    pub name_regex: Option<Spanned<String>>,
+    /// Label selector, e.g. `istio=ingressgateway,app!=test`.
+    pub labels: Option<Spanned<String>>,
+}
+
+/// How an object's name is matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameMatch {
+    Any,
+    Exact(String),
+    Prefix(String),
+    Regex(String),
+}
+
+/// A validated resource selector (strings may still hold templates).
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: NameMatch,
+    pub labels: Option<String>,
+    pub loc: Loc,
+}
+
+impl std::fmt::Display for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.api_version, self.kind)?;
+        match &self.name {
+            NameMatch::Any => {}
+            NameMatch::Exact(n) => write!(f, " {n}")?,
+            NameMatch::Prefix(p) => write!(f, " {p}*")?,
+            NameMatch::Regex(r) => write!(f, " /{r}/")?,
+        }
+        if let Some(ns) = &self.namespace {
+            write!(f, " in {ns}")?;
+        }
+        if let Some(l) = &self.labels {
+            write!(f, " with labels {l}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Validates a resource selector.
+pub fn resource(
+    cx: &mut Validator,
+    r: &Spanned<RawResource>,
+    extra: &BTreeSet<String>,
+) -> Option<Resource> {
+    let before = cx.diags.len();
+    let v = &r.value;
+    if v.api_version.value.trim().is_empty() || v.api_version.value.matches('/').count() > 1 {
+        cx.error(
+            v.api_version.loc,
+            format!("invalid apiVersion `{}`", v.api_version.value),
+        )
+        .expected("`group/version` (e.g. `networking.istio.io/v1alpha3`) or `v1`");
+    }
+    if v.kind.value.is_empty() || !v.kind.value.chars().next().is_some_and(char::is_uppercase) {
+        cx.error(v.kind.loc, format!("invalid kind `{}`", v.kind.value))
+            .expected("a Kubernetes kind in CamelCase, e.g. `Gateway`");
+    }
+    let names: Vec<&Spanned<String>> = [&v.name, &v.name_prefix, &v.name_regex]
+        .into_iter()
+        .flatten()
+        .collect();
+    if names.len() > 1 {
+        cx.error(
+            names[1].loc,
+            "use only one of `name`, `namePrefix`, `nameRegex`",
+        );
+    }
+    for s in [&v.namespace, &v.name, &v.name_prefix, &v.labels]
+        .into_iter()
+        .flatten()
+    {
+        cx.template(s, extra);
+    }
+    if let Some(re) = &v.name_regex
+        && let Err(e) = regex::Regex::new(&re.value)
+    {
+        cx.error(
+            re.loc,
+            format!(
+                "invalid regular expression `{}`: {}",
+                re.value,
+                crate::language::options::regex_error(&e)
+            ),
+        );
+    }
+    if cx.diags.len() > before {
+        return None;
+    }
+    let name = if let Some(n) = &v.name {
+        NameMatch::Exact(n.value.clone())
+    } else if let Some(p) = &v.name_prefix {
+        NameMatch::Prefix(p.value.clone())
+    } else if let Some(re) = &v.name_regex {
+        NameMatch::Regex(re.value.clone())
+    } else {
+        NameMatch::Any
+    };
+    Some(Resource {
+        api_version: v.api_version.value.clone(),
+        kind: v.kind.value.clone(),
+        namespace: v.namespace.as_ref().map(|s| s.value.clone()),
+        name,
+        labels: v.labels.as_ref().map(|s| s.value.clone()),
+        loc: r.loc,
+    })
+}
+
+impl NameMatch {
+    #[must_use]
+    pub fn matches(&self, name: &str) -> bool {
+        match self {
+            NameMatch::Any => true,
+            NameMatch::Exact(n) => n == name,
+            NameMatch::Prefix(p) => name.starts_with(p.as_str()),
+            NameMatch::Regex(r) => {
+                regex::Regex::new(&format!("^(?:{r})$")).is_ok_and(|re| re.is_match(name))
+            }
+        }
+    }
+}
+
+impl Resource {
+    /// The same selector with `f` applied to its templated strings (a name
+    /// regex is not a template).
+    ///
+    /// # Errors
+    /// The first error `f` returns.
+    pub fn map_templates<E>(
+        &self,
+        f: &mut impl FnMut(&str) -> Result<String, E>,
+    ) -> Result<Resource, E> {
+        let name = match &self.name {
+            NameMatch::Any => NameMatch::Any,
+            NameMatch::Exact(n) => NameMatch::Exact(f(n)?),
+            NameMatch::Prefix(n) => NameMatch::Prefix(f(n)?),
+            NameMatch::Regex(n) => NameMatch::Regex(n.clone()),
+        };
+        Ok(Resource {
+            api_version: f(&self.api_version)?,
+            kind: f(&self.kind)?,
+            namespace: self.namespace.as_deref().map(&mut *f).transpose()?,
+            name,
+            labels: self.labels.as_deref().map(&mut *f).transpose()?,
+            loc: self.loc,
+        })
+    }
+}

@@ -1,0 +1,237 @@
+//! The validator: walks the raw playbook, records every problem with its
+//! location, and knows which names a template may use at each point.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use minijinja::Environment;
+
+use crate::language::diag::Diagnostic;
+use crate::language::options::{self};
+use crate::language::scope::Scope;
+use crate::language::source::Source;
+use crate::language::template;
+use crate::language::yaml::{Loc, Spanned};
+
+/// Validation context: the source, the diagnostics found so far, the names a
+/// template may use.
+pub struct Validator {
+    pub src: Source,
+    pub dir: PathBuf,
+    pub diags: Vec<Diagnostic>,
+    pub env: Environment<'static>,
+    /// Variables every template may use: vars, builtins.
+    pub known: BTreeSet<String>,
+    /// Variables captured by steps validated so far.
+    pub captured: BTreeSet<String>,
+    pub cluster_names: Vec<String>,
+    /// What templates see before the run (manifests are pre-rendered with it).
+    pub scope: Scope,
+    /// Target clusters of the step being validated (manifests are pre-rendered for each).
+    pub step_clusters: Vec<String>,
+}
+
+impl Validator {
+    /// Records an error located in the playbook.
+    pub fn error(&mut self, loc: Loc, message: impl Into<String>) -> &mut Diagnostic {
+        let d = Diagnostic::new(&self.src, Some(loc), message);
+        self.diags.push(d);
+        let last = self.diags.len() - 1;
+        &mut self.diags[last]
+    }
+
+    /// The location of character `offset` (0-based) inside a one-line scalar;
+    /// the scalar's own location when it spans lines.
+    #[must_use]
+    pub fn loc_in(&self, s: &Spanned<String>, offset: usize) -> Loc {
+        let Some(line) = self.src.line(s.loc.line) else {
+            return s.loc;
+        };
+        let start = usize::try_from(s.loc.col).unwrap_or(1).saturating_sub(1);
+        let rest: String = line.chars().skip(start).collect();
+        let quoted = rest.starts_with('"') || rest.starts_with('\'');
+        let body: String = rest.chars().skip(usize::from(quoted)).collect();
+        if s.value.contains('\n') || !body.starts_with(s.value.as_str()) {
+            return s.loc;
+        }
+        let col = start + usize::from(quoted) + offset + 1;
+        Loc {
+            line: s.loc.line,
+            col: u32::try_from(col).unwrap_or(s.loc.col),
+        }
+    }
+
+    /// All names a template in the current step may use.
+    #[must_use]
+    pub fn names(&self, extra: &BTreeSet<String>) -> BTreeSet<String> {
+        let mut n = self.known.clone();
+        n.extend(self.captured.iter().cloned());
+        n.extend(extra.iter().cloned());
+        n
+    }
+
+    /// Checks a templated string from the playbook.
+    pub fn template(&mut self, s: &Spanned<String>, extra: &BTreeSet<String>) -> bool {
+        let names = self.names(extra);
+        match template::check(&self.env, &s.value, &names) {
+            Ok(()) => true,
+            Err(e) => {
+                let loc = match e.loc {
+                    Some(l) if l.line == 1 => {
+                        self.loc_in(s, usize::try_from(l.col).unwrap_or(1).saturating_sub(1))
+                    }
+                    _ => s.loc,
+                };
+                self.error(loc, e.message)
+                    .expected("a minijinja template using known variables");
+                false
+            }
+        }
+    }
+
+    /// Parses a duration field.
+    pub fn duration(&mut self, s: &Spanned<options::DurationText>) -> Option<Duration> {
+        match options::parse_duration(&s.value.0) {
+            Ok(d) => Some(d),
+            Err(msg) => {
+                self.error(s.loc, msg)
+                    .expected("a duration such as `500ms`, `30s`, `2m` or `1h30m`");
+                None
+            }
+        }
+    }
+
+    /// Checks that a JSONPath (RFC 9535) expression parses.
+    pub fn jsonpath(&mut self, s: &Spanned<String>) -> Option<()> {
+        let Err(e) = jsonpath_rust::parser::parse_json_path(&s.value) else {
+            return Some(());
+        };
+        let text = e.to_string();
+        // pest reports ` --> 1:COL`: point at that character of the query.
+        let col = text
+            .split("--> 1:")
+            .nth(1)
+            .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse::<usize>().ok());
+        let (loc, msg) = match col {
+            Some(c) => (
+                self.loc_in(s, c - 1),
+                format!(
+                    "invalid JSONPath `{}`: syntax error at character {c}",
+                    s.value
+                ),
+            ),
+            None => (
+                s.loc,
+                format!(
+                    "invalid JSONPath `{}`: {}",
+                    s.value,
+                    text.lines().next().unwrap_or("syntax error")
+                ),
+            ),
+        };
+        let hint = (!s.value.starts_with('$')).then(|| {
+            format!(
+                "JSONPath queries start with `$`: `$.{}`",
+                s.value.trim_start_matches('.')
+            )
+        });
+        let d = self
+            .error(loc, msg)
+            .expected("an RFC 9535 JSONPath such as `$.status.loadBalancer.ingress[0].ip`");
+        d.help = hint;
+        None
+    }
+
+    /// Checks that cluster names exist.
+    pub fn cluster_refs(
+        &mut self,
+        names: &Spanned<crate::language::options::OneOrMany>,
+    ) -> Vec<String> {
+        let mut list = Vec::new();
+        // Cluster names may come from variables (`clusters: "{{ ingress_cluster }}"`),
+        // resolved here, before anything runs.
+        for n in names.value.to_vec() {
+            if !n.contains("{{") {
+                list.push(n);
+                continue;
+            }
+            let s = Spanned {
+                value: n.clone(),
+                loc: names.loc,
+            };
+            if !self.template(&s, &BTreeSet::new()) {
+                continue;
+            }
+            match template::render(&self.env, &n, &self.scope.base()) {
+                // A list variable (`"{{ workload_clusters }}"`) renders as a JSON list.
+                Ok(r) if r.trim_start().starts_with('[') => {
+                    match serde_json::from_str::<Vec<String>>(r.trim()) {
+                        Ok(v) => list.extend(v),
+                        Err(_) => {
+                            self.error(
+                                names.loc,
+                                format!(
+                                    "`{n}` renders to `{}`, not a list of cluster names",
+                                    r.trim()
+                                ),
+                            );
+                        }
+                    }
+                }
+                Ok(r) => list.push(r.trim().to_owned()),
+                Err(e) => {
+                    self.error(
+                        names.loc,
+                        format!("cannot resolve cluster name `{n}`: {}", e.message),
+                    )
+                    .expected(
+                        "a template using playbook variables or env (captures are not known yet)",
+                    );
+                }
+            }
+        }
+        for n in &list {
+            if !self.cluster_names.contains(n) {
+                let known = self.cluster_names.clone();
+                let help = crate::language::diag::did_you_mean(n, known.iter().map(String::as_str));
+                let d = self
+                    .error(names.loc, format!("unknown cluster `{n}`"))
+                    .expected(if known.is_empty() {
+                        "a cluster declared under `clusters:` (none is declared)".to_owned()
+                    } else {
+                        format!("a cluster declared under `clusters:`: {}", known.join(", "))
+                    });
+                if let Some(h) = help {
+                    d.help = Some(format!("did you mean `{h}`?"));
+                }
+            }
+        }
+        list
+    }
+
+    /// Named captures: variable name -> JSONPath. Adds them to the known names.
+    pub fn captures(&mut self, raw: &BTreeMap<String, Spanned<String>>) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (var, path) in raw {
+            if crate::language::template::BUILTINS.contains(&var.as_str())
+                || self.known.contains(var)
+            {
+                self.error(
+                    path.loc,
+                    format!("capture `{var}` would hide an existing variable"),
+                )
+                .expected("a new variable name");
+                continue;
+            }
+            if self.jsonpath(path).is_some() {
+                out.push((var.clone(), path.value.clone()));
+            }
+        }
+        for (v, _) in &out {
+            self.captured.insert(v.clone());
+        }
+        out
+    }
+}

@@ -1,0 +1,39 @@
+//! `--output json`: JSON Lines events for tools.
+
+use crate::model::step::Step;
+use crate::runner::observer::Observer;
+use crate::runner::result::{PlaybookResult, StepResult};
+
+/// `--output json`: one JSON object per line and event, for tools.
+pub struct JsonLines;
+
+impl JsonLines {
+    fn emit(v: &serde_json::Value) {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{v}");
+    }
+
+    /// The event closing a playbook.
+    pub fn playbook_finished(r: &PlaybookResult) {
+        Self::emit(&serde_json::json!({
+            "event": "playbook_finished", "playbook": r.name, "path": r.path,
+            "status": r.status, "exitCode": r.exit_code(), "durationSeconds": r.duration.as_secs_f64(),
+        }));
+    }
+}
+
+impl Observer for JsonLines {
+    fn step_started(&self, playbook: &str, index: usize, total: usize, step: &Step) {
+        Self::emit(&serde_json::json!({
+            "event": "step_started", "playbook": playbook, "step": step.name, "kind": step.kind.name,
+            "index": index, "total": total, "clusters": step.options.clusters,
+        }));
+    }
+
+    fn step_finished(&self, playbook: &str, result: &StepResult) {
+        Self::emit(
+            &serde_json::json!({ "event": "step_finished", "playbook": playbook, "result": result }),
+        );
+    }
+}

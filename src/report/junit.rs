@@ -1,0 +1,138 @@
+//! JUnit XML: playbook = testsuite, step = testcase; an assertion that failed
+//! is a <failure>, a step that errored an <error>.
+
+use std::fmt::Write as _;
+
+use crate::runner::result::{PlaybookResult, Status};
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Builds the JUnit XML report.
+#[must_use]
+pub fn junit(results: &[PlaybookResult]) -> String {
+    let count = |st: Status| {
+        results
+            .iter()
+            .flat_map(|r| &r.steps)
+            .filter(|s| s.status == st)
+            .count()
+    };
+    let tests: usize = results.iter().map(|r| r.steps.len()).sum();
+    let time: f64 = results.iter().map(|r| r.duration.as_secs_f64()).sum();
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        x,
+        "<testsuites name=\"scenario\" tests=\"{tests}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{time:.3}\">",
+        count(Status::Failed),
+        count(Status::Errored),
+        count(Status::Skipped)
+    );
+    for pb in results {
+        let c = |st: Status| pb.steps.iter().filter(|s| s.status == st).count();
+        let _ = writeln!(
+            x,
+            "  <testsuite name=\"{}\" file=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
+            esc(&pb.name),
+            esc(&pb.path),
+            pb.steps.len(),
+            c(Status::Failed),
+            c(Status::Errored),
+            c(Status::Skipped),
+            pb.duration.as_secs_f64()
+        );
+        for s in &pb.steps {
+            let _ = write!(
+                x,
+                "    <testcase name=\"{}\" classname=\"{}\" time=\"{:.3}\"",
+                esc(&s.name),
+                esc(&format!("{}.{}", pb.name, s.kind)),
+                s.duration.as_secs_f64()
+            );
+            // Where the first check that did not hold is written (CI annotates it).
+            if let Some(c) = s.outcomes.iter().flat_map(|o| &o.checks).next() {
+                let _ = write!(
+                    x,
+                    " file=\"{}\" line=\"{}\"",
+                    esc(&c.location.file),
+                    c.location.line
+                );
+            }
+            let lines: Vec<String> = s
+                .outcomes
+                .iter()
+                .flat_map(|o| {
+                    std::iter::once(o.headline())
+                        .chain(o.details.iter().map(|d| format!("  {d}")))
+                        .chain(
+                            o.checks
+                                .iter()
+                                .map(|c| format!("  --> {}: {}", c.location, c.check)),
+                        )
+                })
+                .collect();
+            let message = s
+                .outcomes
+                .iter()
+                .find(|o| o.status == s.status)
+                .map(|o| o.message.clone())
+                .unwrap_or_default();
+            let body = esc(&lines.join("\n"));
+            match s.status {
+                Status::Passed => {
+                    let _ = writeln!(
+                        x,
+                        ">\n      <system-out>{body}</system-out>\n    </testcase>"
+                    );
+                }
+                Status::Skipped => {
+                    let _ = writeln!(
+                        x,
+                        ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                        esc(&message)
+                    );
+                }
+                Status::Failed => {
+                    let _ = writeln!(
+                        x,
+                        ">\n      <failure message=\"{}\" type=\"AssertionFailed\">{body}</failure>\n    </testcase>",
+                        esc(&message)
+                    );
+                }
+                Status::Errored => {
+                    let _ = writeln!(
+                        x,
+                        ">\n      <error message=\"{}\" type=\"StepError\">{body}</error>\n    </testcase>",
+                        esc(&message)
+                    );
+                }
+            }
+        }
+        x.push_str("  </testsuite>\n");
+    }
+    x.push_str("</testsuites>\n");
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::report::junit::esc;
+
+    #[test]
+    fn xml_is_escaped() {
+        assert_eq!(esc("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
+    }
+}

@@ -1,0 +1,7 @@
+//! Reports written at the end of a run, formatters of the result tree.
+
+pub mod json;
+pub mod junit;
+
+pub use json::{SCHEMA_PATH, SCHEMA_VERSION, json, schema};
+pub use junit::junit;

@@ -1,0 +1,319 @@
+//! Executing a validated playbook: steps in order, fan-out per cluster,
+//! retries, `when`, `finally`, captures. Builds the result tree; the
+//! outputs and reports are formatters of it.
+
+use std::time::Duration;
+
+use serde_json::Map;
+use tokio::time::Instant;
+
+use super::interrupt::Interrupt;
+use super::observer::Observer;
+use super::result::{Outcome, PlaybookResult, Status, StepResult};
+use super::selection::RunOptions;
+use crate::cluster::{Clusters, KubeconfigSource};
+use crate::language::scope::Captures;
+use crate::language::template;
+use crate::model::action::{PROGRESS_TARGET, StepCx, StepError};
+use crate::model::playbook::Playbook;
+use crate::model::step::Step;
+
+/// Runs a validated playbook to the end (`finally` always runs).
+pub async fn run_playbook(
+    pb: &Playbook,
+    opts: &RunOptions,
+    observer: &dyn Observer,
+) -> PlaybookResult {
+    run_playbook_until(pb, opts, observer, &Interrupt::never()).await
+}
+
+/// [`run_playbook`], stopped early by `interrupt`.
+pub async fn run_playbook_until(
+    pb: &Playbook,
+    opts: &RunOptions,
+    observer: &dyn Observer,
+    interrupt: &Interrupt,
+) -> PlaybookResult {
+    let started = Instant::now();
+    let env = template::environment();
+    let contexts = pb
+        .clusters
+        .keys()
+        .map(|name| {
+            let ctx = pb.scope.context_of(name).unwrap_or(name).to_owned();
+            (name.clone(), ctx)
+        })
+        .collect();
+    let clusters = Clusters::new(
+        KubeconfigSource {
+            path: opts.kubeconfig.clone(),
+        },
+        contexts,
+    );
+    let mut state = Captures::default();
+    let total = pb.steps.len() + pb.finally.len();
+    let mut results = Vec::new();
+    let mut stop = false;
+    for (i, step) in pb.steps.iter().enumerate() {
+        if interrupt.count() > 0 {
+            results.push(skipped(step, "interrupted", false));
+            continue;
+        }
+        if stop {
+            results.push(skipped(step, "an earlier step failed", false));
+            continue;
+        }
+        if let Some(why) = opts.selection.excluded(&pb.steps, i) {
+            results.push(skipped(step, &why, false));
+            continue;
+        }
+        observer.step_started(&pb.name, i + 1, total, step);
+        let r = tokio::select! {
+            r = run_step(pb, step, &env, &clusters, &mut state, opts, false) => r,
+            () = interrupt.reached(1) => interrupted(step, false),
+        };
+        observer.step_finished(&pb.name, &r);
+        if r.status.is_failure() && !step.options.continue_on_error {
+            stop = true;
+        }
+        results.push(r);
+    }
+    for (i, step) in pb.finally.iter().enumerate() {
+        if interrupt.count() > 1 {
+            results.push(skipped(step, "interrupted twice: finally skipped", true));
+            continue;
+        }
+        observer.step_started(&pb.name, pb.steps.len() + i + 1, total, step);
+        let r = tokio::select! {
+            r = run_step(pb, step, &env, &clusters, &mut state, opts, true) => r,
+            () = interrupt.reached(2) => interrupted(step, true),
+        };
+        observer.step_finished(&pb.name, &r);
+        results.push(r);
+    }
+    // Steps marked continueOnError are reported but do not decide the verdict.
+    let tolerated = |name: &str| {
+        pb.steps
+            .iter()
+            .chain(&pb.finally)
+            .any(|s| s.name == name && s.options.continue_on_error)
+    };
+    let status = results
+        .iter()
+        .filter(|r| r.status != Status::Skipped && !tolerated(&r.name))
+        .map(|r| r.status)
+        .max()
+        .unwrap_or(Status::Passed);
+    PlaybookResult {
+        name: pb.name.clone(),
+        path: pb.source.name.clone(),
+        status,
+        interrupted: interrupt.count() > 0,
+        duration: started.elapsed(),
+        steps: results,
+    }
+}
+
+fn skipped(step: &Step, why: &str, finally: bool) -> StepResult {
+    StepResult {
+        name: step.name.clone(),
+        kind: step.kind.name,
+        status: Status::Skipped,
+        duration: Duration::ZERO,
+        attempts: 0,
+        outcomes: vec![Outcome {
+            cluster: None,
+            status: Status::Skipped,
+            message: format!("skipped: {why}"),
+            details: Vec::new(),
+            duration: Duration::ZERO,
+            captures: Map::new(),
+            data: None,
+            checks: Vec::new(),
+        }],
+        finally,
+    }
+}
+
+fn interrupted(step: &Step, finally: bool) -> StepResult {
+    let mut r = skipped(step, "", finally);
+    r.status = Status::Errored;
+    r.outcomes[0].status = Status::Errored;
+    r.outcomes[0].message = "interrupted (SIGINT/SIGTERM); in-flight requests abandoned".to_owned();
+    r
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_step(
+    pb: &Playbook,
+    step: &Step,
+    env: &minijinja::Environment<'static>,
+    clusters: &Clusters,
+    state: &mut Captures,
+    opts: &RunOptions,
+    finally: bool,
+) -> StepResult {
+    let started = Instant::now();
+    if let Some((expr, _)) = &step.options.when {
+        let ctx = pb.scope.step(&step.vars, None, state);
+        match template::eval_condition(env, expr, &ctx) {
+            Ok(true) => {}
+            Ok(false) => return skipped(step, &format!("`when: {expr}` is false"), finally),
+            Err(e) => {
+                let mut r = skipped(step, "", finally);
+                r.status = Status::Errored;
+                r.outcomes[0].status = Status::Errored;
+                r.outcomes[0].message = format!("cannot evaluate `when: {expr}`: {}", e.message);
+                return r;
+            }
+        }
+    }
+    let policy = &step.options.retry;
+    let mut attempt = 0;
+    let mut delay = policy.delay;
+    let outcomes = loop {
+        attempt += 1;
+        let outcomes = attempt_step(pb, step, env, clusters, state, opts).await;
+        let ok = outcomes.iter().all(|o| o.status == Status::Passed);
+        if ok || attempt >= policy.attempts {
+            break outcomes;
+        }
+        tokio::time::sleep(delay).await;
+        if policy.backoff {
+            delay *= 2;
+        }
+    };
+    // Captures: per cluster, and globally (one cluster's value; the first target's when several).
+    let mut first = true;
+    for o in &outcomes {
+        if o.status != Status::Passed {
+            continue;
+        }
+        if let Some(c) = &o.cluster {
+            let m = state.per_cluster.entry(c.clone()).or_default();
+            for (k, v) in &o.captures {
+                m.insert(k.clone(), v.clone());
+            }
+        }
+        if first {
+            for (k, v) in &o.captures {
+                state.global.insert(k.clone(), v.clone());
+            }
+            first = false;
+        }
+    }
+    let status = outcomes
+        .iter()
+        .map(|o| o.status)
+        .max()
+        .unwrap_or(Status::Passed);
+    StepResult {
+        name: step.name.clone(),
+        kind: step.kind.name,
+        status,
+        duration: started.elapsed(),
+        attempts: attempt,
+        outcomes,
+        finally,
+    }
+}
+
+async fn attempt_step(
+    pb: &Playbook,
+    step: &Step,
+    env: &minijinja::Environment<'static>,
+    clusters: &Clusters,
+    state: &Captures,
+    opts: &RunOptions,
+) -> Vec<Outcome> {
+    let deadline = Instant::now() + step.options.timeout;
+    let context = |conn, cluster: Option<&str>| StepCx {
+        conn,
+        ctx: pb.scope.step(&step.vars, cluster, state),
+        env,
+        deadline,
+        dry_run: opts.dry_run,
+        interactive: opts.interactive,
+        allow_exec: opts.allow_exec,
+        dir: &pb.dir,
+        file: &pb.source.name,
+    };
+    if !step.kind.needs_cluster {
+        return vec![timed(None, step, &context(None, None)).await];
+    }
+    let futs = step.options.clusters.iter().map(|c| {
+        let context = &context;
+        async move {
+            let started = Instant::now();
+            // One spinner per cluster of a fanned-out step, on terminals.
+            let spinner = tracing::info_span!(target: PROGRESS_TARGET, "cluster");
+            if step.options.clusters.len() > 1 {
+                use tracing_indicatif::span_ext::IndicatifSpanExt as _;
+                spinner.pb_set_message(&format!("  {c}: {}", step.kind.name));
+                spinner.pb_start();
+            }
+            let conn = match clusters.get(c).await {
+                Ok(conn) => conn,
+                Err(e) => return errored(Some(c.clone()), e.to_string(), started.elapsed()),
+            };
+            timed(Some(c.clone()), step, &context(Some(conn), Some(c))).await
+        }
+    });
+    futures::future::join_all(futs).await
+}
+
+fn errored(cluster: Option<String>, message: String, duration: Duration) -> Outcome {
+    Outcome {
+        cluster,
+        status: Status::Errored,
+        message,
+        details: Vec::new(),
+        duration,
+        captures: Map::new(),
+        data: None,
+        checks: Vec::new(),
+    }
+}
+
+async fn timed(cluster: Option<String>, step: &Step, cx: &StepCx<'_>) -> Outcome {
+    let started = Instant::now();
+    // The action bounds its own waits by the deadline; this guard makes sure
+    // nothing runs past it.
+    let guard = cx.left() + Duration::from_millis(500);
+    let r = match tokio::time::timeout(guard, step.action.run(cx)).await {
+        Ok(r) => r,
+        Err(_) => Err(StepError::Errored(format!(
+            "timed out after {}",
+            humantime::format_duration(step.options.timeout)
+        ))),
+    };
+    let duration = started.elapsed();
+    match r {
+        Ok(done) => Outcome {
+            cluster,
+            status: Status::Passed,
+            message: done.message,
+            details: done.details,
+            duration,
+            captures: done.captures,
+            data: done.data,
+            checks: Vec::new(),
+        },
+        Err(StepError::Failed {
+            message,
+            details,
+            data,
+            checks,
+        }) => Outcome {
+            cluster,
+            status: Status::Failed,
+            message,
+            details,
+            duration,
+            captures: Map::new(),
+            data,
+            checks,
+        },
+        Err(StepError::Errored(message)) => errored(cluster, message, duration),
+    }
+}

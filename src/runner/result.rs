@@ -1,0 +1,120 @@
+//! The result tree: a run's playbooks, their steps, each step's outcome per
+//! cluster, and the checks that did not hold. Terminal output, JSON Lines,
+//! JUnit and JSON reports are all formatters of it.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::model::check::CheckResult;
+use crate::model::exit;
+
+/// The verdict of a step, a cluster's part of it, or a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Passed,
+    Skipped,
+    /// An assertion did not hold (the system under test is wrong).
+    Failed,
+    /// The step could not make its check (cluster, network, I/O).
+    Errored,
+}
+
+impl Status {
+    /// Failed or errored: the step did not pass.
+    #[must_use]
+    pub fn is_failure(self) -> bool {
+        matches!(self, Status::Failed | Status::Errored)
+    }
+
+    #[must_use]
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Skipped => "skipped",
+            Status::Failed => "FAILED",
+            Status::Errored => "ERROR",
+        }
+    }
+}
+
+/// What one action did on one cluster (or without a cluster).
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Outcome {
+    pub cluster: Option<String>,
+    pub status: Status,
+    /// One line: what happened.
+    pub message: String,
+    /// The diagnosis or the output worth showing (tables, diffs, last state).
+    pub details: Vec<String>,
+    #[serde(serialize_with = "secs")]
+    #[schemars(with = "f64")]
+    pub duration: Duration,
+    /// Values captured for later steps.
+    pub captures: Map<String, Value>,
+    /// Step-specific data for reports (e.g. a probe's observations).
+    pub data: Option<Value>,
+    /// The checks that did not hold, each with its place in the playbook.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckResult>,
+}
+
+impl Outcome {
+    /// The outcome's message, prefixed by its cluster (`cluster1: applied 2 objects`).
+    #[must_use]
+    pub fn headline(&self) -> String {
+        match &self.cluster {
+            Some(c) => format!("{c}: {}", self.message),
+            None => self.message.clone(),
+        }
+    }
+}
+
+fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// The result of one step.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct StepResult {
+    pub name: String,
+    pub kind: &'static str,
+    pub status: Status,
+    #[serde(serialize_with = "secs")]
+    #[schemars(with = "f64")]
+    pub duration: Duration,
+    pub attempts: u32,
+    pub outcomes: Vec<Outcome>,
+    pub finally: bool,
+}
+
+/// The result of one playbook.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct PlaybookResult {
+    pub name: String,
+    pub path: String,
+    pub status: Status,
+    /// Stopped by SIGINT/SIGTERM.
+    pub interrupted: bool,
+    #[serde(serialize_with = "secs")]
+    #[schemars(with = "f64")]
+    pub duration: Duration,
+    pub steps: Vec<StepResult>,
+}
+
+impl PlaybookResult {
+    /// The documented exit code for this result.
+    #[must_use]
+    pub fn exit_code(&self) -> i32 {
+        if self.interrupted {
+            return exit::INTERRUPTED;
+        }
+        match self.status {
+            Status::Passed | Status::Skipped => exit::OK,
+            Status::Failed => exit::ASSERTION_FAILED,
+            Status::Errored => exit::STEP_ERROR,
+        }
+    }
+}

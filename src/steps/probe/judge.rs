@@ -1,0 +1,587 @@
+//! Judging a probe's answers: summaries over a window, expectations, and the
+//! sequential split test with its restarts (see `http` for the module's story).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt::Write as _;
+
+use futures::StreamExt as _;
+use futures::stream::FuturesUnordered;
+use serde::Serialize;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::http::{Extractor, Record, Request, SAMPLES, Sample, client};
+use super::spec::{Distribution, Probe};
+use super::stats::{SplitTest, Verdict};
+use crate::model::action::{Done, StepCx, StepError};
+use crate::model::check::{CheckResult, Compiled, Query, expected_text};
+
+/// Aggregates over a set of records.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub answers: usize,
+    pub errors: usize,
+    pub error_rate: f64,
+    pub statuses: BTreeMap<String, usize>,
+    pub latency_ms: BTreeMap<String, f64>,
+    /// Per extracted value: value -> count.
+    pub values: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Per `each` check: answers that passed.
+    pub checks_passed: Vec<usize>,
+}
+
+fn value_key(v: Option<&Value>) -> String {
+    match v {
+        None => "(missing)".to_owned(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn summarize<'r>(p: &Probe, recs: impl Iterator<Item = &'r Record>) -> Summary {
+    let mut s = Summary {
+        checks_passed: vec![0; p.each.len()],
+        ..Summary::default()
+    };
+    let mut lat = Vec::new();
+    for r in recs {
+        s.answers += 1;
+        if !r.ok {
+            s.errors += 1;
+        }
+        let key = r
+            .status
+            .map_or_else(|| "error".to_owned(), |c| c.to_string());
+        *s.statuses.entry(key).or_default() += 1;
+        if r.status.is_some() {
+            lat.push(r.latency.as_secs_f64() * 1000.0);
+        }
+        if r.ok {
+            for (i, (name, _)) in p.extract.iter().enumerate() {
+                *s.values
+                    .entry(name.clone())
+                    .or_default()
+                    .entry(value_key(r.values[i].as_ref()))
+                    .or_default() += 1;
+            }
+        }
+        for (i, ok) in r.checks.iter().enumerate() {
+            if *ok {
+                s.checks_passed[i] += 1;
+            }
+        }
+    }
+    s.error_rate = if s.answers == 0 {
+        0.0
+    } else {
+        s.errors as f64 / s.answers as f64
+    };
+    lat.sort_by(f64::total_cmp);
+    for q in [50.0, 90.0, 99.0] {
+        s.latency_ms.insert(format!("p{q}"), percentile(&lat, q));
+    }
+    s.latency_ms
+        .insert("max".into(), lat.last().copied().unwrap_or(0.0));
+    for (q, _) in &p.latency {
+        s.latency_ms.insert(format!("p{q}"), percentile(&lat, *q));
+    }
+    s
+}
+
+/// Problems with a summary (empty: all expectations hold), except the split.
+fn problems(p: &Probe, s: &Summary) -> Vec<String> {
+    let mut out = Vec::new();
+    if s.answers == 0 {
+        out.push("no answer at all".to_owned());
+        return out;
+    }
+    if s.error_rate > p.max_error_rate {
+        out.push(format!(
+            "error rate {:.1}% ({} of {}) exceeds {:.1}% (accepted status: {:?})",
+            s.error_rate * 100.0,
+            s.errors,
+            s.answers,
+            p.max_error_rate * 100.0,
+            p.status
+        ));
+    }
+    for (q, limit) in &p.latency {
+        let got = s.latency_ms.get(&format!("p{q}")).copied().unwrap_or(0.0);
+        if got > limit.as_secs_f64() * 1000.0 {
+            out.push(format!(
+                "latency p{q} is {got:.1} ms, expected at most {}",
+                humantime::format_duration(*limit)
+            ));
+        }
+    }
+    let ok_answers = s.answers - s.errors;
+    for (i, c) in p.each.iter().enumerate() {
+        let passed = s.checks_passed[i];
+        let need = (c.fraction * ok_answers as f64).ceil() as usize;
+        if ok_answers == 0 || passed < need.max(1) {
+            let what = match &c.query {
+                Query::JsonPath(x) | Query::Value(x) => x.clone(),
+            };
+            let seen = s
+                .values
+                .get(&what)
+                .map(|m| {
+                    format!(
+                        "; observed {}",
+                        m.iter()
+                            .map(|(k, v)| format!("{k} ×{v}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })
+                .unwrap_or_default();
+            out.push(format!(
+                "check {what} {}: {passed} of {ok_answers} answers passed, {} needed{seen}",
+                expected_text(&c.predicate),
+                need.max(1)
+            ));
+        }
+    }
+    out
+}
+
+/// The `each` checks that did not hold often enough, located in the playbook;
+/// `actual` tells how many answers passed and what was observed.
+fn failed_checks(p: &Probe, s: &Summary, file: &str) -> Vec<CheckResult> {
+    let ok_answers = s.answers - s.errors;
+    p.each
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| {
+            let need = (c.fraction * ok_answers as f64).ceil() as usize;
+            ok_answers == 0 || s.checks_passed[*i] < need.max(1)
+        })
+        .map(|(i, c)| {
+            let what = match &c.query {
+                Query::JsonPath(x) | Query::Value(x) => x.clone(),
+            };
+            let actual = serde_json::json!({
+                "passed": s.checks_passed[i],
+                "answers": ok_answers,
+                "observed": s.values.get(&what),
+            });
+            c.result(file, false, Some(actual))
+        })
+        .collect()
+}
+
+/// The false-pass budget of attempt `k` (1-based): the terms sum to `total`.
+fn spent(total: f64, k: u32) -> f64 {
+    let k = f64::from(k);
+    total * 6.0 / (std::f64::consts::PI * std::f64::consts::PI * k * k)
+}
+
+/// The split state: the running test and its restarts.
+struct Split {
+    value_index: usize,
+    test: SplitTest,
+    /// The last attempt that decided "off" (shown when the final one is undecided).
+    last_off: Option<SplitTest>,
+    attempt: u32,
+    spec: Distribution,
+}
+
+impl Split {
+    fn new(p: &Probe) -> Option<Self> {
+        let d = p.distribution.clone()?;
+        let value_index = p.extract.iter().position(|(n, _)| *n == d.value)?;
+        Some(Split {
+            value_index,
+            last_off: None,
+            test: SplitTest::new(
+                &d.weights,
+                d.tolerance,
+                d.false_fail,
+                spent(d.false_pass, 1),
+            ),
+            attempt: 1,
+            spec: d,
+        })
+    }
+
+    fn restart(&mut self) {
+        self.attempt += 1;
+        self.last_off = Some(self.test.clone());
+        let fp = spent(self.spec.false_pass, self.attempt);
+        self.test = SplitTest::new(
+            &self.spec.weights,
+            self.spec.tolerance,
+            self.spec.false_fail,
+            fp,
+        );
+    }
+
+    fn observe(&mut self, r: &Record) -> Verdict {
+        if !r.ok {
+            return self.test.verdict;
+        }
+        let key = value_key(r.values[self.value_index].as_ref());
+        let i = self.test.index(&key);
+        self.test.observe(i)
+    }
+
+    /// The attempt to show: the current one, or, when the timeout cut it
+    /// short, the last one that decided.
+    fn shown(&self) -> &SplitTest {
+        match (&self.last_off, self.test.verdict) {
+            (Some(off), Verdict::Undecided) => off,
+            _ => &self.test,
+        }
+    }
+
+    fn report(&self) -> Vec<String> {
+        // An attempt cut short by the timeout says little: show the last decided one.
+        let t = self.shown();
+        let mut lines = vec![format!(
+            "{} split over {} answers (expected → observed):",
+            self.spec.value, t.n
+        )];
+        let width = t.categories.iter().map(String::len).max().unwrap_or(5);
+        for (i, c) in t.categories.iter().enumerate() {
+            if i + 1 == t.categories.len() && t.counts[i] == 0 {
+                continue;
+            }
+            let obs = t.observed(i);
+            let bar = bar(obs, 20);
+            lines.push(format!(
+                "  {c:<width$}  {:>5.1}%  {bar:<20}  {:>5}  {:>5.1}%",
+                t.expected[i] * 100.0,
+                t.counts[i],
+                obs * 100.0
+            ));
+        }
+        let decided = if t.verdict == Verdict::Undecided {
+            format!("not decided after {} answers; leaning", t.n)
+        } else {
+            format!("decided after {} answers", t.n)
+        };
+        let verdict = match t.lean() {
+            Verdict::Within => format!("within ±{} points of the weights", t.tolerance),
+            _ => format!(
+                "OFF: `{}` is {} points or more from its weight",
+                t.leaning_category()
+                    .map_or("?", |i| t.categories[i].as_str()),
+                t.tolerance
+            ),
+        };
+        lines.push(format!(
+            "verdict: {verdict} (sequential test, {decided}; false fail ≤ {}%, false pass ≤ {}%{})",
+            self.spec.false_fail * 100.0,
+            self.spec.false_pass * 100.0,
+            match (std::ptr::eq(t, &self.test), self.attempt) {
+                (true, 1) => String::new(),
+                (true, k) => format!("; attempt {k}"),
+                (false, k) => format!(
+                    "; attempt {} of {k}, the last one cut short by the timeout",
+                    k - 1
+                ),
+            }
+        ));
+        lines
+    }
+}
+
+fn bar(share: f64, width: usize) -> String {
+    let eighths = (share.clamp(0.0, 1.0) * width as f64 * 8.0).round() as usize;
+    let full = eighths / 8;
+    let part = eighths % 8;
+    let mut s = "█".repeat(full);
+    if part > 0 {
+        s.push(['▏', '▎', '▍', '▌', '▋', '▊', '▉'][part - 1]);
+    }
+    s
+}
+
+/// Report data for JSON reports.
+#[derive(Debug, Serialize)]
+struct Observations<'a> {
+    url: &'a str,
+    sent: u64,
+    summary: &'a Summary,
+    judged_on: &'a str,
+    distribution: Option<&'a SplitTest>,
+    samples: &'a [Sample],
+}
+
+/// Runs a probe.
+///
+/// # Errors
+/// Failed when an expectation does not hold; Errored when no answer could be had.
+#[allow(clippy::too_many_lines)]
+pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
+    let url = cx.render(&p.url)?;
+    let headers: Vec<(String, String)> = p
+        .headers
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), cx.render(v)?)))
+        .collect::<Result<_, StepError>>()?;
+    let body = p.body.as_deref().map(|b| cx.render(b)).transpose()?;
+    let method = reqwest::Method::from_bytes(p.method.as_bytes())
+        .map_err(|e| StepError::Errored(e.to_string()))?;
+    let extract: Vec<Extractor> = p
+        .extract
+        .iter()
+        .map(|(_, e)| Extractor::new(e))
+        .collect::<Result<_, _>>()
+        .map_err(StepError::Errored)?;
+    let rendered_checks: Vec<crate::model::check::Check> = p
+        .each
+        .iter()
+        .map(|c| cx.render_check(c))
+        .collect::<Result<_, StepError>>()?;
+    let checks = rendered_checks
+        .iter()
+        .map(|c| match &c.query {
+            Query::JsonPath(path) => Ok((
+                Some(Compiled::new(path).map_err(StepError::Errored)?),
+                None,
+                c,
+            )),
+            Query::Value(name) => Ok((None, p.extract.iter().position(|(n, _)| n == name), c)),
+        })
+        .collect::<Result<Vec<_>, StepError>>()?;
+    let req = Request {
+        client: client(p)?,
+        method,
+        url: url.clone(),
+        headers,
+        body,
+        extract,
+        checks,
+        accepted: &p.status,
+    };
+    let window = p.eventually_window.map(|w| w as usize);
+    let mut split = Split::new(p);
+    let mut recent: VecDeque<Record> = VecDeque::new();
+    let mut all: Vec<Record> = Vec::new();
+    let mut samples: Vec<Sample> = Vec::new();
+    let mut sent: u64 = 0;
+    let mut inflight = FuturesUnordered::new();
+    let mut satisfied = false;
+    let started = Instant::now();
+    // A progress bar on terminals (a no-op span elsewhere).
+    let bar = tracing::info_span!(target: crate::model::action::PROGRESS_TARGET, "probe");
+    {
+        use tracing_indicatif::span_ext::IndicatifSpanExt as _;
+        let template = if window.is_some() {
+            "  {spinner} probe: {pos} answers, {per_sec} {elapsed}"
+        } else {
+            "  {bar:30} probe: {pos}/{len} answers, {per_sec} {elapsed}"
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+            bar.pb_set_style(&style);
+        }
+        if window.is_none() {
+            bar.pb_set_length(u64::from(p.requests));
+        }
+        bar.pb_start();
+    }
+    loop {
+        while inflight.len() < p.concurrency as usize
+            && (window.is_some() || sent < u64::from(p.requests))
+            && !satisfied
+            && !cx.left().is_zero()
+        {
+            // Samples: the first answers, then one in a hundred (the last ones are kept).
+            let want_sample = sent < SAMPLES as u64 || sent.is_multiple_of(100);
+            inflight.push(req.send(want_sample));
+            sent += 1;
+        }
+        if inflight.is_empty() {
+            break;
+        }
+        let next = tokio::time::timeout(cx.left(), inflight.next()).await;
+        let Ok(Some((rec, sample))) = next else { break };
+        tracing_indicatif::span_ext::IndicatifSpanExt::pb_inc(&bar, 1);
+        if let Some(s) = sample {
+            samples.push(s);
+            if samples.len() > SAMPLES {
+                samples.remove(0);
+            }
+        }
+        if let Some(sp) = split.as_mut()
+            && sp.observe(&rec) == Verdict::Off
+            && window.is_some()
+        {
+            sp.restart();
+        }
+        match window {
+            Some(w) => {
+                recent.push_back(rec);
+                if recent.len() > w {
+                    recent.pop_front();
+                }
+                let split_ok = split
+                    .as_ref()
+                    .is_none_or(|s| s.test.verdict == Verdict::Within);
+                // Enough answers: a full window, or (with a split check) every
+                // answer since the split test that just passed began.
+                let enough = recent.len() >= w
+                    || split
+                        .as_ref()
+                        .is_some_and(|s| recent.len() as u64 >= s.test.n);
+                if enough && split_ok && problems(p, &summarize(p, recent.iter())).is_empty() {
+                    satisfied = true;
+                }
+            }
+            None => {
+                all.push(rec);
+                // A decided split ends the sampling early.
+                if split
+                    .as_ref()
+                    .is_some_and(|s| s.test.verdict != Verdict::Undecided)
+                {
+                    satisfied = true;
+                }
+            }
+        }
+        if satisfied {
+            break;
+        }
+    }
+    drop(inflight);
+    let (judged, judged_on) = match window {
+        Some(w) => (
+            recent.iter().collect::<Vec<_>>(),
+            format!("the last {} answers (eventually, window {w})", recent.len()),
+        ),
+        None => (
+            all.iter().collect::<Vec<_>>(),
+            format!("all {} answers", all.len()),
+        ),
+    };
+    let summary = summarize(p, judged.iter().copied());
+    let mut issues = problems(p, &summary);
+    if let Some(sp) = &split
+        && sp.shown().lean() != Verdict::Within
+    {
+        let t = sp.shown();
+        let detail = t
+            .leaning_category()
+            .map(|i| {
+                format!(
+                    ": {} {:.1}% observed, {}% expected",
+                    t.categories[i],
+                    t.observed(i) * 100.0,
+                    t.expected[i] * 100.0
+                )
+            })
+            .unwrap_or_default();
+        issues.push(format!("the {} split is off{detail}", sp.spec.value));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut details = vec![format!(
+        "{sent} requests in {elapsed:.2}s ({:.0}/s); judged on {judged_on}; status {}; latency p50 {:.1} ms, p99 {:.1} ms",
+        sent as f64 / elapsed.max(1e-9),
+        summary
+            .statuses
+            .iter()
+            .map(|(k, v)| format!("{k} ×{v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        summary.latency_ms.get("p50").copied().unwrap_or(0.0),
+        summary.latency_ms.get("p99").copied().unwrap_or(0.0),
+    )];
+    for (i, c) in rendered_checks.iter().enumerate() {
+        details.push(format!(
+            "check {c}: {} of {} answers",
+            summary.checks_passed[i],
+            summary.answers - summary.errors
+        ));
+    }
+    if let Some(sp) = &split {
+        details.extend(sp.report());
+    } else {
+        for (name, counts) in &summary.values {
+            let total: usize = counts.values().sum();
+            let mut line = format!("{name}:");
+            for (k, v) in counts {
+                let _ = write!(
+                    line,
+                    " {k} ×{v} ({:.0}%)",
+                    100.0 * *v as f64 / total.max(1) as f64
+                );
+            }
+            details.push(line);
+        }
+    }
+    let data = serde_json::to_value(Observations {
+        url: &url,
+        sent,
+        summary: &summary,
+        judged_on: &judged_on,
+        distribution: split.as_ref().map(|s| &s.test),
+        samples: &samples,
+    })
+    .ok();
+    // No answer at all, only transport errors: the check could not be made.
+    if summary.answers > 0 && summary.statuses.len() == 1 && summary.statuses.contains_key("error")
+    {
+        let first = judged
+            .iter()
+            .find_map(|r| r.error.clone())
+            .unwrap_or_default();
+        return Err(StepError::Errored(format!(
+            "no answer from {url} ({} attempts): {first}",
+            summary.answers
+        )));
+    }
+    if summary.answers == 0 {
+        return Err(StepError::Errored(format!(
+            "no answer from {url} before the step timed out"
+        )));
+    }
+    if !issues.is_empty() || (window.is_some() && !satisfied) {
+        let mut msg = if window.is_some() && !satisfied {
+            format!(
+                "expectations did not hold before the step timed out ({})",
+                issues.join("; ")
+            )
+        } else {
+            issues.join("; ")
+        };
+        if msg.is_empty() {
+            msg = "expectations did not hold".to_owned();
+        }
+        let mut d = details;
+        for s in samples.iter().take(SAMPLES) {
+            d.push(format!(
+                "sample: {}",
+                serde_json::to_string(s).unwrap_or_default()
+            ));
+        }
+        return Err(StepError::Failed {
+            message: msg,
+            details: d,
+            data,
+            checks: failed_checks(p, &summary, cx.file),
+        });
+    }
+    let message = match &split {
+        Some(sp) => format!(
+            "{} answers; {} split within ±{} points of the weights",
+            summary.answers, sp.spec.value, sp.test.tolerance
+        ),
+        None => format!("{} answers, all expectations hold", summary.answers),
+    };
+    Ok(Done {
+        message,
+        details,
+        captures: serde_json::Map::new(),
+        data,
+    })
+}
+

@@ -1,0 +1,55 @@
+//! `probe`: send N HTTP requests, extract values, assert on each answer, and
+//! check that answers split as the weights say. `spec` reads and checks the
+//! step, `http` sends the requests, `judge` decides, `stats` holds the
+//! sequential split test.
+
+pub mod http;
+pub mod judge;
+pub mod spec;
+pub mod stats;
+
+use std::collections::BTreeSet;
+
+use futures::future::BoxFuture;
+
+pub use self::spec::Probe;
+use self::spec::RawProbe;
+use crate::language::diag::Diagnostic;
+use crate::language::yaml::Spanned;
+use crate::model::action::{Action, Docs, DocsCommand, Done, PlanCx, StepCx, StepError, StepKind};
+use crate::model::validator::Validator;
+
+impl StepKind for Probe {
+    const NAME: &'static str = "probe";
+    const SUMMARY: &'static str = "Send HTTP requests and assert on the answers.";
+    const NEEDS_CLUSTER: bool = false;
+    type Raw = RawProbe;
+
+    fn validate(v: &mut Validator, raw: &Spanned<RawProbe>, vars: &BTreeSet<String>) -> Option<Self> {
+        spec::validate(v, raw, vars)
+    }
+}
+
+impl Action for Probe {
+    fn captures(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn plan(&self, pc: &PlanCx<'_>) -> Result<Vec<String>, Diagnostic> {
+        Ok(self.plan_lines(pc))
+    }
+
+    fn docs(&self, pc: &PlanCx<'_>, _clusters: &[String]) -> Result<Docs, Diagnostic> {
+        Ok(Docs {
+            commands: vec![DocsCommand::local(format!(
+                "for i in $(seq 1 100); do curl -s {}; echo; done",
+                pc.render(&self.url)
+            ))],
+            ..Docs::default()
+        })
+    }
+
+    fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {
+        Box::pin(judge::run(self, cx))
+    }
+}

@@ -1,0 +1,529 @@
+//! `probe`: send N HTTP requests, extract values, assert on them, and check
+//! that answers split as the weights say.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::model::check::{Check, RawCheck};
+use crate::model::validator::Validator;
+use crate::language::yaml::Spanned;
+
+/// Send HTTP requests and assert on the answers.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", rename = "Probe")]
+pub struct RawProbe {
+    /// URL (a template), e.g. `http://{{ ingress }}/api`.
+    pub url: Spanned<String>,
+    /// HTTP method (default GET).
+    pub method: Option<Spanned<String>>,
+    /// Request headers (values are templates; secrets are redacted in output).
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    /// Request body (a template).
+    pub body: Option<Spanned<String>>,
+    /// Number of requests (the maximum, when a sequential check can stop early). Default 100.
+    pub requests: Option<Spanned<u32>>,
+    /// Requests in flight at once (default 8).
+    pub concurrency: Option<Spanned<u32>>,
+    /// Timeout of each request (default 5s).
+    pub request_timeout: Option<Spanned<crate::language::options::DurationText>>,
+    /// TLS settings (verification is on by default).
+    pub tls: Option<RawTls>,
+    /// Named values extracted from each answer: name -> a JSONPath on the JSON body
+    /// (`$.color`), or `{jsonpath | header | status | body, regex}`.
+    #[serde(default)]
+    pub extract: IndexMap<String, Spanned<RawExtract>>,
+    /// What the answers must satisfy.
+    pub expect: Option<Spanned<RawExpect>>,
+    /// Keep sampling until the expectations hold or the step times out,
+    /// judging only the most recent answers.
+    pub eventually: Option<Spanned<RawEventually>>,
+}
+
+/// Where an extracted value comes from.
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(untagged)]
+pub enum RawExtract {
+    /// A JSONPath on the JSON body.
+    Path(String),
+    /// A JSONPath, a header, the status or the body text, optionally through a regex.
+    Spec(RawExtractSpec),
+}
+
+impl<'de> Deserialize<'de> for RawExtract {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawExtract;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSONPath or a mapping with `jsonpath`, `header`, `status` or `body`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawExtract, E> {
+                Ok(RawExtract::Path(v.to_owned()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<RawExtract, A::Error> {
+                RawExtractSpec::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(RawExtract::Spec)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// An extraction with its source spelled out.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", rename = "ExtractSpec")]
+pub struct RawExtractSpec {
+    /// RFC 9535 JSONPath on the JSON body.
+    pub jsonpath: Option<String>,
+    /// A response header (case-insensitive).
+    pub header: Option<String>,
+    /// The HTTP status code.
+    #[serde(default)]
+    pub status: bool,
+    /// The body text.
+    #[serde(default)]
+    pub body: bool,
+    /// A regular expression applied to the value's text: the first group (or the whole match).
+    pub regex: Option<String>,
+}
+
+/// Where a validated extraction reads from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExtractFrom {
+    JsonPath(String),
+    Header(String),
+    Status,
+    Body,
+}
+
+/// A validated extraction.
+#[derive(Debug, Clone)]
+pub struct Extract {
+    pub from: ExtractFrom,
+    pub regex: Option<String>,
+}
+
+/// TLS options.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", rename = "Tls")]
+pub struct RawTls {
+    /// PEM file with the CA to trust (relative to the playbook).
+    pub ca: Option<Spanned<String>>,
+    /// Skip certificate verification (explicit opt-in; never the default).
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+}
+
+/// Expectations on the answers.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", rename = "Expect")]
+pub struct RawExpect {
+    /// Accepted status codes (default [200]).
+    pub status: Option<Vec<u16>>,
+    /// Highest accepted fraction of failed requests (errors or unaccepted status), 0..1. Default 0.
+    pub max_error_rate: Option<Spanned<f64>>,
+    /// Latency percentiles that must not be exceeded, e.g. `{p50: 50ms, p99: 500ms}`.
+    #[serde(default)]
+    pub latency: IndexMap<String, Spanned<crate::language::options::DurationText>>,
+    /// Checks every answer must pass.
+    #[serde(default)]
+    pub each: Vec<Spanned<RawCheck>>,
+    /// A categorical value must follow these weights.
+    pub distribution: Option<Spanned<RawDistribution>>,
+}
+
+/// Distribution check: e.g. `value: color`, `weights: {blue: 40, green: 40, yellow: 20}`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", rename = "Distribution")]
+pub struct RawDistribution {
+    /// Name of an extracted value.
+    pub value: Spanned<String>,
+    /// Expected weights per category; they must sum to 100.
+    pub weights: Spanned<IndexMap<String, f64>>,
+    /// Largest acceptable deviation of any category, in percentage points (default 10).
+    pub tolerance: Option<Spanned<f64>>,
+    /// Accepted probability of failing a correct split (default 0.001).
+    pub false_fail: Option<Spanned<f64>>,
+    /// Accepted probability of passing a split off by more than the tolerance (default 0.01).
+    pub false_pass: Option<Spanned<f64>>,
+}
+
+/// Keep probing until the expectations hold.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", rename = "Eventually")]
+pub struct RawEventually {
+    /// Number of most recent answers judged (default: `requests`).
+    pub window: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Distribution {
+    pub value: String,
+    pub weights: Vec<(String, f64)>,
+    pub tolerance: f64,
+    pub false_fail: f64,
+    pub false_pass: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Probe {
+    pub url: String,
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    pub requests: u32,
+    pub concurrency: u32,
+    pub request_timeout: Duration,
+    pub ca: Option<std::path::PathBuf>,
+    pub insecure_skip_verify: bool,
+    pub extract: Vec<(String, Extract)>,
+    pub status: Vec<u16>,
+    pub max_error_rate: f64,
+    pub latency: Vec<(f64, Duration)>,
+    pub each: Vec<Check>,
+    pub distribution: Option<Distribution>,
+    pub eventually_window: Option<u32>,
+}
+
+const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+#[allow(clippy::too_many_lines)]
+pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTreeSet<String>) -> Option<Probe> {
+    let r = &raw.value;
+    let before = cx.diags.len();
+    cx.template(&r.url, extra);
+    let templated = r.url.value.contains("{{");
+    let http = r.url.value.starts_with("http://") || r.url.value.starts_with("https://");
+    if !templated && !http {
+        cx.error(r.url.loc, format!("invalid URL `{}`", r.url.value))
+            .expected("an http:// or https:// URL");
+    }
+    let method = r
+        .method
+        .as_ref()
+        .map_or_else(|| "GET".to_owned(), |m| m.value.to_uppercase());
+    if let Some(m) = &r.method
+        && !METHODS.contains(&method.as_str())
+    {
+        cx.error(m.loc, format!("unknown HTTP method `{}`", m.value))
+            .expected(format!("one of {}", METHODS.join(", ")));
+    }
+    for v in r.headers.values() {
+        cx.template(
+            &Spanned {
+                value: v.clone(),
+                loc: r.url.loc,
+            },
+            extra,
+        );
+    }
+    if let Some(b) = &r.body {
+        cx.template(b, extra);
+    }
+    let positive = |cx: &mut Validator, v: &Option<Spanned<u32>>, what: &str, default: u32| match v {
+        Some(n) if n.value == 0 => {
+            cx.error(n.loc, format!("`{what}` must be at least 1"));
+            default
+        }
+        Some(n) => n.value,
+        None => default,
+    };
+    let requests = positive(cx, &r.requests, "requests", 100);
+    let concurrency = positive(cx, &r.concurrency, "concurrency", 8);
+    let request_timeout = r
+        .request_timeout
+        .as_ref()
+        .and_then(|t| cx.duration(t))
+        .unwrap_or(Duration::from_secs(5));
+    let mut ca = None;
+    let mut insecure = false;
+    if let Some(tls) = &r.tls {
+        insecure = tls.insecure_skip_verify;
+        if let Some(c) = &tls.ca {
+            let p = cx.dir.join(&c.value);
+            if c.value.split(['/', '\\']).any(|x| x == "..") || !p.is_file() {
+                cx.error(
+                    c.loc,
+                    format!("CA file `{}` not found next to the playbook", c.value),
+                );
+            } else {
+                ca = Some(p);
+            }
+        }
+    }
+    let mut extract = Vec::new();
+    for (name, e) in &r.extract {
+        if let Some(x) = validate_extract(cx, e) {
+            extract.push((name.clone(), x));
+        }
+    }
+    let names: Vec<String> = r.extract.keys().cloned().collect();
+    let mut status = vec![200];
+    let mut max_error_rate = 0.0;
+    let mut latency = Vec::new();
+    let mut each = Vec::new();
+    let mut distribution = None;
+    if let Some(e) = &r.expect {
+        let e = &e.value;
+        if let Some(s) = &e.status {
+            status.clone_from(s);
+        }
+        if let Some(m) = &e.max_error_rate {
+            if !(0.0..=1.0).contains(&m.value) {
+                cx.error(
+                    m.loc,
+                    format!("`maxErrorRate` must be between 0 and 1, found {}", m.value),
+                )
+                .expected("a fraction, e.g. 0.01 for 1%");
+            }
+            max_error_rate = m.value;
+        }
+        for (p, d) in &e.latency {
+            let pct = p
+                .strip_prefix('p')
+                .and_then(|x| x.parse::<f64>().ok())
+                .filter(|x| *x > 0.0 && *x <= 100.0);
+            match pct {
+                Some(pct) => {
+                    if let Some(d) = cx.duration(d) {
+                        latency.push((pct, d));
+                    }
+                }
+                None => {
+                    cx.error(d.loc, format!("unknown percentile `{p}`"))
+                        .expected("`p50`, `p90`, `p99`, `p99.9`, ...");
+                }
+            }
+        }
+        each = e
+            .each
+            .iter()
+            .filter_map(|c| crate::model::check::validate(cx, c, Some(&names)))
+            .collect();
+        if let Some(d) = &e.distribution {
+            distribution = validate_distribution(cx, d, &names);
+        }
+    }
+    let eventually_window = r.eventually.as_ref().map(|ev| {
+        let w = ev.value.window.unwrap_or(requests);
+        if w == 0 || w > requests {
+            cx.error(
+                ev.loc,
+                format!(
+                    "`eventually.window` must be between 1 and `requests` ({requests}), found {w}"
+                ),
+            );
+        }
+        w
+    });
+    (cx.diags.len() == before).then(|| Probe {
+        url: r.url.value.clone(),
+        method,
+        headers: r
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        body: r.body.as_ref().map(|b| b.value.clone()),
+        requests,
+        concurrency,
+        request_timeout,
+        ca,
+        insecure_skip_verify: insecure,
+        extract,
+        status,
+        max_error_rate,
+        latency,
+        each,
+        distribution,
+        eventually_window,
+    })
+}
+
+fn validate_extract(cx: &mut Validator, e: &Spanned<RawExtract>) -> Option<Extract> {
+    match &e.value {
+        RawExtract::Path(p) => {
+            let s = Spanned {
+                value: p.clone(),
+                loc: e.loc,
+            };
+            cx.jsonpath(&s)?;
+            Some(Extract {
+                from: ExtractFrom::JsonPath(p.clone()),
+                regex: None,
+            })
+        }
+        RawExtract::Spec(spec) => {
+            let mut from = Vec::new();
+            if let Some(p) = &spec.jsonpath {
+                cx.jsonpath(&Spanned {
+                    value: p.clone(),
+                    loc: e.loc,
+                })?;
+                from.push(ExtractFrom::JsonPath(p.clone()));
+            }
+            if let Some(h) = &spec.header {
+                from.push(ExtractFrom::Header(h.to_ascii_lowercase()));
+            }
+            if spec.status {
+                from.push(ExtractFrom::Status);
+            }
+            if spec.body {
+                from.push(ExtractFrom::Body);
+            }
+            if from.len() != 1 {
+                cx.error(e.loc, "an extraction reads from exactly one source")
+                    .expected(
+                        "one of `jsonpath: <path>`, `header: <name>`, `status: true`, `body: true`",
+                    );
+                return None;
+            }
+            if let Some(re) = &spec.regex
+                && let Err(err) = regex::Regex::new(re)
+            {
+                cx.error(
+                    e.loc,
+                    format!(
+                        "invalid regular expression `{re}`: {}",
+                        crate::language::options::regex_error(&err)
+                    ),
+                );
+                return None;
+            }
+            Some(Extract {
+                from: from.remove(0),
+                regex: spec.regex.clone(),
+            })
+        }
+    }
+}
+
+fn validate_distribution(
+    cx: &mut Validator,
+    d: &Spanned<RawDistribution>,
+    names: &[String],
+) -> Option<Distribution> {
+    let v = &d.value;
+    let before = cx.diags.len();
+    if !names.contains(&v.value.value) {
+        let help = crate::language::diag::did_you_mean(&v.value.value, names.iter().map(String::as_str));
+        let diag = cx
+            .error(v.value.loc, format!("unknown value `{}`", v.value.value))
+            .expected(if names.is_empty() {
+                "a name from the probe's `extract` (none is declared)".to_owned()
+            } else {
+                format!("a name from the probe's `extract`: {}", names.join(", "))
+            });
+        if let Some(h) = help {
+            diag.help = Some(format!("did you mean `{h}`?"));
+        }
+    }
+    let weights: Vec<(String, f64)> = v
+        .weights
+        .value
+        .iter()
+        .map(|(k, w)| (k.clone(), *w))
+        .collect();
+    if weights.is_empty() {
+        cx.error(v.weights.loc, "`weights` is empty")
+            .expected("at least one category with its weight");
+    }
+    for (k, w) in &weights {
+        if !w.is_finite() || *w < 0.0 {
+            cx.error(v.weights.loc, format!("weight of `{k}` is {w}"))
+                .expected("a non-negative number");
+        }
+    }
+    let sum: f64 = weights.iter().map(|(_, w)| w).sum();
+    if !weights.is_empty() && (sum - 100.0).abs() > 1e-9 {
+        cx.error(v.weights.loc, format!("weights sum to {sum}, not 100"))
+            .expected("percentages that add up to 100, e.g. {blue: 40, green: 40, yellow: 20}");
+    }
+    let frac = |cx: &mut Validator, x: &Option<Spanned<f64>>, what: &str, default: f64| match x {
+        Some(f) if !(f.value > 0.0 && f.value < 0.5) => {
+            cx.error(
+                f.loc,
+                format!(
+                    "`{what}` must be a probability between 0 and 0.5, found {}",
+                    f.value
+                ),
+            );
+            default
+        }
+        Some(f) => f.value,
+        None => default,
+    };
+    let tolerance = match &v.tolerance {
+        Some(t) if !(t.value > 0.0 && t.value < 50.0) => {
+            cx.error(
+                t.loc,
+                format!(
+                    "`tolerance` must be between 0 and 50 percentage points, found {}",
+                    t.value
+                ),
+            );
+            10.0
+        }
+        Some(t) => t.value,
+        None => 10.0,
+    };
+    let false_fail = frac(cx, &v.false_fail, "falseFail", 0.001);
+    let false_pass = frac(cx, &v.false_pass, "falsePass", 0.01);
+    (cx.diags.len() == before).then(|| Distribution {
+        value: v.value.value.clone(),
+        weights,
+        tolerance,
+        false_fail,
+        false_pass,
+    })
+}
+
+impl Probe {
+    #[must_use]
+    pub(super) fn plan_lines(&self, pc: &crate::model::action::PlanCx<'_>) -> Vec<String> {
+        let mut lines = vec![format!(
+            "{} {} x{} (concurrency {})",
+            self.method,
+            pc.render(&self.url),
+            self.requests,
+            self.concurrency
+        )];
+        lines.push(format!(
+            "  expect status in {:?}, error rate <= {}%",
+            self.status,
+            self.max_error_rate * 100.0
+        ));
+        for (p, d) in &self.latency {
+            lines.push(format!(
+                "  expect p{p} latency <= {}",
+                humantime::format_duration(*d)
+            ));
+        }
+        for c in &self.each {
+            lines.push(format!("  expect every answer: {c}"));
+        }
+        if let Some(d) = &self.distribution {
+            let w: Vec<String> = d.weights.iter().map(|(k, w)| format!("{k} {w}%")).collect();
+            lines.push(format!(
+                "  expect {} split {} (within ±{} points)",
+                d.value,
+                w.join(" / "),
+                d.tolerance
+            ));
+        }
+        if let Some(w) = self.eventually_window {
+            lines.push(format!(
+                "  eventually: judged on the last {w} answers, until the step timeout"
+            ));
+        }
+        lines
+    }
+}
