@@ -149,3 +149,45 @@ pub fn truncate_json(v: &serde_json::Value, max: usize) -> String {
         s
     }
 }
+
+/// Fields the server manages; left out of diffs.
+pub fn normalize(v: &serde_json::Value) -> serde_json::Value {
+    let mut v = v.clone();
+    if let Some(m) = v.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+        for k in [
+            "managedFields",
+            "resourceVersion",
+            "uid",
+            "creationTimestamp",
+            "generation",
+            "selfLink",
+        ] {
+            m.remove(k);
+        }
+    }
+    if let Some(o) = v.as_object_mut() {
+        o.remove("status");
+    }
+    v
+}
+
+/// A unified diff of what a dry run would change (`live` -> `applied`).
+pub fn diff(label: &str, before: Option<&serde_json::Value>, after: &serde_json::Value) -> String {
+    let a = before
+        .map(|b| serde_json::to_string_pretty(&normalize(b)).unwrap_or_default())
+        .unwrap_or_default();
+    let b = serde_json::to_string_pretty(&normalize(after)).unwrap_or_default();
+    if before.is_none() {
+        return format!("{label}: would be created");
+    }
+    if a == b {
+        return format!("{label}: unchanged");
+    }
+    let d = similar::TextDiff::from_lines(&a, &b);
+    let body = d
+        .unified_diff()
+        .context_radius(2)
+        .header("live", "applied")
+        .to_string();
+    format!("{label}: would change\n{}", body.trim_end())
+}
