@@ -455,3 +455,29 @@ fn unknown_context_and_unreachable_cluster_are_step_errors() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_wait_that_times_out_points_at_the_check_that_did_not_hold() {
+    let c = client("cluster1").await;
+    let ns = namespace(&c, "wait_located").await;
+    let api: Api<ConfigMap> = Api::namespaced(c.clone(), &ns);
+    let cm: ConfigMap = serde_json::from_value(
+        json!({ "metadata": { "name": "settings" }, "data": { "mode": "slow", "keep": "x" } }),
+    )
+    .unwrap();
+    api.create(&PostParams::default(), &cm).await.unwrap();
+    let (code, out, err) = run_playbook(
+        "tests/playbooks/wait-located.yaml",
+        &["--var", &format!("ns={ns}")],
+    );
+    assert_eq!(code, 1, "{out}\n{err}");
+    // Only the check that failed, at its line and column, with what was found.
+    assert!(
+        out.contains(
+            "    --> tests/playbooks/wait-located.yaml:14:11: $.data.mode == \"fast\"; found \"slow\"\n"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("wait-located.yaml:13:"), "{out}");
+    support::drop_namespace(&c, &ns).await;
+}

@@ -57,7 +57,6 @@ pub struct Outcome {
     /// Step-specific data for reports (e.g. a probe's observations).
     pub data: Option<Value>,
     /// The checks that did not hold, each with its place in the playbook.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<CheckResult>,
 }
 
