@@ -24,6 +24,7 @@ macro_rules! step_kinds {
 step_kinds! {
     apply::Apply,
     delete::Delete,
+    patch::Patch,
     wait::Wait,
     probe::Probe,
     get::Get,
