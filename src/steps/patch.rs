@@ -37,7 +37,7 @@ pub struct RawPatch {
     /// Values read before the patch: variable name -> JSONPath (nothing there: null).
     #[serde(default)]
     pub capture_before: BTreeMap<String, Spanned<String>>,
-    /// Values read from the patched object: variable name -> JSONPath.
+    /// Values read from the patched object: variable name -> JSONPath (nothing there: null).
     #[serde(default)]
     pub capture_after: BTreeMap<String, Spanned<String>>,
 }
@@ -78,7 +78,7 @@ pub struct RawOperation {
     pub path: Spanned<String>,
     /// The source pointer of `move` and `copy`.
     pub from: Option<Spanned<String>>,
-    /// The value of `add`, `replace` and `test`.
+    /// The value of `add`, `replace` and `test` (`null` is a value).
     pub value: Option<Value>,
 }
 
@@ -135,7 +135,17 @@ fn check_templates(v: &mut Validator, node: &Node, vars: &BTreeSet<String>) {
             );
         }
         Yaml::Seq(items) => items.iter().for_each(|i| check_templates(v, i, vars)),
-        Yaml::Map(entries) => entries.iter().for_each(|(_, x)| check_templates(v, x, vars)),
+        Yaml::Map(entries) => {
+            for (k, x) in entries {
+                if let Yaml::Str(key) = &k.value
+                    && (key.contains("{{") || key.contains("{%"))
+                {
+                    v.error(k.loc, format!("`{key}`: keys of a patch body are not templates"))
+                        .expected("a literal key; put templates in values");
+                }
+                check_templates(v, x, vars);
+            }
+        }
         _ => {}
     }
 }
@@ -150,7 +160,8 @@ fn check_pointer(v: &mut Validator, p: &Spanned<String>) {
     }
 }
 
-fn check_operation(v: &mut Validator, op: &Spanned<RawOperation>) {
+/// `has_value`: the operation's mapping has a `value` key (`value: null` is a value).
+fn check_operation(v: &mut Validator, op: &Spanned<RawOperation>, has_value: bool) {
     let o = &op.value;
     check_pointer(v, &o.path);
     let name = format!("{:?}", o.op).to_lowercase();
@@ -167,12 +178,12 @@ fn check_operation(v: &mut Validator, op: &Spanned<RawOperation>) {
         (_, None) => {}
     }
     let needs_value = matches!(o.op, Operation::Add | Operation::Replace | Operation::Test);
-    match (&o.value, needs_value) {
-        (None, true) => {
+    match (has_value, needs_value) {
+        (false, true) => {
             v.error(op.loc, format!("`{name}` needs `value`"))
                 .expected("`value: ...` (the new value, or the one to test for)");
         }
-        (Some(_), false) => {
+        (true, false) => {
             v.error(op.loc, format!("`value` has no meaning for `{name}`"))
                 .expected("`value` only with `add`, `replace` or `test`");
         }
@@ -201,8 +212,12 @@ fn validate(v: &mut Validator, raw: &Spanned<RawPatch>, vars: &BTreeSet<String>)
             )
             .expected("the fields to change, e.g. `{ data: { mode: fast } }` (or `type: json` for a list of operations)");
         }
-        (PatchType::Json, Yaml::Seq(_)) => match from_node::<Vec<Spanned<RawOperation>>>(node) {
-            Ok(ops) => ops.iter().for_each(|op| check_operation(v, op)),
+        (PatchType::Json, Yaml::Seq(items)) => match from_node::<Vec<Spanned<RawOperation>>>(node) {
+            Ok(ops) => {
+                for (op, item) in ops.iter().zip(items) {
+                    check_operation(v, op, item.get("value").is_some());
+                }
+            }
             Err(e) => {
                 let mut d = Diagnostic::from_yaml(&v.src, &e);
                 if let Some(unknown) = &e.unknown
@@ -223,6 +238,12 @@ fn validate(v: &mut Validator, raw: &Spanned<RawPatch>, vars: &BTreeSet<String>)
         }
     }
     check_templates(v, node, vars);
+    for (name, path) in &r.capture_after {
+        if r.capture_before.contains_key(name) {
+            v.error(path.loc, format!("`{name}` is captured both before and after"))
+                .expected("two different variable names");
+        }
+    }
     let captured_before = v.captures(&r.capture_before);
     let captured_after = v.captures(&r.capture_after);
     if v.diags.len() > before {
@@ -235,6 +256,25 @@ fn validate(v: &mut Validator, raw: &Spanned<RawPatch>, vars: &BTreeSet<String>)
         before: captured_before,
         after: captured_after,
     })
+}
+
+fn to_json(obj: &kube::api::DynamicObject, label: &str) -> Result<Value, StepError> {
+    serde_json::to_value(obj).map_err(|e| StepError::Errored(format!("{label}: {e}")))
+}
+
+/// Values at JSONPaths; a path with no value gives null (which a merge patch
+/// restores by removing the field).
+fn capture_or_null(
+    obj: &Value,
+    specs: &[(String, String)],
+) -> Result<serde_json::Map<String, Value>, StepError> {
+    specs
+        .iter()
+        .map(|(var, path)| {
+            let q = Compiled::new(path).map_err(StepError::Errored)?;
+            Ok((var.clone(), q.select(obj).unwrap_or(Value::Null)))
+        })
+        .collect()
 }
 
 /// The expression of a string that is one `{{ ... }}` and nothing else.
@@ -306,12 +346,8 @@ impl Patch {
                 conn.name
             )));
         };
-        let live = serde_json::to_value(&live).unwrap_or_default();
-        let mut captures = serde_json::Map::new();
-        for (var, path) in &self.before {
-            let q = Compiled::new(path).map_err(StepError::Errored)?;
-            captures.insert(var.clone(), q.select(&live).unwrap_or(Value::Null));
-        }
+        let live = to_json(&live, &label)?;
+        let mut captures = capture_or_null(&live, &self.before)?;
         let body = self.render(cx, &self.body)?;
         let pp = PatchParams {
             field_manager: Some(FIELD_MANAGER.to_owned()),
@@ -327,16 +363,19 @@ impl Patch {
                     .map_err(at)?
             }
             PatchType::Json => {
+                // Sent once: operations such as `add /-` are not idempotent.
                 let ops: json_patch::Patch = serde_json::from_value(body.clone())
                     .map_err(|e| StepError::Errored(format!("{label}: JSON patch: {e}")))?;
                 let p = kube::api::Patch::<()>::Json(ops);
-                cluster::retry(cx.deadline, &conn.name, || api.patch(name, &pp, &p))
+                api.patch(name, &pp, &p)
                     .await
-                    .map_err(at)?
+                    .map_err(|e| at(cluster::classify(&conn.name, &e)))?
             }
         };
-        let patched = serde_json::to_value(&patched).unwrap_or_default();
-        captures.extend(super::common::capture(&patched, &self.after, &label)?);
+        let patched = to_json(&patched, &label)?;
+        // Lenient on both sides: once the object is patched the step has passed,
+        // and its "before" values must reach a `finally` restore.
+        captures.extend(capture_or_null(&patched, &self.after)?);
         let mut details = vec![format!("{} patch {body}", self.type_name())];
         details.extend(captures.iter().map(|(k, v)| format!("captured {k} = {v}")));
         let message = if cx.dry_run {
