@@ -23,8 +23,10 @@ check:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
-# Installs Debian packages and builds kube-apiserver/kube-controller-manager if not cached.
+# Installs Debian packages and builds kube-apiserver/kube-controller-manager if not cached;
+# kubectl (Debian's kubernetes-client) renders `kustomize:` directories.
 lab-install: build
+	@command -v kubectl >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null; }
 	$(BIN) lab install
 
 # fmt + clippy + every test, the cluster tests against a lab started for this run.

@@ -60,7 +60,7 @@ where
         ),
         Command::Init { name, dir } => commands::init::init(&name, &dir),
         Command::Schema { report } => {
-            print!(
+            crate::out!(
                 "{}",
                 if report {
                     crate::report::schema()
@@ -72,7 +72,9 @@ where
         }
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "scenario", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "scenario", &mut script);
+            crate::stdio::out(&String::from_utf8_lossy(&script));
             exit::OK
         }
         Command::Lab(cmd) => commands::lab::lab(cmd),

@@ -22,6 +22,7 @@ pub mod output;
 pub mod report;
 pub mod runner;
 pub mod runtime;
+pub mod stdio;
 pub mod steps;
 
 pub use cli::run;

@@ -1,7 +1,6 @@
 //! What several commands share: CLI inputs to load options, loading with
 //! diagnostics printed, and expanding directories into playbook files.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::args::Inputs;
@@ -24,15 +23,17 @@ pub fn load_options(inputs: &Inputs) -> LoadOptions {
 /// Loads a playbook; on failure prints its diagnostics and gives the exit code.
 pub fn load_or_report(path: &Path, opts: &LoadOptions) -> Result<Playbook, i32> {
     load::load(path, opts).map_err(|diags| {
-        let _ = std::io::stderr().write_all(diag::render_all(&diags).as_bytes());
+        crate::stdio::err(&diag::render_all(&diags));
         exit::INVALID
     })
 }
 
 /// Playbook files from the arguments: files as given, directories expanded to
 /// their `*.yaml`/`*.yml` files (not recursive), sorted.
-pub fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
+/// A directory without playbooks is an error: a CI job must not pass on nothing.
+pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<diag::Diagnostic>) {
     let mut out = Vec::new();
+    let mut diags = Vec::new();
     for p in paths {
         if p.is_dir() {
             let mut files: Vec<_> = std::fs::read_dir(p)
@@ -42,10 +43,19 @@ pub fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
                 f.is_file() && f.extension().is_some_and(|x| x == "yaml" || x == "yml")
             });
             files.sort();
+            if files.is_empty() {
+                diags.push(
+                    diag::Diagnostic::file(
+                        p.display().to_string(),
+                        "no playbook in this directory",
+                    )
+                    .with_expected("a directory holding *.yaml or *.yml playbooks"),
+                );
+            }
             out.extend(files);
         } else {
             out.push(p.clone());
         }
     }
-    out
+    (out, diags)
 }

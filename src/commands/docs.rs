@@ -1,6 +1,5 @@
 //! `scenario docs`: the playbook rendered as a chapter page.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use super::args::Inputs;
@@ -28,7 +27,7 @@ pub fn docs(
         {
             Ok(o) => Some(o),
             Err(e) => {
-                eprintln!("error: --from-report {}: {e}", r.display());
+                crate::errln!("error: --from-report {}: {e}", r.display());
                 return exit::INVALID;
             }
         },
@@ -37,7 +36,7 @@ pub fn docs(
     let md = match chapter::render(&pb, observed.as_ref()) {
         Ok(md) => md,
         Err(d) => {
-            let _ = std::io::stderr().write_all(diag::render_all(&[d]).as_bytes());
+            crate::stdio::err(&diag::render_all(&[d]));
             return exit::INVALID;
         }
     };
@@ -45,12 +44,12 @@ pub fn docs(
         Some(o) => match std::fs::write(o, md) {
             Ok(()) => exit::OK,
             Err(e) => {
-                eprintln!("error: cannot write {}: {e}", o.display());
+                crate::errln!("error: cannot write {}: {e}", o.display());
                 exit::STEP_ERROR
             }
         },
         None => {
-            print!("{md}");
+            crate::out!("{md}");
             exit::OK
         }
     }

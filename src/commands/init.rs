@@ -5,13 +5,13 @@ use crate::model::exit;
 
 pub fn init(name: &str, dir: &std::path::Path) -> i32 {
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        eprintln!("error: invalid chapter name `{name}`: use letters, digits and `-`");
+        crate::errln!("error: invalid chapter name `{name}`: use letters, digits and `-`");
         return exit::INVALID;
     }
     let book = dir.join(format!("{name}.yaml"));
     let manifests = dir.join(name);
     if book.exists() || manifests.exists() {
-        eprintln!(
+        crate::errln!(
             "error: {} or {} already exists",
             book.display(),
             manifests.display()
@@ -46,14 +46,14 @@ pub fn init(name: &str, dir: &std::path::Path) -> i32 {
         if let Some(parent) = path.parent()
             && let Err(e) = std::fs::create_dir_all(parent)
         {
-            eprintln!("error: cannot create {}: {e}", parent.display());
+            crate::errln!("error: cannot create {}: {e}", parent.display());
             return exit::STEP_ERROR;
         }
         if let Err(e) = std::fs::write(&path, text) {
-            eprintln!("error: cannot write {}: {e}", path.display());
+            crate::errln!("error: cannot write {}: {e}", path.display());
             return exit::STEP_ERROR;
         }
-        println!("created {}", path.display());
+        crate::outln!("created {}", path.display());
     }
     exit::OK
 }

@@ -14,7 +14,7 @@ pub fn lab(cmd: LabCommand) -> i32 {
     let result = match cmd {
         LabCommand::Install => match find_binaries() {
             Some(b) if b.controller_manager.is_some() => {
-                println!(
+                crate::outln!(
                     "lab binaries present: {}",
                     b.apiserver
                         .parent()
@@ -24,7 +24,7 @@ pub fn lab(cmd: LabCommand) -> i32 {
                 Ok(exit::OK)
             }
             _ => install().map(|b| {
-                println!("lab binaries ready: {}", b.apiserver.display());
+                crate::outln!("lab binaries ready: {}", b.apiserver.display());
                 exit::OK
             }),
         },
@@ -32,20 +32,20 @@ pub fn lab(cmd: LabCommand) -> i32 {
             let dir = dir.unwrap_or_else(default_dir);
             up(&dir, &clusters).map(|(state, started)| {
                 if started {
-                    println!("lab is up in {}", state.dir.display());
+                    crate::outln!("lab is up in {}", state.dir.display());
                 } else {
-                    println!(
+                    crate::outln!(
                         "lab is already up in {} (nothing to do)",
                         state.dir.display()
                     );
                 }
                 for c in &state.clusters {
-                    println!("  {:<12} {}  context {}", c.name, c.server, c.name);
+                    crate::outln!("  {:<12} {}  context {}", c.name, c.server, c.name);
                 }
-                println!("kubeconfig: {}", state.kubeconfig.display());
-                println!("  export KUBECONFIG={}", state.kubeconfig.display());
+                crate::outln!("kubeconfig: {}", state.kubeconfig.display());
+                crate::outln!("  export KUBECONFIG={}", state.kubeconfig.display());
                 if let Some(c) = state.clusters.first() {
-                    println!("  kubectl --context {} get namespaces", c.name);
+                    crate::outln!("  kubectl --context {} get namespaces", c.name);
                 }
                 exit::OK
             })
@@ -53,11 +53,11 @@ pub fn lab(cmd: LabCommand) -> i32 {
         LabCommand::Down { dir } => {
             let dir = dir.unwrap_or_else(default_dir);
             if !dir.join("lab.json").exists() {
-                println!("no lab in {} (nothing to do)", dir.display());
+                crate::outln!("no lab in {} (nothing to do)", dir.display());
                 return exit::OK;
             }
             down(&dir).map(|stopped| {
-                println!(
+                crate::outln!(
                     "lab is down: stopped {} process{}; removed {}",
                     stopped.len(),
                     if stopped.len() == 1 { "" } else { "es" },
@@ -70,18 +70,18 @@ pub fn lab(cmd: LabCommand) -> i32 {
             let dir = dir.unwrap_or_else(default_dir);
             match LabState::load(&dir) {
                 Err(_) => {
-                    println!("no lab in {}", dir.display());
+                    crate::outln!("no lab in {}", dir.display());
                     return exit::STEP_ERROR;
                 }
                 Ok(state) => {
                     let (text, healthy) = status_text(&state);
-                    println!(
+                    crate::outln!(
                         "lab in {} ({})",
                         dir.display(),
                         if healthy { "up" } else { "DEGRADED" }
                     );
-                    print!("{text}");
-                    println!("kubeconfig: {}", state.kubeconfig.display());
+                    crate::out!("{text}");
+                    crate::outln!("kubeconfig: {}", state.kubeconfig.display());
                     Ok(if healthy { exit::OK } else { exit::STEP_ERROR })
                 }
             }
@@ -92,7 +92,7 @@ pub fn lab(cmd: LabCommand) -> i32 {
                 .and_then(|state| crds::install_blocking(&state))
                 .map(|lines| {
                     for l in lines {
-                        println!("{l}");
+                        crate::outln!("{l}");
                     }
                     exit::OK
                 })
@@ -101,7 +101,7 @@ pub fn lab(cmd: LabCommand) -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: lab: {e}");
+            crate::errln!("error: lab: {e}");
             exit::STEP_ERROR
         }
     }

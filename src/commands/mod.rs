@@ -8,5 +8,6 @@ pub mod init;
 pub mod lab;
 pub mod plan;
 pub mod run;
+pub mod run_checks;
 pub mod schema;
 pub mod validate;

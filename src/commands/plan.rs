@@ -2,7 +2,6 @@
 
 use std::fmt::Write as _;
 
-use std::io::Write as _;
 use std::path::Path;
 
 use super::args::Inputs;
@@ -97,11 +96,11 @@ pub fn plan(path: &Path, inputs: &Inputs) -> i32 {
     };
     match render(&pb) {
         Ok(text) => {
-            print!("{text}");
+            crate::out!("{text}");
             exit::OK
         }
         Err(d) => {
-            let _ = std::io::stderr().write_all(diag::render_all(&[d]).as_bytes());
+            crate::stdio::err(&diag::render_all(&[d]));
             exit::INVALID
         }
     }

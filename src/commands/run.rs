@@ -1,11 +1,11 @@
 //! `scenario run`: load and check every playbook, then run them (up to
 //! `--jobs` at once), print the results and write the reports.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 
 use super::args::{Inputs, RunControl};
 use super::common::{expand, load_options};
+use super::run_checks;
 use crate::language::diag;
 use crate::load;
 use crate::model::exit;
@@ -13,9 +13,7 @@ use crate::output::jsonl::JsonLines;
 use crate::output::summary::summary;
 use crate::output::terminal::{Plain, Tty};
 use crate::report;
-use crate::runner::{
-    Interrupt, Observer, PlaybookResult, RunOptions, Selection, Status, run_playbook_until,
-};
+use crate::runner::{Interrupt, Observer, PlaybookResult, RunOptions, Status, run_playbook_until};
 
 /// `I/N` shards: playbook k (in the given order) belongs to shard (k mod N) + 1.
 #[must_use]
@@ -45,11 +43,11 @@ pub fn run(
 ) -> i32 {
     use std::io::IsTerminal as _;
     let opts = load_options(inputs);
-    let mut files = expand(paths);
+    let (mut files, mut diags) = expand(paths);
     if let Some((i, n)) = control.shard {
         files = shard(files, i, n);
         if !quiet {
-            println!(
+            crate::outln!(
                 "shard {i}/{n}: {} playbook{}",
                 files.len(),
                 if files.len() == 1 { "" } else { "s" }
@@ -58,67 +56,17 @@ pub fn run(
     }
     // Everything is loaded and validated before the first request.
     let mut books = Vec::new();
-    let mut diags = Vec::new();
     for p in &files {
         match load::load(p, &opts) {
             Ok(pb) => books.push(pb),
             Err(d) => diags.extend(d),
         }
     }
-    for (format, _) in &control.reports {
-        if format != "junit" && format != "json" {
-            diags.push(
-                diag::Diagnostic::file(
-                    "<command line>",
-                    format!("--report {format}=...: unknown report format"),
-                )
-                .with_expected("junit=PATH or json=PATH"),
-            );
-        }
-    }
     if diags.is_empty() {
-        let named: Vec<&String> = control
-            .from
-            .iter()
-            .chain(&control.until)
-            .chain(&control.only)
-            .collect();
-        for n in named {
-            if !books.iter().any(|pb| pb.steps.iter().any(|s| &s.name == n)) {
-                let all: Vec<&str> = books
-                    .iter()
-                    .flat_map(|pb| pb.steps.iter().map(|s| s.name.as_str()))
-                    .collect();
-                let mut d =
-                    diag::Diagnostic::file("<command line>", format!("no step named `{n}`"));
-                if let Some(h) = diag::did_you_mean(n, all.iter().copied()) {
-                    d.help = Some(format!("did you mean `{h}`?"));
-                }
-                diags.push(d);
-            }
-        }
-    }
-    if diags.is_empty() && !allow_exec {
-        for pb in &books {
-            if let Some(s) = pb
-                .steps
-                .iter()
-                .chain(&pb.finally)
-                .find(|s| s.kind.needs_allow_exec)
-            {
-                diags.push(
-                    diag::Diagnostic::new(
-                        &pb.source,
-                        Some(s.loc),
-                        format!("step `{}` runs a local command", s.name),
-                    )
-                    .with_expected("--allow-exec on the command line to allow `exec` steps"),
-                );
-            }
-        }
+        diags = run_checks::check(&books, control, allow_exec);
     }
     if !diags.is_empty() {
-        let _ = std::io::stderr().write_all(diag::render_all(&diags).as_bytes());
+        crate::stdio::err(&diag::render_all(&diags));
         return exit::INVALID;
     }
     let ropts = RunOptions {
@@ -126,13 +74,7 @@ pub fn run(
         allow_exec,
         kubeconfig: inputs.kubeconfig.clone(),
         interactive: std::io::stdin().is_terminal(),
-        selection: Selection {
-            from: control.from.clone(),
-            until: control.until.clone(),
-            only: control.only.clone(),
-            tags: control.tags.clone(),
-            skip_tags: control.skip_tags.clone(),
-        },
+        selection: run_checks::selection(control),
     };
     let json_lines = control.output == "json";
     let plain = Plain { quiet };
@@ -150,7 +92,7 @@ pub fn run(
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            crate::errln!("error: cannot start the async runtime: {e}");
             return exit::STEP_ERROR;
         }
     };
@@ -164,7 +106,7 @@ pub fn run(
                     _ = term.recv() => {}
                 }
                 let n = *tx.borrow() + 1;
-                eprintln!("\n{}", if n == 1 { "interrupted: stopping the current step, running `finally` (again to skip it)" } else { "interrupted again: skipping `finally`" });
+                crate::errln!("\n{}", if n == 1 { "interrupted: stopping the current step, running `finally` (again to skip it)" } else { "interrupted again: skipping `finally`" });
                 let _ = tx.send(n);
             }
         });
@@ -197,7 +139,7 @@ pub fn run(
     let mut code = exit::OK;
     for r in &results {
         if !json_lines {
-            print!("{}", summary(r));
+            crate::out!("{}", summary(r));
         }
         code = code.max(r.exit_code());
     }
@@ -211,7 +153,7 @@ pub fn run(
             report::json(&results, code)
         };
         if let Err(e) = std::fs::write(path, text) {
-            eprintln!("error: cannot write the {format} report {path}: {e}");
+            crate::errln!("error: cannot write the {format} report {path}: {e}");
             code = code.max(exit::STEP_ERROR);
         }
     }

@@ -1,6 +1,5 @@
 //! `scenario validate`: load and check, print every problem.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 
 use super::args::Inputs;
@@ -16,7 +15,7 @@ pub fn validate(playbooks: &[PathBuf], inputs: &Inputs, quiet: bool) -> i32 {
         match load::load(p, &opts) {
             Ok(pb) => {
                 if !quiet {
-                    println!(
+                    crate::outln!(
                         "ok: {} ({} step{}, {} finally)",
                         pb.source.name,
                         pb.steps.len(),
@@ -26,7 +25,7 @@ pub fn validate(playbooks: &[PathBuf], inputs: &Inputs, quiet: bool) -> i32 {
                 }
             }
             Err(diags) => {
-                let _ = std::io::stderr().write_all(diag::render_all(&diags).as_bytes());
+                crate::stdio::err(&diag::render_all(&diags));
                 code = exit::INVALID;
             }
         }

@@ -114,9 +114,29 @@ pub struct RawRetry {
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     if t.chars().all(|c| c.is_ascii_digit()) && !t.is_empty() {
+        let t = super::limits::excerpt(t);
         return Err(format!(
             "`{t}` has no unit: write `{t}s` for seconds or `{t}ms` for milliseconds"
         ));
     }
-    humantime::parse_duration(t).map_err(|e| format!("invalid duration `{t}`: {e}"))
+    let shown = super::limits::excerpt(t);
+    let d = humantime::parse_duration(t).map_err(|e| format!("invalid duration `{shown}`: {e}"))?;
+    if d > super::limits::MAX_DURATION {
+        return Err(format!(
+            "duration `{shown}` is longer than the limit of {}",
+            humantime::format_duration(super::limits::MAX_DURATION)
+        ));
+    }
+    Ok(d)
+}
+
+/// Compiles a regular expression within the size limit (a huge pattern is
+/// refused instead of compiled).
+///
+/// # Errors
+/// Syntax errors, or a pattern whose compiled form exceeds the limit.
+pub fn compile_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(super::limits::MAX_REGEX_BYTES)
+        .build()
 }

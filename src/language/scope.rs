@@ -50,14 +50,16 @@ pub struct Scope {
 
 impl Scope {
     /// `contexts`: each cluster's context template (or the `--context` value,
-    /// which is used as given).
+    /// which is used as given). Also returns the clusters whose context does
+    /// not render, with why (an undefined `env.X` is an error, never text).
     #[must_use]
     pub fn new(
         vars: &IndexMap<String, Value>,
         contexts: &[(String, String, bool)],
         env: &BTreeMap<String, String>,
         playbook: &Path,
-    ) -> Self {
+    ) -> (Self, Vec<(String, template::TemplateError)>) {
+        let mut problems = Vec::new();
         let mut ctx = Map::new();
         for (k, v) in vars {
             ctx.insert(k.clone(), v.clone());
@@ -76,8 +78,13 @@ impl Scope {
             let resolved = if *literal {
                 context.clone()
             } else {
-                template::render(&tenv, context, &Value::Object(ctx.clone()))
-                    .unwrap_or_else(|_| context.clone())
+                match template::render(&tenv, context, &Value::Object(ctx.clone())) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        problems.push((name.clone(), e));
+                        context.clone()
+                    }
+                }
             };
             clusters.insert(name.clone(), json!({ "name": name, "context": resolved }));
         }
@@ -90,7 +97,7 @@ impl Scope {
             }),
         );
         ctx.insert("captures".into(), json!({}));
-        Scope { base: ctx }
+        (Scope { base: ctx }, problems)
     }
 
     /// What every template sees before any step ran.

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use minijinja::{Environment, UndefinedBehavior};
 
+use super::limits;
 use crate::language::yaml::Loc;
 
 /// Names that are always present in a template context.
@@ -17,7 +18,41 @@ pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_keep_trailing_newline(true);
+    // Bounded work: a template that loops for ever runs out of fuel.
+    env.set_fuel(Some(limits::TEMPLATE_FUEL));
     env
+}
+
+/// A function minijinja provides to every template (`range`, `dict`, ...),
+/// called as one in `text`. (`{{ namespace }}` alone is still an unknown
+/// variable: a playbook var of that name is what the author meant.)
+fn is_builtin_call(env: &Environment<'_>, name: &str, text: &str) -> bool {
+    env.globals().any(|(n, _)| n == name)
+        && text.match_indices(name).any(|(at, _)| {
+            let before_ok = at == 0 || !is_ident(text.as_bytes()[at - 1]);
+            before_ok && text[at + name.len()..].trim_start().starts_with('(')
+        })
+}
+
+/// Collects rendered output and fails once it passes the size limit, so that
+/// a template cannot build an unbounded document.
+struct Bounded(Vec<u8>);
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > limits::MAX_RENDERED_BYTES {
+            return Err(std::io::Error::other(format!(
+                "the rendered text exceeds the limit of {} MiB",
+                limits::MAX_RENDERED_BYTES / (1024 * 1024)
+            )));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A template problem, located inside the template text.
@@ -70,18 +105,29 @@ pub fn check(
     let tmpl = env
         .template_from_str(text)
         .map_err(|e| convert_error(text, &e))?;
-    unknown_variable(tmpl.undeclared_variables(false), known, text, "template")
+    unknown_variable(
+        env,
+        tmpl.undeclared_variables(false),
+        known,
+        text,
+        "template",
+    )
 }
 
 /// The first (alphabetically) variable a template or expression uses that is
 /// not known, as an error located at its first use, with a suggestion.
 fn unknown_variable(
+    env: &Environment<'_>,
     used: std::collections::HashSet<String>,
     known: &BTreeSet<String>,
     text: &str,
     what: &str,
 ) -> Result<(), TemplateError> {
-    let Some(name) = used.into_iter().filter(|v| !known.contains(v)).min() else {
+    let Some(name) = used
+        .into_iter()
+        .filter(|v| !known.contains(v) && !is_builtin_call(env, v, text))
+        .min()
+    else {
         return Ok(());
     };
     let mut message = format!("unknown variable `{name}` in {what}");
@@ -145,8 +191,16 @@ pub fn render(
     if !text.contains("{{") && !text.contains("{%") && !text.contains("{#") {
         return Ok(text.to_owned());
     }
-    env.render_str(text, ctx)
-        .map_err(|e| convert_error(text, &e))
+    let tmpl = env
+        .template_from_str(text)
+        .map_err(|e| convert_error(text, &e))?;
+    let mut out = Bounded(Vec::new());
+    tmpl.render_captured_to(ctx, &mut out)
+        .map_err(|e| convert_error(text, &e))?;
+    String::from_utf8(out.0).map_err(|e| TemplateError {
+        message: format!("the rendered text is not UTF-8: {e}"),
+        loc: None,
+    })
 }
 
 /// Evaluates a `when:` expression to a boolean.
@@ -180,6 +234,7 @@ pub fn check_condition(
         .compile_expression(expr)
         .map_err(|e| convert_error(expr, &e))?;
     unknown_variable(
+        env,
         compiled.undeclared_variables(false),
         known,
         expr,

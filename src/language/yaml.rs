@@ -12,7 +12,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 /// Largest playbook or manifest file we accept (bytes).
-pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
+pub use super::limits::MAX_FILE_BYTES;
 
 /// A 1-based line/column position in a source file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

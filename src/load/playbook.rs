@@ -73,8 +73,10 @@ fn validate(
         known: template::BUILTINS.iter().map(|s| (*s).to_owned()).collect(),
         captured: BTreeSet::new(),
         cluster_names: Vec::new(),
-        scope: Scope::new(&IndexMap::new(), &[], &BTreeMap::new(), path),
+        scope: Scope::new(&IndexMap::new(), &[], &BTreeMap::new(), path).0,
         step_clusters: Vec::new(),
+        step_timeout: DEFAULT_TIMEOUT,
+        step_vars: BTreeMap::new(),
     };
     let header: Option<RawPlaybook> = match from_node::<RawPlaybook>(root) {
         Ok(h) => Some(h),
@@ -172,7 +174,17 @@ fn validate(
             None => (c.name.clone(), c.context.clone(), false),
         })
         .collect();
-    cx.scope = Scope::new(&vars, &contexts, &opts.env, path);
+    let (scope, problems) = Scope::new(&vars, &contexts, &opts.env, path);
+    cx.scope = scope;
+    for (name, e) in problems {
+        if let Some(c) = clusters.get(&name) {
+            let loc = c.context_loc;
+            cx.error(loc, format!("the context of cluster `{name}` does not render: {}", e.message))
+                .expected(format!(
+                    "a template whose variables are defined (e.g. `{{{{ env.X | default('{name}') }}}}`), or --context {name}=CONTEXT"
+                ));
+        }
+    }
 
     // Defaults for every step.
     let mut defaults = Defaults {
@@ -182,7 +194,7 @@ fn validate(
     };
     if let Some(d) = header.as_ref().and_then(|h| h.defaults.as_ref()) {
         if let Some(t) = &d.value.timeout
-            && let Some(t) = cx.duration(t)
+            && let Some(t) = cx.timeout(t)
         {
             defaults.timeout = t;
         }

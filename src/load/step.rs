@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::language::diag::{Diagnostic, did_you_mean};
 use crate::language::from_node::from_node;
+use crate::language::limits;
 use crate::language::options::RawRetry;
 use crate::language::raw::RawStepOptions;
 use crate::language::source::Source;
@@ -28,9 +29,15 @@ pub struct Defaults {
 
 /// Validates a retry policy.
 pub fn retry_policy(v: &mut Validator, r: &Spanned<RawRetry>) -> Option<RetryPolicy> {
-    if r.value.attempts == 0 {
-        v.error(r.loc, "`retry.attempts` must be at least 1")
-            .expected("the total number of attempts (1 = no retry)");
+    if r.value.attempts == 0 || r.value.attempts > limits::MAX_ATTEMPTS {
+        v.error(
+            r.loc,
+            format!("`retry.attempts` is {}, out of range", r.value.attempts),
+        )
+        .expected(format!(
+            "the total number of attempts, 1 (no retry) to {}",
+            limits::MAX_ATTEMPTS
+        ));
         return None;
     }
     let delay = match &r.value.delay {
@@ -95,9 +102,32 @@ fn unknown_key(src: &Source, e: &YamlError, unknown: &str) -> Diagnostic {
     d
 }
 
+/// Step-local vars may not hide the names every template has (`env`, `cluster`, ...).
+fn reserved_vars(v: &mut Validator, options: &Node) {
+    let Some(Node {
+        value: Value::Map(entries),
+        ..
+    }) = options.get("vars")
+    else {
+        return;
+    };
+    for (k, _) in entries {
+        if let Value::Str(name) = &k.value
+            && template::BUILTINS.contains(&name.as_str())
+        {
+            v.error(k.loc, format!("`{name}` is a reserved variable name"))
+                .expected(format!(
+                    "a name other than {}",
+                    template::BUILTINS.join(", ")
+                ));
+        }
+    }
+}
+
 /// Reads the options of a step; records problems.
 pub fn read_options(v: &mut Validator, node: &Node) -> Option<(RawStepOptions, ActionKeys)> {
     let (options, actions) = split_step(node);
+    reserved_vars(v, &options);
     let actions: ActionKeys = actions
         .into_iter()
         .map(|(k, l, n)| (k, l, n.clone()))
@@ -136,7 +166,7 @@ pub fn validate(
     }
     let extra: BTreeSet<String> = raw.vars.keys().cloned().collect();
     let timeout = match &raw.timeout {
-        Some(t) => v.duration(t).unwrap_or(defaults.timeout),
+        Some(t) => v.timeout(t).unwrap_or(defaults.timeout),
         None => defaults.timeout,
     };
     let retry = match &raw.retry {
@@ -148,6 +178,8 @@ pub fn validate(
         None => defaults.clusters.clone(),
     };
     v.step_clusters.clone_from(&clusters);
+    v.step_timeout = timeout;
+    v.step_vars.clone_from(&raw.vars);
     let when = raw.when.as_ref().and_then(|w| {
         let names = v.names(&extra);
         match template::check_condition(&v.env, &w.value, &names) {

@@ -141,16 +141,26 @@ pub fn validate(
         }
     };
     let mut preds = Vec::new();
+    // Expected values are templates: checked (and rendered when their inputs are known) now.
+    let vars: std::collections::BTreeSet<String> = cx.step_vars.keys().cloned().collect();
+    for expected in raw
+        .value
+        .equals
+        .iter()
+        .chain(raw.value.one_of.iter().flatten())
+    {
+        cx.template_json(expected, loc, &vars);
+    }
     if let Some(e) = &raw.value.equals {
         preds.push(Predicate::Equals(e.clone()));
     }
     if let Some(m) = &raw.value.matches {
-        if let Err(e) = regex::Regex::new(&m.value) {
+        if let Err(e) = crate::language::options::compile_regex(&m.value) {
             cx.error(
                 m.loc,
                 format!(
                     "invalid regular expression `{}`: {}",
-                    m.value,
+                    crate::language::limits::excerpt(&m.value),
                     crate::language::options::regex_error(&e)
                 ),
             );
@@ -290,7 +300,7 @@ pub fn holds(predicate: &Predicate, actual: Option<&serde_json::Value>) -> bool 
         (_, None) => false,
         (Predicate::Equals(e), Some(a)) => json_eq(e, a),
         (Predicate::Matches(re), Some(serde_json::Value::String(s))) => {
-            regex::Regex::new(re).is_ok_and(|r| r.is_match(s))
+            crate::language::options::compile_regex(re).is_ok_and(|r| r.is_match(s))
         }
         (Predicate::Matches(_), Some(_)) => false,
         (Predicate::OneOf(vs), Some(a)) => vs.iter().any(|v| json_eq(v, a)),

@@ -2,7 +2,7 @@
 //! render to Kubernetes objects; found and checked at validation time,
 //! rendered again at plan and run time.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use minijinja::Environment;
@@ -131,7 +131,7 @@ impl Validator {
             self.diags.push(d);
             return None;
         }
-        let uses_captures = uses_any(&self.env, &source.text, &self.captured);
+        let uses_captures = self.uses_captures(&source.text);
         let m = ManifestFile {
             rel,
             path: path.to_path_buf(),
@@ -139,23 +139,19 @@ impl Validator {
             uses_captures,
         };
         if !m.uses_captures {
-            self.prerender(&m, extra);
+            self.prerender(&m);
         }
         Some(m)
     }
 
     /// Renders a manifest with the values known now and checks the result is
     /// YAML made of Kubernetes objects.
-    fn prerender(&mut self, m: &ManifestFile, extra: &BTreeSet<String>) {
-        if !extra.is_empty() {
-            // Step-local vars are merged at plan/run time; the plan checks those.
-            return;
-        }
+    fn prerender(&mut self, m: &ManifestFile) {
         let none = Captures::default();
         let mut contexts: Vec<serde_json::Value> = self
             .step_clusters
             .iter()
-            .map(|c| self.scope.step(&BTreeMap::new(), Some(c), &none))
+            .map(|c| self.scope.step(&self.step_vars, Some(c), &none))
             .collect();
         if contexts.is_empty() {
             contexts.push(self.scope.base());
@@ -267,17 +263,69 @@ fn object_of(
     })
 }
 
-fn uses_any(env: &Environment<'_>, text: &str, names: &BTreeSet<String>) -> bool {
-    if names.is_empty() {
-        return false;
-    }
-    env.template_from_str(text)
-        .map(|t| {
-            t.undeclared_variables(false)
-                .iter()
-                .any(|v| names.contains(v))
+
+/// Builds a kustomize directory with `kubectl kustomize` at validation time,
+/// so that a broken one is found before anything runs. Without kubectl on
+/// PATH the build is left to the run (and `plan` says so).
+///
+/// # Errors
+/// What kubectl said, or that it did not finish within 30 s.
+pub fn kustomize_build(dir: &Path) -> Result<Option<String>, String> {
+    let child = std::process::Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot run kubectl: {e}")),
+    };
+    // Read both pipes while waiting, so that a large output cannot block kubectl.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = std::io::Read::read_to_end(&mut p, &mut buf);
+            }
+            buf
         })
-        .unwrap_or(false)
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+    );
+    let started = std::time::Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() > std::time::Duration::from_secs(30) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("it did not finish within 30 s".to_owned());
+            }
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            Err(e) => return Err(e.to_string()),
+        }
+    };
+    let out = stdout.join().unwrap_or_default();
+    let err = stderr.join().unwrap_or_default();
+    if status.success() {
+        Ok(Some(String::from_utf8_lossy(&out).into_owned()))
+    } else {
+        let err = String::from_utf8_lossy(&err);
+        Err(crate::language::limits::excerpt(err.trim()))
+    }
 }
 
 /// Where manifests come from (shared by apply and delete).
@@ -332,7 +380,7 @@ impl Manifests {
         }
         if let Some(k) = &self.kustomize {
             lines.push(format!(
-                "kustomize {k} (rendered by `kubectl kustomize` at run time)"
+                "kustomize {k} (built by `kubectl kustomize` at validation when kubectl is on PATH, and again at run time)"
             ));
         }
         Ok(lines)
@@ -357,12 +405,16 @@ pub fn manifests(
             format!("{} (inline manifest at line {})", cx.src.name, s.loc.line),
             s.value.as_str(),
         );
-        Some(ManifestFile {
+        let m = ManifestFile {
             rel: format!("inline manifest (line {})", s.loc.line),
             path: cx.src.name.clone().into(),
             source: src,
-            uses_captures: true,
-        })
+            uses_captures: cx.uses_captures(&s.value),
+        };
+        if !m.uses_captures {
+            cx.prerender(&m);
+        }
+        Some(m)
     });
     if let Some(k) = kustomize {
         if k.value.split(['/', '\\']).any(|c| c == "..")
@@ -380,6 +432,12 @@ pub fn manifests(
         {
             cx.error(k.loc, format!("`{}` is not a kustomize directory", k.value))
                 .expected("a directory (relative to the playbook) holding kustomization.yaml");
+        } else if let Err(problem) = kustomize_build(&cx.dir.join(&k.value)) {
+            cx.error(
+                k.loc,
+                format!("`kubectl kustomize {}` fails: {problem}", k.value),
+            )
+            .expected("a kustomize directory that builds");
         }
     }
     if let Some(ns) = namespace {

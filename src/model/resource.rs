@@ -67,6 +67,115 @@ impl std::fmt::Display for Resource {
     }
 }
 
+/// Why a label value or name part is not valid, if it is not: at most 63
+/// characters of `[A-Za-z0-9._-]`, starting and ending with a letter or digit.
+fn label_part_problem(part: &str, what: &str) -> Option<String> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if part.len() > 63 {
+        return Some(format!("{what} `{part}` is longer than 63 characters"));
+    }
+    if !part.chars().all(ok_char)
+        || !part.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !part.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        return Some(format!(
+            "{what} `{part}` must be letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit"
+        ));
+    }
+    None
+}
+
+fn label_key_problem(key: &str) -> Option<String> {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    if let Some(p) = prefix
+        && (p.is_empty()
+            || p.len() > 253
+            || !p.split('.').all(|l| {
+                !l.is_empty()
+                    && l.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            }))
+    {
+        return Some(format!("key prefix `{p}` must be a DNS subdomain"));
+    }
+    if name.is_empty() {
+        return Some(format!("key `{key}` has no name"));
+    }
+    label_part_problem(name, "key")
+}
+
+/// Why a Kubernetes label selector does not parse, if it does not
+/// (`a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`).
+#[must_use]
+pub fn selector_problem(sel: &str) -> Option<String> {
+    // Split on commas outside parentheses.
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in sel.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&sel[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        if !(0..=1).contains(&depth) {
+            return Some("unbalanced parentheses".to_owned());
+        }
+    }
+    if depth != 0 {
+        return Some("unbalanced parentheses".to_owned());
+    }
+    parts.push(&sel[start..]);
+    for req in parts {
+        let req = req.trim();
+        if req.is_empty() {
+            return Some("an empty requirement".to_owned());
+        }
+        let problem = if let Some(key) = req.strip_prefix('!') {
+            label_key_problem(key.trim())
+        } else if let Some((key, rest)) =
+            req.split_once(" notin ").or_else(|| req.split_once(" in "))
+        {
+            let rest = rest.trim();
+            match rest.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
+                Some(values) => label_key_problem(key.trim()).or_else(|| {
+                    values.split(',').map(str::trim).find_map(|v| {
+                        (!v.is_empty())
+                            .then(|| label_part_problem(v, "value"))
+                            .flatten()
+                    })
+                }),
+                None => Some(format!(
+                    "`{req}`: the values of `in`/`notin` go in parentheses"
+                )),
+            }
+        } else if let Some((key, value)) = req
+            .split_once("!=")
+            .or_else(|| req.split_once("=="))
+            .or_else(|| req.split_once('='))
+        {
+            let value = value.trim();
+            label_key_problem(key.trim()).or_else(|| {
+                (!value.is_empty())
+                    .then(|| label_part_problem(value, "value"))
+                    .flatten()
+            })
+        } else {
+            label_key_problem(req)
+        };
+        if problem.is_some() {
+            return problem;
+        }
+    }
+    None
+}
+
 /// Validates a resource selector.
 pub fn resource(
     cx: &mut Validator,
@@ -96,14 +205,21 @@ pub fn resource(
             "use only one of `name`, `namePrefix`, `nameRegex`",
         );
     }
-    for s in [&v.namespace, &v.name, &v.name_prefix, &v.labels]
+    for s in [&v.namespace, &v.name, &v.name_prefix]
         .into_iter()
         .flatten()
     {
-        cx.template(s, extra);
+        cx.known_value(s, extra);
+    }
+    if let Some(l) = &v.labels
+        && let Some(text) = cx.known_value(l, extra)
+        && let Some(problem) = selector_problem(&text)
+    {
+        cx.error(l.loc, format!("invalid label selector `{}`: {problem}", crate::language::limits::excerpt(&text)))
+            .expected("requirements separated by commas: `app=web`, `tier!=db`, `env in (a,b)`, `!legacy`, `track`");
     }
     if let Some(re) = &v.name_regex
-        && let Err(e) = regex::Regex::new(&re.value)
+        && let Err(e) = crate::language::options::compile_regex(&re.value)
     {
         cx.error(
             re.loc,
@@ -143,9 +259,8 @@ impl NameMatch {
             NameMatch::Any => true,
             NameMatch::Exact(n) => n == name,
             NameMatch::Prefix(p) => name.starts_with(p.as_str()),
-            NameMatch::Regex(r) => {
-                regex::Regex::new(&format!("^(?:{r})$")).is_ok_and(|re| re.is_match(name))
-            }
+            NameMatch::Regex(r) => crate::language::options::compile_regex(&format!("^(?:{r})$"))
+                .is_ok_and(|re| re.is_match(name)),
         }
     }
 }
@@ -174,5 +289,35 @@ impl Resource {
             labels: self.labels.as_deref().map(&mut *f).transpose()?,
             loc: self.loc,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::resource::selector_problem;
+
+    #[test]
+    fn label_selectors() {
+        for ok in [
+            "app=web",
+            "app==web,tier!=db",
+            "env in (prod, qa),!legacy,track",
+            "istio=ingressgateway",
+            "example.com/team=blue",
+            "app=",
+        ] {
+            assert_eq!(selector_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "app=we b",
+            "app in prod",
+            "=web",
+            "a,,b",
+            "env in (a",
+            "-app=x",
+            "Example.com/x=y",
+        ] {
+            assert!(selector_problem(bad).is_some(), "{bad}");
+        }
     }
 }

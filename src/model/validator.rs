@@ -8,8 +8,9 @@ use std::time::Duration;
 use minijinja::Environment;
 
 use crate::language::diag::Diagnostic;
+use crate::language::limits;
 use crate::language::options::{self};
-use crate::language::scope::Scope;
+use crate::language::scope::{Captures, Scope};
 use crate::language::source::Source;
 use crate::language::template;
 use crate::language::yaml::{Loc, Spanned};
@@ -30,6 +31,10 @@ pub struct Validator {
     pub scope: Scope,
     /// Target clusters of the step being validated (manifests are pre-rendered for each).
     pub step_clusters: Vec<String>,
+    /// Timeout of the step being validated (a kind may check its own durations against it).
+    pub step_timeout: Duration,
+    /// Step-local vars of the step being validated (templates are previewed with them).
+    pub step_vars: BTreeMap<String, serde_json::Value>,
 }
 
 impl Validator {
@@ -100,6 +105,95 @@ impl Validator {
                 None
             }
         }
+    }
+
+    /// Whether a template uses a value that only a run captures.
+    #[must_use]
+    pub fn uses_captures(&self, text: &str) -> bool {
+        self.env.template_from_str(text).is_ok_and(|t| {
+            t.undeclared_variables(false)
+                .iter()
+                .any(|n| n == "captures" || self.captured.contains(n))
+        })
+    }
+
+    /// What a step's templates see before the run: captured values are
+    /// `<name>` placeholders, `cluster` is the step's first target.
+    #[must_use]
+    pub fn preview_context(&self) -> serde_json::Value {
+        let placeholders = Captures::placeholders(&self.captured, &self.cluster_names);
+        self.scope.step(
+            &self.step_vars,
+            self.step_clusters.first().map(String::as_str),
+            &placeholders,
+        )
+    }
+
+    /// Checks a templated field and renders it with what is known before the
+    /// run. Returns the rendered text when it depends on no capture (so the
+    /// caller can check the value itself), `None` otherwise or on an error.
+    /// Unknown filters, tests and functions are errors even where captures
+    /// are used; any other render error only where they are not.
+    pub fn known_value(&mut self, s: &Spanned<String>, extra: &BTreeSet<String>) -> Option<String> {
+        if !self.template(s, extra) {
+            return None;
+        }
+        let has_template = s.value.contains("{{") || s.value.contains("{%");
+        if !has_template {
+            return Some(s.value.clone());
+        }
+        let captures = self.uses_captures(&s.value);
+        let ctx = self.preview_context();
+        match template::render(&self.env, &s.value, &ctx) {
+            Ok(text) => (!captures).then_some(text),
+            Err(e) => {
+                let missing_name = ["unknown filter", "unknown test", "unknown function"]
+                    .iter()
+                    .any(|k| e.message.contains(k));
+                if missing_name || !captures {
+                    self.error(
+                        s.loc,
+                        format!(
+                            "`{}` does not render: {}",
+                            limits::excerpt(&s.value),
+                            e.message
+                        ),
+                    )
+                    .expected("a template that renders with the playbook's values");
+                }
+                None
+            }
+        }
+    }
+
+    /// Checks every string inside a JSON value (an expected value, a `match`
+    /// object) as a template, at the value's location.
+    pub fn template_json(&mut self, value: &serde_json::Value, loc: Loc, extra: &BTreeSet<String>) {
+        match value {
+            serde_json::Value::String(s) => {
+                let s = Spanned {
+                    value: s.clone(),
+                    loc,
+                };
+                self.known_value(&s, extra);
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| self.template_json(x, loc, extra)),
+            serde_json::Value::Object(o) => {
+                o.values().for_each(|x| self.template_json(x, loc, extra))
+            }
+            _ => {}
+        }
+    }
+
+    /// Parses a timeout: a duration of more than zero.
+    pub fn timeout(&mut self, s: &Spanned<options::DurationText>) -> Option<Duration> {
+        let d = self.duration(s)?;
+        if d.is_zero() {
+            self.error(s.loc, "a timeout of 0 would fail every step at once")
+                .expected("a duration of more than zero, such as `30s`");
+            return None;
+        }
+        Some(d)
     }
 
     /// Checks that a JSONPath (RFC 9535) expression parses.

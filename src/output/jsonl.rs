@@ -9,9 +9,7 @@ pub struct JsonLines;
 
 impl JsonLines {
     fn emit(v: &serde_json::Value) {
-        use std::io::Write as _;
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{v}");
+        crate::outln!("{v}");
     }
 
     /// The event closing a playbook.

@@ -80,13 +80,13 @@ pub struct Plain {
 impl Observer for Plain {
     fn step_started(&self, _playbook: &str, index: usize, total: usize, step: &Step) {
         if !self.quiet {
-            println!("{}", step_heading(index, total, step));
+            crate::outln!("{}", step_heading(index, total, step));
         }
     }
 
     fn step_finished(&self, _playbook: &str, r: &StepResult) {
         if !self.quiet || r.status.is_failure() {
-            print!("{}", step_report(r, false));
+            crate::out!("{}", step_report(r, false));
         }
     }
 }
@@ -130,10 +130,7 @@ impl Observer for Tty {
             .map_or_else(|| format!("{} ({})", r.name, r.kind), |(_span, h)| h);
         let text = step_report(r, self.color);
         tracing_indicatif::suspend_tracing_indicatif(|| {
-            use std::io::Write as _;
-            let mut out = std::io::stdout().lock();
-            let _ = write!(out, "{heading}\n{text}");
-            let _ = out.flush();
+            crate::out!("{heading}\n{text}");
         });
     }
 }

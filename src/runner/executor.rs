@@ -168,19 +168,22 @@ async fn run_step(
             }
         }
     }
+    // The timeout bounds the whole step: every attempt and every delay.
+    let deadline = started + step.options.timeout;
     let policy = &step.options.retry;
     let mut attempt = 0;
     let mut delay = policy.delay;
     let outcomes = loop {
         attempt += 1;
-        let outcomes = attempt_step(pb, step, env, clusters, state, opts).await;
+        let outcomes = attempt_step(pb, step, env, clusters, state, opts, deadline).await;
         let ok = outcomes.iter().all(|o| o.status == Status::Passed);
-        if ok || attempt >= policy.attempts {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if ok || attempt >= policy.attempts || left <= delay {
             break outcomes;
         }
         tokio::time::sleep(delay).await;
         if policy.backoff {
-            delay *= 2;
+            delay = delay.saturating_mul(2);
         }
     };
     // Captures: per cluster, and globally (one cluster's value; the first target's when several).
@@ -225,8 +228,8 @@ async fn attempt_step(
     clusters: &Clusters,
     state: &Captures,
     opts: &RunOptions,
+    deadline: Instant,
 ) -> Vec<Outcome> {
-    let deadline = Instant::now() + step.options.timeout;
     let context = |conn, cluster: Option<&str>| StepCx {
         conn,
         ctx: pb.scope.step(&step.vars, cluster, state),

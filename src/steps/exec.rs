@@ -22,9 +22,8 @@ pub struct RawExec {
     /// Extra environment variables (values are templates).
     #[serde(default)]
     pub env: BTreeMap<String, String>,
-    /// Exit code that counts as success (default 0).
-    #[serde(default)]
-    pub expect_exit: i32,
+    /// Exit code that counts as success, 0 to 255 (default 0).
+    pub expect_exit: Option<Spanned<i32>>,
     /// Capture trimmed stdout into this variable.
     pub capture_stdout: Option<Spanned<String>>,
 }
@@ -61,10 +60,19 @@ fn validate(cx: &mut Validator, raw: &Spanned<RawExec>, extra: &BTreeSet<String>
         cx.captured.insert(c.value.clone());
         c.value.clone()
     });
+    let expect_exit = match &r.expect_exit {
+        Some(code) if !(0..=255).contains(&code.value) => {
+            cx.error(code.loc, format!("exit code {} is out of range", code.value))
+                .expected("0 to 255 (what a process can exit with)");
+            0
+        }
+        Some(code) => code.value,
+        None => 0,
+    };
     (cx.diags.len() == before).then(|| Exec {
         command: r.command.value.clone(),
         env: r.env.clone(),
-        expect_exit: r.expect_exit,
+        expect_exit,
         capture_stdout,
     })
 }

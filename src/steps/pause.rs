@@ -45,7 +45,7 @@ impl Pause {
                 "not interactive, not pausing: {msg}"
             )));
         }
-        println!("{msg}\n(press Enter to continue)");
+        crate::outln!("{msg}\n(press Enter to continue)");
         let mut line = String::new();
         let mut stdin = tokio::io::BufReader::new(tokio::io::stdin());
         let _ = tokio::time::timeout(

@@ -23,7 +23,20 @@ impl StepKind for Sleep {
     type Raw = DurationText;
 
     fn validate(v: &mut Validator, raw: &Spanned<DurationText>, _vars: &BTreeSet<String>) -> Option<Self> {
-        v.duration(raw).map(Sleep)
+        let d = v.duration(raw)?;
+        if d > v.step_timeout {
+            v.error(
+                raw.loc,
+                format!(
+                    "`sleep: {}` is longer than the step's timeout ({})",
+                    raw.value.0,
+                    humantime::format_duration(v.step_timeout)
+                ),
+            )
+            .expected("a shorter sleep, or a `timeout:` on the step longer than the sleep");
+            return None;
+        }
+        Some(Sleep(d))
     }
 }
 

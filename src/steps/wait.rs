@@ -92,6 +92,9 @@ fn validate(cx: &mut Validator, raw: &Spanned<RawWait>, extra: &BTreeSet<String>
         )
         .expected("either `for: deleted` alone, or conditions on existing objects");
     }
+    if let Some(m) = &r.match_ {
+        cx.template_json(m, raw.loc, extra);
+    }
     if r.count == Some(0) {
         cx.error(raw.loc, "`count` must be at least 1");
     }

@@ -89,7 +89,7 @@ impl Extractor {
             regex: e
                 .regex
                 .as_deref()
-                .map(regex::Regex::new)
+                .map(crate::language::options::compile_regex)
                 .transpose()
                 .map_err(|e| e.to_string())?,
         })

@@ -8,6 +8,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::language::limits;
 use crate::model::check::{Check, RawCheck};
 use crate::model::validator::Validator;
 use crate::language::yaml::Spanned;
@@ -193,17 +194,35 @@ pub struct Probe {
     pub eventually_window: Option<u32>,
 }
 
+/// Why a rendered URL can never be requested, if it cannot.
+fn url_problem(url: &str) -> Option<String> {
+    match reqwest::Url::parse(url) {
+        Err(e) => Some(e.to_string()),
+        Ok(u) if !matches!(u.scheme(), "http" | "https") => {
+            Some(format!("the scheme is `{}`", u.scheme()))
+        }
+        Ok(u) if u.host_str().is_none_or(str::is_empty) => Some("no host".to_owned()),
+        Ok(_) if url.chars().any(char::is_whitespace) => Some("it contains white space".to_owned()),
+        Ok(_) => None,
+    }
+}
+
 const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 #[allow(clippy::too_many_lines)]
 pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTreeSet<String>) -> Option<Probe> {
     let r = &raw.value;
     let before = cx.diags.len();
-    cx.template(&r.url, extra);
-    let templated = r.url.value.contains("{{");
-    let http = r.url.value.starts_with("http://") || r.url.value.starts_with("https://");
-    if !templated && !http {
-        cx.error(r.url.loc, format!("invalid URL `{}`", r.url.value))
+    if let Some(url) = cx.known_value(&r.url, extra) {
+        if let Some(problem) = url_problem(&url) {
+            cx.error(r.url.loc, format!("invalid URL `{}`: {problem}", limits::excerpt(&url)))
+                .expected("an http:// or https:// URL with a host, e.g. `http://{{ ingress }}/api`");
+        }
+    } else if !r.url.value.trim_start().starts_with("http://")
+        && !r.url.value.trim_start().starts_with("https://")
+        && !r.url.value.trim_start().starts_with("{{")
+    {
+        cx.error(r.url.loc, format!("invalid URL `{}`", limits::excerpt(&r.url.value)))
             .expected("an http:// or https:// URL");
     }
     let method = r
@@ -216,28 +235,43 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
         cx.error(m.loc, format!("unknown HTTP method `{}`", m.value))
             .expected(format!("one of {}", METHODS.join(", ")));
     }
-    for v in r.headers.values() {
-        cx.template(
-            &Spanned {
-                value: v.clone(),
-                loc: r.url.loc,
-            },
-            extra,
-        );
+    for (name, v) in &r.headers {
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            cx.error(raw.loc, format!("invalid header name `{}`", limits::excerpt(name)))
+                .expected("a token such as `Authorization` or `X-Request-Id` (no spaces or `:`)");
+        }
+        let value = Spanned {
+            value: v.clone(),
+            loc: raw.loc,
+        };
+        if let Some(text) = cx.known_value(&value, extra)
+            && http::HeaderValue::from_str(&text).is_err()
+        {
+            cx.error(
+                raw.loc,
+                format!("header `{name}` has an invalid value `{}`", limits::excerpt(&text)),
+            )
+            .expected("visible text without newlines or control characters");
+        }
     }
     if let Some(b) = &r.body {
-        cx.template(b, extra);
+        cx.known_value(b, extra);
     }
-    let positive = |cx: &mut Validator, v: &Option<Spanned<u32>>, what: &str, default: u32| match v {
-        Some(n) if n.value == 0 => {
-            cx.error(n.loc, format!("`{what}` must be at least 1"));
+    let bounded = |cx: &mut Validator,
+                   v: &Option<Spanned<u32>>,
+                   what: &str,
+                   default: u32,
+                   max: u32| match v {
+        Some(n) if n.value == 0 || n.value > max => {
+            cx.error(n.loc, format!("`{what}` is {}, out of range", n.value))
+                .expected(format!("1 to {max} (the limit is in docs/limits.md)"));
             default
         }
         Some(n) => n.value,
         None => default,
     };
-    let requests = positive(cx, &r.requests, "requests", 100);
-    let concurrency = positive(cx, &r.concurrency, "concurrency", 8);
+    let requests = bounded(cx, &r.requests, "requests", 100, limits::MAX_REQUESTS);
+    let concurrency = bounded(cx, &r.concurrency, "concurrency", 8, limits::MAX_CONCURRENCY);
     let request_timeout = r
         .request_timeout
         .as_ref()
@@ -387,7 +421,7 @@ fn validate_extract(cx: &mut Validator, e: &Spanned<RawExtract>) -> Option<Extra
                 return None;
             }
             if let Some(re) = &spec.regex
-                && let Err(err) = regex::Regex::new(re)
+                && let Err(err) = crate::language::options::compile_regex(re)
             {
                 cx.error(
                     e.loc,

@@ -1,0 +1,37 @@
+//! Every limit in one place (documented in docs/limits.md). Validation refuses
+//! values past them with a located error; rendering enforces the template
+//! limits while it runs.
+
+use std::time::Duration;
+
+/// Largest playbook, vars file or manifest file (bytes).
+pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
+/// Longest duration anywhere (a step timeout, a sleep, a retry delay).
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+/// Most attempts of a step's retry policy.
+pub const MAX_ATTEMPTS: u32 = 100;
+/// Most requests of one probe.
+pub const MAX_REQUESTS: u32 = 1_000_000;
+/// Most requests of one probe in flight at once.
+pub const MAX_CONCURRENCY: u32 = 256;
+/// Template fuel: minijinja's count of executed instructions per render.
+pub const TEMPLATE_FUEL: u64 = 1_000_000;
+/// Largest output of one template render (bytes), enforced as it renders.
+pub const MAX_RENDERED_BYTES: usize = 4 * 1024 * 1024;
+/// Most YAML documents (objects) in one manifest.
+pub const MAX_DOCUMENTS: usize = 1000;
+/// Largest compiled regular expression (bytes, the regex crate's size limit).
+pub const MAX_REGEX_BYTES: usize = 1024 * 1024;
+/// Longest value quoted in a message (characters); longer ones are cut.
+pub const MAX_QUOTED_CHARS: usize = 120;
+
+/// `text`, cut to [`MAX_QUOTED_CHARS`] characters with a note of the rest.
+#[must_use]
+pub fn excerpt(text: &str) -> String {
+    let n = text.chars().count();
+    if n <= MAX_QUOTED_CHARS {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(MAX_QUOTED_CHARS).collect();
+    format!("{head}… ({n} characters)")
+}
