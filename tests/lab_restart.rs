@@ -107,7 +107,8 @@ fn a_wait_survives_an_api_server_restart_and_fails_cleanly_when_it_stays_down() 
         "within the 40s step timeout"
     );
 
-    // 2. Stopped for good: a clear error when the step times out (6s), no hang.
+    // 2. Stopped for good: the pre-flight finds it before the step starts: a
+    // clear error, exit 3, no hang.
     kill(restarted.id());
     let _ = restarted.wait();
     let started = Instant::now();
@@ -117,10 +118,15 @@ fn a_wait_survives_an_api_server_restart_and_fails_cleanly_when_it_stays_down() 
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
     assert!(
-        stdout.contains("cannot reach the API server of `solo`"),
-        "{stdout}"
+        stderr.contains("cannot reach the API server of `solo`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("nothing was written to any cluster"),
+        "{stderr}"
     );
     assert!(
         started.elapsed() < Duration::from_secs(15),

@@ -244,12 +244,14 @@ async fn rbac_forbidden_names_the_verb_and_resource() {
 
 #[tokio::test]
 async fn an_unknown_kind_gets_a_suggestion() {
+    // Found by the pre-flight (discovery before any write), not half-way.
     let (code, out, err) = run_playbook("tests/playbooks/unknown-kind.yaml", &[]);
     assert_eq!(code, 3, "{out}\n{err}");
     assert!(
-        out.contains("(VirtualGatway default/bgc-virtualgateway): no kind `VirtualGatway` in networking.enterprise.mesh.gloo.solo.io/v1beta1; did you mean `VirtualGateway`?"),
-        "{out}"
+        err.contains("error: pre-flight: cluster `mgmt`: no kind `VirtualGatway` in networking.enterprise.mesh.gloo.solo.io/v1beta1; did you mean `VirtualGateway`?"),
+        "{err}"
     );
+    assert!(out.is_empty(), "no step ran: {out}");
 }
 
 #[tokio::test]
@@ -431,27 +433,33 @@ fn unknown_context_and_unreachable_cluster_are_step_errors() {
             .output()
             .unwrap()
     };
+    // A context the kubeconfig lacks is a usage error (exit 2), found before the run.
     let o = run(&["--context", "cluster1=cluster9"]);
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(3), "{out}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
-        out.contains(
-            "cluster `cluster1`: context `cluster9` is not in the kubeconfig (contexts: cluster1)"
+        err.contains(
+            "error: pre-flight: cluster `cluster1`: context `cluster9` is not in the kubeconfig (contexts: cluster1)"
         ),
-        "{out}"
+        "{err}"
     );
+    assert!(o.stdout.is_empty(), "no step ran");
+    // An unreachable cluster: exit 3, found before the run, within the connect timeout.
     let started = std::time::Instant::now();
     let o = run(&[]);
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(3), "{out}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(
-        out.contains("cluster1: cannot reach the API server of `cluster1`"),
-        "{out}"
+        err.contains("error: pre-flight: cluster `cluster1` (context cluster1, https://127.0.0.1:1/) cannot be reached: cannot reach the API server of `cluster1`"),
+        "{err}"
     );
-    assert!(out.contains("retried until the step timeout"), "{out}");
+    assert!(
+        err.contains("1 problem found before the run; nothing was written to any cluster"),
+        "{err}"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(10),
-        "bounded by the 4s step timeout: {:?}",
+        "bounded: {:?}",
         started.elapsed()
     );
 }

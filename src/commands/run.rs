@@ -13,6 +13,7 @@ use crate::output::jsonl::JsonLines;
 use crate::output::summary::summary;
 use crate::output::terminal::{Plain, Tty};
 use crate::report;
+use crate::runner::preflight;
 use crate::runner::{Interrupt, Observer, PlaybookResult, RunOptions, Status, run_playbook_until};
 
 /// `I/N` shards: playbook k (in the given order) belongs to shard (k mod N) + 1.
@@ -96,6 +97,29 @@ pub fn run(
             return exit::STEP_ERROR;
         }
     };
+    // Pre-flight: every target cluster reachable and every kind known, before any write.
+    let problems: Vec<preflight::Problem> = rt.block_on(async {
+        futures::future::join_all(books.iter().map(|pb| preflight::check(pb, &ropts)))
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
+    });
+    if !problems.is_empty() {
+        for p in &problems {
+            crate::errln!("error: pre-flight: {}", p.message);
+        }
+        crate::errln!(
+            "\n{} problem{} found before the run; nothing was written to any cluster",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
+        );
+        return if problems.iter().any(|p| p.config) {
+            exit::INVALID
+        } else {
+            exit::STEP_ERROR
+        };
+    }
     let results = rt.block_on(async {
         let (tx, rx) = tokio::sync::watch::channel(0u8);
         tokio::spawn(async move {

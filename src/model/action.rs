@@ -67,6 +67,10 @@ pub trait Action: std::fmt::Debug + Send + Sync {
     /// A manifest that fails to render.
     fn docs(&self, pc: &PlanCx<'_>, clusters: &[String]) -> Result<Docs, Diagnostic>;
 
+    /// The kinds it touches or defines (CRDs), as far as known before the run:
+    /// the pre-flight resolves them by discovery before anything is written.
+    fn kinds(&self, pc: &PlanCx<'_>) -> Vec<KindRef>;
+
     /// Runs on one cluster (or without one), within `cx.deadline`.
     fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>>;
 }
@@ -118,6 +122,30 @@ fn parse<K: StepKind>(
 
 fn schema<K: StepKind>(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
     generator.subschema_for::<K::Raw>()
+}
+
+/// A kind a step names: one it reads or writes, or one its CRD defines.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum KindRef {
+    Uses { api_version: String, kind: String },
+    Defines { group: String, kind: String },
+}
+
+impl KindRef {
+    /// The kind a resource selector names, unless a template of it is not known yet.
+    #[must_use]
+    pub fn of(r: &Resource) -> Vec<KindRef> {
+        if [&r.api_version, &r.kind]
+            .iter()
+            .any(|s| s.contains('<') || s.contains("{{"))
+        {
+            return Vec::new();
+        }
+        vec![KindRef::Uses {
+            api_version: r.api_version.clone(),
+            kind: r.kind.clone(),
+        }]
+    }
 }
 
 /// The part of the chapter page a step contributes.

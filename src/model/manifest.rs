@@ -263,7 +263,6 @@ fn object_of(
     })
 }
 
-
 /// Builds a kustomize directory with `kubectl kustomize` at validation time,
 /// so that a broken one is found before anything runs. Without kubectl on
 /// PATH the build is left to the run (and `plan` says so).
@@ -341,6 +340,37 @@ pub struct Manifests {
 }
 
 impl Manifests {
+    /// The kinds of the objects these manifests hold (those that render
+    /// before the run), and the kinds their CRDs define.
+    #[must_use]
+    pub fn kinds(&self, pc: &PlanCx<'_>) -> Vec<super::action::KindRef> {
+        use super::action::KindRef;
+        let mut out = Vec::new();
+        for m in self.files.iter().chain(self.inline.iter()) {
+            let Ok(objs) = render_manifest(pc.env, m, &pc.ctx) else {
+                continue;
+            };
+            for o in objs {
+                if o.kind == "CustomResourceDefinition"
+                    && let (Some(group), Some(kind)) = (
+                        o.object["spec"]["group"].as_str(),
+                        o.object["spec"]["names"]["kind"].as_str(),
+                    )
+                {
+                    out.push(KindRef::Defines {
+                        group: group.to_owned(),
+                        kind: kind.to_owned(),
+                    });
+                }
+                out.push(KindRef::Uses {
+                    api_version: o.api_version,
+                    kind: o.kind,
+                });
+            }
+        }
+        out
+    }
+
     /// The files and inline manifests, as the chapter page shows them.
     #[must_use]
     pub fn shown(&self) -> Vec<ManifestFile> {

@@ -11,7 +11,7 @@ use super::interrupt::Interrupt;
 use super::observer::Observer;
 use super::result::{Outcome, PlaybookResult, Status, StepResult};
 use super::selection::RunOptions;
-use crate::cluster::{Clusters, KubeconfigSource};
+use crate::cluster::Clusters;
 use crate::language::scope::Captures;
 use crate::language::template;
 use crate::model::action::{PROGRESS_TARGET, StepCx, StepError};
@@ -36,20 +36,7 @@ pub async fn run_playbook_until(
 ) -> PlaybookResult {
     let started = Instant::now();
     let env = template::environment();
-    let contexts = pb
-        .clusters
-        .keys()
-        .map(|name| {
-            let ctx = pb.scope.context_of(name).unwrap_or(name).to_owned();
-            (name.clone(), ctx)
-        })
-        .collect();
-    let clusters = Clusters::new(
-        KubeconfigSource {
-            path: opts.kubeconfig.clone(),
-        },
-        contexts,
-    );
+    let clusters = super::preflight::clusters_of(pb, opts);
     let mut state = Captures::default();
     let total = pb.steps.len() + pb.finally.len();
     let mut results = Vec::new();

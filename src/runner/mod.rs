@@ -3,6 +3,7 @@
 pub mod executor;
 pub mod interrupt;
 pub mod observer;
+pub mod preflight;
 pub mod result;
 pub mod selection;
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use futures::future::BoxFuture;
 
 use crate::language::diag::Diagnostic;
-use crate::model::action::{Action, Docs, DocsCommand, PlanCx, StepKind};
+use crate::model::action::{Action, Docs, KindRef, DocsCommand, PlanCx, StepKind};
 use crate::model::manifest::Manifests;
 use crate::model::validator::Validator;
 use crate::language::yaml::Spanned;
@@ -272,6 +272,10 @@ impl Action for Apply {
         }
         docs.manifests = self.manifests.shown();
         Ok(docs)
+    }
+
+    fn kinds(&self, pc: &PlanCx<'_>) -> Vec<KindRef> {
+        self.manifests.kinds(pc)
     }
 
     fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use futures::future::BoxFuture;
 
 use crate::language::diag::Diagnostic;
-use crate::model::action::{Action, Docs, DocsCommand, PlanCx, StepKind};
+use crate::model::action::{Action, Docs, KindRef, DocsCommand, PlanCx, StepKind};
 use crate::model::manifest::Manifests;
 use crate::model::resource::{RawResource, Resource};
 use crate::model::validator::Validator;
@@ -367,6 +367,14 @@ impl Action for Delete {
         }
         docs.manifests = self.manifests.shown();
         Ok(docs)
+    }
+
+    fn kinds(&self, pc: &PlanCx<'_>) -> Vec<KindRef> {
+        let mut kinds = self.manifests.kinds(pc);
+        for r in &self.resources {
+            kinds.extend(KindRef::of(&pc.resource(r)));
+        }
+        kinds
     }
 
     fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {

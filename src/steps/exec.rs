@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 
 use crate::language::diag::Diagnostic;
 use crate::language::yaml::Spanned;
-use crate::model::action::{Action, Docs, DocsCommand, Done, PlanCx, StepCx, StepError, StepKind};
+use crate::model::action::{Action, Docs, KindRef, DocsCommand, Done, PlanCx, StepCx, StepError, StepKind};
 use crate::model::validator::Validator;
 
 /// Run a local command (needs `--allow-exec`).
@@ -174,6 +174,10 @@ impl Action for Exec {
             commands: vec![DocsCommand::local(self.shown(pc))],
             ..Docs::default()
         })
+    }
+
+    fn kinds(&self, _pc: &PlanCx<'_>) -> Vec<KindRef> {
+        Vec::new()
     }
 
     fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {

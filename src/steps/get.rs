@@ -9,7 +9,7 @@ use serde::Deserialize;
 use futures::future::BoxFuture;
 
 use crate::language::diag::Diagnostic;
-use crate::model::action::{Action, Docs, DocsCommand, PlanCx, StepKind};
+use crate::model::action::{Action, Docs, KindRef, DocsCommand, PlanCx, StepKind};
 use crate::model::resource::{RawResource, Resource};
 use crate::model::validator::Validator;
 use crate::language::yaml::Spanned;
@@ -316,6 +316,13 @@ impl Action for Get {
             }
         }
         Ok(docs)
+    }
+
+    fn kinds(&self, pc: &PlanCx<'_>) -> Vec<KindRef> {
+        self.resources
+            .iter()
+            .flat_map(|r| KindRef::of(&pc.resource(r)))
+            .collect()
     }
 
     fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {

@@ -16,7 +16,7 @@ use crate::language::diag::{Diagnostic, did_you_mean};
 use crate::language::from_node::from_node;
 use crate::language::yaml::{Node, Spanned, Value as Yaml};
 use crate::model::action::{
-    Action, Docs, DocsCommand, Done, PlanCx, StepCx, StepError, StepKind,
+    Action, Docs, KindRef, DocsCommand, Done, PlanCx, StepCx, StepError, StepKind,
 };
 use crate::model::check::Compiled;
 use crate::model::resource::{NameMatch, RawResource, Resource};
@@ -463,6 +463,10 @@ impl Action for Patch {
             commands,
             ..Docs::default()
         })
+    }
+
+    fn kinds(&self, pc: &PlanCx<'_>) -> Vec<KindRef> {
+        KindRef::of(&pc.resource(&self.resource))
     }
 
     fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {

@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 use crate::language::diag::Diagnostic;
 use crate::language::options::DurationText;
 use crate::language::yaml::Spanned;
-use crate::model::action::{Action, Docs, DocsCommand, Done, PlanCx, StepCx, StepError, StepKind};
+use crate::model::action::{Action, Docs, KindRef, DocsCommand, Done, PlanCx, StepCx, StepError, StepKind};
 use crate::model::validator::Validator;
 
 /// A fixed wait.
@@ -57,6 +57,10 @@ impl Action for Sleep {
     }
 
     /// Sleeps, never past the step's deadline.
+    fn kinds(&self, _pc: &PlanCx<'_>) -> Vec<KindRef> {
+        Vec::new()
+    }
+
     fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {
         Box::pin(async move {
             tokio::time::sleep(self.0.min(cx.left())).await;

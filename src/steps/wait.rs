@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use futures::future::BoxFuture;
 
 use crate::language::diag::Diagnostic;
-use crate::model::action::{Action, Docs, DocsCommand, PlanCx, StepKind};
+use crate::model::action::{Action, Docs, KindRef, DocsCommand, PlanCx, StepKind};
 use crate::model::resource::{NameMatch, RawResource, Resource};
 use crate::model::check::{Check, RawCheck};
 use crate::model::validator::Validator;
@@ -516,6 +516,10 @@ impl Action for Wait {
             commands,
             ..Docs::default()
         })
+    }
+
+    fn kinds(&self, pc: &PlanCx<'_>) -> Vec<KindRef> {
+        KindRef::of(&pc.resource(&self.resource))
     }
 
     fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {

@@ -16,7 +16,7 @@ pub use self::spec::Probe;
 use self::spec::RawProbe;
 use crate::language::diag::Diagnostic;
 use crate::language::yaml::Spanned;
-use crate::model::action::{Action, Docs, DocsCommand, Done, PlanCx, StepCx, StepError, StepKind};
+use crate::model::action::{Action, Docs, KindRef, DocsCommand, Done, PlanCx, StepCx, StepError, StepKind};
 use crate::model::validator::Validator;
 
 impl StepKind for Probe {
@@ -47,6 +47,10 @@ impl Action for Probe {
             ))],
             ..Docs::default()
         })
+    }
+
+    fn kinds(&self, _pc: &PlanCx<'_>) -> Vec<KindRef> {
+        Vec::new()
     }
 
     fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {
