@@ -49,9 +49,14 @@ pub fn run(
         files = shard(files, i, n);
         if !quiet {
             crate::outln!(
-                "shard {i}/{n}: {} playbook{}",
+                "shard {i}/{n}: {} playbook{}{}",
                 files.len(),
-                if files.len() == 1 { "" } else { "s" }
+                if files.len() == 1 { "" } else { "s" },
+                if files.is_empty() {
+                    " (nothing to run in this shard)"
+                } else {
+                    ""
+                }
             );
         }
     }

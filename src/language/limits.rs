@@ -18,6 +18,12 @@ pub const MAX_CONCURRENCY: u32 = 256;
 pub const TEMPLATE_FUEL: u64 = 1_000_000;
 /// Largest output of one template render (bytes), enforced as it renders.
 pub const MAX_RENDERED_BYTES: usize = 4 * 1024 * 1024;
+/// Deepest YAML nesting.
+pub const MAX_YAML_DEPTH: usize = 64;
+/// Most YAML aliases (and anchors) in one file.
+pub const MAX_YAML_ALIASES: usize = 1_000;
+/// Most YAML nodes in one file.
+pub const MAX_YAML_NODES: usize = 250_000;
 /// Most YAML documents (objects) in one manifest.
 pub const MAX_DOCUMENTS: usize = 1000;
 /// Largest compiled regular expression (bytes, the regex crate's size limit).

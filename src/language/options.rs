@@ -123,8 +123,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(t).map_err(|e| format!("invalid duration `{shown}`: {e}"))?;
     if d > super::limits::MAX_DURATION {
         return Err(format!(
-            "duration `{shown}` is longer than the limit of {}",
-            humantime::format_duration(super::limits::MAX_DURATION)
+            "duration `{shown}` is longer than the limit of {}h",
+            super::limits::MAX_DURATION.as_secs() / 3600
         ));
     }
     Ok(d)

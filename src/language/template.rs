@@ -195,8 +195,25 @@ pub fn render(
         .template_from_str(text)
         .map_err(|e| convert_error(text, &e))?;
     let mut out = Bounded(Vec::new());
-    tmpl.render_captured_to(ctx, &mut out)
-        .map_err(|e| convert_error(text, &e))?;
+    tmpl.render_captured_to(ctx, &mut out).map_err(|e| {
+        let mut t = convert_error(text, &e);
+        match e.kind() {
+            minijinja::ErrorKind::WriteFailure => {
+                t.message = format!(
+                    "the rendered text exceeds the limit of {} MiB (see docs/limits.md)",
+                    limits::MAX_RENDERED_BYTES / (1024 * 1024)
+                );
+            }
+            minijinja::ErrorKind::OutOfFuel => {
+                t.message = format!(
+                    "the template does more than {} steps of work (see docs/limits.md)",
+                    limits::TEMPLATE_FUEL
+                );
+            }
+            _ => {}
+        }
+        t
+    })?;
     String::from_utf8(out.0).map_err(|e| TemplateError {
         message: format!("the rendered text is not UTF-8: {e}"),
         loc: None,

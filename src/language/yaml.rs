@@ -223,11 +223,11 @@ fn describe(u: &de::Unexpected<'_>) -> String {
 /// Input limits: anything beyond is refused with an error, never processed.
 fn options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
-    budget.max_depth = 64;
+    budget.max_depth = super::limits::MAX_YAML_DEPTH;
     budget.max_events = 1_000_000;
-    budget.max_aliases = 1_000;
-    budget.max_anchors = 1_000;
-    budget.max_nodes = 250_000;
+    budget.max_aliases = super::limits::MAX_YAML_ALIASES;
+    budget.max_anchors = super::limits::MAX_YAML_ALIASES;
+    budget.max_nodes = super::limits::MAX_YAML_NODES;
     budget.max_total_scalar_bytes = MAX_FILE_BYTES;
     budget.max_documents = 1;
     let mut opts = serde_saphyr::Options::default();
@@ -276,7 +276,7 @@ pub fn parse_multi(text: &str) -> Result<Vec<Node>, YamlError> {
     }
     let mut opts = options();
     if let Some(b) = opts.budget.as_mut() {
-        b.max_documents = 10_000;
+        b.max_documents = super::limits::MAX_DOCUMENTS;
     }
     let docs: Vec<Option<SNode>> =
         serde_saphyr::from_str_multiple_with_options(text, opts).map_err(from_saphyr)?;

@@ -6,4 +6,4 @@ pub mod playbook;
 pub mod step;
 
 pub use inputs::{LoadOptions, scalar_value};
-pub use playbook::load;
+pub use playbook::{load, load_text};

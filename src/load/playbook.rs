@@ -32,7 +32,20 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Playbook, Vec<Diagnostic>
             format!("cannot load playbook: {msg}"),
         )]
     })?;
-    let src = Source::new(shown, text);
+    load_text(path, text, opts)
+}
+
+/// Loads and validates a playbook whose text is already read (`path` gives
+/// its name in messages and the directory its files are relative to).
+///
+/// # Errors
+/// The diagnostics, when the playbook is not valid.
+pub fn load_text(
+    path: &Path,
+    text: String,
+    opts: &LoadOptions,
+) -> Result<Playbook, Vec<Diagnostic>> {
+    let src = Source::new(display_path(path), text);
     let dir = path
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
@@ -179,6 +192,14 @@ fn validate(
     for (name, e) in problems {
         if let Some(c) = clusters.get(&name) {
             let loc = c.context_loc;
+            // Already reported as an unknown variable of the template.
+            if cx
+                .diags
+                .iter()
+                .any(|d| d.loc.is_some_and(|l| l.line == loc.line))
+            {
+                continue;
+            }
             cx.error(loc, format!("the context of cluster `{name}` does not render: {}", e.message))
                 .expected(format!(
                     "a template whose variables are defined (e.g. `{{{{ env.X | default('{name}') }}}}`), or --context {name}=CONTEXT"

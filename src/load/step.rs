@@ -182,7 +182,20 @@ pub fn validate(
     v.step_vars.clone_from(&raw.vars);
     let when = raw.when.as_ref().and_then(|w| {
         let names = v.names(&extra);
-        match template::check_condition(&v.env, &w.value, &names) {
+        let checked = template::check_condition(&v.env, &w.value, &names).and_then(|()| {
+            // Evaluated once with what is known: an unknown test or filter is found now.
+            match template::eval_condition(&v.env, &w.value, &v.preview_context()) {
+                Err(e)
+                    if ["unknown test", "unknown filter", "unknown function"]
+                        .iter()
+                        .any(|k| e.message.contains(k)) =>
+                {
+                    Err(e)
+                }
+                _ => Ok(()),
+            }
+        });
+        match checked {
             Ok(()) => Some((w.value.clone(), w.loc)),
             Err(e) => {
                 v.error(w.loc, e.message)

@@ -323,8 +323,20 @@ pub fn kustomize_build(dir: &Path) -> Result<Option<String>, String> {
         Ok(Some(String::from_utf8_lossy(&out).into_owned()))
     } else {
         let err = String::from_utf8_lossy(&err);
-        Err(crate::language::limits::excerpt(err.trim()))
+        Err(crate::language::limits::excerpt(&kubectl_message(&err)))
     }
+}
+
+/// The message of a kubectl error, without klog's prefix
+/// (`E1126 03:05:02.19 123 run.go:72] "command failed" err="..."`) or `Error: `.
+fn kubectl_message(stderr: &str) -> String {
+    let line = stderr.trim().lines().last().unwrap_or_default();
+    if let Some((_, err)) = line.split_once(" err=\"") {
+        return err.trim_end_matches('"').replace("\\\"", "\"");
+    }
+    line.trim_start_matches("error: ")
+        .trim_start_matches("Error: ")
+        .to_owned()
 }
 
 /// Where manifests come from (shared by apply and delete).

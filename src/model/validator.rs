@@ -100,8 +100,12 @@ impl Validator {
         match options::parse_duration(&s.value.0) {
             Ok(d) => Some(d),
             Err(msg) => {
-                self.error(s.loc, msg)
-                    .expected("a duration such as `500ms`, `30s`, `2m` or `1h30m`");
+                let expected = if msg.contains("longer than the limit") {
+                    "a duration of at most 24h (see docs/limits.md)"
+                } else {
+                    "a duration such as `500ms`, `30s`, `2m` or `1h30m`"
+                };
+                self.error(s.loc, msg).expected(expected);
                 None
             }
         }
@@ -309,6 +313,14 @@ impl Validator {
     pub fn captures(&mut self, raw: &BTreeMap<String, Spanned<String>>) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for (var, path) in raw {
+            if !is_identifier(var) {
+                self.error(
+                    path.loc,
+                    format!("capture name `{}` is not an identifier", limits::excerpt(var)),
+                )
+                .expected("letters, digits and `_`, not starting with a digit (templates use it as `{{ name }}`)");
+                continue;
+            }
             if crate::language::template::BUILTINS.contains(&var.as_str())
                 || self.known.contains(var)
             {
@@ -328,4 +340,13 @@ impl Validator {
         }
         out
     }
+}
+
+/// A name templates can use as `{{ name }}`.
+#[must_use]
+pub fn is_identifier(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

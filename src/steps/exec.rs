@@ -51,7 +51,15 @@ fn validate(cx: &mut Validator, raw: &Spanned<RawExec>, extra: &BTreeSet<String>
         cx.template(&s, extra);
     }
     let capture_stdout = r.capture_stdout.as_ref().map(|c| {
-        if cx.known.contains(&c.value) {
+        if !crate::model::validator::is_identifier(&c.value) {
+            cx.error(
+                c.loc,
+                format!(
+                    "capture name `{}` is not an identifier",
+                    crate::language::limits::excerpt(&c.value)
+                ),
+            );
+        } else if cx.known.contains(&c.value) {
             cx.error(
                 c.loc,
                 format!("capture `{}` would hide an existing variable", c.value),

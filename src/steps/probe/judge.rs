@@ -1,100 +1,20 @@
 //! Judging a probe's answers: summaries over a window, expectations, and the
 //! sequential split test with its restarts (see `http` for the module's story).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
 use serde::Serialize;
-use serde_json::Value;
 use tokio::time::Instant;
 
 use super::http::{Extractor, Record, Request, SAMPLES, Sample, client};
+use super::tally::{Summary, Tally, summarize, value_key};
 use super::spec::{Distribution, Probe};
 use super::stats::{SplitTest, Verdict};
 use crate::model::action::{Done, StepCx, StepError};
 use crate::model::check::{CheckResult, Compiled, Query, expected_text};
-
-/// Aggregates over a set of records.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Summary {
-    pub answers: usize,
-    pub errors: usize,
-    pub error_rate: f64,
-    pub statuses: BTreeMap<String, usize>,
-    pub latency_ms: BTreeMap<String, f64>,
-    /// Per extracted value: value -> count.
-    pub values: BTreeMap<String, BTreeMap<String, usize>>,
-    /// Per `each` check: answers that passed.
-    pub checks_passed: Vec<usize>,
-}
-
-fn value_key(v: Option<&Value>) -> String {
-    match v {
-        None => "(missing)".to_owned(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-    }
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn summarize<'r>(p: &Probe, recs: impl Iterator<Item = &'r Record>) -> Summary {
-    let mut s = Summary {
-        checks_passed: vec![0; p.each.len()],
-        ..Summary::default()
-    };
-    let mut lat = Vec::new();
-    for r in recs {
-        s.answers += 1;
-        if !r.ok {
-            s.errors += 1;
-        }
-        let key = r
-            .status
-            .map_or_else(|| "error".to_owned(), |c| c.to_string());
-        *s.statuses.entry(key).or_default() += 1;
-        if r.status.is_some() {
-            lat.push(r.latency.as_secs_f64() * 1000.0);
-        }
-        if r.ok {
-            for (i, (name, _)) in p.extract.iter().enumerate() {
-                *s.values
-                    .entry(name.clone())
-                    .or_default()
-                    .entry(value_key(r.values[i].as_ref()))
-                    .or_default() += 1;
-            }
-        }
-        for (i, ok) in r.checks.iter().enumerate() {
-            if *ok {
-                s.checks_passed[i] += 1;
-            }
-        }
-    }
-    s.error_rate = if s.answers == 0 {
-        0.0
-    } else {
-        s.errors as f64 / s.answers as f64
-    };
-    lat.sort_by(f64::total_cmp);
-    for q in [50.0, 90.0, 99.0] {
-        s.latency_ms.insert(format!("p{q}"), percentile(&lat, q));
-    }
-    s.latency_ms
-        .insert("max".into(), lat.last().copied().unwrap_or(0.0));
-    for (q, _) in &p.latency {
-        s.latency_ms.insert(format!("p{q}"), percentile(&lat, *q));
-    }
-    s
-}
 
 /// Problems with a summary (empty: all expectations hold), except the split.
 fn problems(p: &Probe, s: &Summary) -> Vec<String> {
@@ -366,7 +286,7 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
     let window = p.eventually_window.map(|w| w as usize);
     let mut split = Split::new(p);
     let mut recent: VecDeque<Record> = VecDeque::new();
-    let mut all: Vec<Record> = Vec::new();
+    let mut all = Tally::new(p);
     let mut samples: Vec<Sample> = Vec::new();
     let mut sent: u64 = 0;
     let mut inflight = FuturesUnordered::new();
@@ -438,7 +358,7 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
                 }
             }
             None => {
-                all.push(rec);
+                all.add(p, &rec);
                 // A decided split ends the sampling early.
                 if split
                     .as_ref()
@@ -453,17 +373,18 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
         }
     }
     drop(inflight);
-    let (judged, judged_on) = match window {
+    let (summary, first_error, judged_on) = match window {
         Some(w) => (
-            recent.iter().collect::<Vec<_>>(),
+            summarize(p, recent.iter()),
+            recent.iter().find_map(|r| r.error.clone()),
             format!("the last {} answers (eventually, window {w})", recent.len()),
         ),
-        None => (
-            all.iter().collect::<Vec<_>>(),
-            format!("all {} answers", all.len()),
-        ),
+        None => {
+            let s = all.summary(p);
+            let n = s.answers;
+            (s, all.first_error.clone(), format!("all {n} answers"))
+        }
     };
-    let summary = summarize(p, judged.iter().copied());
     let mut issues = problems(p, &summary);
     if let Some(sp) = &split
         && sp.shown().lean() != Verdict::Within
@@ -530,10 +451,7 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
     // No answer at all, only transport errors: the check could not be made.
     if summary.answers > 0 && summary.statuses.len() == 1 && summary.statuses.contains_key("error")
     {
-        let first = judged
-            .iter()
-            .find_map(|r| r.error.clone())
-            .unwrap_or_default();
+        let first = first_error.unwrap_or_default();
         return Err(StepError::Errored(format!(
             "no answer from {url} ({} attempts): {first}",
             summary.answers

@@ -7,6 +7,7 @@ pub mod http;
 pub mod judge;
 pub mod spec;
 pub mod stats;
+pub mod tally;
 
 use std::collections::BTreeSet;
 

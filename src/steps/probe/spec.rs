@@ -23,7 +23,7 @@ pub struct RawProbe {
     pub method: Option<Spanned<String>>,
     /// Request headers (values are templates; secrets are redacted in output).
     #[serde(default)]
-    pub headers: IndexMap<String, String>,
+    pub headers: IndexMap<String, Spanned<String>>,
     /// Request body (a template).
     pub body: Option<Spanned<String>>,
     /// Number of requests (the maximum, when a sequential check can stop early). Default 100.
@@ -237,19 +237,15 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
     }
     for (name, v) in &r.headers {
         if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
-            cx.error(raw.loc, format!("invalid header name `{}`", limits::excerpt(name)))
+            cx.error(v.loc, format!("invalid header name `{}`", limits::excerpt(name)))
                 .expected("a token such as `Authorization` or `X-Request-Id` (no spaces or `:`)");
         }
-        let value = Spanned {
-            value: v.clone(),
-            loc: raw.loc,
-        };
-        if let Some(text) = cx.known_value(&value, extra)
+        if let Some(text) = cx.known_value(v, extra)
             && http::HeaderValue::from_str(&text).is_err()
         {
             cx.error(
-                raw.loc,
-                format!("header `{name}` has an invalid value `{}`", limits::excerpt(&text)),
+                v.loc,
+                format!("header `{name}` has an invalid value {:?}", limits::excerpt(&text)),
             )
             .expected("visible text without newlines or control characters");
         }
@@ -364,7 +360,7 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
         headers: r
             .headers
             .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| (k.clone(), v.value.clone()))
             .collect(),
         body: r.body.as_ref().map(|b| b.value.clone()),
         requests,

@@ -1,0 +1,125 @@
+//! Counting answers as they come: a summary over all of a probe's answers
+//! keeps counts and latencies, not the answers themselves, so memory does
+//! not grow with the answers' contents (about 4 bytes per answer).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::http::Record;
+use super::spec::Probe;
+
+/// Aggregates over a set of records.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub answers: usize,
+    pub errors: usize,
+    pub error_rate: f64,
+    pub statuses: BTreeMap<String, usize>,
+    pub latency_ms: BTreeMap<String, f64>,
+    /// Per extracted value: value -> count.
+    pub values: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Per `each` check: answers that passed.
+    pub checks_passed: Vec<usize>,
+}
+
+pub(super) fn value_key(v: Option<&Value>) -> String {
+    match v {
+        None => "(missing)".to_owned(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+pub(super) fn summarize<'r>(p: &Probe, recs: impl Iterator<Item = &'r Record>) -> Summary {
+    let mut t = Tally::new(p);
+    for r in recs {
+        t.add(p, r);
+    }
+    t.summary(p)
+}
+
+/// Counts over the answers seen so far.
+pub(super) struct Tally {
+    s: Summary,
+    /// Latencies in ms (f32: enough for percentiles, half the memory).
+    latencies: Vec<f32>,
+    /// The first transport error (to explain "no answer at all").
+    pub(super) first_error: Option<String>,
+}
+
+impl Tally {
+    pub(super) fn new(p: &Probe) -> Self {
+        Tally {
+            s: Summary {
+                checks_passed: vec![0; p.each.len()],
+                ..Summary::default()
+            },
+            latencies: Vec::new(),
+            first_error: None,
+        }
+    }
+
+    pub(super) fn add(&mut self, p: &Probe, r: &Record) {
+        let s = &mut self.s;
+        s.answers += 1;
+        if !r.ok {
+            s.errors += 1;
+        }
+        let key = r
+            .status
+            .map_or_else(|| "error".to_owned(), |c| c.to_string());
+        *s.statuses.entry(key).or_default() += 1;
+        if r.status.is_some() {
+            self.latencies.push((r.latency.as_secs_f64() * 1000.0) as f32);
+        }
+        if self.first_error.is_none() {
+            self.first_error.clone_from(&r.error);
+        }
+        if r.ok {
+            for (i, (name, _)) in p.extract.iter().enumerate() {
+                *s.values
+                    .entry(name.clone())
+                    .or_default()
+                    .entry(value_key(r.values[i].as_ref()))
+                    .or_default() += 1;
+            }
+        }
+        for (i, ok) in r.checks.iter().enumerate() {
+            if *ok {
+                s.checks_passed[i] += 1;
+            }
+        }
+    }
+
+    /// The summary of the answers counted.
+    pub(super) fn summary(&self, p: &Probe) -> Summary {
+    let mut s = self.s.clone();
+    let mut lat: Vec<f64> = self.latencies.iter().map(|x| f64::from(*x)).collect();
+    s.error_rate = if s.answers == 0 {
+        0.0
+    } else {
+        s.errors as f64 / s.answers as f64
+    };
+    lat.sort_by(f64::total_cmp);
+    for q in [50.0, 90.0, 99.0] {
+        s.latency_ms.insert(format!("p{q}"), percentile(&lat, q));
+    }
+    s.latency_ms
+        .insert("max".into(), lat.last().copied().unwrap_or(0.0));
+    for (q, _) in &p.latency {
+        s.latency_ms.insert(format!("p{q}"), percentile(&lat, *q));
+    }
+    s
+    }
+}
+

@@ -1,0 +1,142 @@
+//! Edges of the command line: closed pipes, empty inputs and selections, a
+//! kustomize directory that does not build. No cluster needed.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn scenario(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scenario"))
+        .current_dir(root())
+        .args(args)
+        .output()
+        .expect("run scenario")
+}
+
+/// Runs with stdout closed before the command writes a byte.
+fn with_closed_stdout(args: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scenario"))
+        .current_dir(root())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn scenario");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_stdout_never_panics() {
+    let book = "playbooks/traffic-management.yaml";
+    for args in [
+        vec!["validate", book],
+        vec!["plan", book],
+        vec!["docs", book],
+        vec!["schema"],
+        vec!["schema", "--report"],
+        vec!["completions", "bash"],
+    ] {
+        let (code, err) = with_closed_stdout(&args);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_run_with_a_closed_stdout_still_runs_finally_and_writes_its_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("p.yaml");
+    std::fs::write(
+        &book,
+        "name: pipe\nsteps:\n  - name: first\n    sleep: 10ms\n  - name: second\n    sleep: 10ms\nfinally:\n  - name: clean-up\n    sleep: 10ms\n",
+    )
+    .unwrap();
+    let report = dir.path().join("r.json");
+    let book = book.to_string_lossy().into_owned();
+    let json = format!("json={}", report.display());
+    let (code, err) = with_closed_stdout(&["run", &book, "--report", &json]);
+    assert_eq!(code, Some(0), "the run's own code: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let steps = r["playbooks"][0]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 3);
+    assert!(steps.iter().all(|s| s["status"] == "passed"), "{r}");
+    assert_eq!(steps[2]["name"], "clean-up");
+    assert_eq!(steps[2]["finally"], true);
+}
+
+#[test]
+fn a_directory_without_playbooks_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_string_lossy().into_owned();
+    let o = scenario(&["run", &d]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "error: no playbook in this directory\n  --> {d}\n  = expected: a directory holding *.yaml or *.yml playbooks\n\n1 error found; nothing was run\n"
+        )
+    );
+}
+
+#[test]
+fn a_selection_that_runs_nothing_is_refused() {
+    let book = "tests/playbooks/fanout.yaml";
+    let o = scenario(&["run", book, "--from", "check", "--until", "create"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "error: --until create comes before --from check in tests/playbooks/fanout.yaml: nothing would run\n  --> <command line>\n  = expected: --from a step at or before --until\n\n1 error found; nothing was run\n"
+    );
+    let o = scenario(&["run", book, "--tags", "nothing-has-this"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "error: the step selection (--from/--until/--only/--tags/--skip-tags) runs no step\n  --> <command line>\n  = expected: options that select at least one step\n\n1 error found; nothing was run\n"
+    );
+}
+
+#[test]
+fn an_empty_shard_is_a_notice_not_a_failure() {
+    let o = scenario(&["run", "tests/playbooks/fanout.yaml", "--shard", "2/3"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "shard 2/3: 0 playbooks (nothing to run in this shard)\n"
+    );
+}
+
+#[test]
+fn a_kustomize_directory_that_does_not_build_is_found_by_validate() {
+    if Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .is_err()
+    {
+        eprintln!("kubectl not installed (make lab-install installs it): skipping");
+        return;
+    }
+    let o = scenario(&["validate", "tests/fixtures/kustomize-does-not-build.yaml"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with("error: `kubectl kustomize kustomize-broken` fails: "),
+        "{err}"
+    );
+    assert!(err.contains("missing.yaml"), "{err}");
+    assert!(
+        err.contains("  --> tests/fixtures/kustomize-does-not-build.yaml:12:18\n"),
+        "{err}"
+    );
+}
