@@ -7,7 +7,7 @@ BIN := target/debug/scenario
 # The lab that `make test` starts for the cluster tests (its own ports; removed afterwards).
 LAB_DIR ?= $(CURDIR)/target/test-lab
 
-.PHONY: all build check test demo lab-install lab-up lab-down bench schema
+.PHONY: all build check test demo lab-install lab-up lab-down bench schema fuzz
 
 # The chapter end to end: lab + mesh emulator + `scenario run`, then everything stopped.
 demo:
@@ -55,3 +55,9 @@ schema: build
 
 bench:
 	bench/validate.sh
+
+# Coverage-guided fuzzing of the loader, templates, JSONPath and docs (cargo-fuzz on
+# stable with RUSTC_BOOTSTRAP=1); FUZZ_SECONDS per target. Not part of `make test`.
+FUZZ_SECONDS ?= 300
+fuzz:
+	FUZZ_RUNS=$(FUZZ_RUNS) scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -140,3 +140,22 @@ fn a_kustomize_directory_that_does_not_build_is_found_by_validate() {
         "{err}"
     );
 }
+
+#[test]
+fn minijinja_functions_are_not_unknown_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("p.yaml");
+    std::fs::write(
+        &book,
+        "name: functions\nvars:\n  count: 3\nsteps:\n  - name: s\n    exec:\n      command: [echo, \"{% for i in range(count) %}{{ i }}{% endfor %} {{ dict(a=1).a }}\"]\n",
+    )
+    .unwrap();
+    let b = book.to_string_lossy().into_owned();
+    let o = scenario(&["plan", &b]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("exec echo 012 1 (needs --allow-exec)"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}

@@ -105,7 +105,14 @@ impl Diagnostic {
     #[must_use]
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "error: {}", self.message);
+        // A message quoting a huge value is cut: a 1 MB value must not print 1 MB.
+        let message = if self.message.chars().count() > MAX_MESSAGE {
+            let head: String = self.message.chars().take(MAX_MESSAGE).collect();
+            format!("{head}… (message cut at {MAX_MESSAGE} characters)")
+        } else {
+            self.message.clone()
+        };
+        let _ = writeln!(out, "error: {message}");
         match self.loc {
             Some(loc) => {
                 let _ = writeln!(out, "  --> {}:{}:{}", self.file, loc.line, loc.col);
@@ -155,6 +162,9 @@ impl Diagnostic {
         out
     }
 }
+
+/// Longest message shown in full.
+const MAX_MESSAGE: usize = 600;
 
 /// Longest source line shown in full.
 const MAX_SHOWN: usize = 120;

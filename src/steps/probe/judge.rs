@@ -249,6 +249,22 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
         .map(|(k, v)| Ok((k.clone(), cx.render(v)?)))
         .collect::<Result<_, StepError>>()?;
     let body = p.body.as_deref().map(|b| cx.render(b)).transpose()?;
+    // Values that depend on captures are checked once rendered, before any request.
+    if let Some(problem) = super::spec::url_problem(&url) {
+        return Err(StepError::Errored(format!(
+            "the rendered URL `{}` is invalid: {problem}; no request was sent",
+            crate::language::limits::excerpt(&url)
+        )));
+    }
+    if let Some((name, value)) = headers
+        .iter()
+        .find(|(_, v)| http::HeaderValue::from_str(v).is_err())
+    {
+        return Err(StepError::Errored(format!(
+            "the rendered header `{name}` has an invalid value {:?}; no request was sent",
+            crate::language::limits::excerpt(value)
+        )));
+    }
     let method = reqwest::Method::from_bytes(p.method.as_bytes())
         .map_err(|e| StepError::Errored(e.to_string()))?;
     let extract: Vec<Extractor> = p

@@ -195,7 +195,7 @@ pub struct Probe {
 }
 
 /// Why a rendered URL can never be requested, if it cannot.
-fn url_problem(url: &str) -> Option<String> {
+pub(super) fn url_problem(url: &str) -> Option<String> {
     match reqwest::Url::parse(url) {
         Err(e) => Some(e.to_string()),
         Ok(u) if !matches!(u.scheme(), "http" | "https") => {

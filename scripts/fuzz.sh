@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# `make fuzz`: a coverage-guided campaign (cargo-fuzz: libFuzzer + AddressSanitizer)
+# of each fuzz target for SECONDS, seeded with the project's own playbooks,
+# manifests, templates and JSONPaths. On stable Rust, RUSTC_BOOTSTRAP=1 lets
+# cargo-fuzz pass -Zsanitizer=address (the ASan runtime ships with the toolchain).
+# Writes bench/results/fuzz.md; an input that crashes, hangs (-timeout) or runs
+# out of memory (-rss_limit_mb) is left in fuzz/artifacts/<target>/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_PER_TARGET="${1:-300}"
+# FUZZ_RUNS=N stops each target after N executions (whichever of time and runs comes first).
+RUNS_FLAG=()
+if [ -n "${FUZZ_RUNS:-}" ]; then RUNS_FLAG=(-runs="$FUZZ_RUNS"); fi
+TARGETS="${FUZZ_TARGETS:-load template jsonpath docs}"
+export RUSTC_BOOTSTRAP=1
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+
+corpus=fuzz/corpus
+mkdir -p "$corpus"/{load,docs,template,jsonpath}
+# Playbooks (valid and invalid) seed the loader and the docs renderer.
+while IFS= read -r f; do
+  cp "$f" "$corpus/load/$(echo "$f" | tr '/' '_')"
+  cp "$f" "$corpus/docs/$(echo "$f" | tr '/' '_')"
+done < <(find playbooks examples tests/invalid tests/playbooks tests/fixtures -name '*.yaml' -size -64k)
+# Manifest files and every templated line seed the template target.
+while IFS= read -r f; do cp "$f" "$corpus/template/$(echo "$f" | tr '/' '_')"; done \
+  < <(find playbooks tests -path '*manifests*' -name '*.yaml' -size -64k)
+grep -rhoE '\{[{%][^\n]*[}%]\}' playbooks tests docs 2>/dev/null | sort -u | head -500 \
+  | awk -v d="$corpus/template" '{ f = d "/line-" NR; print > f; close(f) }'
+# JSONPaths written in playbooks, tests and docs seed the JSONPath target.
+grep -rhoE '\$[.\[][^ ,}"'"'"'`]*' playbooks tests docs src 2>/dev/null | sort -u | head -500 \
+  | awk -v d="$corpus/jsonpath" '{ f = d "/path-" NR; printf "%s", $0 > f; close(f) }'
+
+RUSTFLAGS="${RUSTFLAGS:-}" cargo fuzz build -O --fuzz-dir fuzz >/dev/null
+out=bench/results/fuzz.md
+mkdir -p bench/results
+{
+  echo "Command: \`make fuzz FUZZ_SECONDS=$SECONDS_PER_TARGET${FUZZ_RUNS:+ FUZZ_RUNS=$FUZZ_RUNS}\` ($(date -u +%F), $(nproc) cores, $(rustc --version))"
+  echo
+  echo "| target | seconds | executions | exec/s | coverage (cov) | features (ft) | corpus | crashes, hangs, OOMs |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+} > "$out"
+for t in $TARGETS; do
+  mkdir -p "fuzz/artifacts/$t"
+  log="fuzz/artifacts/$t.log"
+  status=0
+  cargo fuzz run -O --fuzz-dir fuzz "$t" "$corpus/$t" -- \
+    -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
+    -max_len=65536 -print_final_stats=1 "${RUNS_FLAG[@]}" >"$log" 2>&1 || status=$?
+  execs=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}')
+  rate=$(grep -E '^stat::average_exec_per_sec' "$log" | awk '{print $2}')
+  last=$(grep -E '#[0-9]+.*(DONE|REDUCE|NEW|pulse)' "$log" | tail -1)
+  cov=$(echo "$last" | grep -oE 'cov: [0-9]+' | awk '{print $2}')
+  ft=$(echo "$last" | grep -oE 'ft: [0-9]+' | awk '{print $2}')
+  units=$(echo "$last" | grep -oE 'corp: [0-9]+' | awk '{print $2}')
+  found=$(find "fuzz/artifacts/$t" -type f -name '*-*' | wc -l)
+  took=$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "$log" | awk '{print $5}')
+  echo "| $t | ${took:-$SECONDS_PER_TARGET} | ${execs:-?} | ${rate:-?} | ${cov:-?} | ${ft:-?} | ${units:-?} | $found |" >> "$out"
+  if [ "$status" != 0 ] || [ "$found" != 0 ]; then
+    echo "fuzz: $t found a problem (exit $status); see $log and fuzz/artifacts/$t" >&2
+    tail -30 "$log" >&2
+  fi
+done
+cat "$out"
