@@ -59,5 +59,7 @@ bench:
 # Coverage-guided fuzzing of the loader, templates, JSONPath and docs (cargo-fuzz on
 # stable with RUSTC_BOOTSTRAP=1); FUZZ_SECONDS per target. Not part of `make test`.
 FUZZ_SECONDS ?= 300
+FUZZ_RUNS ?=
+FUZZ_SANITIZER ?= none
 fuzz:
-	FUZZ_RUNS=$(FUZZ_RUNS) scripts/fuzz.sh $(FUZZ_SECONDS)
+	FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_SANITIZER=$(FUZZ_SANITIZER) scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -33,11 +33,19 @@ where
     install_crypto_provider();
     let progress = progress_mode(&cli);
     let color = color(&cli);
+    {
+        use std::io::IsTerminal as _;
+        crate::stdio::set_stderr_color(color_on(&cli, std::io::stderr().is_terminal()));
+    }
     match cli.command {
         Command::Validate { playbooks, inputs } => {
             commands::validate::validate(&playbooks, &inputs, cli.quiet)
         }
-        Command::Plan { playbook, inputs } => commands::plan::plan(&playbook, &inputs),
+        Command::Plan {
+            playbooks,
+            output,
+            inputs,
+        } => commands::plan::plan(&playbooks, output.as_deref(), &inputs),
         Command::Run {
             playbooks,
             inputs,
@@ -59,16 +67,13 @@ where
             &inputs,
         ),
         Command::Init { name, dir } => commands::init::init(&name, &dir),
-        Command::Schema { report } => {
-            crate::out!(
-                "{}",
-                if report {
-                    crate::report::schema()
-                } else {
-                    commands::schema::playbook_schema()
-                }
-            );
-            exit::OK
+        Command::Schema { report, output } => {
+            let text = if report {
+                crate::report::schema()
+            } else {
+                commands::schema::playbook_schema()
+            };
+            commands::common::emit(output.as_deref(), &text)
         }
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
@@ -84,18 +89,24 @@ where
 /// Whether `run` shows live progress: text output to a terminal, not quiet.
 fn progress_mode(cli: &Cli) -> bool {
     use std::io::IsTerminal as _;
-    matches!(&cli.command, Command::Run { control, .. } if control.output == "text")
+    matches!(&cli.command, Command::Run { control, .. } if control.format() == "text")
         && !cli.quiet
         && std::io::stdout().is_terminal()
         && std::io::stderr().is_terminal()
 }
 
-/// Colors: on a terminal, unless `--no-color` or `NO_COLOR`.
-fn color(cli: &Cli) -> bool {
-    use std::io::IsTerminal as _;
+/// Colors on a stream: on a terminal, or forced by `FORCE_COLOR` or
+/// `CLICOLOR_FORCE` (set and not `0`); never with `--no-color` or `NO_COLOR`.
+fn color_on(cli: &Cli, terminal: bool) -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
     !cli.no_color
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && std::io::stdout().is_terminal()
+        && (terminal || set("FORCE_COLOR") || set("CLICOLOR_FORCE"))
+}
+
+fn color(cli: &Cli) -> bool {
+    use std::io::IsTerminal as _;
+    color_on(cli, std::io::stdout().is_terminal())
 }
 
 fn init_tracing(cli: &Cli) {

@@ -61,6 +61,16 @@ pub struct Conn {
     kinds: Mutex<HashMap<(String, String), Kind>>,
 }
 
+/// The innermost cause of a kubeconfig error (kube's own text repeats the
+/// path, quoted twice).
+fn cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut inner = e;
+    while let Some(s) = inner.source() {
+        inner = s;
+    }
+    inner.to_string()
+}
+
 /// Where kubeconfig comes from: `--kubeconfig`, else `KUBECONFIG`, else `~/.kube/config`.
 #[derive(Debug, Clone, Default)]
 pub struct KubeconfigSource {
@@ -71,11 +81,16 @@ impl KubeconfigSource {
     fn read(&self) -> Result<Kubeconfig, ClusterError> {
         match &self.path {
             Some(p) => Kubeconfig::read_from(p).map_err(|e| {
-                ClusterError::Config(format!("cannot read kubeconfig {}: {e}", p.display()))
+                ClusterError::Config(format!(
+                    "cannot read kubeconfig {}: {}",
+                    p.display(),
+                    cause(&e)
+                ))
             }),
             None => Kubeconfig::read().map_err(|e| {
                 ClusterError::Config(format!(
-                    "cannot read kubeconfig (KUBECONFIG or ~/.kube/config): {e}"
+                    "cannot read kubeconfig (KUBECONFIG or ~/.kube/config): {}",
+                    cause(&e)
                 ))
             }),
         }

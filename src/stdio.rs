@@ -8,6 +8,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 static STDERR_CLOSED: AtomicBool = AtomicBool::new(false);
+static STDERR_COLOR: AtomicBool = AtomicBool::new(false);
+
+/// Whether diagnostics on stderr are coloured (set once by the CLI).
+pub fn set_stderr_color(on: bool) {
+    STDERR_COLOR.store(on, Ordering::Relaxed);
+}
+
+/// Prints diagnostics on stderr, coloured when stderr wants colour.
+pub fn diagnostics(diags: &[crate::language::diag::Diagnostic]) {
+    err(&crate::language::diag::render_all_styled(
+        diags,
+        STDERR_COLOR.load(Ordering::Relaxed),
+    ));
+}
 
 fn write(text: &str, closed: &AtomicBool, stdout: bool) {
     if closed.load(Ordering::Relaxed) {

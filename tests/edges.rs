@@ -152,7 +152,12 @@ fn minijinja_functions_are_not_unknown_variables() {
     .unwrap();
     let b = book.to_string_lossy().into_owned();
     let o = scenario(&["plan", &b]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("exec echo 012 1 (needs --allow-exec)"),
         "{}",

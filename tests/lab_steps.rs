@@ -120,8 +120,13 @@ async fn a_wait_that_times_out_shows_the_last_state_and_the_diff() {
         "bounded by the 5s step timeout"
     );
     assert!(out.contains("timed out waiting until networking.istio.io/v1alpha3 VirtualService bgc-virtualhost-gloo-mesh in"), "{out}");
+    // The message says which part did not hold: the object exists, a check does not.
     assert!(
-        out.contains("last observed: 0 of 1 matching object satisfy the conditions (need 1)"),
+        out.contains("exists: it exists, but spec.hosts[0]: expected \"*\", found \"example.com\""),
+        "{out}"
+    );
+    assert!(
+        out.contains("last observed: the matching object does not satisfy the conditions"),
         "{out}"
     );
     assert!(

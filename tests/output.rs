@@ -79,8 +79,8 @@ fn on_a_tty_steps_show_a_live_spinner_and_colors() {
     std::fs::write(&pb, PLAYBOOK).unwrap();
     let raw = in_pty(&pb, &[]);
     assert!(
-        raw.contains("[1/2] first (sleep) 0s"),
-        "a spinner with the step and its elapsed time: {raw:?}"
+        raw.contains("[1/2] first (sleep), timeout 2m 0s"),
+        "a spinner with the step, its timeout and its elapsed time: {raw:?}"
     );
     assert!(
         raw.contains("\x1b[32mpassed\x1b[0m"),

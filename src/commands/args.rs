@@ -4,6 +4,14 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// `scenario --version`: the release and the commit it was built from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("SCENARIO_COMMIT"),
+    ")"
+);
+
 const AFTER_HELP: &str = "\
 Examples:
   scenario validate playbooks/traffic-management.yaml
@@ -21,7 +29,7 @@ Exit codes:
 
 /// Declarative scenarios: tutorial chapters as playbooks run against Kubernetes clusters.
 #[derive(Debug, Parser)]
-#[command(name = "scenario", version, about, after_help = AFTER_HELP)]
+#[command(name = "scenario", version = VERSION, about, after_help = AFTER_HELP)]
 pub struct Cli {
     /// More log output (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -42,7 +50,7 @@ pub struct Cli {
 pub enum Command {
     /// Load and validate playbooks; print every problem found (exit 0 or 2).
     Validate {
-        /// Playbook files.
+        /// Playbook files or directories (their *.yaml and *.yml files).
         #[arg(required = true)]
         playbooks: Vec<PathBuf>,
         #[command(flatten)]
@@ -50,14 +58,18 @@ pub enum Command {
     },
     /// Print each step, its target clusters and rendered objects, without contacting any cluster.
     Plan {
-        /// Playbook file.
-        playbook: PathBuf,
+        /// Playbook files or directories.
+        #[arg(required = true)]
+        playbooks: Vec<PathBuf>,
+        /// Write to this file instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
         #[command(flatten)]
         inputs: Inputs,
     },
     /// Run playbooks against their clusters (all are validated before anything runs).
     Run {
-        /// Playbook files.
+        /// Playbook files or directories.
         #[arg(required = true)]
         playbooks: Vec<PathBuf>,
         #[command(flatten)]
@@ -97,6 +109,9 @@ pub enum Command {
         /// The schema of `--report json=...` instead.
         #[arg(long)]
         report: bool,
+        /// Write to this file instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Print shell completions.
     Completions {
@@ -117,8 +132,9 @@ pub struct Inputs {
     /// Read variables from a YAML mapping (repeatable).
     #[arg(long = "vars-file", value_name = "FILE")]
     pub vars_files: Vec<PathBuf>,
-    /// Map a cluster to a kubeconfig context: `--context cluster1=kind-east` (repeatable).
-    #[arg(long = "context", value_name = "CLUSTER=CONTEXT", value_parser = parse_pair)]
+    /// Map a cluster to a kubeconfig context: `--context cluster1=kind-east` (repeatable),
+    /// or `--context kind-east` when the playbook has one cluster.
+    #[arg(long = "context", value_name = "[CLUSTER=]CONTEXT", value_parser = parse_context)]
     pub contexts: Vec<(String, String)>,
     /// kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
     #[arg(long, value_name = "FILE")]
@@ -128,7 +144,7 @@ pub struct Inputs {
 /// Which playbooks and steps run, and what is written about them.
 #[derive(Debug, Clone, Args, Default)]
 pub struct RunControl {
-    /// Write a report: `junit=PATH` or `json=PATH` (repeatable).
+    /// Write a report: `junit=PATH`, `json=PATH` or `html=PATH` (repeatable).
     #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_pair)]
     pub reports: Vec<(String, String)>,
     /// Start at this step (earlier steps are skipped).
@@ -154,10 +170,21 @@ pub struct RunControl {
     pub jobs: u16,
     /// `text` (default) or `json`: JSON Lines events on stdout, for tools.
     #[arg(long, default_value = "text", value_parser = ["text", "json"])]
-    pub output: String,
+    pub format: String,
+    /// Old name of `--format` (`-o`/`--output` names a file in every other command).
+    #[arg(long = "output", hide = true, value_parser = ["text", "json"])]
+    pub output_format: Option<String>,
     /// Run shard I of N (playbooks in path order, round robin): `--shard 2/3`.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<(usize, usize)>,
+}
+
+impl RunControl {
+    /// `--format`, or its old name `--output`.
+    #[must_use]
+    pub fn format(&self) -> &str {
+        self.output_format.as_deref().unwrap_or(&self.format)
+    }
 }
 
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
@@ -202,6 +229,16 @@ pub enum LabCommand {
         #[arg(long, env = "SCENARIO_LAB_DIR")]
         dir: Option<PathBuf>,
     },
+}
+
+/// `CLUSTER=CONTEXT`, or `CONTEXT` alone (the cluster name is then empty:
+/// the playbook's only cluster).
+fn parse_context(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some(_) => parse_pair(s),
+        None if !s.trim().is_empty() => Ok((String::new(), s.trim().to_owned())),
+        None => Err("expected CLUSTER=CONTEXT or CONTEXT".to_owned()),
+    }
 }
 
 fn parse_pair(s: &str) -> Result<(String, String), String> {

@@ -23,7 +23,7 @@ pub fn load_options(inputs: &Inputs) -> LoadOptions {
 /// Loads a playbook; on failure prints its diagnostics and gives the exit code.
 pub fn load_or_report(path: &Path, opts: &LoadOptions) -> Result<Playbook, i32> {
     load::load(path, opts).map_err(|diags| {
-        crate::stdio::err(&diag::render_all(&diags));
+        crate::stdio::diagnostics(&diags);
         exit::INVALID
     })
 }
@@ -58,4 +58,22 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<diag::Diagnostic>) {
         }
     }
     (out, diags)
+}
+
+/// Writes a command's product to `-o FILE`, or to stdout without one (the
+/// one meaning of `-o`/`--output` in every command).
+pub fn emit(output: Option<&Path>, text: &str) -> i32 {
+    match output {
+        Some(o) => match std::fs::write(o, text) {
+            Ok(()) => exit::OK,
+            Err(e) => {
+                crate::errln!("error: cannot write {}: {e}", o.display());
+                exit::STEP_ERROR
+            }
+        },
+        None => {
+            crate::out!("{text}");
+            exit::OK
+        }
+    }
 }

@@ -4,8 +4,7 @@ use std::path::Path;
 
 use super::args::Inputs;
 use super::chapter;
-use super::common::{load_options, load_or_report};
-use crate::language::diag;
+use super::common::{emit, load_options, load_or_report};
 use crate::model::exit;
 
 /// `scenario docs PLAYBOOK [-o FILE] [--from-report run.json]`.
@@ -36,21 +35,9 @@ pub fn docs(
     let md = match chapter::render(&pb, observed.as_ref()) {
         Ok(md) => md,
         Err(d) => {
-            crate::stdio::err(&diag::render_all(&[d]));
+            crate::stdio::diagnostics(&[d]);
             return exit::INVALID;
         }
     };
-    match output {
-        Some(o) => match std::fs::write(o, md) {
-            Ok(()) => exit::OK,
-            Err(e) => {
-                crate::errln!("error: cannot write {}: {e}", o.display());
-                exit::STEP_ERROR
-            }
-        },
-        None => {
-            crate::out!("{md}");
-            exit::OK
-        }
-    }
+    emit(output, &md)
 }

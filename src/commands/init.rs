@@ -1,6 +1,9 @@
 //! `scenario init`: scaffold a chapter that validates at once.
 
 use super::schema::SCHEMA_PATH;
+
+/// The schema copy `init` writes next to a chapter outside a clone.
+const LOCAL_SCHEMA: &str = "playbook.schema.json";
 use crate::model::exit;
 
 pub fn init(name: &str, dir: &std::path::Path) -> i32 {
@@ -18,22 +21,25 @@ pub fn init(name: &str, dir: &std::path::Path) -> i32 {
         );
         return exit::INVALID;
     }
-    // The schema line points at the project's schemas/ when there is one above.
-    let mut schema = format!("https://scenario.dev/{}", SCHEMA_PATH);
+    // The schema line points at a file the editor can read: the project's
+    // schemas/ when the chapter is inside a clone, else a copy written next to it.
+    let mut schema = None;
     if let Ok(abs) = std::fs::canonicalize(dir) {
         let mut up = String::new();
         for anc in abs.ancestors() {
             if anc.join(SCHEMA_PATH).is_file() {
-                schema = format!("{up}{}", SCHEMA_PATH);
+                schema = Some(format!("{up}{SCHEMA_PATH}"));
                 break;
             }
             up.push_str("../");
         }
     }
+    let local_copy = schema.is_none().then(|| dir.join(LOCAL_SCHEMA));
+    let schema = schema.unwrap_or_else(|| LOCAL_SCHEMA.to_owned());
     let playbook = format!(
         "# yaml-language-server: $schema={schema}\nname: {name}\ntitle: {name}\nsummary: What this chapter shows\nauthors: [you]\noutcomes:\n  - Applied a ConfigMap and checked it\n\nclusters:\n  cluster1:\n    context: \"{{{{ env.CLUSTER1 | default('cluster1') }}}}\"\n\nvars:\n  namespace: {name}\n\nsteps:\n  - name: apply\n    title: Apply\n    doc: Create the namespace and a ConfigMap.\n    clusters: cluster1\n    apply:\n      manifests: [{name}/*.yaml]\n\n  - name: check\n    doc: The ConfigMap is there with the expected data.\n    clusters: cluster1\n    wait:\n      resource: {{ apiVersion: v1, kind: ConfigMap, namespace: \"{{{{ namespace }}}}\", name: settings }}\n      jsonpath:\n        - {{ path: $.data.greeting, equals: hello }}\n\nfinally:\n  - name: clean-up\n    clusters: cluster1\n    delete:\n      resources: [{{ apiVersion: v1, kind: Namespace, name: \"{{{{ namespace }}}}\" }}]\n"
     );
-    let files = [
+    let mut files = vec![
         (book.clone(), playbook),
         (manifests.join("00-namespace.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{ namespace }}\n".to_owned()),
         (manifests.join("10-configmap.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: {{ namespace }}\ndata:\n  greeting: hello\n".to_owned()),
@@ -42,6 +48,9 @@ pub fn init(name: &str, dir: &std::path::Path) -> i32 {
             format!("# {name}\n\n- Check: `scenario validate {name}.yaml`\n- Preview: `scenario plan {name}.yaml`\n- Run: `scenario run {name}.yaml` (contexts from `$CLUSTER1`, or `--context cluster1=...`)\n- Render the page: `scenario docs {name}.yaml -o {name}.md`\n"),
         ),
     ];
+    if let Some(copy) = local_copy {
+        files.push((copy, super::schema::playbook_schema()));
+    }
     for (path, text) in files {
         if let Some(parent) = path.parent()
             && let Err(e) = std::fs::create_dir_all(parent)

@@ -2,11 +2,11 @@
 
 use std::fmt::Write as _;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::args::Inputs;
-use super::common::{load_options, load_or_report};
-use crate::language::diag::{self, Diagnostic};
+use super::common::{emit, expand, load_options, load_or_report};
+use crate::language::diag::Diagnostic;
 use crate::language::template;
 use crate::model::action::PlanCx;
 use crate::model::exit;
@@ -87,21 +87,32 @@ fn step_plan(
     Ok(())
 }
 
-/// `scenario plan PLAYBOOK`.
-pub fn plan(path: &Path, inputs: &Inputs) -> i32 {
+/// `scenario plan PLAYBOOK|DIR... [-o FILE]`: the plans, one after the other.
+pub fn plan(paths: &[PathBuf], output: Option<&Path>, inputs: &Inputs) -> i32 {
     let opts = load_options(inputs);
-    let pb = match load_or_report(path, &opts) {
-        Ok(pb) => pb,
-        Err(code) => return code,
-    };
-    match render(&pb) {
-        Ok(text) => {
-            crate::out!("{text}");
-            exit::OK
-        }
-        Err(d) => {
-            crate::stdio::err(&diag::render_all(&[d]));
-            exit::INVALID
+    let (files, diags) = expand(paths);
+    if !diags.is_empty() {
+        crate::stdio::diagnostics(&diags);
+        return exit::INVALID;
+    }
+    let mut text = String::new();
+    for path in &files {
+        let pb = match load_or_report(path, &opts) {
+            Ok(pb) => pb,
+            Err(code) => return code,
+        };
+        match render(&pb) {
+            Ok(t) => {
+                if !text.is_empty() {
+                    text.push('\n');
+                }
+                text.push_str(&t);
+            }
+            Err(d) => {
+                crate::stdio::diagnostics(&[d]);
+                return exit::INVALID;
+            }
         }
     }
+    emit(output, &text)
 }

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use super::args::{Inputs, RunControl};
 use super::common::{expand, load_options};
 use super::run_checks;
-use crate::language::diag;
 use crate::load;
 use crate::model::exit;
 use crate::output::jsonl::JsonLines;
@@ -72,7 +71,7 @@ pub fn run(
         diags = run_checks::check(&books, control, allow_exec);
     }
     if !diags.is_empty() {
-        crate::stdio::err(&diag::render_all(&diags));
+        crate::stdio::diagnostics(&diags);
         return exit::INVALID;
     }
     let ropts = RunOptions {
@@ -82,7 +81,7 @@ pub fn run(
         interactive: std::io::stdin().is_terminal(),
         selection: run_checks::selection(control),
     };
-    let json_lines = control.output == "json";
+    let json_lines = control.format() == "json";
     let plain = Plain { quiet };
     let tty = Tty::new(color);
     let observer: &dyn Observer = if json_lines {
@@ -110,6 +109,12 @@ pub fn run(
             .flatten()
             .collect()
     });
+    // One kubeconfig problem shows once, not once per cluster.
+    let mut seen = std::collections::HashSet::new();
+    let problems: Vec<preflight::Problem> = problems
+        .into_iter()
+        .filter(|p| seen.insert(p.message.clone()))
+        .collect();
     if !problems.is_empty() {
         for p in &problems {
             crate::errln!("error: pre-flight: {}", p.message);
@@ -176,10 +181,10 @@ pub fn run(
         code = exit::INTERRUPTED;
     }
     for (format, path) in &control.reports {
-        let text = if format == "junit" {
-            report::junit(&results)
-        } else {
-            report::json(&results, code)
+        let text = match format.as_str() {
+            "junit" => report::junit(&results),
+            "html" => report::html(&results, code),
+            _ => report::json(&results, code),
         };
         if let Err(e) = std::fs::write(path, text) {
             crate::errln!("error: cannot write the {format} report {path}: {e}");

@@ -28,10 +28,10 @@ fn cli(message: impl Into<String>) -> Diagnostic {
 pub fn check(books: &[Playbook], control: &RunControl, allow_exec: bool) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for (format, _) in &control.reports {
-        if format != "junit" && format != "json" {
+        if !["junit", "json", "html"].contains(&format.as_str()) {
             diags.push(
                 cli(format!("--report {format}=...: unknown report format"))
-                    .with_expected("junit=PATH or json=PATH"),
+                    .with_expected("junit=PATH, json=PATH or html=PATH"),
             );
         }
     }

@@ -25,10 +25,6 @@ pub fn playbook_schema() -> String {
         })
         .collect();
     if let Some(obj) = value.as_object_mut() {
-        obj.insert(
-            "$id".into(),
-            Value::String("https://scenario.dev/schemas/playbook.schema.json".into()),
-        );
         let defs = obj
             .entry("$defs")
             .or_insert_with(|| json!({}))

@@ -3,15 +3,20 @@
 use std::path::PathBuf;
 
 use super::args::Inputs;
-use super::common::load_options;
-use crate::language::diag;
+use super::common::{expand, load_options};
 use crate::load;
 use crate::model::exit;
 
+/// `scenario validate PLAYBOOK|DIR...`.
 pub fn validate(playbooks: &[PathBuf], inputs: &Inputs, quiet: bool) -> i32 {
     let opts = load_options(inputs);
+    let (files, diags) = expand(playbooks);
     let mut code = exit::OK;
-    for p in playbooks {
+    if !diags.is_empty() {
+        crate::stdio::diagnostics(&diags);
+        code = exit::INVALID;
+    }
+    for p in &files {
         match load::load(p, &opts) {
             Ok(pb) => {
                 if !quiet {
@@ -25,7 +30,7 @@ pub fn validate(playbooks: &[PathBuf], inputs: &Inputs, quiet: bool) -> i32 {
                 }
             }
             Err(diags) => {
-                crate::stdio::err(&diag::render_all(&diags));
+                crate::stdio::diagnostics(&diags);
                 code = exit::INVALID;
             }
         }

@@ -104,6 +104,20 @@ impl Diagnostic {
     /// Renders the diagnostic for a terminal (no colors).
     #[must_use]
     pub fn render(&self) -> String {
+        self.render_styled(false)
+    }
+
+    /// Renders the diagnostic, in colour when `color` (like rustc: a red
+    /// `error`, a blue gutter and arrow, a red caret).
+    #[must_use]
+    pub fn render_styled(&self, color: bool) -> String {
+        let paint = |code: &str, s: &str| {
+            if color {
+                format!("\x1b[{code}m{s}\x1b[0m")
+            } else {
+                s.to_owned()
+            }
+        };
         let mut out = String::new();
         // A message quoting a huge value is cut: a 1 MB value must not print 1 MB.
         let message = if self.message.chars().count() > MAX_MESSAGE {
@@ -112,10 +126,17 @@ impl Diagnostic {
         } else {
             self.message.clone()
         };
-        let _ = writeln!(out, "error: {message}");
+        let _ = writeln!(out, "{}: {message}", paint("1;31", "error"));
         match self.loc {
             Some(loc) => {
-                let _ = writeln!(out, "  --> {}:{}:{}", self.file, loc.line, loc.col);
+                let _ = writeln!(
+                    out,
+                    "  {} {}:{}:{}",
+                    paint("1;34", "-->"),
+                    self.file,
+                    loc.line,
+                    loc.col
+                );
                 if let Some(text) = &self.line_text {
                     let num = loc.line.to_string();
                     let pad = " ".repeat(num.len());
@@ -139,25 +160,26 @@ impl Diagnostic {
                     };
                     let prefix: String = shown.chars().take(col - 1).collect();
                     let width = token_width(&shown, col - 1);
-                    let _ = writeln!(out, "{pad} |");
-                    let _ = writeln!(out, "{num} | {shown}");
+                    let _ = writeln!(out, "{pad} {}", paint("1;34", "|"));
+                    let _ = writeln!(out, "{} {shown}", paint("1;34", &format!("{num} |")));
                     let _ = writeln!(
                         out,
-                        "{pad} | {}{}",
+                        "{pad} {} {}{}",
+                        paint("1;34", "|"),
                         " ".repeat(prefix.chars().count()),
-                        "^".repeat(width)
+                        paint("1;31", &"^".repeat(width))
                     );
                 }
             }
             None => {
-                let _ = writeln!(out, "  --> {}", self.file);
+                let _ = writeln!(out, "  {} {}", paint("1;34", "-->"), self.file);
             }
         }
         if let Some(e) = &self.expected {
-            let _ = writeln!(out, "  = expected: {e}");
+            let _ = writeln!(out, "  {} {e}", paint("1;36", "= expected:"));
         }
         if let Some(h) = &self.help {
-            let _ = writeln!(out, "  = help: {h}");
+            let _ = writeln!(out, "  {} {h}", paint("1;32", "= help:"));
         }
         out
     }
@@ -231,9 +253,15 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 /// All diagnostics of one validation, rendered together.
 #[must_use]
 pub fn render_all(diags: &[Diagnostic]) -> String {
+    render_all_styled(diags, false)
+}
+
+/// [`render_all`], in colour when `color`.
+#[must_use]
+pub fn render_all_styled(diags: &[Diagnostic], color: bool) -> String {
     let mut out = String::new();
     for d in diags {
-        out.push_str(&d.render());
+        out.push_str(&d.render_styled(color));
         out.push('\n');
     }
     let n = diags.len();

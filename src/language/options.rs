@@ -98,7 +98,8 @@ impl OneOrMany {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", rename = "Retry")]
 pub struct RawRetry {
-    /// Total number of attempts (1 = no retry).
+    /// Total number of attempts (1 = no retry; at most 100).
+    #[schemars(range(min = 1, max = 100))]
     pub attempts: u32,
     /// Delay between attempts (e.g. `2s`); doubles each attempt when `backoff` is true.
     pub delay: Option<Spanned<DurationText>>,

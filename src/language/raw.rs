@@ -99,6 +99,7 @@ pub struct RawStepOptions {
     /// Heading of the step's section when the playbook is rendered as a chapter.
     pub title: Option<String>,
     /// Heading level of `title` in the rendered chapter (2-4, default 2).
+    #[schemars(range(min = 2, max = 4))]
     pub level: Option<Spanned<u8>>,
     /// A level-2 heading that opens a group of sections before this step.
     pub section: Option<String>,

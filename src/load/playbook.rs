@@ -165,7 +165,29 @@ fn validate(
         cx.cluster_names = clusters.keys().cloned().collect();
     }
     for (name, ctx) in &opts.contexts {
-        if let Some(c) = clusters.get_mut(name) {
+        // `--context CTX` alone: the playbook's only cluster.
+        if name.is_empty() {
+            if clusters.len() == 1 {
+                if let Some(c) = clusters.values_mut().next() {
+                    c.context_override = Some(ctx.clone());
+                }
+            } else if header.is_some() {
+                let known: Vec<String> = clusters.keys().cloned().collect();
+                cx.diags.push(
+                    Diagnostic::file(
+                        "<command line>",
+                        format!(
+                            "--context {ctx}: the playbook has {} clusters, so say which one",
+                            known.len()
+                        ),
+                    )
+                    .with_expected(format!(
+                        "--context CLUSTER={ctx}, with CLUSTER one of: {}",
+                        known.join(", ")
+                    )),
+                );
+            }
+        } else if let Some(c) = clusters.get_mut(name) {
             c.context_override = Some(ctx.clone());
         } else if header.is_some() {
             let known: Vec<String> = clusters.keys().cloned().collect();

@@ -114,7 +114,10 @@ impl Observer for Tty {
         use tracing_indicatif::span_ext::IndicatifSpanExt as _;
         let heading = step_heading(index, total, step);
         let span = tracing::info_span!(target: PROGRESS_TARGET, "step");
-        span.pb_set_message(&heading);
+        span.pb_set_message(&format!(
+            "{heading}, timeout {}",
+            humantime::format_duration(step.options.timeout)
+        ));
         span.pb_start();
         if let Ok(mut m) = self.spans.lock() {
             m.insert((playbook.to_owned(), step.name.clone()), (span, heading));

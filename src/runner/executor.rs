@@ -239,7 +239,7 @@ async fn attempt_step(
             let spinner = tracing::info_span!(target: PROGRESS_TARGET, "cluster");
             if step.options.clusters.len() > 1 {
                 use tracing_indicatif::span_ext::IndicatifSpanExt as _;
-                spinner.pb_set_message(&format!("  {c}: {}", step.kind.name));
+                spinner.pb_set_message(&format!("  {c}: {}", doing(step, env, state, pb, c)));
                 spinner.pb_start();
             }
             let conn = match clusters.get(c).await {
@@ -250,6 +250,31 @@ async fn attempt_step(
         }
     });
     futures::future::join_all(futs).await
+}
+
+/// What a step is doing on a cluster, for its spinner: the first line of
+/// its plan and the time it has ("wait until ... exists (timeout 2m)").
+fn doing(
+    step: &Step,
+    env: &minijinja::Environment<'static>,
+    state: &Captures,
+    pb: &Playbook,
+    cluster: &str,
+) -> String {
+    let pc = crate::model::action::PlanCx {
+        env,
+        ctx: pb.scope.step(&step.vars, Some(cluster), state),
+    };
+    let what = step
+        .action
+        .plan(&pc)
+        .ok()
+        .and_then(|lines| lines.into_iter().next())
+        .unwrap_or_else(|| step.kind.name.to_owned());
+    format!(
+        "{what} (timeout {})",
+        humantime::format_duration(step.options.timeout)
+    )
 }
 
 fn errored(cluster: Option<String>, message: String, duration: Duration) -> Outcome {

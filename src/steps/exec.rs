@@ -23,6 +23,7 @@ pub struct RawExec {
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     /// Exit code that counts as success, 0 to 255 (default 0).
+    #[schemars(range(min = 0, max = 255))]
     pub expect_exit: Option<Spanned<i32>>,
     /// Capture trimmed stdout into this variable.
     pub capture_stdout: Option<Spanned<String>>,

@@ -246,8 +246,15 @@ impl Wait {
                             "timed out waiting until {goal}; last error: {e}"
                         )));
                     }
+                    // Say which part did not hold: the object is there, a condition is not.
+                    let why = details
+                        .iter()
+                        .skip(1)
+                        .find(|d| d.starts_with("  ") && !d.trim_start().starts_with("state:"))
+                        .map(|d| format!(": it exists, but {}", d.trim()))
+                        .unwrap_or_default();
                     return Err(StepError::failed(
-                        format!("timed out waiting until {goal}"),
+                        format!("timed out waiting until {goal}{why}"),
                         details,
                     )
                     .with_checks(last_checks));
@@ -392,16 +399,17 @@ impl Wait {
         if satisfied.len() >= self.count as usize {
             return Ok(satisfied.first().copied());
         }
-        Err((
+        let summary = if matching.len() == 1 {
+            "the matching object does not satisfy the conditions".to_owned()
+        } else {
             format!(
-                "{} of {} matching object{} satisfy the conditions (need {})",
+                "{} of {} matching objects satisfy the conditions ({} needed)",
                 satisfied.len(),
                 matching.len(),
-                if matching.len() == 1 { "" } else { "s" },
                 self.count
-            ),
-            details,
-        ))
+            )
+        };
+        Err((summary, details))
     }
 
     /// The JSONPath checks that do not hold on the matching objects, located

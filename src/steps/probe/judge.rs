@@ -313,11 +313,18 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
     {
         use tracing_indicatif::span_ext::IndicatifSpanExt as _;
         let template = if window.is_some() {
-            "  {spinner} probe: {pos} answers, {per_sec} {elapsed}"
+            "  {spinner} probe: {pos} answers, {rate} {elapsed}"
         } else {
-            "  {bar:30} probe: {pos}/{len} answers, {per_sec} {elapsed}"
+            "  {bar:30} probe: {pos}/{len} answers, {rate} {elapsed}"
         };
         if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+            // Whole requests per second: "10747/s", not "10,747.1727/s".
+            let style = style.with_key(
+                "rate",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0}/s", state.per_sec());
+                },
+            );
             bar.pb_set_style(&style);
         }
         if window.is_none() {

@@ -26,9 +26,11 @@ pub struct RawProbe {
     pub headers: IndexMap<String, Spanned<String>>,
     /// Request body (a template).
     pub body: Option<Spanned<String>>,
-    /// Number of requests (the maximum, when a sequential check can stop early). Default 100.
+    /// Number of requests (the maximum, when a sequential check can stop early), 1 to 1,000,000. Default 100.
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub requests: Option<Spanned<u32>>,
-    /// Requests in flight at once (default 8).
+    /// Requests in flight at once, 1 to 256 (default 8).
+    #[schemars(range(min = 1, max = 256))]
     pub concurrency: Option<Spanned<u32>>,
     /// Timeout of each request (default 5s).
     pub request_timeout: Option<Spanned<crate::language::options::DurationText>>,
