@@ -7,7 +7,7 @@ BIN := target/debug/scenario
 # The lab that `make test` starts for the cluster tests (its own ports; removed afterwards).
 LAB_DIR ?= $(CURDIR)/target/test-lab
 
-.PHONY: all build check test demo lab-install lab-up lab-down bench schema fuzz
+.PHONY: all build check test test-tools demo lab-install lab-up lab-down bench schema fuzz
 
 # The chapter end to end: lab + mesh emulator + `scenario run`, then everything stopped.
 demo:
@@ -32,13 +32,21 @@ lab-install: build
 # fmt + clippy + every test, the cluster tests against a lab started for this run.
 # (The report tests use junitparser and jsonschema from PyPI as real consumers; the docs
 # test builds the rendered chapter with mkdocs-material.)
-test: check lab-install
-	python3 -m pip install -q --disable-pip-version-check junitparser jsonschema mkdocs-material
+test: check lab-install test-tools
 	@$(BIN) lab down --dir $(LAB_DIR) >/dev/null
 	$(BIN) lab up --dir $(LAB_DIR)
 	$(BIN) lab crds --dir $(LAB_DIR)
 	@status=0; SCENARIO_LAB_DIR=$(LAB_DIR) $(CARGO) test --locked || status=$$?; \
 	  $(BIN) lab down --dir $(LAB_DIR); exit $$status
+
+# The real consumers the tests check our outputs with: junitparser, jsonschema and
+# mkdocs-material (PyPI), yaml-language-server (npm, under target/node), headless
+# Chromium (Debian).
+test-tools:
+	python3 -m pip install -q --disable-pip-version-check junitparser jsonschema mkdocs-material
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	@test -f target/node/node_modules/yaml-language-server/bin/yaml-language-server || \
+	  { mkdir -p target/node && cd target/node && npm install --silent --no-audit --no-fund yaml-language-server@1; }
 
 # A lab for working on chapters by hand (state in $XDG_STATE_HOME/scenario/lab).
 lab-up: lab-install

@@ -6,9 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LAB="${DEMO_LAB_DIR:-$PWD/target/demo-lab}"
-cargo build --release --locked --bin scenario --example meshlab
-BIN=target/release/scenario
-MESH=target/release/examples/meshlab
+# The debug profile: the same build `make test` uses, so the two commands share
+# one compilation of the dependency tree on a fresh machine.
+cargo build --locked --bin scenario --example meshlab
+BIN=target/debug/scenario
+MESH=target/debug/examples/meshlab
 "$BIN" lab install
 "$BIN" lab down --dir "$LAB" >/dev/null
 "$BIN" lab up --dir "$LAB"
