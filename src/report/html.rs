@@ -18,7 +18,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .passed { color: #1a7f37; } .failed { color: #cf222e; font-weight: 600; }
 .errored { color: #8250df; font-weight: 600; } .skipped { color: #9a6700; }
 .step { border: 1px solid #d0d7de; border-radius: 6px; padding: .6rem 1rem; margin: .8rem 0; }
-.step.failed, .step.errored { border-color: #cf222e; }
+.step-failed, .step-errored { border-color: #cf222e; }
 pre { background: #f6f8fa; padding: .6rem; overflow-x: auto; font-size: 13px; }
 code { font-size: 13px; }
 .check { background: #fff1f0; border-left: 4px solid #cf222e; padding: .4rem .8rem; margin: .4rem 0; }
@@ -141,7 +141,7 @@ fn outcome_html(out: &mut String, o: &Outcome) {
 fn step_html(out: &mut String, s: &StepResult) {
     let _ = writeln!(
         out,
-        "<div class=\"step {}\" id=\"step-{}\"><h3>{} <small>({}{})</small> — <span class=\"{}\">{}</span></h3>",
+        "<div class=\"step step-{}\" id=\"step-{}\"><h3>{} <small>({}{})</small> — <span class=\"{}\">{}</span></h3>",
         class(s.status),
         esc(&s.name),
         esc(&s.name),
