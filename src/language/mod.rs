@@ -3,6 +3,7 @@
 
 pub mod diag;
 pub mod from_node;
+pub mod jsonpath;
 pub mod limits;
 pub mod options;
 pub mod raw;

@@ -272,9 +272,34 @@ impl Compiled {
     /// # Errors
     /// The path does not parse (validation has already checked it).
     pub fn new(path: &str) -> Result<Self, String> {
-        jsonpath_rust::parser::parse_json_path(path)
+        let path = crate::language::jsonpath::to_rfc9535(path)?;
+        jsonpath_rust::parser::parse_json_path(&path)
             .map(Compiled)
             .map_err(|e| e.to_string())
+    }
+
+    /// The value to capture: `None` when nothing matches, the value when one
+    /// does, and, as kubectl prints them, the values separated by spaces when
+    /// several do (`{.status.loadBalancer.ingress[0].*}` gives `10.0.0.1`).
+    #[must_use]
+    pub fn capture(&self, doc: &serde_json::Value) -> Option<serde_json::Value> {
+        let found: Vec<serde_json::Value> = jsonpath_rust::query::js_path_process(&self.0, doc)
+            .map(|v| v.into_iter().map(|r| r.val().clone()).collect())
+            .unwrap_or_default();
+        match found.len() {
+            0 => None,
+            1 => found.into_iter().next(),
+            _ => Some(serde_json::Value::String(
+                found
+                    .iter()
+                    .map(|v| match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )),
+        }
     }
 
     /// The value at the path: `None` when nothing matches, the value when one

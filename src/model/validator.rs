@@ -200,44 +200,61 @@ impl Validator {
         Some(d)
     }
 
-    /// Checks that a JSONPath (RFC 9535) expression parses.
+    /// Checks that a JSONPath parses: RFC 9535, or kubectl's `{.a.b}` form.
     pub fn jsonpath(&mut self, s: &Spanned<String>) -> Option<()> {
-        let Err(e) = jsonpath_rust::parser::parse_json_path(&s.value) else {
+        let query = match crate::language::jsonpath::to_rfc9535(&s.value) {
+            Ok(q) => q.into_owned(),
+            Err(why) => {
+                self.error(
+                    s.loc,
+                    format!("kubectl JSONPath `{}`: {why}", limits::excerpt(&s.value)),
+                )
+                .expected("one query: `{.status.loadBalancer.ingress[0].ip}` or `$.status.loadBalancer.ingress[0].ip`");
+                return None;
+            }
+        };
+        let Err(e) = jsonpath_rust::parser::parse_json_path(&query) else {
             return Some(());
         };
         let text = e.to_string();
-        // pest reports ` --> 1:COL`: point at that character of the query.
+        // pest reports ` --> 1:COL`: point at that character of the query (when
+        // the query is the one written, not a converted kubectl one).
         let col = text
             .split("--> 1:")
             .nth(1)
             .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
-            .and_then(|n| n.parse::<usize>().ok());
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|_| query == s.value);
+        let shown = limits::excerpt(&s.value);
         let (loc, msg) = match col {
             Some(c) => (
-                self.loc_in(s, c - 1),
-                format!(
-                    "invalid JSONPath `{}`: syntax error at character {c}",
-                    s.value
-                ),
+                self.loc_in(s, c.saturating_sub(1)),
+                format!("invalid JSONPath `{shown}`: syntax error at character {c}"),
             ),
             None => (
                 s.loc,
                 format!(
-                    "invalid JSONPath `{}`: {}",
-                    s.value,
+                    "invalid JSONPath `{shown}`: {}",
                     text.lines().next().unwrap_or("syntax error")
                 ),
             ),
         };
-        let hint = (!s.value.starts_with('$')).then(|| {
-            format!(
-                "JSONPath queries start with `$`: `$.{}`",
-                s.value.trim_start_matches('.')
-            )
-        });
+        // A hint only when it is itself a valid query.
+        let hint = (!s.value.starts_with('$') && !s.value.starts_with('{'))
+            .then(|| {
+                if s.value.starts_with('.') || s.value.starts_with('[') {
+                    format!("${}", s.value)
+                } else {
+                    format!("$.{}", s.value)
+                }
+            })
+            .filter(|h| jsonpath_rust::parser::parse_json_path(h).is_ok())
+            .map(|h| {
+                format!("JSONPath queries start with `$` (or are kubectl's `{{...}}`): `{h}`")
+            });
         let d = self
             .error(loc, msg)
-            .expected("an RFC 9535 JSONPath such as `$.status.loadBalancer.ingress[0].ip`");
+            .expected("an RFC 9535 JSONPath such as `$.status.loadBalancer.ingress[0].ip`, or kubectl's `{.status.loadBalancer.ingress[0].ip}`");
         d.help = hint;
         None
     }

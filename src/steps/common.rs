@@ -124,7 +124,7 @@ pub fn capture(
     let mut out = serde_json::Map::new();
     for (var, path) in specs {
         let q = crate::model::check::Compiled::new(path).map_err(StepError::Errored)?;
-        match q.select(obj) {
+        match q.capture(obj) {
             Some(v) => {
                 out.insert(var.clone(), v);
             }

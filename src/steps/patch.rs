@@ -272,7 +272,7 @@ fn capture_or_null(
         .iter()
         .map(|(var, path)| {
             let q = Compiled::new(path).map_err(StepError::Errored)?;
-            Ok((var.clone(), q.select(obj).unwrap_or(Value::Null)))
+            Ok((var.clone(), q.capture(obj).unwrap_or(Value::Null)))
         })
         .collect()
 }
