@@ -194,6 +194,11 @@ impl Conn {
         if let Some(k) = self.kinds.lock().await.get(&key) {
             return Ok(k.clone());
         }
+        if api_version.is_empty() {
+            let k = self.kind_by_name(kind, deadline).await?;
+            self.kinds.lock().await.insert(key, k.clone());
+            return Ok(k);
+        }
         let (group, version) = match api_version.split_once('/') {
             Some((g, v)) => (g.to_owned(), v.to_owned()),
             None => (String::new(), api_version.to_owned()),
@@ -223,6 +228,63 @@ impl Conn {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Resolves a name as kubectl takes it (`vs`, `virtualservice`,
+    /// `virtualservices`, `VirtualService`, `virtualservices.networking.istio.io`)
+    /// by discovery: the core group first, then every group's preferred version.
+    async fn kind_by_name(&self, name: &str, deadline: Instant) -> Result<Kind, ClusterError> {
+        let (wanted, group_filter) = match name.split_once('.') {
+            Some((n, g)) => (n.to_lowercase(), Some(g.to_owned())),
+            None => (name.to_lowercase(), None),
+        };
+        let mut lists = Vec::new();
+        if group_filter.is_none() {
+            let core = retry(deadline, &self.name, || self.client.list_core_api_resources("v1")).await?;
+            lists.push((String::new(), core));
+        }
+        let groups = retry(deadline, &self.name, || self.client.list_api_groups()).await?;
+        for g in &groups.groups {
+            if group_filter.as_ref().is_some_and(|f| f != &g.name) {
+                continue;
+            }
+            let Some(v) = g.preferred_version.as_ref().or_else(|| g.versions.first()) else {
+                continue;
+            };
+            let gv = v.group_version.clone();
+            if let Ok(l) = retry(deadline, &self.name, || self.client.list_api_group_resources(&gv)).await {
+                lists.push((gv, l));
+            }
+        }
+        let mut known = Vec::new();
+        for (gv, list) in &lists {
+            for r in list.resources.iter().filter(|r| !r.name.contains('/')) {
+                let matches = r.name == wanted
+                    || r.singular_name == wanted
+                    || r.kind.to_lowercase() == wanted
+                    || r.short_names.iter().flatten().any(|s| *s == wanted);
+                if matches {
+                    let api_version = if gv.is_empty() { "v1".to_owned() } else { gv.clone() };
+                    let (group, version) = match api_version.split_once('/') {
+                        Some((g, v)) => (g.to_owned(), v.to_owned()),
+                        None => (String::new(), api_version.clone()),
+                    };
+                    let gvk = GroupVersionKind::gvk(&group, &version, &r.kind);
+                    return Ok(Kind {
+                        resource: ApiResource::from_gvk_with_plural(&gvk, &r.name),
+                        namespaced: r.namespaced,
+                    });
+                }
+                known.push(r.name.clone());
+                known.extend(r.short_names.iter().flatten().cloned());
+            }
+        }
+        let hint = crate::language::diag::did_you_mean(&wanted, known.iter().map(String::as_str))
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_default();
+        Err(ClusterError::UnknownKind(format!(
+            "no resource type `{name}` on this cluster{hint}"
+        )))
     }
 
     /// True when a CRD defines this group/kind but is not Established yet.

@@ -12,9 +12,11 @@ use crate::language::yaml::{Loc, Spanned};
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", rename = "Resource")]
 pub struct RawResource {
-    /// `group/version` or `v1`, e.g. `networking.istio.io/v1alpha3`.
-    pub api_version: Spanned<String>,
-    /// Kind, e.g. `Gateway`.
+    /// `group/version` or `v1`, e.g. `networking.istio.io/v1alpha3`. Without it,
+    /// `kind` is a name as kubectl takes it, resolved by discovery at run time.
+    pub api_version: Option<Spanned<String>>,
+    /// Kind, e.g. `Gateway`; without `apiVersion`, any name kubectl takes: `gw`,
+    /// `gateways`, `gateways.networking.istio.io`, or `deploy/web` (kind and name).
     pub kind: Spanned<String>,
     /// Namespace (omit for cluster-scoped kinds or all namespaces).
     pub namespace: Option<Spanned<String>>,
@@ -50,7 +52,11 @@ pub struct Resource {
 
 impl std::fmt::Display for Resource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.api_version, self.kind)?;
+        if self.api_version.is_empty() {
+            write!(f, "{}", self.kind)?;
+        } else {
+            write!(f, "{} {}", self.api_version, self.kind)?;
+        }
         match &self.name {
             NameMatch::Any => {}
             NameMatch::Exact(n) => write!(f, " {n}")?,
@@ -184,16 +190,33 @@ pub fn resource(
 ) -> Option<Resource> {
     let before = cx.diags.len();
     let v = &r.value;
-    if v.api_version.value.trim().is_empty() || v.api_version.value.matches('/').count() > 1 {
-        cx.error(
-            v.api_version.loc,
-            format!("invalid apiVersion `{}`", v.api_version.value),
-        )
-        .expected("`group/version` (e.g. `networking.istio.io/v1alpha3`) or `v1`");
+    if let Some(av) = &v.api_version
+        && (av.value.trim().is_empty() || av.value.matches('/').count() > 1)
+    {
+        cx.error(av.loc, format!("invalid apiVersion `{}`", av.value))
+            .expected("`group/version` (e.g. `networking.istio.io/v1alpha3`) or `v1`");
     }
-    if v.kind.value.is_empty() || !v.kind.value.chars().next().is_some_and(char::is_uppercase) {
-        cx.error(v.kind.loc, format!("invalid kind `{}`", v.kind.value))
-            .expected("a Kubernetes kind in CamelCase, e.g. `Gateway`");
+    // `deploy/web`: kubectl's TYPE/NAME.
+    let (kind_text, slash_name) = match v.kind.value.split_once('/') {
+        Some((k, n)) if v.api_version.is_none() => (k.to_owned(), Some(n.to_owned())),
+        _ => (v.kind.value.clone(), None),
+    };
+    let kind_ok = if v.api_version.is_some() {
+        kind_text.chars().next().is_some_and(char::is_uppercase)
+            && kind_text.chars().all(char::is_alphanumeric)
+    } else {
+        !kind_text.is_empty()
+            && kind_text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+    };
+    if !kind_ok {
+        cx.error(v.kind.loc, format!("invalid kind `{}`", crate::language::limits::excerpt(&v.kind.value)))
+            .expected("a kind in CamelCase with `apiVersion` (`Gateway`), or without it a name kubectl takes (`gw`, `gateways.networking.istio.io`, `deploy/web`)");
+    }
+    if slash_name.is_some() && (v.name.is_some() || v.name_prefix.is_some() || v.name_regex.is_some()) {
+        cx.error(v.kind.loc, "`kind: TYPE/NAME` already names the object")
+            .expected("either `kind: deploy/web` or `kind: deploy` with `name: web`");
     }
     let names: Vec<&Spanned<String>> = [&v.name, &v.name_prefix, &v.name_regex]
         .into_iter()
@@ -233,7 +256,9 @@ pub fn resource(
     if cx.diags.len() > before {
         return None;
     }
-    let name = if let Some(n) = &v.name {
+    let name = if let Some(n) = &slash_name {
+        NameMatch::Exact(n.clone())
+    } else if let Some(n) = &v.name {
         NameMatch::Exact(n.value.clone())
     } else if let Some(p) = &v.name_prefix {
         NameMatch::Prefix(p.value.clone())
@@ -243,8 +268,12 @@ pub fn resource(
         NameMatch::Any
     };
     Some(Resource {
-        api_version: v.api_version.value.clone(),
-        kind: v.kind.value.clone(),
+        api_version: v
+            .api_version
+            .as_ref()
+            .map(|a| a.value.clone())
+            .unwrap_or_default(),
+        kind: kind_text,
         namespace: v.namespace.as_ref().map(|s| s.value.clone()),
         name,
         labels: v.labels.as_ref().map(|s| s.value.clone()),

@@ -216,8 +216,12 @@ async fn table(
     }
     header.extend(cols.iter().map(|(_, c, _)| c.clone()));
     let title = format!(
-        "{} {}{}",
-        r.api_version,
+        "{}{}{}",
+        if r.api_version.is_empty() {
+            String::new()
+        } else {
+            format!("{} ", r.api_version)
+        },
         r.kind,
         r.namespace
             .as_ref()

@@ -18,6 +18,10 @@ pub fn context_flag(cluster: &str) -> String {
 /// The resource type as kubectl names it (`virtualservices.networking.istio.io`).
 #[must_use]
 pub fn kind_ref(r: &Resource) -> String {
+    // A name kubectl takes as it is (`gw`, `gateways.networking.istio.io`).
+    if r.api_version.is_empty() {
+        return r.kind.clone();
+    }
     let group = r.api_version.split_once('/').map(|(g, _)| g).unwrap_or("");
     let plural = format!("{}s", r.kind.to_lowercase());
     if group.is_empty() {
