@@ -240,7 +240,10 @@ impl Conn {
         };
         let mut lists = Vec::new();
         if group_filter.is_none() {
-            let core = retry(deadline, &self.name, || self.client.list_core_api_resources("v1")).await?;
+            let core = retry(deadline, &self.name, || {
+                self.client.list_core_api_resources("v1")
+            })
+            .await?;
             lists.push((String::new(), core));
         }
         let groups = retry(deadline, &self.name, || self.client.list_api_groups()).await?;
@@ -252,7 +255,11 @@ impl Conn {
                 continue;
             };
             let gv = v.group_version.clone();
-            if let Ok(l) = retry(deadline, &self.name, || self.client.list_api_group_resources(&gv)).await {
+            if let Ok(l) = retry(deadline, &self.name, || {
+                self.client.list_api_group_resources(&gv)
+            })
+            .await
+            {
                 lists.push((gv, l));
             }
         }
@@ -264,7 +271,11 @@ impl Conn {
                     || r.kind.to_lowercase() == wanted
                     || r.short_names.iter().flatten().any(|s| *s == wanted);
                 if matches {
-                    let api_version = if gv.is_empty() { "v1".to_owned() } else { gv.clone() };
+                    let api_version = if gv.is_empty() {
+                        "v1".to_owned()
+                    } else {
+                        gv.clone()
+                    };
                     let (group, version) = match api_version.split_once('/') {
                         Some((g, v)) => (g.to_owned(), v.to_owned()),
                         None => (String::new(), api_version.clone()),

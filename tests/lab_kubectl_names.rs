@@ -28,7 +28,8 @@ async fn kubectl_names_and_jsonpath_work_in_get_wait_and_delete() {
     .await
     .unwrap();
     let cms: Api<ConfigMap> = Api::namespaced(c.clone(), &ns);
-    let cm: ConfigMap = serde_json::from_value(json!({ "metadata": { "name": "settings" } })).unwrap();
+    let cm: ConfigMap =
+        serde_json::from_value(json!({ "metadata": { "name": "settings" } })).unwrap();
     cms.create(&PostParams::default(), &cm).await.unwrap();
 
     let dir = tempfile::tempdir().unwrap();
@@ -70,11 +71,23 @@ steps:
     let (code, out, err) = support::run_playbook(book.to_str().unwrap(), &[]);
     assert_eq!(code, 0, "{out}\n{err}");
     // Several matches are space-separated, as kubectl prints them.
-    assert!(out.contains("captured ingress = \"lb.example 10.1.2.3\"") || out.contains("captured ingress = \"10.1.2.3 lb.example\""), "{out}");
+    assert!(
+        out.contains("captured ingress = \"lb.example 10.1.2.3\"")
+            || out.contains("captured ingress = \"10.1.2.3 lb.example\""),
+        "{out}"
+    );
     assert!(out.contains("captured ip = \"10.1.2.3\""), "{out}");
     assert!(out.contains("captured port = 80"), "{out}");
-    assert!(out.contains(&format!("virtualservices.networking.istio.io in {ns}: none")), "{out}");
-    assert!(cms.get_opt("settings").await.unwrap().is_none(), "cm/settings deleted");
+    assert!(
+        out.contains(&format!(
+            "virtualservices.networking.istio.io in {ns}: none"
+        )),
+        "{out}"
+    );
+    assert!(
+        cms.get_opt("settings").await.unwrap().is_none(),
+        "cm/settings deleted"
+    );
 
     // An unknown name is found by the pre-flight, with a suggestion.
     std::fs::write(

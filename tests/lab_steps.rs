@@ -291,6 +291,10 @@ async fn a_field_owned_by_another_manager_conflicts_unless_forced() {
         out.contains("conflict: Apply failed with 1 conflict: conflict with \"someone-else\""),
         "{out}"
     );
+    assert!(
+        out.contains("to take these fields, set `force: true` on this apply (as field manager `scenario`), or change only them with a `patch` step"),
+        "both ways out: {out}"
+    );
     let (code, out, _) = run_playbook(
         "tests/playbooks/conflict.yaml",
         &["--var", &format!("ns={ns}"), "--var", "force=true"],
@@ -492,5 +496,41 @@ async fn a_wait_that_times_out_points_at_the_check_that_did_not_hold() {
         "{out}"
     );
     assert!(!out.contains("wait-located.yaml:13:"), "{out}");
+    support::drop_namespace(&c, &ns).await;
+}
+
+#[tokio::test]
+async fn apply_as_another_field_manager_owns_its_fields_as_that_manager() {
+    let c = client("cluster1").await;
+    let ns = namespace(&c, "field_manager").await;
+    apply_json(&c, json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "owned", "namespace": ns},
+        "data": {"mode": "theirs"}}), "tutorial-script").await;
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("p.yaml");
+    std::fs::write(
+        &book,
+        format!("name: fm\nclusters:\n  cluster1: {{}}\nsteps:\n  - name: as-the-script\n    clusters: cluster1\n    apply:\n      fieldManager: tutorial-script\n      inline: |\n        apiVersion: v1\n        kind: ConfigMap\n        metadata: {{ name: owned, namespace: {ns} }}\n        data: {{ mode: mine }}\n"),
+    )
+    .unwrap();
+    let (code, out, err) = run_playbook(book.to_str().unwrap(), &[]);
+    assert_eq!(
+        code, 0,
+        "the same manager does not conflict with itself: {out}\n{err}"
+    );
+    let cms: Api<ConfigMap> = Api::namespaced(c.clone(), &ns);
+    let cm = cms.get("owned").await.unwrap();
+    assert_eq!(cm.data.unwrap()["mode"], "mine");
+    let managers: Vec<String> = cm
+        .metadata
+        .managed_fields
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|m| m.manager)
+        .collect();
+    assert_eq!(
+        managers,
+        ["tutorial-script"],
+        "no `scenario` manager was added"
+    );
     support::drop_namespace(&c, &ns).await;
 }

@@ -214,7 +214,9 @@ pub fn resource(
         cx.error(v.kind.loc, format!("invalid kind `{}`", crate::language::limits::excerpt(&v.kind.value)))
             .expected("a kind in CamelCase with `apiVersion` (`Gateway`), or without it a name kubectl takes (`gw`, `gateways.networking.istio.io`, `deploy/web`)");
     }
-    if slash_name.is_some() && (v.name.is_some() || v.name_prefix.is_some() || v.name_regex.is_some()) {
+    if slash_name.is_some()
+        && (v.name.is_some() || v.name_prefix.is_some() || v.name_regex.is_some())
+    {
         cx.error(v.kind.loc, "`kind: TYPE/NAME` already names the object")
             .expected("either `kind: deploy/web` or `kind: deploy` with `name: web`");
     }

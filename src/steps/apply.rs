@@ -29,12 +29,15 @@ pub struct RawApply {
     /// Take ownership of fields managed by someone else (server-side apply `force`).
     #[serde(default)]
     pub force: bool,
+    /// The field manager the objects are applied as (default `scenario`).
+    pub field_manager: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Apply {
     pub manifests: Manifests,
     pub force: bool,
+    pub field_manager: String,
 }
 
 fn validate(cx: &mut Validator, raw: &Spanned<RawApply>, extra: &BTreeSet<String>) -> Option<Apply> {
@@ -52,9 +55,23 @@ fn validate(cx: &mut Validator, raw: &Spanned<RawApply>, extra: &BTreeSet<String
         cx.error(raw.loc, "`apply` has nothing to apply")
             .expected("`manifests: [files or globs]`, `inline: <yaml>` or `kustomize: <dir>`");
     }
+    let field_manager = match &r.field_manager {
+        Some(m)
+            if m.value.is_empty()
+                || m.value.len() > 128
+                || !m.value.chars().all(|c| c.is_ascii_graphic()) =>
+        {
+            cx.error(m.loc, format!("invalid field manager `{}`", crate::language::limits::excerpt(&m.value)))
+                .expected("1 to 128 visible ASCII characters, e.g. `kubectl-client-side-apply` or `my-tutorial`");
+            FIELD_MANAGER.to_owned()
+        }
+        Some(m) => m.value.clone(),
+        None => FIELD_MANAGER.to_owned(),
+    };
     (cx.diags.len() == before).then_some(Apply {
         manifests,
         force: r.force,
+        field_manager,
     })
 }
 
@@ -63,8 +80,13 @@ impl Apply {
     /// A manifest that fails to render.
     fn plan_lines(&self, pc: &PlanCx<'_>) -> Result<Vec<String>, crate::language::diag::Diagnostic> {
         let mut lines = vec![format!(
-            "server-side apply{}",
-            if self.force { " (force)" } else { "" }
+            "server-side apply{}{}",
+            if self.force { " (force)" } else { "" },
+            if self.field_manager == FIELD_MANAGER {
+                String::new()
+            } else {
+                format!(" as field manager {}", self.field_manager)
+            }
         )];
         lines.extend(self.manifests.plan(pc)?);
         Ok(lines)
@@ -172,7 +194,7 @@ impl Apply {
             None
         };
         let api = conn.api(&kind, namespace.as_deref());
-        let mut pp = PatchParams::apply(FIELD_MANAGER);
+        let mut pp = PatchParams::apply(&self.field_manager);
         if self.force {
             pp = pp.force();
         }
@@ -189,7 +211,19 @@ impl Apply {
         let patch = Patch::Apply(&obj);
         let applied = cluster::retry(cx.deadline, &conn.name, || api.patch(&o.name, &pp, &patch))
             .await
-            .map_err(|e| StepError::Errored(format!("{at}: {e}")))?;
+            .map_err(|e| {
+                let e = e.to_string();
+                // The API names the other manager and the fields; say the ways out.
+                let hint = if e.starts_with("conflict:") {
+                    format!(
+                        " — to take these fields, set `force: true` on this apply (as field manager `{}`), or change only them with a `patch` step, which leaves the other fields to their owners",
+                        self.field_manager
+                    )
+                } else {
+                    String::new()
+                };
+                StepError::Errored(format!("{at}: {e}{hint}"))
+            })?;
         let label = super::common::describe(&o.kind, namespace.as_deref(), &o.name);
         if cx.dry_run {
             let after = serde_json::to_value(&applied).unwrap_or_default();
