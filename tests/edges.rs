@@ -164,3 +164,42 @@ fn minijinja_functions_are_not_unknown_variables() {
         String::from_utf8_lossy(&o.stdout)
     );
 }
+
+#[test]
+fn exec_output_is_checked_and_a_failed_check_points_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("p.yaml");
+    std::fs::write(
+        &book,
+        "name: exec-checks\nvars:\n  want: green\nsteps:\n  - name: colors\n    exec:\n      command: [sh, -c, \"echo blue green; echo oops >&2\"]\n      expect:\n        stdout: { contains: \"{{ want }}\", matches: \"^blue\" }\n        stderr: { equals: oops }\n  - name: wrong\n    exec:\n      command: [echo, blue]\n      expect:\n        stdout: { contains: red }\n",
+    )
+    .unwrap();
+    let b = book.to_string_lossy().into_owned();
+    let o = scenario(&["run", "--allow-exec", &b]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains(
+            "[1/2] colors (exec)\n  `sh -c echo blue green; echo oops >&2` exited with 0\n  passed"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "  `echo blue` exited with 0, but its output does not match: stdout contains \"red\"\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "    --> {b}:15:29: stdout contains \"red\"; found \"blue\"\n"
+        )),
+        "{out}"
+    );
+    let o = scenario(&["plan", &b]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("       exec sh -c echo blue green; echo oops >&2 (needs --allow-exec)\n         expect stdout contains \"green\"\n         expect stdout matches \"^blue\"\n         expect stderr equals \"oops\"\n"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}

@@ -27,6 +27,42 @@ pub struct RawExec {
     pub expect_exit: Option<Spanned<i32>>,
     /// Capture trimmed stdout into this variable.
     pub capture_stdout: Option<Spanned<String>>,
+    /// What the command's output must say (instead of piping it through `grep -q`).
+    pub expect: Option<Spanned<RawExpect>>,
+}
+
+/// Expectations on a command's result.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", rename = "ExecExpect")]
+pub struct RawExpect {
+    /// Exit code that counts as success, 0 to 255 (same as `expectExit`).
+    #[schemars(range(min = 0, max = 255))]
+    pub exit_code: Option<Spanned<i32>>,
+    /// A check on the trimmed standard output.
+    pub stdout: Option<Spanned<RawText>>,
+    /// A check on the trimmed standard error.
+    pub stderr: Option<Spanned<RawText>>,
+}
+
+/// A check on text: every condition given must hold (templates allowed).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", rename = "TextCheck")]
+pub struct RawText {
+    /// The whole text equals this.
+    pub equals: Option<Spanned<String>>,
+    /// The text contains this.
+    pub contains: Option<Spanned<String>>,
+    /// The text matches this regular expression (anywhere, unless anchored).
+    pub matches: Option<Spanned<String>>,
+}
+
+/// One validated text condition, with where it is written.
+#[derive(Debug, Clone)]
+pub struct TextCheck {
+    pub stream: &'static str,
+    pub how: &'static str,
+    pub value: String,
+    pub loc: crate::language::yaml::Loc,
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +71,48 @@ pub struct Exec {
     pub env: BTreeMap<String, String>,
     pub expect_exit: i32,
     pub capture_stdout: Option<String>,
+    pub output_checks: Vec<TextCheck>,
+}
+
+/// Validates the text checks of one stream.
+fn text_checks(
+    cx: &mut Validator,
+    stream: &'static str,
+    raw: &RawText,
+    extra: &BTreeSet<String>,
+) -> Vec<TextCheck> {
+    let mut out = Vec::new();
+    for (how, v) in [
+        ("equals", &raw.equals),
+        ("contains", &raw.contains),
+        ("matches", &raw.matches),
+    ] {
+        let Some(v) = v else { continue };
+        if !cx.template(v, extra) {
+            continue;
+        }
+        if how == "matches"
+            && !v.value.contains("{{")
+            && let Err(e) = crate::language::options::compile_regex(&v.value)
+        {
+            cx.error(
+                v.loc,
+                format!(
+                    "invalid regular expression `{}`: {}",
+                    crate::language::limits::excerpt(&v.value),
+                    crate::language::options::regex_error(&e)
+                ),
+            );
+            continue;
+        }
+        out.push(TextCheck {
+            stream,
+            how,
+            value: v.value.clone(),
+            loc: v.loc,
+        });
+    }
+    out
 }
 
 fn validate(cx: &mut Validator, raw: &Spanned<RawExec>, extra: &BTreeSet<String>) -> Option<Exec> {
@@ -69,7 +147,28 @@ fn validate(cx: &mut Validator, raw: &Spanned<RawExec>, extra: &BTreeSet<String>
         cx.captured.insert(c.value.clone());
         c.value.clone()
     });
-    let expect_exit = match &r.expect_exit {
+    let mut output_checks = Vec::new();
+    let mut exit_code = r.expect_exit.clone();
+    if let Some(e) = &r.expect {
+        if let Some(c) = &e.value.exit_code {
+            if r.expect_exit.is_some() {
+                cx.error(c.loc, "the exit code is given twice (`expectExit` and `expect.exitCode`)")
+                    .expected("one of them");
+            }
+            exit_code = Some(c.clone());
+        }
+        for (stream, t) in [("stdout", &e.value.stdout), ("stderr", &e.value.stderr)] {
+            if let Some(t) = t {
+                let checks = text_checks(cx, stream, &t.value, extra);
+                if checks.is_empty() && t.value.equals.is_none() && t.value.contains.is_none() && t.value.matches.is_none() {
+                    cx.error(t.loc, format!("`{stream}` has no condition"))
+                        .expected("`equals`, `contains` or `matches`");
+                }
+                output_checks.extend(checks);
+            }
+        }
+    }
+    let expect_exit = match &exit_code {
         Some(code) if !(0..=255).contains(&code.value) => {
             cx.error(code.loc, format!("exit code {} is out of range", code.value))
                 .expected("0 to 255 (what a process can exit with)");
@@ -83,6 +182,7 @@ fn validate(cx: &mut Validator, raw: &Spanned<RawExec>, extra: &BTreeSet<String>
         env: r.env.clone(),
         expect_exit,
         capture_stdout,
+        output_checks,
     })
 }
 
@@ -147,6 +247,15 @@ impl Exec {
                 details,
             ));
         }
+        let failed = self.failed_output_checks(cx, &stdout, &stderr)?;
+        if !failed.is_empty() {
+            let message = format!(
+                "`{}` exited with {code}, but its output does not match: {}",
+                argv.join(" "),
+                failed.iter().map(|c| c.check.clone()).collect::<Vec<_>>().join("; ")
+            );
+            return Err(StepError::failed(message, Vec::new()).with_checks(failed));
+        }
         let mut done = Done::msg(format!("`{}` exited with {code}", argv.join(" ")));
         if let Some(var) = &self.capture_stdout {
             done.captures
@@ -154,6 +263,46 @@ impl Exec {
             done.details.push(format!("captured {var} = {stdout:?}"));
         }
         Ok(done)
+    }
+}
+
+impl Exec {
+    /// The output checks that do not hold, located in the playbook.
+    fn failed_output_checks(
+        &self,
+        cx: &StepCx<'_>,
+        stdout: &str,
+        stderr: &str,
+    ) -> Result<Vec<crate::model::check::CheckResult>, StepError> {
+        use crate::model::check::{CheckResult, Location};
+        let mut failed = Vec::new();
+        for c in &self.output_checks {
+            let expected = cx.render(&c.value)?;
+            let text = if c.stream == "stdout" { stdout } else { stderr };
+            let holds = match c.how {
+                "equals" => text == expected,
+                "contains" => text.contains(&expected),
+                _ => crate::language::options::compile_regex(&expected)
+                    .map_err(|e| StepError::Errored(format!("regex `{expected}`: {e}")))?
+                    .is_match(text),
+            };
+            if !holds {
+                failed.push(CheckResult {
+                    check: format!("{} {} {expected:?}", c.stream, c.how),
+                    passed: false,
+                    actual: Some(serde_json::Value::String(
+                        crate::language::limits::excerpt(text),
+                    )),
+                    expected: format!("{} {expected:?}", c.how),
+                    location: Location {
+                        file: cx.file.to_owned(),
+                        line: c.loc.line,
+                        column: c.loc.col,
+                    },
+                });
+            }
+        }
+        Ok(failed)
     }
 }
 
@@ -175,7 +324,14 @@ impl Action for Exec {
     }
 
     fn plan(&self, pc: &PlanCx<'_>) -> Result<Vec<String>, Diagnostic> {
-        Ok(vec![format!("exec {} (needs --allow-exec)", self.shown(pc))])
+        let mut lines = vec![format!("exec {} (needs --allow-exec)", self.shown(pc))];
+        if self.expect_exit != 0 {
+            lines.push(format!("  expect exit code {}", self.expect_exit));
+        }
+        for c in &self.output_checks {
+            lines.push(format!("  expect {} {} {:?}", c.stream, c.how, pc.render(&c.value)));
+        }
+        Ok(lines)
     }
 
     fn docs(&self, pc: &PlanCx<'_>, _clusters: &[String]) -> Result<Docs, Diagnostic> {
