@@ -55,6 +55,50 @@ impl std::io::Write for Bounded {
     }
 }
 
+thread_local! {
+    /// Set while a guarded call runs: its panic is an error, not a crash report.
+    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs a call into the template engine so that a panic inside it (a bug of
+/// the engine on some input, found by fuzzing: `worc }}}` as an expression)
+/// becomes an error instead of a crash.
+///
+/// # Errors
+/// `f`'s errors, or the engine's panic as an error.
+pub fn guarded<T>(f: impl FnOnce() -> Result<T, TemplateError>) -> Result<T, TemplateError> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !GUARDED.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    GUARDED.with(|g| g.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    GUARDED.with(|g| g.set(false));
+    result.unwrap_or_else(|_| {
+        Err(TemplateError {
+            message: "the template engine cannot read this text (unbalanced `{{`/`}}`, `{%`/`%}`?)"
+                .to_owned(),
+            loc: None,
+        })
+    })
+}
+
+/// The top-level variables a template uses (`None`: it does not compile).
+#[must_use]
+pub fn variables(env: &Environment<'_>, text: &str) -> Option<std::collections::HashSet<String>> {
+    guarded(|| {
+        env.template_from_str(text)
+            .map(|t| t.undeclared_variables(false))
+            .map_err(|e| convert_error(text, &e))
+    })
+    .ok()
+}
+
 /// A template problem, located inside the template text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TemplateError {
@@ -95,6 +139,14 @@ pub fn convert_error(text: &str, e: &minijinja::Error) -> TemplateError {
 /// # Errors
 /// Syntax errors and unknown variables.
 pub fn check(
+    env: &Environment<'_>,
+    text: &str,
+    known: &BTreeSet<String>,
+) -> Result<(), TemplateError> {
+    guarded(|| check_unguarded(env, text, known))
+}
+
+fn check_unguarded(
     env: &Environment<'_>,
     text: &str,
     known: &BTreeSet<String>,
@@ -188,6 +240,14 @@ pub fn render(
     text: &str,
     ctx: &serde_json::Value,
 ) -> Result<String, TemplateError> {
+    guarded(|| render_unguarded(env, text, ctx))
+}
+
+fn render_unguarded(
+    env: &Environment<'_>,
+    text: &str,
+    ctx: &serde_json::Value,
+) -> Result<String, TemplateError> {
     if !text.contains("{{") && !text.contains("{%") && !text.contains("{#") {
         return Ok(text.to_owned());
     }
@@ -229,6 +289,14 @@ pub fn eval_condition(
     expr: &str,
     ctx: &serde_json::Value,
 ) -> Result<bool, TemplateError> {
+    guarded(|| eval_condition_unguarded(env, expr, ctx))
+}
+
+fn eval_condition_unguarded(
+    env: &Environment<'_>,
+    expr: &str,
+    ctx: &serde_json::Value,
+) -> Result<bool, TemplateError> {
     let compiled = env
         .compile_expression(expr)
         .map_err(|e| convert_error(expr, &e))?;
@@ -247,6 +315,14 @@ pub fn check_condition(
     expr: &str,
     known: &BTreeSet<String>,
 ) -> Result<(), TemplateError> {
+    guarded(|| check_condition_unguarded(env, expr, known))
+}
+
+fn check_condition_unguarded(
+    env: &Environment<'_>,
+    expr: &str,
+    known: &BTreeSet<String>,
+) -> Result<(), TemplateError> {
     let compiled = env
         .compile_expression(expr)
         .map_err(|e| convert_error(expr, &e))?;
@@ -257,4 +333,31 @@ pub fn check_condition(
         expr,
         "condition",
     )
+}
+
+/// Evaluates an expression to a JSON value (a capture keeps its type).
+///
+/// # Errors
+/// Syntax errors, undefined values, values JSON cannot hold.
+pub fn eval_value(
+    env: &Environment<'_>,
+    expr: &str,
+    ctx: &serde_json::Value,
+) -> Result<serde_json::Value, TemplateError> {
+    guarded(|| {
+        let value = env
+            .compile_expression(expr)
+            .and_then(|e| e.eval(ctx))
+            .map_err(|e| convert_error(expr, &e))?;
+        if value.is_undefined() {
+            return Err(TemplateError {
+                message: "undefined value".to_owned(),
+                loc: None,
+            });
+        }
+        serde_json::to_value(&value).map_err(|e| TemplateError {
+            message: e.to_string(),
+            loc: None,
+        })
+    })
 }

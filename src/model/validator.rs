@@ -114,9 +114,8 @@ impl Validator {
     /// Whether a template uses a value that only a run captures.
     #[must_use]
     pub fn uses_captures(&self, text: &str) -> bool {
-        self.env.template_from_str(text).is_ok_and(|t| {
-            t.undeclared_variables(false)
-                .iter()
+        template::variables(&self.env, text).is_some_and(|vars| {
+            vars.iter()
                 .any(|n| n == "captures" || self.captured.contains(n))
         })
     }

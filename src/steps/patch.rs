@@ -296,21 +296,8 @@ impl Patch {
     fn render(&self, cx: &StepCx<'_>, v: &Value) -> Result<Value, StepError> {
         Ok(match v {
             Value::String(s) => match whole_expression(s) {
-                Some(expr) => {
-                    let value = cx
-                        .env
-                        .compile_expression(expr)
-                        .and_then(|e| e.eval(&cx.ctx))
-                        .map_err(|e| StepError::Errored(format!("template `{s}`: {e}")))?;
-                    if value.is_undefined() {
-                        return Err(StepError::Errored(format!(
-                            "template `{s}`: undefined value"
-                        )));
-                    }
-                    serde_json::to_value(&value).map_err(|e| {
-                        StepError::Errored(format!("template `{s}`: {e}"))
-                    })?
-                }
+                Some(expr) => crate::language::template::eval_value(cx.env, expr, &cx.ctx)
+                    .map_err(|e| StepError::Errored(format!("template `{s}`: {}", e.message)))?,
                 None => Value::String(cx.render(s)?),
             },
             Value::Array(a) => Value::Array(
