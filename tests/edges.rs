@@ -203,3 +203,22 @@ fn exec_output_is_checked_and_a_failed_check_points_at_its_line() {
         String::from_utf8_lossy(&o.stdout)
     );
 }
+
+#[test]
+fn from_names_the_skipped_step_whose_capture_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("p.yaml");
+    std::fs::write(
+        &book,
+        "name: from\nsteps:\n  - name: get-ip\n    exec:\n      command: [echo, 10.0.0.1]\n      captureStdout: ip\n  - name: use-ip\n    exec:\n      command: [echo, \"{{ ip }}\"]\n",
+    )
+    .unwrap();
+    let b = book.to_string_lossy().into_owned();
+    let o = scenario(&["run", "--allow-exec", &b, "--from", "use-ip"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(
+        out.contains("    `ip` is captured by step `get-ip`, which the step selection left out: start at it (--from get-ip) or select it (--only get-ip)\n"),
+        "{out}"
+    );
+}

@@ -534,3 +534,28 @@ async fn apply_as_another_field_manager_owns_its_fields_as_that_manager() {
     );
     support::drop_namespace(&c, &ns).await;
 }
+
+#[tokio::test]
+async fn a_dry_run_says_what_each_wait_would_wait_for_instead_of_waiting() {
+    let c = client("cluster1").await;
+    let ns = namespace(&c, "dry_wait").await;
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("p.yaml");
+    std::fs::write(
+        &book,
+        format!("name: dry\nclusters:\n  cluster1: {{}}\nsteps:\n  - name: create\n    clusters: cluster1\n    apply:\n      inline: |\n        apiVersion: v1\n        kind: ConfigMap\n        metadata: {{ name: later, namespace: {ns} }}\n  - name: appears\n    clusters: cluster1\n    timeout: 30s\n    wait:\n      resource: {{ apiVersion: v1, kind: ConfigMap, namespace: {ns}, name: later }}\n      jsonpath:\n        - {{ path: $.metadata.name, equals: later }}\n"),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let (code, out, err) = run_playbook(book.to_str().unwrap(), &["--dry-run"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains(&format!("  cluster1: dry run: not waiting until v1 ConfigMap later in {ns} exists\n    would wait until v1 ConfigMap later in {ns} exists\n      check $.metadata.name == \"later\"\n")),
+        "{out}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "did not wait for the 30s timeout"
+    );
+    support::drop_namespace(&c, &ns).await;
+}

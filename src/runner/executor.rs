@@ -41,6 +41,8 @@ pub async fn run_playbook_until(
     let total = pb.steps.len() + pb.finally.len();
     let mut results = Vec::new();
     let mut stop = false;
+    // Steps the selection left out: their captures are missing for later steps.
+    let mut unselected: Vec<&Step> = Vec::new();
     for (i, step) in pb.steps.iter().enumerate() {
         if interrupt.count() > 0 {
             results.push(skipped(step, "interrupted", false));
@@ -52,13 +54,15 @@ pub async fn run_playbook_until(
         }
         if let Some(why) = opts.selection.excluded(&pb.steps, i) {
             results.push(skipped(step, &why, false));
+            unselected.push(step);
             continue;
         }
         observer.step_started(&pb.name, i + 1, total, step);
-        let r = tokio::select! {
+        let mut r = tokio::select! {
             r = run_step(pb, step, &env, &clusters, &mut state, opts, false) => r,
             () = interrupt.reached(1) => interrupted(step, false),
         };
+        explain_missing_captures(&mut r, &unselected, &state);
         observer.step_finished(&pb.name, &r);
         if r.status.is_failure() && !step.options.continue_on_error {
             stop = true;
@@ -98,6 +102,26 @@ pub async fn run_playbook_until(
         interrupted: interrupt.count() > 0,
         duration: started.elapsed(),
         steps: results,
+    }
+}
+
+/// A step that failed on an undefined value that a step the selection left
+/// out would have captured: say which step, and how to include it.
+fn explain_missing_captures(r: &mut StepResult, unselected: &[&Step], state: &Captures) {
+    for o in r.outcomes.iter_mut().filter(|o| o.status.is_failure()) {
+        if !o.message.contains("undefined") {
+            continue;
+        }
+        for s in unselected {
+            for name in s.action.captures() {
+                if !state.global.contains_key(&name) {
+                    o.details.push(format!(
+                        "`{name}` is captured by step `{}`, which the step selection left out: start at it (--from {}) or select it (--only {})",
+                        s.name, s.name, s.name
+                    ));
+                }
+            }
+        }
     }
 }
 

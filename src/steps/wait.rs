@@ -220,6 +220,16 @@ impl Wait {
                 "exists"
             }
         );
+        if cx.dry_run {
+            // A dry run changed nothing, so waiting for its effects would only time out.
+            let mut details = vec![format!("would wait until {goal}")];
+            details.extend(self.plan_lines(&PlanCx { env: cx.env, ctx: cx.ctx.clone() }).into_iter().skip(1));
+            return Ok(Done {
+                message: format!("dry run: not waiting until {goal}"),
+                details,
+                ..Done::default()
+            });
+        }
         let stream = watcher(api, cfg).default_backoff();
         futures::pin_mut!(stream);
         let mut store: Store<(String, String), DynamicObject> = Store::new();
