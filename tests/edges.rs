@@ -222,3 +222,41 @@ fn from_names_the_skipped_step_whose_capture_is_missing() {
         "{out}"
     );
 }
+
+#[test]
+fn step_vars_are_templates_and_a_mapping_can_come_from_a_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("p.yaml");
+    std::fs::write(
+        &book,
+        "name: vars\nvars:\n  base: one\n  split: { blue: 40, green: 60 }\nsteps:\n  - name: echo\n    vars:\n      v: \"{{ base }}-two\"\n      w: \"{{ split }}\"\n    exec:\n      command: [echo, \"{{ v }} {{ w.blue }}\"]\n  - name: split\n    probe:\n      url: http://127.0.0.1:9/\n      extract: { color: $.color }\n      expect:\n        distribution: { value: color, weights: \"{{ split }}\" }\n",
+    )
+    .unwrap();
+    let b = book.to_string_lossy().into_owned();
+    let o = scenario(&["plan", &b]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        out.contains("exec echo one-two 40 (needs --allow-exec)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("expect color split blue 40% / green 60%"),
+        "{out}"
+    );
+    // A step var that uses an unknown name is an error at validation.
+    std::fs::write(&book, "name: vars\nvars:\n  base: one\nsteps:\n  - name: echo\n    vars:\n      v: \"{{ bsae }}-two\"\n    sleep: 1s\n").unwrap();
+    let o = scenario(&["validate", &b]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("unknown variable `bsae` in template; did you mean `base`?"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

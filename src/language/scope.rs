@@ -146,8 +146,13 @@ impl Scope {
             .map(|(k, v)| (k.clone(), Value::Object(v.clone())))
             .collect();
         ctx.insert("captures".into(), Value::Object(per_cluster));
+        // Step vars are templates of everything above (not of each other);
+        // one that does not render is left as written, and validation said why.
+        let env = template::environment();
+        let seen = Value::Object(ctx.clone());
         for (k, v) in vars {
-            ctx.insert(k.clone(), v.clone());
+            let value = template::render_value(&env, v, &seen).unwrap_or_else(|_| v.clone());
+            ctx.insert(k.clone(), value);
         }
         Value::Object(ctx)
     }

@@ -361,3 +361,40 @@ pub fn eval_value(
         })
     })
 }
+
+/// The expression of a string that is one `{{ ... }}` and nothing else
+/// (`"{{ split }}"`): such a string takes the value's own type.
+#[must_use]
+pub fn whole_expression(s: &str) -> Option<&str> {
+    let inner = s.trim().strip_prefix("{{")?.strip_suffix("}}")?;
+    (!inner.contains("{{") && !inner.contains("}}")).then_some(inner.trim())
+}
+
+/// Renders every string inside a JSON value; a string that is one
+/// expression keeps the type of its value.
+///
+/// # Errors
+/// The first template error.
+pub fn render_value(
+    env: &Environment<'_>,
+    v: &serde_json::Value,
+    ctx: &serde_json::Value,
+) -> Result<serde_json::Value, TemplateError> {
+    Ok(match v {
+        serde_json::Value::String(s) => match whole_expression(s) {
+            Some(expr) => eval_value(env, expr, ctx)?,
+            None => serde_json::Value::String(render(env, s, ctx)?),
+        },
+        serde_json::Value::Array(a) => serde_json::Value::Array(
+            a.iter()
+                .map(|x| render_value(env, x, ctx))
+                .collect::<Result<_, _>>()?,
+        ),
+        serde_json::Value::Object(o) => serde_json::Value::Object(
+            o.iter()
+                .map(|(k, x)| Ok((k.clone(), render_value(env, x, ctx)?)))
+                .collect::<Result<_, TemplateError>>()?,
+        ),
+        other => other.clone(),
+    })
+}

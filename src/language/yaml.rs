@@ -99,6 +99,41 @@ impl Node {
     }
 }
 
+impl Node {
+    /// A node holding a JSON value, every part located at `loc` (for values
+    /// that an expression produced in place of what the YAML said).
+    #[must_use]
+    pub fn from_json(v: &serde_json::Value, loc: Loc) -> Node {
+        let value = match v {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => n
+                .as_i64()
+                .map(Value::Int)
+                .or_else(|| n.as_u64().map(Value::UInt))
+                .unwrap_or_else(|| Value::Float(n.as_f64().unwrap_or(0.0))),
+            serde_json::Value::String(s) => Value::Str(s.clone()),
+            serde_json::Value::Array(a) => {
+                Value::Seq(a.iter().map(|x| Node::from_json(x, loc)).collect())
+            }
+            serde_json::Value::Object(o) => Value::Map(
+                o.iter()
+                    .map(|(k, x)| {
+                        (
+                            Node {
+                                value: Value::Str(k.clone()),
+                                loc,
+                            },
+                            Node::from_json(x, loc),
+                        )
+                    })
+                    .collect(),
+            ),
+        };
+        Node { value, loc }
+    }
+}
+
 fn scalar_key(node: &Node) -> String {
     match &node.value {
         Value::Str(s) => s.clone(),

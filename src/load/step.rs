@@ -124,6 +124,53 @@ fn reserved_vars(v: &mut Validator, options: &Node) {
     }
 }
 
+/// Step vars are templates of the playbook's vars, env and captures.
+fn check_step_vars(
+    v: &mut Validator,
+    vars: &std::collections::BTreeMap<String, serde_json::Value>,
+    loc: Loc,
+) {
+    for value in vars.values() {
+        v.template_json(value, loc, &BTreeSet::new());
+    }
+}
+
+/// A field written as one expression (`weights: "{{ split }}"`) whose value is
+/// known before the run and is a mapping or a list stands for that value, so
+/// that the same weights need not be written twice.
+fn expand_expressions(v: &Validator, node: &Node) -> Node {
+    match &node.value {
+        Value::Str(s) => {
+            let Some(expr) = template::whole_expression(s) else {
+                return node.clone();
+            };
+            if v.uses_captures(s) {
+                return node.clone();
+            }
+            match template::eval_value(&v.env, expr, &v.preview_context()) {
+                Ok(value @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
+                    Node::from_json(&value, node.loc)
+                }
+                _ => node.clone(),
+            }
+        }
+        Value::Seq(items) => Node {
+            value: Value::Seq(items.iter().map(|i| expand_expressions(v, i)).collect()),
+            loc: node.loc,
+        },
+        Value::Map(entries) => Node {
+            value: Value::Map(
+                entries
+                    .iter()
+                    .map(|(k, x)| (k.clone(), expand_expressions(v, x)))
+                    .collect(),
+            ),
+            loc: node.loc,
+        },
+        _ => node.clone(),
+    }
+}
+
 /// Reads the options of a step; records problems.
 pub fn read_options(v: &mut Validator, node: &Node) -> Option<(RawStepOptions, ActionKeys)> {
     let (options, actions) = split_step(node);
@@ -226,7 +273,9 @@ pub fn validate(
             return None;
         }
     };
-    let action = (kind.parse)(v, node, &extra)?;
+    check_step_vars(v, &raw.vars, raw.name.loc);
+    let node = expand_expressions(v, node);
+    let action = (kind.parse)(v, &node, &extra)?;
     if kind.needs_cluster && clusters.is_empty() {
         v.error(
             raw.name.loc,

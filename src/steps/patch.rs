@@ -277,12 +277,6 @@ fn capture_or_null(
         .collect()
 }
 
-/// The expression of a string that is one `{{ ... }}` and nothing else.
-fn whole_expression(s: &str) -> Option<&str> {
-    let inner = s.trim().strip_prefix("{{")?.strip_suffix("}}")?;
-    (!inner.contains("{{") && !inner.contains("}}")).then_some(inner.trim())
-}
-
 impl Patch {
     fn type_name(&self) -> &'static str {
         match self.type_ {
@@ -295,7 +289,7 @@ impl Patch {
     /// (a captured number, object or null goes back as it was).
     fn render(&self, cx: &StepCx<'_>, v: &Value) -> Result<Value, StepError> {
         Ok(match v {
-            Value::String(s) => match whole_expression(s) {
+            Value::String(s) => match crate::language::template::whole_expression(s) {
                 Some(expr) => crate::language::template::eval_value(cx.env, expr, &cx.ctx)
                     .map_err(|e| StepError::Errored(format!("template `{s}`: {}", e.message)))?,
                 None => Value::String(cx.render(s)?),
@@ -463,7 +457,8 @@ impl Action for Patch {
 
 #[cfg(test)]
 mod tests {
-    use crate::steps::patch::{pointer_problem, whole_expression};
+    use crate::language::template::whole_expression;
+    use crate::steps::patch::pointer_problem;
 
     #[test]
     fn pointers() {
