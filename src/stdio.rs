@@ -73,3 +73,11 @@ macro_rules! out {
 macro_rules! errln {
     ($($arg:tt)*) => { $crate::stdio::err(&format!("{}\n", format_args!($($arg)*))) };
 }
+
+/// Prints warnings on stderr (no closing count: they do not stop anything).
+pub fn warnings(diags: &[crate::language::diag::Diagnostic]) {
+    let color = STDERR_COLOR.load(Ordering::Relaxed);
+    for d in diags {
+        err(&format!("{}\n", d.render_styled(color)));
+    }
+}

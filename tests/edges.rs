@@ -260,3 +260,58 @@ fn step_vars_are_templates_and_a_mapping_can_come_from_a_variable() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn envsubst_placeholders_are_substituted_on_request_and_warned_about_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: mesh-${SUFFIX}\n  namespace: demo\ndata:\n  trustDomain: ${CLUSTER:=cluster1}\n  price: $${PRICE}\n",
+    )
+    .unwrap();
+    let book = dir.path().join("p.yaml");
+    let b = book.to_string_lossy().into_owned();
+    let write = |substitute: bool, vars: &str| {
+        std::fs::write(
+            &book,
+            format!("name: subst\nclusters:\n  c1: {{}}\nvars:\n{vars}steps:\n  - name: mesh\n    clusters: c1\n    apply:\n      substitute: {substitute}\n      manifests: [cm.yaml]\n"),
+        )
+        .unwrap();
+    };
+    // Without substitution: a warning, and the playbook is still valid.
+    write(false, "  x: 1\n");
+    let o = scenario(&["validate", &b]);
+    assert_eq!(o.status.code(), Some(0));
+    let cm = dir.path().join("cm.yaml").to_string_lossy().into_owned();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "warning: `${{SUFFIX}}` will be applied as written: this step does not substitute placeholders\n  --> {cm}:4:14\n  |\n4 |   name: mesh-${{SUFFIX}}\n  |              ^^^^^^^^\n  = help: add `substitute: true` to the step to replace `${{NAME}}` as envsubst does\n\n"
+        )
+    );
+    // With substitution, a placeholder without a value is an error where it is written.
+    write(true, "  x: 1\n");
+    let o = scenario(&["validate", &b]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).starts_with(&format!(
+            "error: `${{SUFFIX}}` has no value\n  --> {cm}:4:14\n"
+        )),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // With a value: substituted (defaults and `$${` too), as plan shows.
+    write(true, "  SUFFIX: blue\n");
+    let o = scenario(&["plan", &b]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("  v1 ConfigMap demo/mesh-blue\n"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}

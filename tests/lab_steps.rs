@@ -559,3 +559,35 @@ async fn a_dry_run_says_what_each_wait_would_wait_for_instead_of_waiting() {
     );
     support::drop_namespace(&c, &ns).await;
 }
+
+#[tokio::test]
+async fn kustomize_output_is_substituted_like_envsubst_when_asked() {
+    if std::process::Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "make test installs kubectl"
+        );
+        eprintln!("kubectl not installed: skipping");
+        return;
+    }
+    let c = client("cluster2").await;
+    let ns = namespace(&c, "envsubst").await;
+    let (code, out, err) = run_playbook(
+        "tests/playbooks/kustomize-envsubst.yaml",
+        &["--var", &format!("ns={ns}")],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let cms: Api<ConfigMap> = Api::namespaced(c.clone(), &ns);
+    let data = cms.get("mesh").await.unwrap().data.unwrap();
+    assert_eq!(
+        data["trustDomain"], "cluster2",
+        "never the text ${{CLUSTER}}"
+    );
+    assert_eq!(data["network"], "flat");
+    support::drop_namespace(&c, &ns).await;
+}

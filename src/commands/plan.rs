@@ -101,6 +101,7 @@ pub fn plan(paths: &[PathBuf], output: Option<&Path>, inputs: &Inputs) -> i32 {
             Ok(pb) => pb,
             Err(code) => return code,
         };
+        crate::stdio::warnings(&pb.warnings);
         match render(&pb) {
             Ok(t) => {
                 if !text.is_empty() {

@@ -19,6 +19,7 @@ pub fn validate(playbooks: &[PathBuf], inputs: &Inputs, quiet: bool) -> i32 {
     for p in &files {
         match load::load(p, &opts) {
             Ok(pb) => {
+                crate::stdio::warnings(&pb.warnings);
                 if !quiet {
                     crate::outln!(
                         "ok: {} ({} step{}, {} finally)",

@@ -18,6 +18,8 @@ pub struct Diagnostic {
     pub expected: Option<String>,
     /// A suggestion ("did you mean `wait`?").
     pub help: Option<String>,
+    /// A warning: reported, but the playbook still runs.
+    pub warning: bool,
 }
 
 impl Diagnostic {
@@ -30,6 +32,7 @@ impl Diagnostic {
             line_text: loc.and_then(|l| src.line(l.line)).map(str::to_owned),
             expected: None,
             help: None,
+            warning: false,
         }
     }
 
@@ -43,6 +46,7 @@ impl Diagnostic {
             line_text: None,
             expected: None,
             help: None,
+            warning: false,
         }
     }
 
@@ -126,7 +130,12 @@ impl Diagnostic {
         } else {
             self.message.clone()
         };
-        let _ = writeln!(out, "{}: {message}", paint("1;31", "error"));
+        let label = if self.warning {
+            paint("1;33", "warning")
+        } else {
+            paint("1;31", "error")
+        };
+        let _ = writeln!(out, "{label}: {message}");
         match self.loc {
             Some(loc) => {
                 let _ = writeln!(

@@ -9,5 +9,6 @@ pub mod options;
 pub mod raw;
 pub mod scope;
 pub mod source;
+pub mod substitute;
 pub mod template;
 pub mod yaml;

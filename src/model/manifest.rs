@@ -24,6 +24,8 @@ pub struct ManifestFile {
     pub source: Source,
     /// True when the template uses values only known at run time (captures).
     pub uses_captures: bool,
+    /// `${NAME}` placeholders are substituted after rendering (`substitute: true`).
+    pub substitute: bool,
 }
 
 impl Validator {
@@ -137,6 +139,7 @@ impl Validator {
             path: path.to_path_buf(),
             source,
             uses_captures,
+            substitute: false,
         };
         if !m.uses_captures {
             self.prerender(&m);
@@ -191,6 +194,18 @@ pub fn render_manifest(
         Diagnostic::new(&m.source, e.loc, e.message)
             .with_expected("a template whose variables are all defined")
     })?;
+    let rendered = if m.substitute {
+        let rendered_src = Source::new(format!("{} (rendered)", m.source.name), rendered.as_str());
+        crate::language::substitute::substitute(&rendered, |n| {
+            crate::language::substitute::lookup(ctx, n)
+        })
+        .map_err(|p| {
+            Diagnostic::new(&rendered_src, Some(offset_loc(&rendered, p.offset)), format!("`${{{}}}` has no value", p.name))
+                .with_expected("a var, a step var, a capture or an environment variable of that name, or a default: `${NAME:=value}`")
+        })?
+    } else {
+        rendered
+    };
     let rendered_src = Source::new(format!("{} (rendered)", m.source.name), rendered.as_str());
     let docs =
         yaml::parse_multi(&rendered).map_err(|e| Diagnostic::from_yaml(&rendered_src, &e))?;
@@ -261,6 +276,62 @@ fn object_of(
         file: file.to_owned(),
         doc_index,
     })
+}
+
+/// The line and column of a byte offset.
+fn offset_loc(text: &str, offset: usize) -> yaml::Loc {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    yaml::Loc {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        col: u32::try_from(col).unwrap_or(u32::MAX),
+    }
+}
+
+/// `${NAME}` placeholders of the step's manifests: with `substitute: true`
+/// each needs a value (or a default); without it, they would reach the
+/// cluster as text, which is worth a warning.
+fn check_placeholders(
+    cx: &mut Validator,
+    m: &mut ManifestFile,
+    substitute: bool,
+    extra: &BTreeSet<String>,
+) {
+    let found = crate::language::substitute::placeholders(&m.source.text);
+    if found.is_empty() {
+        return;
+    }
+    m.substitute = substitute;
+    if !substitute {
+        let p = &found[0];
+        let mut d = Diagnostic::new(
+            &m.source,
+            Some(offset_loc(&m.source.text, p.offset)),
+            format!(
+                "`${{{}}}` will be applied as written: this step does not substitute placeholders",
+                p.name
+            ),
+        )
+        .with_help("add `substitute: true` to the step to replace `${NAME}` as envsubst does");
+        d.warning = true;
+        cx.warnings.push(d);
+        return;
+    }
+    let names = cx.names(extra);
+    let env = cx.scope.base();
+    for p in found.iter().filter(|p| p.default.is_none()) {
+        let known = names.contains(&p.name) || env["env"].get(&p.name).is_some();
+        if !known {
+            let d = Diagnostic::new(
+                &m.source,
+                Some(offset_loc(&m.source.text, p.offset)),
+                format!("`${{{}}}` has no value", p.name),
+            )
+            .with_expected("a var, a step var, a capture or an environment variable of that name, or a default: `${NAME:=value}`");
+            cx.diags.push(d);
+        }
+    }
 }
 
 /// Builds a kustomize directory with `kubectl kustomize` at validation time,
@@ -349,6 +420,8 @@ pub struct Manifests {
     pub kustomize: Option<String>,
     /// Namespace given to objects that have none.
     pub namespace: Option<String>,
+    /// `${NAME}` placeholders are substituted (envsubst) in files, inline and kustomize output.
+    pub substitute: bool,
 }
 
 impl Manifests {
@@ -430,15 +503,20 @@ impl Manifests {
 }
 
 /// Validates manifest sources.
+#[allow(clippy::too_many_arguments)]
 pub fn manifests(
     cx: &mut Validator,
     files: &[Spanned<String>],
     inline: Option<&Spanned<String>>,
     kustomize: Option<&Spanned<String>>,
     namespace: Option<&Spanned<String>>,
+    substitute: bool,
     extra: &BTreeSet<String>,
 ) -> Manifests {
-    let files = cx.manifests(files, extra);
+    let mut files = cx.manifests(files, extra);
+    for m in &mut files {
+        check_placeholders(cx, m, substitute, extra);
+    }
     let inline = inline.and_then(|s| {
         if !cx.template(s, extra) {
             return None;
@@ -452,10 +530,13 @@ pub fn manifests(
             path: cx.src.name.clone().into(),
             source: src,
             uses_captures: cx.uses_captures(&s.value),
+            substitute: false,
         };
         if !m.uses_captures {
             cx.prerender(&m);
         }
+        let mut m = m;
+        check_placeholders(cx, &mut m, substitute, extra);
         Some(m)
     });
     if let Some(k) = kustomize {
@@ -490,5 +571,6 @@ pub fn manifests(
         inline,
         kustomize: kustomize.map(|k| k.value.clone()),
         namespace: namespace.map(|n| n.value.clone()),
+        substitute,
     }
 }

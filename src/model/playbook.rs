@@ -28,6 +28,8 @@ pub struct Playbook {
     pub vars: IndexMap<String, serde_json::Value>,
     /// What templates see (variables, env, clusters, the playbook's path).
     pub scope: Scope,
+    /// What validation found worth saying that does not stop the run.
+    pub warnings: Vec<crate::language::diag::Diagnostic>,
     pub steps: Vec<Step>,
     pub finally: Vec<Step>,
 }

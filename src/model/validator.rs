@@ -21,6 +21,8 @@ pub struct Validator {
     pub src: Source,
     pub dir: PathBuf,
     pub diags: Vec<Diagnostic>,
+    /// Problems that do not stop the run (`validate` and `plan` show them).
+    pub warnings: Vec<Diagnostic>,
     pub env: Environment<'static>,
     /// Variables every template may use: vars, builtins.
     pub known: BTreeSet<String>,

@@ -24,6 +24,10 @@ pub struct RawApply {
     pub inline: Option<Spanned<String>>,
     /// A kustomize directory (rendered with `kubectl kustomize`).
     pub kustomize: Option<Spanned<String>>,
+    /// Substitute `${NAME}` / `${NAME:=default}` (envsubst) in manifests and kustomize output,
+    /// from vars, step vars, captures and the environment.
+    #[serde(default)]
+    pub substitute: bool,
     /// Namespace for objects that do not set one.
     pub namespace: Option<Spanned<String>>,
     /// Take ownership of fields managed by someone else (server-side apply `force`).
@@ -49,6 +53,7 @@ fn validate(cx: &mut Validator, raw: &Spanned<RawApply>, extra: &BTreeSet<String
         r.inline.as_ref(),
         r.kustomize.as_ref(),
         r.namespace.as_ref(),
+        r.substitute,
         extra,
     );
     if manifests.is_empty() && cx.diags.len() == before {

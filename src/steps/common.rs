@@ -40,12 +40,25 @@ pub async fn render_objects(
                 String::from_utf8_lossy(&output.stderr).trim()
             )));
         }
-        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+        if m.substitute {
+            // `kustomize build | envsubst`: the step's scope gives the values.
+            text = crate::language::substitute::substitute(&text, |n| {
+                crate::language::substitute::lookup(&cx.ctx, n)
+            })
+            .map_err(|p| {
+                StepError::Errored(format!(
+                    "kubectl kustomize {k}: `${{{}}}` has no value (a var, step var, capture or environment variable, or a default `${{NAME:=value}}`)",
+                    p.name
+                ))
+            })?;
+        }
         let mf = ManifestFile {
             rel: format!("kustomize {k}"),
             path: dir.clone(),
             source: crate::language::source::Source::new(format!("kustomize {k}"), text),
             uses_captures: false,
+            substitute: false,
         };
         // kustomize output is not a template: render with no context changes it not.
         let objs = crate::model::manifest::render_manifest(

@@ -29,6 +29,10 @@ pub struct RawDelete {
     /// Objects selected by kind and name, prefix, regex or labels.
     #[serde(default)]
     pub resources: Vec<Spanned<RawResource>>,
+    /// Substitute `${NAME}` / `${NAME:=default}` (envsubst) in manifests and kustomize output,
+    /// from vars, step vars, captures and the environment.
+    #[serde(default)]
+    pub substitute: bool,
     /// Namespace for objects that do not set one.
     pub namespace: Option<Spanned<String>>,
     /// Wait until the objects are gone (default true).
@@ -71,6 +75,7 @@ fn validate(cx: &mut Validator, raw: &Spanned<RawDelete>, extra: &BTreeSet<Strin
         r.inline.as_ref(),
         r.kustomize.as_ref(),
         r.namespace.as_ref(),
+        r.substitute,
         extra,
     );
     let resources: Vec<Resource> = r
