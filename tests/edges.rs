@@ -315,3 +315,70 @@ fn envsubst_placeholders_are_substituted_on_request_and_warned_about_otherwise()
         String::from_utf8_lossy(&o.stdout)
     );
 }
+
+#[test]
+fn manifests_may_come_from_anywhere_under_the_root() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("tutorial");
+    std::fs::create_dir_all(home.join("mesh-files")).unwrap();
+    std::fs::create_dir_all(home.join("chapter")).unwrap();
+    std::fs::write(
+        home.join("mesh-files/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: mesh, namespace: demo }\n",
+    )
+    .unwrap();
+    let book = home.join("chapter/p.yaml");
+    let b = book.to_string_lossy().into_owned();
+    let write = |root: &str, pattern: &str| {
+        std::fs::write(
+            &book,
+            format!("name: roots\n{root}clusters:\n  c1: {{}}\nsteps:\n  - name: a\n    clusters: c1\n    apply:\n      manifests: [\"{pattern}\"]\n"),
+        )
+        .unwrap();
+    };
+    let validate = |args: &[&str]| {
+        let mut all = vec!["validate", b.as_str()];
+        all.extend(args);
+        let o = Command::new(env!("CARGO_BIN_EXE_scenario"))
+            .args(&all)
+            .env("TUTORIAL_HOME", &home)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    // By default the root is the playbook's directory.
+    write("", "../mesh-files/*.yaml");
+    let (code, err) = validate(&[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("is outside the root"), "{err}");
+    assert!(
+        err.contains("widen it with `root:` in the playbook or `--root DIR`"),
+        "{err}"
+    );
+    // `--root` widens it, and so does `root:` in the playbook.
+    let home_s = home.to_string_lossy().into_owned();
+    assert_eq!(validate(&["--root", &home_s]).0, Some(0));
+    write("root: ..\n", "../mesh-files/*.yaml");
+    assert_eq!(validate(&[]), (Some(0), String::new()));
+    // Paths and roots may be templates of env.
+    write(
+        "root: \"{{ env.TUTORIAL_HOME }}\"\n",
+        "{{ env.TUTORIAL_HOME }}/mesh-files/cm.yaml",
+    );
+    assert_eq!(validate(&[]), (Some(0), String::new()));
+    // A symlink under the chapter that leads outside the root is refused.
+    let outside = tmp.path().join("elsewhere.yaml");
+    std::fs::write(
+        &outside,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x, namespace: demo }\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&outside, home.join("chapter/link.yaml")).unwrap();
+    write("", "link.yaml");
+    let (code, err) = validate(&[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("is outside the root"), "{err}");
+}

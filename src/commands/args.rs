@@ -136,6 +136,10 @@ pub struct Inputs {
     /// or `--context kind-east` when the playbook has one cluster.
     #[arg(long = "context", value_name = "[CLUSTER=]CONTEXT", value_parser = parse_context)]
     pub contexts: Vec<(String, String)>,
+    /// Where manifests and kustomize directories may come from (default: the playbook's
+    /// `root:`, else its directory).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
     /// kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,

@@ -16,6 +16,7 @@ pub fn load_options(inputs: &Inputs) -> LoadOptions {
         vars: inputs.vars.clone(),
         vars_files: inputs.vars_files.clone(),
         contexts: inputs.contexts.clone(),
+        root: inputs.root.clone(),
         env: std::env::vars().collect(),
     }
 }

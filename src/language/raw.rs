@@ -33,6 +33,10 @@ pub struct RawPlaybook {
     /// Logical cluster names mapped to kubeconfig contexts.
     #[serde(default)]
     pub clusters: IndexMap<String, Spanned<RawCluster>>,
+    /// The directory manifests and kustomize directories may come from (a template,
+    /// relative to the playbook; default: the playbook's directory), e.g. `..` or
+    /// `{{ env.TUTORIAL_HOME }}`. `--root DIR` overrides it.
+    pub root: Option<Spanned<String>>,
     /// Template variables with their defaults; override with `--var k=v` or `--vars-file`.
     #[serde(default)]
     pub vars: IndexMap<String, serde_json::Value>,

@@ -20,6 +20,8 @@ pub struct LoadOptions {
     pub vars_files: Vec<PathBuf>,
     /// `--context cluster=ctx`.
     pub contexts: Vec<(String, String)>,
+    /// `--root DIR`: where manifests may come from (wins over the playbook's `root:`).
+    pub root: Option<PathBuf>,
     /// The process environment (a copy, so tests can pass their own).
     pub env: BTreeMap<String, String>,
 }

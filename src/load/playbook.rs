@@ -81,6 +81,7 @@ fn validate(
     let mut cx = Validator {
         src: src.clone(),
         dir: dir.clone(),
+        root: dir.canonicalize().unwrap_or_else(|_| dir.clone()),
         diags: Vec::new(),
         warnings: Vec::new(),
         env: template::environment(),
@@ -230,6 +231,8 @@ fn validate(
         }
     }
 
+    set_root(&mut cx, header.as_ref().and_then(|h| h.root.as_ref()), opts);
+
     // Defaults for every step.
     let mut defaults = Defaults {
         timeout: DEFAULT_TIMEOUT,
@@ -329,6 +332,36 @@ fn validate(
         steps: out_steps,
         finally: out_finally,
     })
+}
+
+/// The root files may come from: `--root DIR` (relative to the working
+/// directory), else the playbook's `root:` (a template, relative to the
+/// playbook), else the playbook's directory.
+fn set_root(cx: &mut Validator, declared: Option<&Spanned<String>>, opts: &LoadOptions) {
+    let (wanted, loc) = match (&opts.root, declared) {
+        (Some(r), _) => (r.clone(), None),
+        (None, Some(r)) => match cx.known_value(r, &BTreeSet::new()) {
+            Some(text) => (cx.dir.join(text), Some(r.loc)),
+            None => return,
+        },
+        (None, None) => return,
+    };
+    match wanted.canonicalize() {
+        Ok(c) if c.is_dir() => cx.root = c,
+        _ => {
+            let message = format!("root `{}` is not a directory", wanted.display());
+            match loc {
+                Some(l) => {
+                    cx.error(l, message)
+                        .expected("a directory holding the playbook's manifests, e.g. `..` or `{{ env.TUTORIAL_HOME }}`");
+                }
+                None => cx.diags.push(
+                    Diagnostic::file("<command line>", message)
+                        .with_expected("--root DIR: a directory holding the playbook's manifests"),
+                ),
+            }
+        }
+    }
 }
 
 fn is_date(s: &str) -> bool {

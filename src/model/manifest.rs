@@ -29,6 +29,23 @@ pub struct ManifestFile {
 }
 
 impl Validator {
+    /// A path field rendered with what is known before the run (paths are
+    /// needed at validation: they may not depend on captures).
+    fn known_path(&mut self, s: &Spanned<String>, extra: &BTreeSet<String>) -> Option<String> {
+        if self.uses_captures(&s.value) {
+            self.error(s.loc, format!("path `{}` depends on a capture", s.value))
+                .expected("a path from vars and env, known before the run");
+            return None;
+        }
+        self.known_value(s, extra)
+    }
+
+    /// Whether a path (through any symlink) is under the root.
+    #[must_use]
+    pub fn under_root(&self, path: &Path) -> bool {
+        path.canonicalize().is_ok_and(|c| c.starts_with(&self.root))
+    }
+
     /// Resolves manifest globs relative to the playbook directory, checks that
     /// they exist, stay inside the directory, and compile as templates.
     pub fn manifests(
@@ -38,20 +55,11 @@ impl Validator {
     ) -> Vec<ManifestFile> {
         let mut out: Vec<ManifestFile> = Vec::new();
         for pat in patterns {
-            if Path::new(&pat.value).is_absolute()
-                || pat.value.split(['/', '\\']).any(|c| c == "..")
-            {
-                self.error(
-                    pat.loc,
-                    format!(
-                        "manifest path `{}` leaves the playbook's directory",
-                        pat.value
-                    ),
-                )
-                .expected("a path relative to the playbook's directory, without `..`");
+            // Paths may be templates of vars and env (`{{ env.TUTORIAL_HOME }}/mesh-files/*.yaml`).
+            let Some(rendered) = self.known_path(pat, extra) else {
                 continue;
-            }
-            let full = self.dir.join(&pat.value);
+            };
+            let full = self.dir.join(&rendered);
             let Some(full_str) = full.to_str() else {
                 self.error(pat.loc, "manifest path is not valid UTF-8");
                 continue;
@@ -83,8 +91,13 @@ impl Validator {
                 if out.iter().any(|m| m.path == path) {
                     continue;
                 }
+                let before = self.diags.len();
                 if let Some(m) = self.manifest_file(pat, &path, extra) {
                     out.push(m);
+                } else if self.diags.len() > before
+                    && self.diags[before].message.contains("is outside the root")
+                {
+                    break; // one such error per pattern is enough
                 }
             }
         }
@@ -97,20 +110,17 @@ impl Validator {
         path: &Path,
         extra: &BTreeSet<String>,
     ) -> Option<ManifestFile> {
-        // Symlinks must not lead outside the playbook's directory either.
-        let canon_dir = self.dir.canonicalize().unwrap_or_else(|_| self.dir.clone());
-        match path.canonicalize() {
-            Ok(c) if c.starts_with(&canon_dir) => {}
-            _ => {
-                self.error(
-                    pat.loc,
-                    format!(
-                        "manifest `{}` resolves outside the playbook's directory",
-                        path.display()
-                    ),
-                );
-                return None;
-            }
+        // The file (through any symlink) must be under the root.
+        if !self.under_root(path) {
+            let root = display_path(&self.root);
+            self.error(
+                pat.loc,
+                format!("manifest `{}` is outside the root {root}", path.display()),
+            )
+            .expected(
+                "a path under the root; widen it with `root:` in the playbook or `--root DIR`",
+            );
+            return None;
         }
         let rel = path
             .strip_prefix(&self.dir)
@@ -539,37 +549,37 @@ pub fn manifests(
         check_placeholders(cx, &mut m, substitute, extra);
         Some(m)
     });
-    if let Some(k) = kustomize {
-        if k.value.split(['/', '\\']).any(|c| c == "..")
-            || std::path::Path::new(&k.value).is_absolute()
-        {
-            cx.error(
-                k.loc,
-                format!(
-                    "kustomize path `{}` leaves the playbook's directory",
-                    k.value
-                ),
-            );
-        } else if !cx.dir.join(&k.value).join("kustomization.yaml").is_file()
-            && !cx.dir.join(&k.value).join("kustomization.yml").is_file()
-        {
-            cx.error(k.loc, format!("`{}` is not a kustomize directory", k.value))
+    let kustomize = kustomize.and_then(|k| {
+        let rendered = cx.known_path(k, extra)?;
+        let dir = cx.dir.join(&rendered);
+        if !dir.join("kustomization.yaml").is_file() && !dir.join("kustomization.yml").is_file() {
+            cx.error(k.loc, format!("`{rendered}` is not a kustomize directory"))
                 .expected("a directory (relative to the playbook) holding kustomization.yaml");
-        } else if let Err(problem) = kustomize_build(&cx.dir.join(&k.value)) {
+        } else if !cx.under_root(&dir) {
+            let root = display_path(&cx.root);
             cx.error(
                 k.loc,
-                format!("`kubectl kustomize {}` fails: {problem}", k.value),
+                format!("kustomize directory `{rendered}` is outside the root {root}"),
+            )
+            .expected(
+                "a directory under the root; widen it with `root:` in the playbook or `--root DIR`",
+            );
+        } else if let Err(problem) = kustomize_build(&dir) {
+            cx.error(
+                k.loc,
+                format!("`kubectl kustomize {rendered}` fails: {problem}"),
             )
             .expected("a kustomize directory that builds");
         }
-    }
+        Some(rendered)
+    });
     if let Some(ns) = namespace {
         cx.template(ns, extra);
     }
     Manifests {
         files,
         inline,
-        kustomize: kustomize.map(|k| k.value.clone()),
+        kustomize,
         namespace: namespace.map(|n| n.value.clone()),
         substitute,
     }

@@ -20,6 +20,9 @@ use crate::language::yaml::{Loc, Spanned};
 pub struct Validator {
     pub src: Source,
     pub dir: PathBuf,
+    /// Files and kustomize directories must be under this directory (canonical):
+    /// the playbook's directory unless `root:` or `--root` widen it.
+    pub root: PathBuf,
     pub diags: Vec<Diagnostic>,
     /// Problems that do not stop the run (`validate` and `plan` show them).
     pub warnings: Vec<Diagnostic>,
