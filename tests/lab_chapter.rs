@@ -179,7 +179,47 @@ fn the_chapter_end_to_end_and_its_failure_modes() {
     assert!(out.contains("last observed: no matching Gateway (present: cross-network-gateway, istio-ingressgateway-istio-system-cluster1-gloo-mesh, istiod-gateway)"), "{out}");
     drop(mesh);
 
-    // 4. An invalid edit is refused before any cluster is touched.
+    // 4. A policy that names the wrong cluster for green, then one with the wrong
+    //    namespace for canary: the emulator routes only to workloads it runs (a
+    //    real mesh answers 503 for the rest), so the chapter fails on each.
+    for (what, wrong, step) in [
+        (
+            "cluster",
+            "green: { cluster: cluster1, namespace: blue-green-canary }",
+            "all-green",
+        ),
+        (
+            "namespace",
+            "canary: { cluster: cluster1, namespace: blue-green-canary }",
+            "all-canary",
+        ),
+    ] {
+        let mesh = meshlab(&[]);
+        let (_dir, book) = chapter_copy(|t| {
+            let right = if what == "cluster" {
+                "green: { cluster: cluster2, namespace: blue-green-canary }"
+            } else {
+                "canary: { cluster: cluster1, namespace: vm-blue-green-canary }"
+            };
+            assert!(t.contains(right), "the chapter's versions changed");
+            step_timeout(t.replace(right, wrong), step, "6s")
+        });
+        let (code, out) = run(&book, Some(&mesh), &[]);
+        assert_eq!(code, 1, "a wrong {what} must fail the chapter: {out}");
+        let failed = out
+            .lines()
+            .find(|l| l.starts_with(&format!("{step} ")))
+            .unwrap_or_default()
+            .to_owned();
+        assert!(failed.contains(" FAILED "), "{what}: {out}");
+        assert!(
+            out.contains("503"),
+            "{what}: the unroutable share answers 503: {out}"
+        );
+        drop(mesh);
+    }
+
+    // 5. An invalid edit is refused before any cluster is touched.
     let (_dir, invalid) = chapter_copy(|t| t.replacen("    wait:\n", "    wiat:\n", 1));
     std::thread::sleep(Duration::from_millis(500));
     let before = scenario_requests();

@@ -137,18 +137,22 @@ async fn serve(
                         (404u16, "no route\n".to_owned())
                     } else {
                         let version = pick(&m.weights);
-                        let key = match version.as_str() {
-                            "green" => "green",
-                            "canary" => "canary",
-                            _ => "blue",
-                        };
-                        let n = counters[key].fetch_add(1, Ordering::Relaxed) + 1;
-                        let ua = req
-                            .headers()
-                            .get("user-agent")
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or("");
-                        (200, backend(&version, n, ua).to_string())
+                        if version.starts_with(mesh::UNAVAILABLE) {
+                            (503u16, "no healthy upstream".to_owned())
+                        } else {
+                            let key = match version.as_str() {
+                                "green" => "green",
+                                "canary" => "canary",
+                                _ => "blue",
+                            };
+                            let n = counters[key].fetch_add(1, Ordering::Relaxed) + 1;
+                            let ua = req
+                                .headers()
+                                .get("user-agent")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("");
+                            (200, backend(&version, n, ua).to_string())
+                        }
                     }
                 };
                 async move {

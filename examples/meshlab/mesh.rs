@@ -240,6 +240,56 @@ pub async fn translate(
 }
 
 /// Reads the TrafficPolicy weights (version -> weight); all blue without one.
+/// Where the demo app runs (the chapter's facts): cluster, namespace, version.
+/// A destination routes only to one of these, as in a real mesh.
+const WORKLOADS: &[(&str, &str, &str)] = &[
+    ("cluster1", APP, "blue"),
+    ("cluster2", APP, "green"),
+    ("cluster1", "vm-blue-green-canary", "canary"),
+];
+
+/// The version a destination reaches, or why it reaches nothing.
+fn destination(d: &Value) -> Result<String, String> {
+    let s = &d["kubeService"];
+    let (cluster, ns, name) = (
+        s["clusterName"].as_str().unwrap_or(""),
+        s["namespace"].as_str().unwrap_or(""),
+        s["name"].as_str().unwrap_or(""),
+    );
+    let version = s["subset"]["version"].as_str().unwrap_or("");
+    if name != APP {
+        return Err(format!("no service {name}"));
+    }
+    WORKLOADS
+        .iter()
+        .find(|(c, n, v)| *c == cluster && *n == ns && *v == version)
+        .map(|(_, _, v)| (*v).to_owned())
+        .ok_or_else(|| format!("no workload {version} of {ns}/{name} on {cluster}"))
+}
+
+/// Whether the policy's destinationSelector selects the demo app's service.
+fn selects_the_app(spec: &Value) -> bool {
+    let Some(selectors) = spec["destinationSelector"].as_array() else {
+        return true; // no selector: every destination
+    };
+    selectors.iter().any(|sel| {
+        sel["kubeServiceRefs"]["services"]
+            .as_array()
+            .is_some_and(|svcs| {
+                svcs.iter().any(|r| {
+                    r["name"] == APP
+                        && WORKLOADS
+                            .iter()
+                            .any(|(c, n, _)| r["clusterName"] == *c && r["namespace"] == *n)
+                })
+            })
+    })
+}
+
+/// The traffic split the TrafficPolicy asks for. A destination that names no
+/// workload the mesh runs (a wrong cluster, namespace or subset) keeps its
+/// weight but answers 503 "no healthy upstream", as Envoy does; a policy that
+/// does not select the app's service does not apply (all traffic to blue).
 pub async fn policy_weights(mgmt: &kube::Client) -> anyhow::Result<Vec<(String, f64)>> {
     let tps = api(
         mgmt,
@@ -256,23 +306,33 @@ pub async fn policy_weights(mgmt: &kube::Client) -> anyhow::Result<Vec<(String, 
     else {
         return Ok(vec![("blue".into(), 1.0)]);
     };
+    if !selects_the_app(&tp.data["spec"]) {
+        eprintln!("meshlab: the TrafficPolicy selects no service of the app: not applied");
+        return Ok(vec![("blue".into(), 1.0)]);
+    }
     let mut w = Vec::new();
     for d in tp.data["spec"]["policy"]["trafficShift"]["destinations"]
         .as_array()
         .cloned()
         .unwrap_or_default()
     {
-        let version = d["kubeService"]["subset"]["version"]
-            .as_str()
-            .unwrap_or("blue")
-            .to_owned();
-        w.push((version, d["weight"].as_f64().unwrap_or(0.0)));
+        let weight = d["weight"].as_f64().unwrap_or(0.0);
+        match destination(&d) {
+            Ok(version) => w.push((version, weight)),
+            Err(why) => {
+                eprintln!("meshlab: destination {why}: its {weight}% answer 503");
+                w.push((format!("{UNAVAILABLE}{why}"), weight));
+            }
+        }
     }
     if w.iter().all(|(_, x)| *x <= 0.0) {
         w = vec![("blue".into(), 1.0)];
     }
     Ok(w)
 }
+
+/// The prefix of a "version" that stands for a destination with no workload.
+pub const UNAVAILABLE: &str = "unavailable:";
 
 pub async fn routes(workloads: &BTreeMap<String, kube::Client>) -> BTreeMap<String, bool> {
     let mut out = BTreeMap::new();
