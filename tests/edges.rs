@@ -382,3 +382,30 @@ fn manifests_may_come_from_anywhere_under_the_root() {
     assert_eq!(code, Some(2));
     assert!(err.contains("is outside the root"), "{err}");
 }
+
+#[test]
+fn the_step_timeout_bounds_every_attempt_and_delay() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("p.yaml");
+    std::fs::write(
+        &book,
+        "name: retries\nsteps:\n  - name: flaky\n    timeout: 2s\n    retry: { attempts: 10, delay: 1s }\n    exec:\n      command: [\"false\"]\n",
+    )
+    .unwrap();
+    let b = book.to_string_lossy().into_owned();
+    let started = std::time::Instant::now();
+    let o = scenario(&["run", "--allow-exec", &b]);
+    let took = started.elapsed();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    // Ten attempts a second apart would take 9 s; the 2 s timeout ends them.
+    assert!(
+        took < std::time::Duration::from_secs(4),
+        "took {took:?}: {out}"
+    );
+    assert!(
+        out.contains("FAILED in ") && out.contains(" attempts"),
+        "{out}"
+    );
+    assert!(!out.contains("after 10 attempts"), "{out}");
+}
