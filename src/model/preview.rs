@@ -30,8 +30,18 @@ impl PlanCx<'_> {
     /// A resource selector with its templates rendered.
     #[must_use]
     pub fn resource(&self, r: &Resource) -> Resource {
-        r.map_templates(&mut |s| Ok::<_, ()>(self.render(s)))
-            .unwrap_or_else(|()| r.clone())
+        let mut rendered = r
+            .map_templates(&mut |s| Ok::<_, ()>(self.render(s)))
+            .unwrap_or_else(|()| r.clone());
+        // A kubectl name (`svc`) is shown as what it resolves to when that is
+        // well known; discovery decides at run time.
+        if rendered.api_version.is_empty()
+            && let Some((api_version, kind)) = super::resource::well_known(&rendered.kind)
+        {
+            rendered.api_version = api_version.to_owned();
+            rendered.kind = kind.to_owned();
+        }
+        rendered
     }
 }
 

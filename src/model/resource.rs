@@ -182,6 +182,99 @@ pub fn selector_problem(sel: &str) -> Option<String> {
     None
 }
 
+/// The kinds behind kubectl's well-known names (short names, singulars,
+/// plurals) of built-in and Istio kinds, for showing what a name will resolve
+/// to before the run. Discovery resolves every name at run time.
+const WELL_KNOWN: &[(&[&str], &str, &str)] = &[
+    (&["po", "pod", "pods"], "v1", "Pod"),
+    (&["svc", "service", "services"], "v1", "Service"),
+    (&["cm", "configmap", "configmaps"], "v1", "ConfigMap"),
+    (&["ns", "namespace", "namespaces"], "v1", "Namespace"),
+    (&["secret", "secrets"], "v1", "Secret"),
+    (
+        &["sa", "serviceaccount", "serviceaccounts"],
+        "v1",
+        "ServiceAccount",
+    ),
+    (
+        &["deploy", "deployment", "deployments"],
+        "apps/v1",
+        "Deployment",
+    ),
+    (
+        &["sts", "statefulset", "statefulsets"],
+        "apps/v1",
+        "StatefulSet",
+    ),
+    (&["ds", "daemonset", "daemonsets"], "apps/v1", "DaemonSet"),
+    (
+        &["rs", "replicaset", "replicasets"],
+        "apps/v1",
+        "ReplicaSet",
+    ),
+    (&["job", "jobs"], "batch/v1", "Job"),
+    (
+        &["ing", "ingress", "ingresses"],
+        "networking.k8s.io/v1",
+        "Ingress",
+    ),
+    (
+        &[
+            "crd",
+            "crds",
+            "customresourcedefinition",
+            "customresourcedefinitions",
+        ],
+        "apiextensions.k8s.io/v1",
+        "CustomResourceDefinition",
+    ),
+    (
+        &[
+            "vs",
+            "virtualservice",
+            "virtualservices",
+            "virtualservices.networking.istio.io",
+        ],
+        "networking.istio.io/v1alpha3",
+        "VirtualService",
+    ),
+    (
+        &["gw", "gateway", "gateways", "gateways.networking.istio.io"],
+        "networking.istio.io/v1alpha3",
+        "Gateway",
+    ),
+    (
+        &[
+            "dr",
+            "destinationrule",
+            "destinationrules",
+            "destinationrules.networking.istio.io",
+        ],
+        "networking.istio.io/v1alpha3",
+        "DestinationRule",
+    ),
+    (
+        &[
+            "se",
+            "serviceentry",
+            "serviceentries",
+            "serviceentries.networking.istio.io",
+        ],
+        "networking.istio.io/v1alpha3",
+        "ServiceEntry",
+    ),
+];
+
+/// The `(apiVersion, kind)` a kubectl name stands for, when well known.
+#[must_use]
+pub fn well_known(name: &str) -> Option<(&'static str, &'static str)> {
+    let lower = name.to_lowercase();
+    WELL_KNOWN
+        .iter()
+        .find(|(names, _, kind)| names.contains(&lower.as_str()) || kind.to_lowercase() == lower)
+        .map(|(_, av, kind)| (*av, *kind))
+}
+
 /// Validates a resource selector.
 pub fn resource(
     cx: &mut Validator,
