@@ -409,3 +409,17 @@ fn the_step_timeout_bounds_every_attempt_and_delay() {
     );
     assert!(!out.contains("after 10 attempts"), "{out}");
 }
+
+#[test]
+fn a_delete_through_manifests_says_it_deletes_whole_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x, namespace: demo }\ndata: { only: this }\n").unwrap();
+    let book = dir.path().join("p.yaml");
+    std::fs::write(&book, "name: del\nclusters:\n  c1: {}\nsteps:\n  - name: d\n    clusters: c1\n    delete:\n      manifests: [cm.yaml]\n").unwrap();
+    let o = scenario(&["plan", &book.to_string_lossy()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("         whole objects named by these manifests, whatever fields they list (a `patch` step removes fields)\n       cm.yaml (1 object)\n"),
+        "{out}"
+    );
+}

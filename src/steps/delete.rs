@@ -110,6 +110,12 @@ impl Delete {
                 ", must exist"
             }
         )];
+        if !self.manifests.is_empty() {
+            // kubectl delete -f deletes objects, not the fields a manifest lists.
+            lines.push(
+                "  whole objects named by these manifests, whatever fields they list (a `patch` step removes fields)".to_owned(),
+            );
+        }
         lines.extend(self.manifests.plan(pc)?);
         for r in &self.resources {
             let ns = r
