@@ -17,6 +17,7 @@ use super::check::{Check, CheckResult};
 use super::manifest::ManifestFile;
 pub use super::preview::PlanCx;
 use super::preview::map_strings;
+pub use super::resource::KindRef;
 use super::resource::Resource;
 use super::validator::Validator;
 use crate::cluster::{ClusterError, Conn};
@@ -122,30 +123,6 @@ fn parse<K: StepKind>(
 
 fn schema<K: StepKind>(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
     generator.subschema_for::<K::Raw>()
-}
-
-/// A kind a step names: one it reads or writes, or one its CRD defines.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum KindRef {
-    Uses { api_version: String, kind: String },
-    Defines { group: String, kind: String },
-}
-
-impl KindRef {
-    /// The kind a resource selector names, unless a template of it is not known yet.
-    #[must_use]
-    pub fn of(r: &Resource) -> Vec<KindRef> {
-        if [&r.api_version, &r.kind]
-            .iter()
-            .any(|s| s.contains('<') || s.contains("{{"))
-        {
-            return Vec::new();
-        }
-        vec![KindRef::Uses {
-            api_version: r.api_version.clone(),
-            kind: r.kind.clone(),
-        }]
-    }
 }
 
 /// The part of the chapter page a step contributes.

@@ -438,8 +438,8 @@ impl Manifests {
     /// The kinds of the objects these manifests hold (those that render
     /// before the run), and the kinds their CRDs define.
     #[must_use]
-    pub fn kinds(&self, pc: &PlanCx<'_>) -> Vec<super::action::KindRef> {
-        use super::action::KindRef;
+    pub fn kinds(&self, pc: &PlanCx<'_>) -> Vec<super::resource::KindRef> {
+        use super::resource::KindRef;
         let mut out = Vec::new();
         for m in self.files.iter().chain(self.inline.iter()) {
             let Ok(objs) = render_manifest(pc.env, m, &pc.ctx) else {

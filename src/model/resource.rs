@@ -445,3 +445,27 @@ mod tests {
         }
     }
 }
+
+/// A kind a step names: one it reads or writes, or one its CRD defines.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum KindRef {
+    Uses { api_version: String, kind: String },
+    Defines { group: String, kind: String },
+}
+
+impl KindRef {
+    /// The kind a resource selector names, unless a template of it is not known yet.
+    #[must_use]
+    pub fn of(r: &Resource) -> Vec<KindRef> {
+        if [&r.api_version, &r.kind]
+            .iter()
+            .any(|s| s.contains('<') || s.contains("{{"))
+        {
+            return Vec::new();
+        }
+        vec![KindRef::Uses {
+            api_version: r.api_version.clone(),
+            kind: r.kind.clone(),
+        }]
+    }
+}
