@@ -278,14 +278,19 @@ impl Compiled {
             .map_err(|e| e.to_string())
     }
 
+    /// Every value the query matches, in document order.
+    fn all(&self, doc: &serde_json::Value) -> Vec<serde_json::Value> {
+        jsonpath_rust::query::js_path_process(&self.0, doc)
+            .map(|v| v.into_iter().map(|r| r.val().clone()).collect())
+            .unwrap_or_default()
+    }
+
     /// The value to capture: `None` when nothing matches, the value when one
     /// does, and, as kubectl prints them, the values separated by spaces when
     /// several do (`{.status.loadBalancer.ingress[0].*}` gives `10.0.0.1`).
     #[must_use]
     pub fn capture(&self, doc: &serde_json::Value) -> Option<serde_json::Value> {
-        let found: Vec<serde_json::Value> = jsonpath_rust::query::js_path_process(&self.0, doc)
-            .map(|v| v.into_iter().map(|r| r.val().clone()).collect())
-            .unwrap_or_default();
+        let found = self.all(doc);
         match found.len() {
             0 => None,
             1 => found.into_iter().next(),
@@ -306,9 +311,7 @@ impl Compiled {
     /// does, an array when several do.
     #[must_use]
     pub fn select(&self, doc: &serde_json::Value) -> Option<serde_json::Value> {
-        let found: Vec<serde_json::Value> = jsonpath_rust::query::js_path_process(&self.0, doc)
-            .map(|v| v.into_iter().map(|r| r.val().clone()).collect())
-            .unwrap_or_default();
+        let found = self.all(doc);
         match found.len() {
             0 => None,
             1 => found.into_iter().next(),
