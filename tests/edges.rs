@@ -423,3 +423,29 @@ fn a_delete_through_manifests_says_it_deletes_whole_objects() {
         "{out}"
     );
 }
+
+#[test]
+fn exec_steps_left_out_by_the_selection_need_no_allow_exec() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("p.yaml");
+    std::fs::write(
+        &book,
+        "name: sel\nsteps:\n  - name: wait-a-bit\n    sleep: 10ms\n  - name: local\n    tags: [local]\n    exec:\n      command: [echo, hi]\n",
+    )
+    .unwrap();
+    let b = book.to_string_lossy().into_owned();
+    let o = scenario(&["run", &b, "--skip-tags", "local"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = scenario(&["run", &b]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("error: step `local` runs a local command"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
