@@ -412,3 +412,31 @@ async fn a_failed_check_points_at_its_line_in_terminal_junit_and_json() {
     assert_eq!(check["location"]["file"], path.display().to_string());
     assert_eq!(check["passed"], false);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_is_respected_within_ten_percent() {
+    let s = start(Behaviour::default(), None).await;
+    let pb = format!(
+        "name: polite\nsteps:\n  - name: paced\n    probe:\n      url: {}\n      requests: 250\n      concurrency: 16\n      rate: 100\n",
+        s.url("http")
+    );
+    let started = std::time::Instant::now();
+    let (code, out, err) = run(&pb, &[]);
+    let took = started.elapsed().as_secs_f64();
+    assert_eq!(code, 0, "{out}\n{err}");
+    // 250 requests at 100/s: the last one is due at 2.49 s.
+    assert!(
+        (2.25..=2.75).contains(&took),
+        "250 requests at 100/s took {took:.2} s: {out}"
+    );
+    assert_eq!(s.count.load(std::sync::atomic::Ordering::Relaxed), 250);
+    // The report says the rate it kept.
+    let rate: f64 = out
+        .split(" requests in ")
+        .nth(1)
+        .and_then(|r| r.split("s (").nth(1))
+        .and_then(|r| r.split("/s)").next())
+        .and_then(|r| r.parse().ok())
+        .unwrap_or_else(|| panic!("no rate in {out}"));
+    assert!((90.0..=110.0).contains(&rate), "reported {rate}/s: {out}");
+}

@@ -332,21 +332,44 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
         }
         bar.pb_start();
     }
+    // `rate`: request k is not sent before started + k / rate.
+    let due = |k: u64| {
+        p.rate
+            .map(|r| started + std::time::Duration::from_secs_f64(k as f64 / r))
+    };
     loop {
-        while inflight.len() < p.concurrency as usize
-            && (window.is_some() || sent < u64::from(p.requests))
-            && !satisfied
-            && !cx.left().is_zero()
-        {
+        let more = |sent: u64, satisfied: bool| {
+            (window.is_some() || sent < u64::from(p.requests)) && !satisfied && !cx.left().is_zero()
+        };
+        while inflight.len() < p.concurrency as usize && more(sent, satisfied) {
+            if due(sent).is_some_and(|d| Instant::now() < d) {
+                break;
+            }
             // Samples: the first answers, then one in a hundred (the last ones are kept).
             let want_sample = sent < SAMPLES as u64 || sent.is_multiple_of(100);
             inflight.push(req.send(want_sample));
             sent += 1;
         }
+        // Paced and room for another request: wake when it is due, or on an answer.
+        let wake = due(sent).filter(|_| {
+            more(sent, satisfied) && inflight.len() < p.concurrency as usize
+        });
         if inflight.is_empty() {
-            break;
+            match wake {
+                Some(d) => {
+                    tokio::time::sleep_until(d.min(cx.deadline)).await;
+                    continue;
+                }
+                None => break,
+            }
         }
-        let next = tokio::time::timeout(cx.left(), inflight.next()).await;
+        let next = match wake {
+            Some(d) => tokio::select! {
+                r = tokio::time::timeout(cx.left(), inflight.next()) => r,
+                () = tokio::time::sleep_until(d) => continue,
+            },
+            None => tokio::time::timeout(cx.left(), inflight.next()).await,
+        };
         let Ok(Some((rec, sample))) = next else { break };
         tracing_indicatif::span_ext::IndicatifSpanExt::pb_inc(&bar, 1);
         if let Some(s) = sample {

@@ -32,6 +32,9 @@ pub struct RawProbe {
     /// Requests in flight at once, 1 to 256 (default 8).
     #[schemars(range(min = 1, max = 256))]
     pub concurrency: Option<Spanned<u32>>,
+    /// At most this many requests per second (e.g. `200`), to be polite to a shared
+    /// ingress or a rate limiter; default: as fast as `concurrency` allows.
+    pub rate: Option<Spanned<f64>>,
     /// Timeout of each request (default 5s).
     pub request_timeout: Option<Spanned<crate::language::options::DurationText>>,
     /// TLS settings (verification is on by default).
@@ -184,6 +187,8 @@ pub struct Probe {
     pub body: Option<String>,
     pub requests: u32,
     pub concurrency: u32,
+    /// Requests per second at most.
+    pub rate: Option<f64>,
     pub request_timeout: Duration,
     pub ca: Option<std::path::PathBuf>,
     pub insecure_skip_verify: bool,
@@ -269,6 +274,15 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
         None => default,
     };
     let requests = bounded(cx, &r.requests, "requests", 100, limits::MAX_REQUESTS);
+    let rate = r.rate.as_ref().and_then(|x| {
+        if x.value.is_finite() && x.value > 0.0 && x.value <= 100_000.0 {
+            Some(x.value)
+        } else {
+            cx.error(x.loc, format!("`rate` is {}, out of range", x.value))
+                .expected("requests per second, more than 0 and at most 100000");
+            None
+        }
+    });
     let concurrency = bounded(cx, &r.concurrency, "concurrency", 8, limits::MAX_CONCURRENCY);
     let request_timeout = r
         .request_timeout
@@ -367,6 +381,7 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
         body: r.body.as_ref().map(|b| b.value.clone()),
         requests,
         concurrency,
+        rate,
         request_timeout,
         ca,
         insecure_skip_verify: insecure,
@@ -522,11 +537,14 @@ impl Probe {
     #[must_use]
     pub(super) fn plan_lines(&self, pc: &crate::model::action::PlanCx<'_>) -> Vec<String> {
         let mut lines = vec![format!(
-            "{} {} x{} (concurrency {})",
+            "{} {} x{} (concurrency {}{})",
             self.method,
             pc.render(&self.url),
             self.requests,
-            self.concurrency
+            self.concurrency,
+            self.rate
+                .map(|r| format!(", at most {r}/s"))
+                .unwrap_or_default()
         )];
         lines.push(format!(
             "  expect status in {:?}, error rate <= {}%",
