@@ -440,3 +440,25 @@ async fn rate_is_respected_within_ten_percent() {
         .unwrap_or_else(|| panic!("no rate in {out}"));
     assert!((90.0..=110.0).contains(&rate), "reported {rate}/s: {out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unexpected_categories_are_named_in_the_split_table() {
+    let s = start(
+        Behaviour {
+            weights: weights(&[("blue", 50.0), ("green", 30.0), ("purple", 20.0)]),
+            ..Default::default()
+        },
+        None,
+    )
+    .await;
+    let (code, out, _) = run(
+        &split_playbook(&s.url("http"), "{blue: 50, green: 50}"),
+        &[],
+    );
+    assert_eq!(code, 1, "{out}");
+    let named = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("(other) = "))
+        .unwrap_or_else(|| panic!("no named (other) line: {out}"));
+    assert!(named.contains("purple ×"), "{named}");
+}

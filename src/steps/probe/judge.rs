@@ -112,6 +112,10 @@ struct Split {
     last_off: Option<SplitTest>,
     attempt: u32,
     spec: Distribution,
+    /// Values outside the weights that the current attempt counted as "(other)", by name.
+    others: std::collections::BTreeMap<String, u64>,
+    /// The same for `last_off`.
+    last_others: std::collections::BTreeMap<String, u64>,
 }
 
 impl Split {
@@ -129,12 +133,15 @@ impl Split {
             ),
             attempt: 1,
             spec: d,
+            others: std::collections::BTreeMap::new(),
+            last_others: std::collections::BTreeMap::new(),
         })
     }
 
     fn restart(&mut self) {
         self.attempt += 1;
         self.last_off = Some(self.test.clone());
+        self.last_others = std::mem::take(&mut self.others);
         let fp = spent(self.spec.false_pass, self.attempt);
         self.test = SplitTest::new(
             &self.spec.weights,
@@ -150,6 +157,9 @@ impl Split {
         }
         let key = value_key(r.values[self.value_index].as_ref());
         let i = self.test.index(&key);
+        if i + 1 == self.test.categories.len() && self.test.verdict == Verdict::Undecided {
+            *self.others.entry(key).or_default() += 1;
+        }
         self.test.observe(i)
     }
 
@@ -170,10 +180,16 @@ impl Split {
             self.spec.value, t.n
         )];
         let width = t.categories.iter().map(String::len).max().unwrap_or(5);
+        let others = if std::ptr::eq(t, &self.test) {
+            &self.others
+        } else {
+            &self.last_others
+        };
         for (i, c) in t.categories.iter().enumerate() {
             if i + 1 == t.categories.len() && t.counts[i] == 0 {
                 continue;
             }
+
             let obs = t.observed(i);
             let bar = bar(obs, 20);
             lines.push(format!(
@@ -182,6 +198,11 @@ impl Split {
                 t.counts[i],
                 obs * 100.0
             ));
+        }
+        if !others.is_empty() {
+            // Name what "(other)" was: the values the weights do not list.
+            let named: Vec<String> = others.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
+            lines.push(format!("  (other) = {}", named.join(", ")));
         }
         let decided = if t.verdict == Verdict::Undecided {
             format!("not decided after {} answers; leaning", t.n)
