@@ -462,3 +462,49 @@ async fn unexpected_categories_are_named_in_the_split_table() {
         .unwrap_or_else(|| panic!("no named (other) line: {out}"));
     assert!(named.contains("purple ×"), "{named}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_never_check_fails_on_the_first_matching_answer_without_waiting() {
+    let s = start(
+        Behaviour {
+            weights: weights(&[("blue", 90.0), ("yellow", 10.0)]),
+            ..Default::default()
+        },
+        None,
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.yaml");
+    let pb = format!(
+        "name: never\nsteps:\n  - name: no-canary\n    timeout: 60s\n    probe:\n      url: {}\n      requests: 100000\n      concurrency: 4\n      extract: {{ color: $.color }}\n      eventually: {{ window: 50 }}\n      expect:\n        never:\n          - {{ value: color, equals: yellow }}\n",
+        s.url("http")
+    );
+    std::fs::write(&path, pb).unwrap();
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
+        .arg("run")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "failed at once, not at the 60 s timeout"
+    );
+    assert!(
+        stdout.contains("passed a `never` check: color == \"yellow\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("    answer: status 200, color=yellow\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "    --> {}:13:13: color == \"yellow\"; found \"yellow\"\n",
+            path.display()
+        )),
+        "{stdout}"
+    );
+}

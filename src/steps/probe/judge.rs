@@ -294,9 +294,11 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
         .map(|(_, e)| Extractor::new(e))
         .collect::<Result<_, _>>()
         .map_err(StepError::Errored)?;
+    // `each` checks, then `never` checks: a record's results are in this order.
     let rendered_checks: Vec<crate::model::check::Check> = p
         .each
         .iter()
+        .chain(&p.never)
         .map(|c| cx.render_check(c))
         .collect::<Result<_, StepError>>()?;
     let checks = rendered_checks
@@ -326,6 +328,7 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
     let mut all = Tally::new(p);
     let mut samples: Vec<Sample> = Vec::new();
     let mut sent: u64 = 0;
+    let mut received: u64 = 0;
     let mut inflight = FuturesUnordered::new();
     let mut satisfied = false;
     let started = Instant::now();
@@ -392,6 +395,35 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
             None => tokio::time::timeout(cx.left(), inflight.next()).await,
         };
         let Ok(Some((rec, sample))) = next else { break };
+        received += 1;
+        if let Some(k) = (0..p.never.len()).find(|k| rec.ok && rec.checks[p.each.len() + k]) {
+            // One answer proves a `never` check wrong: no need to wait for the timeout.
+            let c = &rendered_checks[p.each.len() + k];
+            let answer: Vec<String> = p
+                .extract
+                .iter()
+                .zip(&rec.values)
+                .map(|((name, _), v)| format!("{name}={}", value_key(v.as_ref())))
+                .collect();
+            let shown = format!(
+                "status {}, {}",
+                rec.status.map_or_else(|| "none".to_owned(), |s| s.to_string()),
+                answer.join(", ")
+            );
+            let actual = match &c.query {
+                Query::Value(name) => p
+                    .extract
+                    .iter()
+                    .position(|(n, _)| n == name)
+                    .and_then(|i| rec.values[i].clone()),
+                Query::JsonPath(_) => None,
+            };
+            return Err(StepError::failed(
+                format!("answer {received} passed a `never` check: {c}"),
+                vec![format!("answer: {shown}")],
+            )
+            .with_checks(vec![c.result(cx.file, false, actual)]));
+        }
         tracing_indicatif::span_ext::IndicatifSpanExt::pb_inc(&bar, 1);
         if let Some(s) = sample {
             samples.push(s);

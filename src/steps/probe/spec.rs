@@ -142,6 +142,10 @@ pub struct RawExpect {
     /// Checks every answer must pass.
     #[serde(default)]
     pub each: Vec<Spanned<RawCheck>>,
+    /// Checks no answer may pass: the first answer that passes one fails the step at
+    /// once (e.g. a canary answer while the canary should get no traffic).
+    #[serde(default)]
+    pub never: Vec<Spanned<RawCheck>>,
     /// A categorical value must follow these weights.
     pub distribution: Option<Spanned<RawDistribution>>,
 }
@@ -197,6 +201,7 @@ pub struct Probe {
     pub max_error_rate: f64,
     pub latency: Vec<(f64, Duration)>,
     pub each: Vec<Check>,
+    pub never: Vec<Check>,
     pub distribution: Option<Distribution>,
     pub eventually_window: Option<u32>,
 }
@@ -316,6 +321,7 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
     let mut max_error_rate = 0.0;
     let mut latency = Vec::new();
     let mut each = Vec::new();
+    let mut never = Vec::new();
     let mut distribution = None;
     if let Some(e) = &r.expect {
         let e = &e.value;
@@ -351,6 +357,11 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
         }
         each = e
             .each
+            .iter()
+            .filter_map(|c| crate::model::check::validate(cx, c, Some(&names)))
+            .collect();
+        never = e
+            .never
             .iter()
             .filter_map(|c| crate::model::check::validate(cx, c, Some(&names)))
             .collect();
@@ -390,6 +401,7 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
         max_error_rate,
         latency,
         each,
+        never,
         distribution,
         eventually_window,
     })
@@ -559,6 +571,9 @@ impl Probe {
         }
         for c in &self.each {
             lines.push(format!("  expect every answer: {c}"));
+        }
+        for c in &self.never {
+            lines.push(format!("  expect no answer: {c} (the first one fails the step)"));
         }
         if let Some(d) = &self.distribution {
             let w: Vec<String> = d.weights.iter().map(|(k, w)| format!("{k} {w}%")).collect();

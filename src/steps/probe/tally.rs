@@ -94,7 +94,8 @@ impl Tally {
                     .or_default() += 1;
             }
         }
-        for (i, ok) in r.checks.iter().enumerate() {
+        // `each` checks come first; `never` checks follow and are not counted here.
+        for (i, ok) in r.checks.iter().take(s.checks_passed.len()).enumerate() {
             if *ok {
                 s.checks_passed[i] += 1;
             }
