@@ -6,6 +6,7 @@
 pub mod http;
 pub mod judge;
 pub mod spec;
+pub mod split;
 pub mod stats;
 pub mod tally;
 
