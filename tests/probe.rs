@@ -508,3 +508,33 @@ async fn a_never_check_fails_on_the_first_matching_answer_without_waiting() {
         "{stdout}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_when_check_applies_only_where_its_condition_holds() {
+    let s = start(
+        Behaviour {
+            weights: weights(&[("blue", 50.0), ("green", 50.0)]),
+            ..Default::default()
+        },
+        None,
+    )
+    .await;
+    let playbook = |pod: &str| {
+        format!(
+            "name: when\nsteps:\n  - name: pods\n    probe:\n      url: {}\n      requests: 60\n      extract: {{ color: $.color, pod: $.pod }}\n      expect:\n        each:\n          - {{ value: pod, matches: \"^{pod}-\", when: {{ value: color, equals: green }} }}\n",
+            s.url("http")
+        )
+    };
+    let (code, out, err) = run(&playbook("green"), &[]);
+    assert_eq!(code, 0, "green answers come from green pods: {out}\n{err}");
+    assert!(
+        out.contains("check pod =~ /^green-/ when color == \"green\": 60 of 60 answers"),
+        "{out}"
+    );
+    let (code, out, _) = run(&playbook("blue"), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("check pod =~ /^blue-/ when color == \"green\""),
+        "{out}"
+    );
+}

@@ -25,6 +25,9 @@ pub struct RawCheck {
     pub exists: Option<bool>,
     /// Probe checks: the share of answers that must pass (0..1, default 1: every answer).
     pub fraction: Option<Spanned<f64>>,
+    /// Probe checks: apply this check only to answers where another extracted value
+    /// holds a condition (e.g. `when: { value: status, equals: 403 }`).
+    pub when: Option<Box<Spanned<RawCheck>>>,
 }
 
 /// What must hold.
@@ -52,6 +55,8 @@ pub struct Check {
     pub predicate: Predicate,
     /// Share of answers that must pass (probe checks; 1 elsewhere).
     pub fraction: f64,
+    /// The condition on another extracted value that makes the check apply.
+    pub when: Option<Box<Check>>,
     #[serde(skip)]
     pub loc: Loc,
 }
@@ -65,12 +70,22 @@ impl Check {
         &self,
         f: impl Fn(&serde_json::Value) -> Result<serde_json::Value, E>,
     ) -> Result<Check, E> {
+        self.map_expected_with(&f)
+    }
+
+    fn map_expected_with<E>(
+        &self,
+        f: &dyn Fn(&serde_json::Value) -> Result<serde_json::Value, E>,
+    ) -> Result<Check, E> {
         let mut c = self.clone();
         c.predicate = match &self.predicate {
             Predicate::Equals(v) => Predicate::Equals(f(v)?),
-            Predicate::OneOf(vs) => Predicate::OneOf(vs.iter().map(&f).collect::<Result<_, _>>()?),
+            Predicate::OneOf(vs) => Predicate::OneOf(vs.iter().map(f).collect::<Result<_, _>>()?),
             other => other.clone(),
         };
+        if let Some(w) = &self.when {
+            c.when = Some(Box::new(w.map_expected_with(f)?));
+        }
         Ok(c)
     }
 }
@@ -82,8 +97,8 @@ impl std::fmt::Display for Check {
             Query::Value(v) => write!(f, "{v}")?,
         }
         match &self.predicate {
-            Predicate::Equals(v) => write!(f, " == {v}"),
-            Predicate::Matches(r) => write!(f, " =~ /{r}/"),
+            Predicate::Equals(v) => write!(f, " == {v}")?,
+            Predicate::Matches(r) => write!(f, " =~ /{r}/")?,
             Predicate::OneOf(vs) => write!(
                 f,
                 " in [{}]",
@@ -91,10 +106,14 @@ impl std::fmt::Display for Check {
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join(", ")
-            ),
-            Predicate::Exists(true) => write!(f, " exists"),
-            Predicate::Exists(false) => write!(f, " does not exist"),
+            )?,
+            Predicate::Exists(true) => write!(f, " exists")?,
+            Predicate::Exists(false) => write!(f, " does not exist")?,
         }
+        if let Some(w) = &self.when {
+            write!(f, " when {w}")?;
+        }
+        Ok(())
     }
 }
 
@@ -202,10 +221,24 @@ pub fn validate(
         .expected("one of `equals`, `matches`, `oneOf`, `exists`");
         return None;
     }
+    let when = match (&raw.value.when, values) {
+        (None, _) => None,
+        (Some(w), None) => {
+            cx.error(w.loc, "`when` is only available in probe checks");
+            return None;
+        }
+        (Some(w), Some(_)) if w.value.value.is_none() || w.value.when.is_some() => {
+            cx.error(w.loc, "a check's `when` tests one extracted value")
+                .expected("`when: { value: <extracted name>, equals: ... }` (no `path`, no nested `when`)");
+            return None;
+        }
+        (Some(w), Some(_)) => Some(Box::new(validate(cx, w, values)?)),
+    };
     Some(Check {
         query,
         predicate: preds.remove(0),
         fraction,
+        when,
         loc,
     })
 }

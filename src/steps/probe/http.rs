@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::model::check::{Compiled, holds};
+use crate::model::check::{Compiled, Query, holds};
 use crate::model::action::StepError;
 use super::spec::Probe;
 
@@ -130,6 +130,8 @@ pub(super) struct Request<'a> {
     pub(super) body: Option<String>,
     pub(super) extract: Vec<Extractor>,
     pub(super) checks: Vec<(Option<Compiled>, Option<usize>, &'a crate::model::check::Check)>,
+    /// The extracted values' names, in `extract` order (for `when` conditions).
+    pub(super) value_names: Vec<String>,
     pub(super) accepted: &'a [u16],
 }
 
@@ -236,7 +238,16 @@ impl Request<'_> {
                     (None, Some(i)) => values[*i].clone(),
                     (None, None) => None,
                 };
-                ok && holds(&c.predicate, actual.as_ref())
+                // A check with `when` applies only where its condition holds.
+                let applies = c.when.as_ref().is_none_or(|w| match &w.query {
+                    Query::Value(name) => self
+                        .value_names
+                        .iter()
+                        .position(|n| n == name)
+                        .is_some_and(|i| holds(&w.predicate, values[i].as_ref())),
+                    Query::JsonPath(_) => true,
+                });
+                ok && (!applies || holds(&c.predicate, actual.as_ref()))
             })
             .collect();
         let sample = want_sample.then(|| Sample {

@@ -166,6 +166,7 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
         })
         .collect::<Result<Vec<_>, StepError>>()?;
     let req = Request {
+        value_names: p.extract.iter().map(|(n, _)| n.clone()).collect(),
         client: client(p)?,
         method,
         url: url.clone(),
