@@ -380,10 +380,15 @@ pub fn render_value(
     v: &serde_json::Value,
     ctx: &serde_json::Value,
 ) -> Result<serde_json::Value, TemplateError> {
+    // The error names the string that failed: a value may hold many.
+    let named = |s: &str, e: TemplateError| TemplateError {
+        message: format!("template `{s}`: {}", e.message),
+        loc: e.loc,
+    };
     Ok(match v {
         serde_json::Value::String(s) => match whole_expression(s) {
-            Some(expr) => eval_value(env, expr, ctx)?,
-            None => serde_json::Value::String(render(env, s, ctx)?),
+            Some(expr) => eval_value(env, expr, ctx).map_err(|e| named(s, e))?,
+            None => serde_json::Value::String(render(env, s, ctx).map_err(|e| named(s, e))?),
         },
         serde_json::Value::Array(a) => serde_json::Value::Array(
             a.iter()
@@ -397,4 +402,17 @@ pub fn render_value(
         ),
         other => other.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::language::template::whole_expression;
+
+    #[test]
+    fn whole_expressions() {
+        assert_eq!(whole_expression("{{ old }}"), Some("old"));
+        assert_eq!(whole_expression(" {{old.x}} "), Some("old.x"));
+        assert_eq!(whole_expression("v{{ old }}"), None);
+        assert_eq!(whole_expression("{{ a }}-{{ b }}"), None);
+    }
 }

@@ -174,15 +174,7 @@ pub fn validate(
         preds.push(Predicate::Equals(e.clone()));
     }
     if let Some(m) = &raw.value.matches {
-        if let Err(e) = crate::language::options::compile_regex(&m.value) {
-            cx.error(
-                m.loc,
-                format!(
-                    "invalid regular expression `{}`: {}",
-                    crate::language::limits::excerpt(&m.value),
-                    crate::language::options::regex_error(&e)
-                ),
-            );
+        if !cx.regex(&m.value, m.loc) {
             return None;
         }
         preds.push(Predicate::Matches(m.value.clone()));

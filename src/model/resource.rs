@@ -336,17 +336,8 @@ pub fn resource(
         cx.error(l.loc, format!("invalid label selector `{}`: {problem}", crate::language::limits::excerpt(&text)))
             .expected("requirements separated by commas: `app=web`, `tier!=db`, `env in (a,b)`, `!legacy`, `track`");
     }
-    if let Some(re) = &v.name_regex
-        && let Err(e) = crate::language::options::compile_regex(&re.value)
-    {
-        cx.error(
-            re.loc,
-            format!(
-                "invalid regular expression `{}`: {}",
-                re.value,
-                crate::language::options::regex_error(&e)
-            ),
-        );
+    if let Some(re) = &v.name_regex {
+        cx.regex(&re.value, re.loc);
     }
     if cx.diags.len() > before {
         return None;

@@ -193,6 +193,25 @@ impl Validator {
         }
     }
 
+    /// Checks that a regular expression compiles within the size limit;
+    /// records a located error if not.
+    pub fn regex(&mut self, pattern: &str, loc: Loc) -> bool {
+        match options::compile_regex(pattern) {
+            Ok(_) => true,
+            Err(e) => {
+                self.error(
+                    loc,
+                    format!(
+                        "invalid regular expression `{}`: {}",
+                        limits::excerpt(pattern),
+                        options::regex_error(&e)
+                    ),
+                );
+                false
+            }
+        }
+    }
+
     /// Parses a timeout: a duration of more than zero.
     pub fn timeout(&mut self, s: &Spanned<options::DurationText>) -> Option<Duration> {
         let d = self.duration(s)?;

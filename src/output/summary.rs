@@ -21,11 +21,7 @@ pub fn summary(r: &PlaybookResult) -> String {
         "STEP", "KIND", "RESULT", "TIME"
     );
     for s in &r.steps {
-        let clusters: Vec<&str> = s
-            .outcomes
-            .iter()
-            .filter_map(|o| o.cluster.as_deref())
-            .collect();
+        let clusters = s.clusters();
         let _ = writeln!(
             out,
             "{:<width$}  {:<8}  {:<7}  {:>7.2}s  {}",

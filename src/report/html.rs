@@ -6,6 +6,8 @@
 
 use std::fmt::Write as _;
 
+use super::markup::escape_markup as esc;
+
 use crate::model::check::CheckResult;
 use crate::runner::result::{Outcome, PlaybookResult, Status, StepResult};
 
@@ -25,22 +27,6 @@ code { font-size: 13px; }
 .bar { background: #0969da; height: .8rem; display: inline-block; vertical-align: middle; }
 .bar.expected { background: #8c959f; height: .35rem; }
 ";
-
-/// Escapes text for HTML content and attributes.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
 
 fn class(s: Status) -> &'static str {
     match s {
@@ -181,11 +167,7 @@ pub fn html(results: &[PlaybookResult], exit_code: i32) -> String {
             "<table><tr><th>step</th><th>kind</th><th>result</th><th class=\"num\">time</th><th>clusters</th></tr>"
         );
         for s in &pb.steps {
-            let clusters: Vec<&str> = s
-                .outcomes
-                .iter()
-                .filter_map(|o| o.cluster.as_deref())
-                .collect();
+            let clusters = s.clusters();
             let _ = writeln!(
                 out,
                 "<tr><td><a href=\"#step-{}\">{}</a></td><td>{}</td><td class=\"{}\">{}</td><td class=\"num\">{:.2} s</td><td>{}</td></tr>",
@@ -205,17 +187,4 @@ pub fn html(results: &[PlaybookResult], exit_code: i32) -> String {
     }
     out.push_str("</body></html>\n");
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::report::html::esc;
-
-    #[test]
-    fn html_is_escaped() {
-        assert_eq!(
-            esc("<a href='x'>&\"</a>"),
-            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
-        );
-    }
 }

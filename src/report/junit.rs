@@ -3,23 +3,9 @@
 
 use std::fmt::Write as _;
 
-use crate::runner::result::{PlaybookResult, Status};
+use super::markup::escape_markup as esc;
 
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::runner::result::{PlaybookResult, Status};
 
 /// Builds the JUnit XML report.
 #[must_use]
@@ -125,14 +111,4 @@ pub fn junit(results: &[PlaybookResult]) -> String {
     }
     x.push_str("</testsuites>\n");
     x
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::report::junit::esc;
-
-    #[test]
-    fn xml_is_escaped() {
-        assert_eq!(esc("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
-    }
 }

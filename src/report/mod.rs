@@ -3,6 +3,7 @@
 pub mod html;
 pub mod json;
 pub mod junit;
+mod markup;
 
 pub use html::html;
 pub use json::{SCHEMA_PATH, SCHEMA_VERSION, json, schema};

@@ -89,6 +89,17 @@ pub struct StepResult {
     pub finally: bool,
 }
 
+impl StepResult {
+    /// The clusters this step ran on, in the order it ran on them.
+    #[must_use]
+    pub fn clusters(&self) -> Vec<&str> {
+        self.outcomes
+            .iter()
+            .filter_map(|o| o.cluster.as_deref())
+            .collect()
+    }
+}
+
 /// The result of one playbook.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PlaybookResult {

@@ -285,29 +285,6 @@ impl Patch {
         }
     }
 
-    /// The body with its templates rendered; `"{{ x }}"` alone keeps x's type
-    /// (a captured number, object or null goes back as it was).
-    fn render(&self, cx: &StepCx<'_>, v: &Value) -> Result<Value, StepError> {
-        Ok(match v {
-            Value::String(s) => match crate::language::template::whole_expression(s) {
-                Some(expr) => crate::language::template::eval_value(cx.env, expr, &cx.ctx)
-                    .map_err(|e| StepError::Errored(format!("template `{s}`: {}", e.message)))?,
-                None => Value::String(cx.render(s)?),
-            },
-            Value::Array(a) => Value::Array(
-                a.iter()
-                    .map(|x| self.render(cx, x))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Value::Object(o) => Value::Object(
-                o.iter()
-                    .map(|(k, x)| Ok((k.clone(), self.render(cx, x)?)))
-                    .collect::<Result<_, StepError>>()?,
-            ),
-            other => other.clone(),
-        })
-    }
-
     async fn execute(&self, cx: &StepCx<'_>) -> Result<Done, StepError> {
         let conn = cx.conn()?.clone();
         let r = cx.resource(&self.resource)?;
@@ -329,7 +306,9 @@ impl Patch {
         };
         let live = to_json(&live, &label)?;
         let mut captures = capture_or_null(&live, &self.before)?;
-        let body = self.render(cx, &self.body)?;
+        // A string that is one `{{ x }}` keeps x's type (a captured number goes back as one).
+        let body = crate::language::template::render_value(cx.env, &self.body, &cx.ctx)
+            .map_err(|e| StepError::Errored(e.message))?;
         let pp = PatchParams {
             field_manager: Some(FIELD_MANAGER.to_owned()),
             dry_run: cx.dry_run,
@@ -457,7 +436,6 @@ impl Action for Patch {
 
 #[cfg(test)]
 mod tests {
-    use crate::language::template::whole_expression;
     use crate::steps::patch::pointer_problem;
 
     #[test]
@@ -468,13 +446,5 @@ mod tests {
         assert!(pointer_problem("data/mode").is_some());
         assert!(pointer_problem("/a~2").is_some());
         assert!(pointer_problem("/a~").is_some());
-    }
-
-    #[test]
-    fn whole_expressions() {
-        assert_eq!(whole_expression("{{ old }}"), Some("old"));
-        assert_eq!(whole_expression(" {{old.x}} "), Some("old.x"));
-        assert_eq!(whole_expression("v{{ old }}"), None);
-        assert_eq!(whole_expression("{{ a }}-{{ b }}"), None);
     }
 }

@@ -446,15 +446,8 @@ fn validate_extract(cx: &mut Validator, e: &Spanned<RawExtract>) -> Option<Extra
                 return None;
             }
             if let Some(re) = &spec.regex
-                && let Err(err) = crate::language::options::compile_regex(re)
+                && !cx.regex(re, e.loc)
             {
-                cx.error(
-                    e.loc,
-                    format!(
-                        "invalid regular expression `{re}`: {}",
-                        crate::language::options::regex_error(&err)
-                    ),
-                );
                 return None;
             }
             Some(Extract {
