@@ -4,6 +4,7 @@
 mod prng;
 
 use prng::SplitMix64;
+use scenario::steps::probe::converge::Converging;
 use scenario::steps::probe::stats::{SplitTest, Verdict, fixed_rule_passes};
 
 fn w(v: &[(&str, f64)]) -> Vec<(String, f64)> {
@@ -74,4 +75,92 @@ fn fixed_rule() {
         &[0.4, 0.4, 0.2, 0.0],
         10.0
     ));
+}
+
+fn weights_40_40_20() -> Vec<(String, f64)> {
+    w(&[("blue", 40.0), ("green", 40.0), ("yellow", 20.0)])
+}
+
+/// `eventually`: answers from `old` for `switch_at` answers, then from `new`;
+/// the number of answers after the switch until "within" (None: not within `horizon`).
+fn eventually(
+    old: &[f64],
+    switch_at: u64,
+    new: &[f64],
+    horizon: u64,
+    seed: u64,
+) -> (Option<u64>, u32) {
+    let mut c = Converging::new(&weights_40_40_20(), 10.0, 1e-5, 0.01, true);
+    let mut rng = SplitMix64(seed);
+    for k in 0..switch_at + horizon {
+        let shares = if k < switch_at { old } else { new };
+        if c.observe(rng.pick(shares)) == Verdict::Within {
+            return (Some((k + 1).saturating_sub(switch_at)), c.attempt);
+        }
+    }
+    (None, c.attempt)
+}
+
+#[test]
+fn eventually_keeps_its_false_pass_bound_over_many_attempts() {
+    // Off by 10 points in blue only (the hardest case) for 4000 answers.
+    let off = [0.5, 1.0 / 3.0, 1.0 / 6.0, 0.0];
+    let mut passes = 0;
+    let mut attempts = 0;
+    for seed in 0..300 {
+        let (within, k) = eventually(&off, 0, &off, 4000, 1000 + seed);
+        passes += u32::from(within.is_some());
+        attempts += k;
+    }
+    // falsePass 1%: 3 expected at the bound; 9 or more has probability < 0.1%.
+    assert!(passes < 9, "{passes} of 300 passed a split 10 points off");
+    // Several attempts per run: the bound holds across them, not just for one.
+    assert!(attempts > 300 * 3, "{attempts} attempts in 300 runs");
+}
+
+#[test]
+fn after_a_traffic_shift_the_decision_takes_about_a_fresh_test() {
+    let new = [0.4, 0.4, 0.2, 0.0];
+    let mut fresh = 0;
+    let mut shifted = 0;
+    for seed in 0..300 {
+        fresh += eventually(&new, 0, &new, 20_000, seed).0.unwrap();
+        let (after, attempts) = eventually(&[0.5, 0.5, 0.0, 0.0], 1000, &new, 20_000, 5000 + seed);
+        shifted += after.unwrap();
+        // One attempt at most before the shift (the old split never looks settled).
+        assert!(attempts <= 2, "{attempts} attempts");
+    }
+    assert!(
+        shifted as f64 <= 1.2 * fresh as f64,
+        "after the shift {shifted} answers in all, fresh {fresh}"
+    );
+}
+
+#[test]
+fn a_stray_answer_ends_an_attempt_and_the_next_waits_for_a_settled_window() {
+    let mut c = Converging::new(&weights_40_40_20(), 10.0, 1e-5, 0.01, true);
+    let cycle = [0, 1, 0, 1, 2]; // exactly 40/40/20
+    for k in 0..50 {
+        assert_eq!(
+            c.attempt, 0,
+            "answer {k}: no attempt before 50 settled answers"
+        );
+        c.observe(cycle[k % 5]);
+    }
+    assert_eq!(c.attempt, 1, "the 50th settled answer starts attempt 1");
+    let purple = c.index("purple");
+    // Two strays in a row are enough to prove "off" at 1e-5.
+    c.observe(purple);
+    assert_eq!(c.observe(purple), Verdict::Off);
+    assert!(c.test.is_none());
+    // More strays do not start (or end) attempts; 50 clean answers after them do.
+    for _ in 0..20 {
+        c.observe(purple);
+    }
+    for k in 0..50 {
+        assert_eq!(c.attempt, 1, "clean answer {k}: still settling");
+        c.observe(cycle[k % 5]);
+    }
+    assert_eq!(c.attempt, 2);
+    assert_eq!(c.began_after, 50 + 2 + 20 + 50);
 }

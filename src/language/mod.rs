@@ -8,6 +8,7 @@ pub mod limits;
 pub mod options;
 pub mod raw;
 pub mod scope;
+pub mod shell;
 pub mod source;
 pub mod substitute;
 pub mod template;

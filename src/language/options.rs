@@ -18,27 +18,115 @@ pub enum OneOrMany {
 
 impl<'de> Deserialize<'de> for OneOrMany {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (names, one) = one_or_many(d, "a cluster name or a list of cluster names")?;
+        Ok(if one {
+            OneOrMany::One(names.into_iter().next().unwrap_or_default())
+        } else {
+            OneOrMany::Many(names)
+        })
+    }
+}
+
+/// Reads one string or a list of strings (`true`: it was one string);
+/// `what` is the expectation a wrong type reports.
+///
+/// # Errors
+/// Neither a string nor a list of strings.
+pub fn one_or_many<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    what: &'static str,
+) -> Result<(Vec<String>, bool), D::Error> {
+    struct V(&'static str);
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = (Vec<String>, bool);
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok((vec![v.to_owned()], true))
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut v = Vec::new();
+            while let Some(s) = seq.next_element::<String>()? {
+                v.push(s);
+            }
+            Ok((v, false))
+        }
+    }
+    d.deserialize_any(V(what))
+}
+
+/// A request rate as written: `200/s`, `600/m`, `2/s`, or a bare number of
+/// requests per second.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum RateText {
+    PerSecond(f64),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for RateText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = OneOrMany;
+        impl serde::de::Visitor<'_> for V {
+            type Value = RateText;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a cluster name or a list of cluster names")
+                f.write_str("a rate such as `200/s` or `600/m`")
             }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<OneOrMany, E> {
-                Ok(OneOrMany::One(v.to_owned()))
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RateText, E> {
+                Ok(RateText::Text(v.to_owned()))
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<OneOrMany, A::Error> {
-                let mut v = Vec::new();
-                while let Some(s) = seq.next_element::<String>()? {
-                    v.push(s);
-                }
-                Ok(OneOrMany::Many(v))
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RateText, E> {
+                Ok(RateText::PerSecond(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RateText, E> {
+                Ok(RateText::PerSecond(v as f64))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<RateText, E> {
+                Ok(RateText::PerSecond(v))
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// The largest request rate (requests per second).
+pub const MAX_RATE: f64 = 100_000.0;
+
+/// Requests per second of a rate, or why it is not one.
+///
+/// # Errors
+/// Not a number, an unknown unit, or out of range.
+pub fn parse_rate(r: &RateText) -> Result<f64, String> {
+    let per_second = match r {
+        RateText::PerSecond(x) => *x,
+        RateText::Text(t) => {
+            let (n, unit) = t.trim().split_once('/').unwrap_or((t.trim(), "s"));
+            let n: f64 = n
+                .trim()
+                .parse()
+                .map_err(|_| format!("`{}` is not a rate", super::limits::excerpt(t)))?;
+            match unit.trim() {
+                "s" | "sec" | "second" => n,
+                "m" | "min" | "minute" => n / 60.0,
+                "h" | "hour" => n / 3600.0,
+                other => {
+                    return Err(format!(
+                        "unknown unit `{}` in rate `{}`",
+                        super::limits::excerpt(other),
+                        super::limits::excerpt(t)
+                    ));
+                }
+            }
+        }
+    };
+    if per_second.is_finite() && per_second > 0.0 && per_second <= MAX_RATE {
+        Ok(per_second)
+    } else {
+        Err(format!("rate {per_second}/s is out of range"))
     }
 }
 

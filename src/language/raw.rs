@@ -70,6 +70,9 @@ pub struct RawDefaults {
     pub retry: Option<Spanned<super::options::RawRetry>>,
     /// Default target clusters.
     pub clusters: Option<Spanned<super::options::OneOrMany>>,
+    /// Default request rate of `probe` steps (`200/s`, `600/m`); a probe's own
+    /// `rate` wins. Default: as fast as each probe's `concurrency` allows.
+    pub rate: Option<Spanned<super::options::RateText>>,
 }
 
 /// A step, kept as its YAML node so that each step is checked on its own and

@@ -91,6 +91,7 @@ fn validate(
         scope: Scope::new(&IndexMap::new(), &[], &BTreeMap::new(), path).0,
         step_clusters: Vec::new(),
         step_timeout: DEFAULT_TIMEOUT,
+        default_rate: None,
         step_vars: BTreeMap::new(),
     };
     let header: Option<RawPlaybook> = match from_node::<RawPlaybook>(root) {
@@ -252,6 +253,9 @@ fn validate(
         }
         if let Some(c) = &d.value.clusters {
             defaults.clusters = cx.cluster_refs(c);
+        }
+        if let Some(r) = &d.value.rate {
+            cx.default_rate = cx.rate(r);
         }
     }
 

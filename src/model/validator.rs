@@ -38,6 +38,8 @@ pub struct Validator {
     pub step_clusters: Vec<String>,
     /// Timeout of the step being validated (a kind may check its own durations against it).
     pub step_timeout: Duration,
+    /// `defaults.rate`: the request rate of probes that set none.
+    pub default_rate: Option<f64>,
     /// Step-local vars of the step being validated (templates are previewed with them).
     pub step_vars: BTreeMap<String, serde_json::Value>,
 }
@@ -111,6 +113,20 @@ impl Validator {
                     "a duration such as `500ms`, `30s`, `2m` or `1h30m`"
                 };
                 self.error(s.loc, msg).expected(expected);
+                None
+            }
+        }
+    }
+
+    /// Requests per second of a rate (`200/s`, `600/m`, or a number).
+    pub fn rate(&mut self, s: &Spanned<options::RateText>) -> Option<f64> {
+        match options::parse_rate(&s.value) {
+            Ok(r) => Some(r),
+            Err(msg) => {
+                self.error(s.loc, msg).expected(format!(
+                    "requests per second or per minute, more than 0 and at most {}/s, e.g. `200/s` or `600/m`",
+                    options::MAX_RATE
+                ));
                 None
             }
         }

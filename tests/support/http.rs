@@ -1,6 +1,7 @@
 //! A local HTTP server for probe tests and benchmarks: answers `GET /api`
 //! like the demo app (color, count, greeting, pod, textColor, userAgent),
-//! picking the color at random by the configured weights.
+//! picking the color at random by the configured weights. The color
+//! `denied` answers 403 with Istio's text body `RBAC: access denied`.
 
 #![allow(dead_code)]
 
@@ -69,6 +70,9 @@ fn answer(b: &Behaviour, count: u64, ua: &str) -> (u16, String) {
         "yellow" => ("Hola ✋🏽", "black", "vm-192.168.1.10"),
         _ => ("Namaste 🙏🏽", "whitesmoke", "blue-5d8f7b-q8z"),
     };
+    if color == "denied" {
+        return (403, "RBAC: access denied".to_owned());
+    }
     let body = serde_json::json!({
         "color": color, "count": count, "greeting": greeting, "pod": pod, "textColor": text, "userAgent": ua
     });
@@ -105,10 +109,15 @@ pub async fn start(behaviour: Behaviour, tls: Option<tokio_rustls::TlsAcceptor>)
                             tokio::time::sleep(b.delay).await;
                         }
                         let (status, body) = answer(&b, n, &ua);
+                        let ctype = if body.starts_with('{') {
+                            "application/json"
+                        } else {
+                            "text/plain"
+                        };
                         Ok::<_, Infallible>(
                             Response::builder()
                                 .status(status)
-                                .header("content-type", "application/json")
+                                .header("content-type", ctype)
                                 .header("set-cookie", "session=very-secret-cookie")
                                 .body(Full::new(Bytes::from(body)))
                                 .unwrap(),

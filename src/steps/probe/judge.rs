@@ -190,12 +190,14 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
     let bar = tracing::info_span!(target: crate::model::action::PROGRESS_TARGET, "probe");
     {
         use tracing_indicatif::span_ext::IndicatifSpanExt as _;
+        // `{{rate}}` is the measured rate; a paced probe also shows its pace.
+        let pace = p.rate.map(|r| format!(" (paced at {r}/s)")).unwrap_or_default();
         let template = if window.is_some() {
-            "  {spinner} probe: {pos} answers, {rate} {elapsed}"
+            format!("  {{spinner}} probe: {{pos}} answers, {{rate}}{pace} {{elapsed}}")
         } else {
-            "  {bar:30} probe: {pos}/{len} answers, {rate} {elapsed}"
+            format!("  {{bar:30}} probe: {{pos}}/{{len}} answers, {{rate}}{pace} {{elapsed}}")
         };
-        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
             // Whole requests per second: "10747/s", not "10,747.1727/s".
             let style = style.with_key(
                 "rate",
@@ -285,11 +287,8 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
                 samples.remove(0);
             }
         }
-        if let Some(sp) = split.as_mut()
-            && sp.observe(&rec) == Verdict::Off
-            && window.is_some()
-        {
-            sp.restart();
+        if let Some(sp) = split.as_mut() {
+            sp.observe(&rec, started.elapsed());
         }
         match window {
             Some(w) => {
@@ -299,13 +298,14 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
                 }
                 let split_ok = split
                     .as_ref()
-                    .is_none_or(|s| s.test.verdict == Verdict::Within);
+                    .is_none_or(|s| s.run.verdict() == Verdict::Within);
                 // Enough answers: a full window, or (with a split check) every
                 // answer since the split test that just passed began.
                 let enough = recent.len() >= w
                     || split
                         .as_ref()
-                        .is_some_and(|s| recent.len() as u64 >= s.test.n);
+                        .and_then(|s| s.run.test.as_ref())
+                        .is_some_and(|t| recent.len() as u64 >= t.n);
                 if enough && split_ok && problems(p, &summarize(p, recent.iter())).is_empty() {
                     satisfied = true;
                 }
@@ -315,7 +315,7 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
                 // A decided split ends the sampling early.
                 if split
                     .as_ref()
-                    .is_some_and(|s| s.test.verdict != Verdict::Undecided)
+                    .is_some_and(|s| s.run.verdict() != Verdict::Undecided)
                 {
                     satisfied = true;
                 }
@@ -339,27 +339,14 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
         }
     };
     let mut issues = problems(p, &summary);
-    if let Some(sp) = &split
-        && sp.shown().lean() != Verdict::Within
-    {
-        let t = sp.shown();
-        let detail = t
-            .leaning_category()
-            .map(|i| {
-                format!(
-                    ": {} {:.1}% observed, {}% expected",
-                    t.categories[i],
-                    t.observed(i) * 100.0,
-                    t.expected[i] * 100.0
-                )
-            })
-            .unwrap_or_default();
-        issues.push(format!("the {} split is off{detail}", sp.spec.value));
+    if let Some(problem) = split.as_ref().and_then(Split::problem) {
+        issues.push(problem);
     }
     let elapsed = started.elapsed().as_secs_f64();
     let mut details = vec![format!(
-        "{sent} requests in {elapsed:.2}s ({:.0}/s); judged on {judged_on}; status {}; latency p50 {:.1} ms, p99 {:.1} ms",
+        "{sent} requests in {elapsed:.2}s ({:.0}/s{}); judged on {judged_on}; status {}; latency p50 {:.1} ms, p99 {:.1} ms",
         sent as f64 / elapsed.max(1e-9),
+        p.rate.map(|r| format!(", paced at {r}/s")).unwrap_or_default(),
         summary
             .statuses
             .iter()
@@ -377,7 +364,7 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
         ));
     }
     if let Some(sp) = &split {
-        details.extend(sp.report());
+        details.extend(sp.report(window.is_some()));
     } else {
         for (name, counts) in &summary.values {
             let total: usize = counts.values().sum();
@@ -397,7 +384,7 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
         sent,
         summary: &summary,
         judged_on: &judged_on,
-        distribution: split.as_ref().map(|s| &s.test),
+        distribution: split.as_ref().map(Split::shown),
         samples: &samples,
     })
     .ok();
@@ -444,7 +431,9 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
     let message = match &split {
         Some(sp) => format!(
             "{} answers; {} split within ±{} points of the weights",
-            summary.answers, sp.spec.value, sp.test.tolerance
+            summary.answers,
+            sp.spec.values.join("/"),
+            sp.spec.tolerance
         ),
         None => format!("{} answers, all expectations hold", summary.answers),
     };

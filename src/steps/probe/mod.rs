@@ -1,8 +1,9 @@
 //! `probe`: send N HTTP requests, extract values, assert on each answer, and
 //! check that answers split as the weights say. `spec` reads and checks the
 //! step, `http` sends the requests, `judge` decides, `stats` holds the
-//! sequential split test.
+//! sequential split test and `converge` its attempts under `eventually`.
 
+pub mod converge;
 pub mod http;
 pub mod judge;
 pub mod spec;

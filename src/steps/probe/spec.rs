@@ -32,9 +32,10 @@ pub struct RawProbe {
     /// Requests in flight at once, 1 to 256 (default 8).
     #[schemars(range(min = 1, max = 256))]
     pub concurrency: Option<Spanned<u32>>,
-    /// At most this many requests per second (e.g. `200`), to be polite to a shared
-    /// ingress or a rate limiter; default: as fast as `concurrency` allows.
-    pub rate: Option<Spanned<f64>>,
+    /// At most this many requests (`200/s`, `600/m`, or a number per second), to be
+    /// polite to a shared ingress or a rate limiter; default: `defaults.rate`,
+    /// else as fast as `concurrency` allows.
+    pub rate: Option<Spanned<crate::language::options::RateText>>,
     /// Timeout of each request (default 5s).
     pub request_timeout: Option<Spanned<crate::language::options::DurationText>>,
     /// TLS settings (verification is on by default).
@@ -150,17 +151,53 @@ pub struct RawExpect {
     pub distribution: Option<Spanned<RawDistribution>>,
 }
 
+/// The extracted values that make an answer's category: one name, or a list
+/// whose values are joined with `/` (`[status, color]` gives `200/blue`).
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(untagged)]
+pub enum ValueNames {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for ValueNames {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (names, one) = crate::language::options::one_or_many(
+            d,
+            "the name of an extracted value, or a list of names (e.g. `[status, color]`)",
+        )?;
+        Ok(if one {
+            ValueNames::One(names.into_iter().next().unwrap_or_default())
+        } else {
+            ValueNames::Many(names)
+        })
+    }
+}
+
+impl ValueNames {
+    fn names(&self) -> Vec<String> {
+        match self {
+            ValueNames::One(n) => vec![n.clone()],
+            ValueNames::Many(v) => v.clone(),
+        }
+    }
+}
+
 /// Distribution check: e.g. `value: color`, `weights: {blue: 40, green: 40, yellow: 20}`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", rename = "Distribution")]
 pub struct RawDistribution {
-    /// Name of an extracted value.
-    pub value: Spanned<String>,
+    /// Name of an extracted value, or a list of names: an answer's category is
+    /// their values joined with `/` (a value the answer lacks is left out), so
+    /// `[status, color]` gives `200/blue` and, for a text answer, `403`.
+    pub value: Spanned<ValueNames>,
     /// Expected weights per category; they must sum to 100.
     pub weights: Spanned<IndexMap<String, f64>>,
     /// Largest acceptable deviation of any category, in percentage points (default 10).
     pub tolerance: Option<Spanned<f64>>,
-    /// Accepted probability of failing a correct split (default 0.001).
+    /// Accepted probability of failing a correct split (default 0.00001, 1e-5:
+    /// a nightly run of a hundred split checks goes red for nothing about once
+    /// in a thousand nights).
     pub false_fail: Option<Spanned<f64>>,
     /// Accepted probability of passing a split off by more than the tolerance (default 0.01).
     pub false_pass: Option<Spanned<f64>>,
@@ -176,7 +213,8 @@ pub struct RawEventually {
 
 #[derive(Debug, Clone)]
 pub struct Distribution {
-    pub value: String,
+    /// The extracted values that make the category (joined with `/`).
+    pub values: Vec<String>,
     pub weights: Vec<(String, f64)>,
     pub tolerance: f64,
     pub false_fail: f64,
@@ -279,15 +317,10 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
         None => default,
     };
     let requests = bounded(cx, &r.requests, "requests", 100, limits::MAX_REQUESTS);
-    let rate = r.rate.as_ref().and_then(|x| {
-        if x.value.is_finite() && x.value > 0.0 && x.value <= 100_000.0 {
-            Some(x.value)
-        } else {
-            cx.error(x.loc, format!("`rate` is {}, out of range", x.value))
-                .expected("requests per second, more than 0 and at most 100000");
-            None
-        }
-    });
+    let rate = match &r.rate {
+        Some(x) => cx.rate(x),
+        None => cx.default_rate,
+    };
     let concurrency = bounded(cx, &r.concurrency, "concurrency", 8, limits::MAX_CONCURRENCY);
     let request_timeout = r
         .request_timeout
@@ -458,6 +491,9 @@ fn validate_extract(cx: &mut Validator, e: &Spanned<RawExtract>) -> Option<Extra
     }
 }
 
+/// Default `falseFail`: 1e-5 per check (it costs a few answers, see `stats`).
+pub const DEFAULT_FALSE_FAIL: f64 = 1e-5;
+
 fn validate_distribution(
     cx: &mut Validator,
     d: &Spanned<RawDistribution>,
@@ -465,10 +501,18 @@ fn validate_distribution(
 ) -> Option<Distribution> {
     let v = &d.value;
     let before = cx.diags.len();
-    if !names.contains(&v.value.value) {
-        let help = crate::language::diag::did_you_mean(&v.value.value, names.iter().map(String::as_str));
+    let values = v.value.value.names();
+    if values.is_empty() {
+        cx.error(v.value.loc, "`value` is an empty list")
+            .expected("the name of an extracted value, or a list of names");
+    }
+    for name in &values {
+        if names.contains(name) {
+            continue;
+        }
+        let help = crate::language::diag::did_you_mean(name, names.iter().map(String::as_str));
         let diag = cx
-            .error(v.value.loc, format!("unknown value `{}`", v.value.value))
+            .error(v.value.loc, format!("unknown value `{name}`"))
             .expected(if names.is_empty() {
                 "a name from the probe's `extract` (none is declared)".to_owned()
             } else {
@@ -527,10 +571,10 @@ fn validate_distribution(
         Some(t) => t.value,
         None => 10.0,
     };
-    let false_fail = frac(cx, &v.false_fail, "falseFail", 0.001);
+    let false_fail = frac(cx, &v.false_fail, "falseFail", DEFAULT_FALSE_FAIL);
     let false_pass = frac(cx, &v.false_pass, "falsePass", 0.01);
-    (cx.diags.len() == before).then(|| Distribution {
-        value: v.value.value.clone(),
+    (cx.diags.len() == before).then_some(Distribution {
+        values,
         weights,
         tolerance,
         false_fail,
@@ -572,7 +616,7 @@ impl Probe {
             let w: Vec<String> = d.weights.iter().map(|(k, w)| format!("{k} {w}%")).collect();
             lines.push(format!(
                 "  expect {} split {} (within ±{} points)",
-                d.value,
+                d.values.join("/"),
                 w.join(" / "),
                 d.tolerance
             ));

@@ -1,94 +1,143 @@
-//! The split check of a probe: the running sequential test, its restarts
-//! under `eventually` (with false-pass spending), and its table.
+//! The split check of a probe: answers to categories, the sequential test
+//! (with its attempts under `eventually`, see `converge`), and its table.
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::converge::Converging;
 use super::http::Record;
 use super::spec::{Distribution, Probe};
 use super::stats::{SplitTest, Verdict};
 use super::tally::value_key;
 
-/// The false-pass budget of attempt `k` (1-based): the terms sum to `total`.
-pub(super) fn spent(total: f64, k: u32) -> f64 {
-    let k = f64::from(k);
-    total * 6.0 / (std::f64::consts::PI * std::f64::consts::PI * k * k)
+/// The split state of a running probe.
+pub(super) struct Split {
+    /// The extracted values that make an answer's category, in order.
+    value_indexes: Vec<usize>,
+    pub(super) run: Converging,
+    pub(super) spec: Distribution,
+    /// Values outside the weights counted as "(other)" since the current
+    /// attempt (or settling) began, by name.
+    others: BTreeMap<String, u64>,
+    /// The same for the last attempt that decided "off".
+    last_others: BTreeMap<String, u64>,
+    /// When the current attempt began (time since the probe started).
+    began_at: Duration,
 }
 
-/// The split state: the running test and its restarts.
-pub(super) struct Split {
-    value_index: usize,
-    pub(super) test: SplitTest,
-    /// The last attempt that decided "off" (shown when the final one is undecided).
-    last_off: Option<SplitTest>,
-    attempt: u32,
-    pub(super) spec: Distribution,
-    /// Values outside the weights that the current attempt counted as "(other)", by name.
-    others: std::collections::BTreeMap<String, u64>,
-    /// The same for `last_off`.
-    last_others: std::collections::BTreeMap<String, u64>,
+/// The category of an answer: its values joined with `/`; a value the answer
+/// lacks is left out (`403` when a text answer has no `color`).
+pub(super) fn category(r: &Record, indexes: &[usize]) -> String {
+    let parts: Vec<String> = indexes
+        .iter()
+        .filter_map(|&i| r.values.get(i).and_then(Option::as_ref))
+        .map(|v| value_key(Some(v)))
+        .collect();
+    if parts.is_empty() {
+        value_key(None)
+    } else {
+        parts.join("/")
+    }
 }
 
 impl Split {
     pub(super) fn new(p: &Probe) -> Option<Self> {
         let d = p.distribution.clone()?;
-        let value_index = p.extract.iter().position(|(n, _)| *n == d.value)?;
+        let value_indexes = d
+            .values
+            .iter()
+            .map(|v| p.extract.iter().position(|(n, _)| n == v))
+            .collect::<Option<Vec<_>>>()?;
+        let run = Converging::new(
+            &d.weights,
+            d.tolerance,
+            d.false_fail,
+            d.false_pass,
+            p.eventually_window.is_some(),
+        );
         Some(Split {
-            value_index,
-            last_off: None,
-            test: SplitTest::new(
-                &d.weights,
-                d.tolerance,
-                d.false_fail,
-                spent(d.false_pass, 1),
-            ),
-            attempt: 1,
+            value_indexes,
+            run,
             spec: d,
-            others: std::collections::BTreeMap::new(),
-            last_others: std::collections::BTreeMap::new(),
+            others: BTreeMap::new(),
+            last_others: BTreeMap::new(),
+            began_at: Duration::ZERO,
         })
     }
 
-    pub(super) fn restart(&mut self) {
-        self.attempt += 1;
-        self.last_off = Some(self.test.clone());
-        self.last_others = std::mem::take(&mut self.others);
-        let fp = spent(self.spec.false_pass, self.attempt);
-        self.test = SplitTest::new(
-            &self.spec.weights,
-            self.spec.tolerance,
-            self.spec.false_fail,
-            fp,
-        );
-    }
-
-    pub(super) fn observe(&mut self, r: &Record) -> Verdict {
+    /// Adds an answer (answers with an unaccepted status are not counted).
+    pub(super) fn observe(&mut self, r: &Record, elapsed: Duration) -> Verdict {
         if !r.ok {
-            return self.test.verdict;
+            return self.run.verdict();
         }
-        let key = value_key(r.values[self.value_index].as_ref());
-        let i = self.test.index(&key);
-        if i + 1 == self.test.categories.len() && self.test.verdict == Verdict::Undecided {
+        let key = category(r, &self.value_indexes);
+        let i = self.run.index(&key);
+        let other = i + 1 == self.run.settling.categories.len();
+        let attempts = self.run.attempt;
+        let v = self.run.observe(i);
+        if other {
             *self.others.entry(key).or_default() += 1;
         }
-        self.test.observe(i)
-    }
-
-    /// The attempt to show: the current one, or, when the timeout cut it
-    /// short, the last one that decided.
-    pub(super) fn shown(&self) -> &SplitTest {
-        match (&self.last_off, self.test.verdict) {
-            (Some(off), Verdict::Undecided) => off,
-            _ => &self.test,
+        if v == Verdict::Off && self.run.test.is_none() {
+            // The attempt just ended: its named others go with it.
+            self.last_others = std::mem::take(&mut self.others);
         }
+        if self.run.attempt != attempts {
+            self.began_at = elapsed;
+            self.others.clear();
+        }
+        v
     }
 
-    pub(super) fn report(&self) -> Vec<String> {
-        // An attempt cut short by the timeout says little: show the last decided one.
+    /// The test the report shows (see [`Converging::shown`]).
+    pub(super) fn shown(&self) -> &SplitTest {
+        self.run.shown()
+    }
+
+    /// Why the split check fails, if it does.
+    pub(super) fn problem(&self) -> Option<String> {
         let t = self.shown();
+        let name = self.spec.values.join("/");
+        if std::ptr::eq(t, &self.run.settling) {
+            return (self.run.answers > 0).then(|| {
+                format!(
+                    "the {name} split never settled: no {} answers in a row looked like the weights",
+                    self.run.window
+                )
+            });
+        }
+        if t.lean() == Verdict::Within {
+            return None;
+        }
+        let detail = t
+            .leaning_category()
+            .map(|i| {
+                format!(
+                    ": {} {:.1}% observed, {}% expected",
+                    t.categories[i],
+                    t.observed(i) * 100.0,
+                    t.expected[i] * 100.0
+                )
+            })
+            .unwrap_or_default();
+        Some(format!("the {name} split is off{detail}"))
+    }
+
+    pub(super) fn report(&self, eventually: bool) -> Vec<String> {
+        let t = self.shown();
+        let current = self
+            .run
+            .test
+            .as_ref()
+            .is_some_and(|c| std::ptr::eq(t, c));
+        let settling = std::ptr::eq(t, &self.run.settling);
         let mut lines = vec![format!(
             "{} split over {} answers (expected → observed):",
-            self.spec.value, t.n
+            self.spec.values.join("/"),
+            t.n
         )];
         let width = t.categories.iter().map(String::len).max().unwrap_or(5);
-        let others = if std::ptr::eq(t, &self.test) {
+        let others = if current || settling {
             &self.others
         } else {
             &self.last_others
@@ -97,7 +146,6 @@ impl Split {
             if i + 1 == t.categories.len() && t.counts[i] == 0 {
                 continue;
             }
-
             let obs = t.observed(i);
             let bar = bar(obs, 20);
             lines.push(format!(
@@ -111,6 +159,13 @@ impl Split {
             // Name what "(other)" was: the values the weights do not list.
             let named: Vec<String> = others.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
             lines.push(format!("  (other) = {}", named.join(", ")));
+        }
+        if settling {
+            lines.push(format!(
+                "verdict: not settled: no {} answers in a row looked like the weights (within ±{} points, no value outside them), so no test began",
+                self.run.window, t.tolerance
+            ));
+            return lines;
         }
         let decided = if t.verdict == Verdict::Undecided {
             format!("not decided after {} answers; leaning", t.n)
@@ -127,18 +182,36 @@ impl Split {
             ),
         };
         lines.push(format!(
-            "verdict: {verdict} (sequential test, {decided}; false fail ≤ {}%, false pass ≤ {}%{})",
+            "verdict: {verdict} (sequential test, {decided}; false fail ≤ {}%, false pass ≤ {}%)",
             self.spec.false_fail * 100.0,
             self.spec.false_pass * 100.0,
-            match (std::ptr::eq(t, &self.test), self.attempt) {
-                (true, 1) => String::new(),
-                (true, k) => format!("; attempt {k}"),
-                (false, k) => format!(
-                    "; attempt {} of {k}, the last one cut short by the timeout",
-                    k - 1
-                ),
-            }
         ));
+        if eventually {
+            lines.push(if current && t.verdict == Verdict::Undecided {
+                format!(
+                    "attempt {} began after {} answers ({:.2}s); the timeout cut it short after {} answers",
+                    self.run.attempt,
+                    self.run.began_after,
+                    self.began_at.as_secs_f64(),
+                    t.n
+                )
+            } else if current {
+                format!(
+                    "converged: attempt {} began after {} answers ({:.2}s), once {} answers in a row looked like the weights; the decision used the {} answers after it",
+                    self.run.attempt,
+                    self.run.began_after,
+                    self.began_at.as_secs_f64(),
+                    self.run.window,
+                    t.n
+                )
+            } else {
+                format!(
+                    "not converged: the table shows attempt {} of {}, the last to decide before the timeout",
+                    self.run.attempt - u32::from(self.run.test.is_some()),
+                    self.run.attempt
+                )
+            });
+        }
         lines
     }
 }
@@ -153,4 +226,3 @@ fn bar(share: f64, width: usize) -> String {
     }
     s
 }
-

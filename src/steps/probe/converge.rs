@@ -1,0 +1,198 @@
+//! `eventually` with a split check: wait until the answers look settled,
+//! then run one sequential test, and start another only after the answers
+//! look settled again.
+//!
+//! Why: during a traffic shift the previous policy still routes for a while.
+//! Restarting the test on every "off" verdict (0.1) restarted on every
+//! stray answer, thousands of times, and each restart had to spend a
+//! smaller share of the false-pass budget, so the test that finally
+//! decided needed three times the answers of a fresh one.
+//!
+//! The rule: an attempt starts only after a **settled window**: the last W
+//! answers (W = 5 / tolerance, 50 for 10 points) contain no category whose
+//! weight is 0 or that the weights do not list, and every other category's
+//! share is within the tolerance of its weight. The window only holds
+//! answers that came after the previous attempt ended, so attempts are at
+//! least W answers apart whatever the strays do. An attempt is one
+//! [`SplitTest`] on the answers after it starts.
+//!
+//! Guarantees. Attempt k may pass falsely with probability at most
+//! b_k = b · 6 / (π² k²) (Σ b_k = b). It starts at a stopping time and
+//! uses only later answers, so if the split is off by the tolerance or
+//! more from the first answer to the timeout, the step passes with
+//! probability at most `falsePass` however many attempts it makes. If the
+//! split is right from some answer on, the first attempt that starts after
+//! it fails with probability at most `falseFail`; the step fails only if no
+//! attempt passes before the timeout. The window is judged, never counted:
+//! the answers that made it look settled are not part of the test (they
+//! were chosen for looking right).
+
+use std::collections::VecDeque;
+
+use super::stats::{SplitTest, Verdict};
+
+/// The false-pass budget of attempt `k` (1-based): the terms sum to `total`.
+#[must_use]
+pub fn spent(total: f64, k: u32) -> f64 {
+    let k = f64::from(k);
+    total * 6.0 / (std::f64::consts::PI * std::f64::consts::PI * k * k)
+}
+
+/// Answers in a settled window for a tolerance in percentage points.
+#[must_use]
+pub fn settle_window(tolerance: f64) -> usize {
+    (500.0 / tolerance).ceil().max(1.0) as usize
+}
+
+/// The split check of a probe: one test, or (`eventually`) attempts after
+/// settled windows.
+#[derive(Debug, Clone)]
+pub struct Converging {
+    weights: Vec<(String, f64)>,
+    tolerance: f64,
+    false_fail: f64,
+    false_pass: f64,
+    eventually: bool,
+    /// W: the answers a settled window holds.
+    pub window: usize,
+    recent: VecDeque<usize>,
+    recent_counts: Vec<u64>,
+    /// The running attempt (`None` while waiting for a settled window).
+    pub test: Option<SplitTest>,
+    /// Answers since the last attempt ended, counted but not judged.
+    pub settling: SplitTest,
+    /// The last attempt that decided "off".
+    pub last_off: Option<SplitTest>,
+    /// Attempts started so far.
+    pub attempt: u32,
+    /// Answers seen in all.
+    pub answers: u64,
+    /// Answers seen before the current attempt began.
+    pub began_after: u64,
+}
+
+impl Converging {
+    #[must_use]
+    pub fn new(
+        weights: &[(String, f64)],
+        tolerance: f64,
+        false_fail: f64,
+        false_pass: f64,
+        eventually: bool,
+    ) -> Self {
+        let settling = SplitTest::new(weights, tolerance, false_fail, false_pass);
+        let mut c = Converging {
+            weights: weights.to_vec(),
+            tolerance,
+            false_fail,
+            false_pass,
+            eventually,
+            window: settle_window(tolerance),
+            recent: VecDeque::new(),
+            recent_counts: vec![0; settling.categories.len()],
+            test: None,
+            settling,
+            last_off: None,
+            attempt: 0,
+            answers: 0,
+            began_after: 0,
+        };
+        if !eventually {
+            c.begin();
+        }
+        c
+    }
+
+    /// Index of a category by name; unknown names count as "(other)".
+    #[must_use]
+    pub fn index(&self, name: &str) -> usize {
+        self.settling.index(name)
+    }
+
+    fn begin(&mut self) {
+        self.attempt += 1;
+        let b = if self.eventually {
+            spent(self.false_pass, self.attempt)
+        } else {
+            self.false_pass
+        };
+        self.test = Some(SplitTest::new(
+            &self.weights,
+            self.tolerance,
+            self.false_fail,
+            b,
+        ));
+        self.began_after = self.answers;
+    }
+
+    /// Does the window look like the weights?
+    fn settled(&self) -> bool {
+        if self.recent.len() < self.window {
+            return false;
+        }
+        let w = self.window as f64;
+        let d = self.tolerance / 100.0;
+        self.recent_counts
+            .iter()
+            .zip(&self.settling.expected)
+            .all(|(&c, &p)| {
+                if p == 0.0 {
+                    c == 0
+                } else {
+                    (c as f64 / w - p).abs() <= d
+                }
+            })
+    }
+
+    /// Adds one answer; returns the verdict of the attempt running after it
+    /// (`Undecided` while settling; `Off` ends an attempt under `eventually`).
+    pub fn observe(&mut self, category: usize) -> Verdict {
+        self.answers += 1;
+        if let Some(t) = self.test.as_mut() {
+            let v = t.observe(category);
+            if v == Verdict::Off && self.eventually {
+                self.last_off = self.test.take();
+                self.recent.clear();
+                self.recent_counts.iter_mut().for_each(|c| *c = 0);
+                self.settling = SplitTest::new(
+                    &self.weights,
+                    self.tolerance,
+                    self.false_fail,
+                    self.false_pass,
+                );
+            }
+            return v;
+        }
+        self.settling.tally(category);
+        self.recent.push_back(category);
+        self.recent_counts[category] += 1;
+        if self.recent.len() > self.window
+            && let Some(old) = self.recent.pop_front()
+        {
+            self.recent_counts[old] -= 1;
+        }
+        if self.settled() {
+            self.begin();
+        }
+        Verdict::Undecided
+    }
+
+    /// The verdict so far: the running attempt's (`Undecided` while settling).
+    #[must_use]
+    pub fn verdict(&self) -> Verdict {
+        self.test.as_ref().map_or(Verdict::Undecided, |t| t.verdict)
+    }
+
+    /// The test to show: the running attempt, or, when the timeout cut it
+    /// short (or no attempt is running), the last one that decided "off",
+    /// or else the answers counted while settling.
+    #[must_use]
+    pub fn shown(&self) -> &SplitTest {
+        match (&self.test, &self.last_off) {
+            (Some(t), _) if t.verdict != Verdict::Undecided => t,
+            (_, Some(off)) => off,
+            (Some(t), None) => t,
+            (None, None) => &self.settling,
+        }
+    }
+}
