@@ -1,9 +1,11 @@
 //! `probe`: send N HTTP requests, extract values, assert on each answer, and
 //! check that answers split as the weights say. `spec` reads and checks the
-//! step, `http` sends the requests, `judge` decides, `stats` holds the
+//! step (`distribution` its split expectation), `http` sends the requests,
+//! `judge` decides, `split` turns answers into categories, `stats` holds the
 //! sequential split test and `converge` its attempts under `eventually`.
 
 pub mod converge;
+pub mod distribution;
 pub mod http;
 pub mod judge;
 pub mod spec;

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use super::converge::Converging;
 use super::http::Record;
-use super::spec::{Distribution, Probe};
+use super::distribution::Distribution;
+use super::spec::Probe;
 use super::stats::{SplitTest, Verdict};
 use super::tally::value_key;
 
