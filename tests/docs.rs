@@ -75,19 +75,39 @@ fn the_chapter_page_has_the_seeds_sections_in_the_same_order() {
         "front matter"
     );
     assert!(md.contains("- [x] Created a TrafficPolicy to distribute traffic"));
-    assert!(md.contains("kubectl --context=\"${MGMT}\" apply --server-side -f traffic-management/policy/traffic-policy.yaml"));
+    // The object scenario applies, rendered, inline: not the template's path.
     assert!(
-        md.contains("??? note \"traffic-management/gateway/virtual-gateway.yaml\""),
-        "manifests in collapsible admonitions"
+        md.contains("kubectl --context=\"${MGMT}\" apply --server-side -f - <<'EOF'\napiVersion: networking.mesh.gloo.solo.io/v1\nkind: TrafficPolicy\n"),
+        "{md}"
     );
+    assert!(!md.contains("{{"), "no template left on the page");
     assert!(
         md.contains("- expect color split blue 40% / green 40% / yellow 20% (within ±10 points)"),
         "the check in words"
     );
+    assert!(md.contains("!!! success \"What `scenario run` checks\""));
+    // The address comes from a capture, as a shell variable set by kubectl's JSONPath.
     assert!(
-        md.contains("for i in $(seq 1 100); do curl -s http://<ingress_ip>:80/api; echo; done"),
-        "a curl loop for probes"
+        md.contains("INGRESS_IP_CLUSTER1=$(kubectl --context=\"${CLUSTER1}\" get service istio-ingressgateway -n istio-system -o jsonpath='{.status.loadBalancer.ingress[0].ip}')\n"),
+        "{md}"
     );
+    // Probes: a curl loop with the probe's own count, and a tally.
+    for n in [50, 200, 2000] {
+        assert!(
+            md.contains(&format!("for i in $(seq 1 {n}); do curl -s \"http://${{INGRESS_IP_CLUSTER1}}:80/api\"; echo; done | sed -n ")),
+            "a curl loop of {n}: {md}"
+        );
+    }
+    assert!(md.contains(" | sort | uniq -c\n"));
+    assert!(!md.contains("<ingress_ip>") && !md.contains("seq 1 100"));
+    // The clean-up (`when: restore`) is an optional, folded section.
+    assert!(md.contains("??? example \"Optional: restore-remove-policy\"\n\n    `scenario run` does this only when `restore` holds."), "{md}");
+    // The whole chapter in one command, relative to the root.
+    assert!(
+        md.contains("    scenario run traffic-management.yaml\n"),
+        "{md}"
+    );
+    assert!(!md.contains(env!("CARGO_MANIFEST_DIR")), "no absolute path");
 }
 
 #[test]
@@ -214,13 +234,19 @@ fn init_scaffolds_a_chapter_that_validates() {
 fn waits_become_kubectl_wait_where_kubectl_can_say_it() {
     let (code, md, err) = scenario(&["docs", "examples/configmap-roundtrip/playbook.yaml"]);
     assert_eq!(code, Some(0), "{err}");
-    assert!(md.contains("kubectl --context=\"${MGMT}\" wait -n scenario-example configmaps/settings --for=jsonpath='{.data.mode}'=fast"), "{md}");
+    // kubectl wait fails at once on a missing object: first wait until it exists.
+    assert!(
+        md.contains("until kubectl --context=\"${MGMT}\" get configmap settings -n scenario-example >/dev/null 2>&1; do sleep 1; done\nkubectl --context=\"${MGMT}\" wait -n scenario-example configmap/settings --for=jsonpath='{.data.mode}'=fast --timeout="),
+        "{md}"
+    );
     let (_, chapter, _) = scenario(&["docs", "playbooks/traffic-management.yaml"]);
-    // A name prefix is beyond kubectl wait: the reader gets the `get` to look at.
+    // A name prefix is beyond kubectl wait: a loop over the names, then the capture.
     assert!(
         chapter.contains(
-            "kubectl --context=\"${CLUSTER1}\" get gateways.networking.istio.io -n istio-system\n"
+            "until kubectl --context=\"${CLUSTER1}\" get gateway.networking.istio.io -n istio-system -o jsonpath='{range .items[*]}{.metadata.name}{\"\\n\"}{end}' | awk -v p=bgc-virtualgateway- 'index($0, p) == 1 { found = 1 } END { exit !found }'; do sleep 1; done\nGATEWAY_NAME_CLUSTER1=$("
         ),
         "{chapter}"
     );
+    // Singular resource names, which kubectl resolves (never a made-up plural).
+    assert!(!chapter.contains("gateways.networking") && !chapter.contains("virtualservices."));
 }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::language::diag::Diagnostic;
+use crate::language::shell::{show, var_name, word};
 use crate::model::action::PlanCx;
 use crate::model::playbook::Playbook;
 use crate::model::step::Step;
@@ -96,26 +97,77 @@ pub fn render(pb: &Playbook, observed: Option<&Observed>) -> Result<String, Diag
         }
         md.push('\n');
     }
-    md.push_str(
-        "## Ensure Environment\n\nSet the kube contexts of the clusters this chapter uses:\n\n",
+    md.push_str("## Ensure Environment\n\n");
+    let root = pb
+        .root
+        .file_name()
+        .map(|n| format!(" (`{}`)", n.to_string_lossy()))
+        .unwrap_or_default();
+    let _ = writeln!(
+        md,
+        "Run the commands of this chapter in order, from the tutorial's root directory{root}, in a shell where the kube contexts of its clusters are set:\n"
     );
     let mut exports = String::new();
     for (name, _) in &pb.clusters {
         let c = pb.scope.context_of(name).unwrap_or(name);
-        let _ = writeln!(exports, "export {}={c}", context_var(name));
+        let _ = writeln!(exports, "export {}={}", context_var(name), word(c));
     }
     md.push_str(&fence("bash", &exports));
-    md.push_str("\nThe whole chapter runs, and checks itself, with:\n\n");
-    md.push_str(&fence("bash", &format!("scenario run {}", pb.source.name)));
+    // The whole chapter in one command, with the flags it needs; not a step
+    // of the reader's path, so it sits in a tip.
+    let mut run = format!("scenario run {}", word(&pb_page_path(pb)));
+    if pb
+        .steps
+        .iter()
+        .chain(&pb.finally)
+        .any(|s| s.kind.name == "exec")
+    {
+        run.push_str(" --allow-exec");
+    }
+    let _ = writeln!(
+        md,
+        "\n!!! tip \"The whole chapter, checked\"\n\n    `scenario` runs every step below and checks what this page says you will see:\n\n{}",
+        indent(&fence("bash", &run))
+    );
     let mut heading = 2;
     for step in pb.steps.iter().chain(&pb.finally) {
-        if step.options.when.is_some() {
-            continue;
-        }
+        let mut part = String::new();
+        step_md(&mut part, &mut heading, pb, step, &env, observed)?;
         md.push('\n');
-        step_md(&mut md, &mut heading, pb, step, &env, observed)?;
+        match &step.options.when {
+            // Optional: folded, so that its commands are not on the main path.
+            Some((cond, _)) => {
+                let _ = writeln!(
+                    md,
+                    "??? example \"Optional: {}\"\n\n    `scenario run` does this only when `{}` holds.\n\n{}",
+                    step.title.as_deref().unwrap_or(&step.name),
+                    cond.trim(),
+                    indent(&part)
+                );
+            }
+            None => md.push_str(&part),
+        }
+    }
+    if let Some(next) = &pb.next {
+        let _ = writeln!(md, "\n{}", next.trim_end());
     }
     Ok(md)
+}
+
+/// The playbook's path from the root, as the page shows it.
+fn pb_page_path(pb: &Playbook) -> String {
+    let file = pb
+        .path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("{}{file}", pb.dir_from_root())
+}
+
+/// `<` in Markdown text outside code: an entity, so that no browser takes
+/// `<ingress_ip>` for a tag.
+fn text(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;")
 }
 
 fn step_md(
@@ -137,20 +189,53 @@ fn step_md(
     if let Some(d) = &step.doc {
         let _ = writeln!(md, "{}\n", d.trim_end());
     }
-    let pc = PlanCx {
+    let pc_on = |cluster: Option<&str>| PlanCx {
         env,
-        ctx: pb.preview_context(step),
+        ctx: pb.docs_context(step, cluster),
+        dir_prefix: pb.dir_from_root(),
+        timeout: step.options.timeout,
     };
     let clusters = &step.options.clusters;
-    let docs = step.action.docs(&pc, clusters)?;
-    if let Some(tip) = &docs.tip {
-        let _ = writeln!(md, "!!! tip\n    {tip}\n");
+    // Each cluster's commands from its own scope (its own captures).
+    let mut docs_list = Vec::new();
+    if clusters.is_empty() {
+        docs_list.push(step.action.docs(&pc_on(None), &[])?);
+    } else {
+        for c in clusters {
+            docs_list.push(step.action.docs(&pc_on(Some(c)), std::slice::from_ref(c))?);
+        }
     }
-    let mut cmds: Vec<(Option<String>, String)> = docs
-        .commands
-        .into_iter()
-        .map(|c| (c.cluster, c.line))
-        .collect();
+    let mut cmds: Vec<(Option<String>, String)> = Vec::new();
+    let mut tip = None;
+    let mut manifests = Vec::new();
+    for d in docs_list {
+        tip = tip.or(d.tip);
+        manifests.extend(d.manifests);
+        cmds.extend(d.commands.into_iter().map(|c| (c.cluster, c.line)));
+    }
+    // A bare capture name means the first target's value.
+    if let Some(first) = clusters.first() {
+        let at = cmds
+            .iter()
+            .rposition(|(on, _)| on.as_deref() == Some(first.as_str()))
+            .map_or(cmds.len(), |i| i + 1);
+        for (k, name) in step.action.captures().iter().enumerate() {
+            cmds.insert(
+                at + k,
+                (
+                    Some(first.clone()),
+                    format!(
+                        "{}=\"${{{}}}\"",
+                        var_name(name, None),
+                        var_name(name, Some(first))
+                    ),
+                ),
+            );
+        }
+    }
+    if let Some(tip) = &tip {
+        let _ = writeln!(md, "!!! tip\n    {}\n", text(&show(tip)));
+    }
     if step.per_cluster && clusters.len() > 1 {
         // One subsection per cluster, as tutorials show each cluster's state.
         let lines = observed.and_then(|o| o.get(&step.name));
@@ -187,26 +272,28 @@ fn step_md(
         md.push_str(&fence("bash", &lines.join("\n")));
         md.push('\n');
     }
-    // The manifests the step applies or deletes, folded.
-    for f in &docs.manifests {
+    let pc = pc_on(clusters.first().map(String::as_str));
+    // Manifests a step kind shows folded (none of the built-in kinds since
+    // apply and delete print them inline).
+    for f in &manifests {
         let text = crate::language::template::render(env, &f.source.text, &pc.ctx)
             .map_err(|e| Diagnostic::new(&f.source, e.loc, e.message))?;
         let _ = writeln!(
             md,
             "??? note \"{}\"\n\n{}\n",
-            f.rel,
-            indent(&fence("yaml", &text))
+            pc.page_path(&f.rel),
+            indent(&fence("yaml", &show(&text)))
         );
     }
     // What scenario checks, in words.
     let plan = step.action.plan(&pc)?;
     let _ = writeln!(
         md,
-        "!!! check \"What `scenario run` checks\"\n\n{}\n",
+        "!!! success \"What `scenario run` checks\"\n\n{}\n",
         indent(
             &plan
                 .iter()
-                .map(|l| format!("- {}", l.trim()))
+                .map(|l| format!("- {}", text(&show(l.trim()))))
                 .collect::<Vec<_>>()
                 .join("\n")
         )

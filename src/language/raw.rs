@@ -30,6 +30,8 @@ pub struct RawPlaybook {
     /// "At the end of this chapter you will have" items.
     #[serde(default)]
     pub outcomes: Vec<String>,
+    /// Markdown that closes the rendered chapter (what the reader does next).
+    pub next: Option<String>,
     /// Logical cluster names mapped to kubeconfig contexts.
     #[serde(default)]
     pub clusters: IndexMap<String, Spanned<RawCluster>>,

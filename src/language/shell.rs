@@ -92,6 +92,22 @@ pub fn word(s: &str) -> String {
     }
     // Double quotes keep it one word and expand the variables; literal text
     // that double quotes would change goes in single quotes next to them.
+    if parts
+        .iter()
+        .all(|(var, t)| *var || !t.contains(['"', '$', '`', '\\', '!']))
+    {
+        return format!(
+            "\"{}\"",
+            parts
+                .iter()
+                .map(|(var, t)| if *var {
+                    format!("${{{t}}}")
+                } else {
+                    (*t).to_owned()
+                })
+                .collect::<String>()
+        );
+    }
     let mut out = String::new();
     for (var, text) in parts {
         if var {
@@ -156,7 +172,9 @@ mod tests {
         assert_eq!(word("it's"), r"'it'\''s'");
         assert_eq!(word("{.status}"), "'{.status}'");
         let url = format!("http://{}:80/api", var_marker("INGRESS_IP_CLUSTER1"));
-        assert_eq!(word(&url), "http://\"${INGRESS_IP_CLUSTER1}\":80/api");
+        assert_eq!(word(&url), "\"http://${INGRESS_IP_CLUSTER1}:80/api\"");
+        let odd = format!("a$b{}", var_marker("X"));
+        assert_eq!(word(&odd), "'a$b'\"${X}\"");
         assert_eq!(
             var_name("ingress_ip", Some("cluster-1")),
             "INGRESS_IP_CLUSTER_1"

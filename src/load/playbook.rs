@@ -326,6 +326,8 @@ fn validate(
         authors: h.authors,
         date: h.date.map(|d| d.value),
         outcomes: h.outcomes,
+        next: h.next,
+        root: cx.root.clone(),
         source: src,
         path: path.to_path_buf(),
         dir,

@@ -428,6 +428,8 @@ pub struct Manifests {
     pub inline: Option<crate::model::manifest::ManifestFile>,
     /// A kustomize directory, relative to the playbook.
     pub kustomize: Option<String>,
+    /// The same directory as a path (the chapter page builds it to show its output).
+    pub kustomize_dir: Option<std::path::PathBuf>,
     /// Namespace given to objects that have none.
     pub namespace: Option<String>,
     /// `${NAME}` placeholders are substituted (envsubst) in files, inline and kustomize output.
@@ -579,6 +581,7 @@ pub fn manifests(
     Manifests {
         files,
         inline,
+        kustomize_dir: kustomize.as_ref().map(|k| cx.dir.join(k)),
         kustomize,
         namespace: namespace.map(|n| n.value.clone()),
         substitute,

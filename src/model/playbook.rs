@@ -18,6 +18,11 @@ pub struct Playbook {
     pub authors: Vec<String>,
     pub date: Option<String>,
     pub outcomes: Vec<String>,
+    /// Markdown closing the rendered chapter.
+    pub next: Option<String>,
+    /// Where the reader runs the chapter's commands from (canonical): the
+    /// playbook's directory unless `root:` or `--root` say otherwise.
+    pub root: PathBuf,
     pub source: Source,
     /// The playbook file as given (`{{ playbook.path }}`).
     pub path: PathBuf,
@@ -54,6 +59,47 @@ impl Playbook {
             .chain(&self.finally)
             .flat_map(|s| s.action.captures())
             .collect()
+    }
+
+    /// What a step's templates see on the chapter page, on `cluster`: each
+    /// captured value is a marker for the shell variable an earlier command
+    /// set (`INGRESS_IP_CLUSTER1`; the bare name is the first target's).
+    #[must_use]
+    pub fn docs_context(&self, step: &Step, cluster: Option<&str>) -> serde_json::Value {
+        use crate::language::shell::{var_marker, var_name};
+        let mut captures = Captures::default();
+        for s in self.steps.iter().chain(&self.finally) {
+            for name in s.action.captures() {
+                captures.global.insert(
+                    name.clone(),
+                    serde_json::Value::String(var_marker(&var_name(&name, None))),
+                );
+                for c in &s.options.clusters {
+                    captures.per_cluster.entry(c.clone()).or_default().insert(
+                        name.clone(),
+                        serde_json::Value::String(var_marker(&var_name(&name, Some(c)))),
+                    );
+                }
+            }
+        }
+        self.scope.step(&step.vars, cluster, &captures)
+    }
+
+    /// The playbook's directory as seen from the root, `""` or ending in `/`
+    /// (paths on the chapter page start from the root).
+    #[must_use]
+    pub fn dir_from_root(&self) -> String {
+        let dir = self.dir.canonicalize().unwrap_or_else(|_| self.dir.clone());
+        match dir.strip_prefix(&self.root) {
+            Ok(p) if p.as_os_str().is_empty() => String::new(),
+            Ok(p) => format!("{}/", p.display()),
+            // The root is inside the playbook's directory: `..` steps back up.
+            Err(_) => self
+                .root
+                .strip_prefix(&dir)
+                .map(|up| "../".repeat(up.components().count()))
+                .unwrap_or_default(),
+        }
     }
 
     /// What a step's templates see before the run (`plan`, `docs`): captured

@@ -11,9 +11,47 @@ use crate::language::template;
 pub struct PlanCx<'a> {
     pub env: &'a minijinja::Environment<'static>,
     pub ctx: Value,
+    /// The playbook's directory seen from where commands on the chapter page
+    /// run (the root): `""` or ending in `/`. Empty for `plan`.
+    pub dir_prefix: String,
+    /// The step's timeout (`kubectl wait --timeout` on the chapter page).
+    pub timeout: std::time::Duration,
 }
 
-impl PlanCx<'_> {
+impl<'a> PlanCx<'a> {
+    /// A context for `plan` (paths as written, relative to the playbook).
+    #[must_use]
+    pub fn new(env: &'a minijinja::Environment<'static>, ctx: Value) -> Self {
+        PlanCx {
+            env,
+            ctx,
+            dir_prefix: String::new(),
+            timeout: std::time::Duration::from_secs(120),
+        }
+    }
+
+    /// A path relative to the playbook as the chapter page shows it: from the
+    /// root, with `a/../` folded away.
+    #[must_use]
+    pub fn page_path(&self, rel: &str) -> String {
+        let joined = format!("{}{rel}", self.dir_prefix);
+        let mut parts: Vec<&str> = Vec::new();
+        for p in joined.split('/') {
+            match p {
+                "" | "." => {}
+                ".." if parts.last().is_some_and(|l| *l != "..") => {
+                    parts.pop();
+                }
+                other => parts.push(other),
+            }
+        }
+        if parts.is_empty() {
+            ".".to_owned()
+        } else {
+            parts.join("/")
+        }
+    }
+
     /// Renders a templated string for display; leaves it as written when it
     /// cannot be rendered yet.
     #[must_use]

@@ -285,10 +285,8 @@ fn doing(
     pb: &Playbook,
     cluster: &str,
 ) -> String {
-    let pc = crate::model::action::PlanCx {
-        env,
-        ctx: pb.scope.step(&step.vars, Some(cluster), state),
-    };
+    let pc =
+        crate::model::action::PlanCx::new(env, pb.scope.step(&step.vars, Some(cluster), state));
     let what = step
         .action
         .plan(&pc)

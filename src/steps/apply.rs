@@ -8,7 +8,7 @@ use serde::Deserialize;
 use futures::future::BoxFuture;
 
 use crate::language::diag::Diagnostic;
-use crate::model::action::{Action, Docs, KindRef, DocsCommand, PlanCx, StepKind};
+use crate::model::action::{Action, Docs, KindRef, PlanCx, StepKind};
 use crate::model::manifest::Manifests;
 use crate::model::validator::Validator;
 use crate::language::yaml::Spanned;
@@ -292,24 +292,23 @@ impl Action for Apply {
         self.plan_lines(pc)
     }
 
-    fn docs(&self, _pc: &PlanCx<'_>, clusters: &[String]) -> Result<Docs, Diagnostic> {
+    fn docs(&self, pc: &PlanCx<'_>, clusters: &[String]) -> Result<Docs, Diagnostic> {
+        // Server-side apply, under the step's field manager when it names one.
+        let mut verb = "apply --server-side".to_owned();
+        if self.field_manager != FIELD_MANAGER {
+            verb.push_str(&format!(
+                " --field-manager={}",
+                crate::language::shell::word(&self.field_manager)
+            ));
+        }
+        if self.force {
+            verb.push_str(" --force-conflicts");
+        }
         let mut docs = Docs::default();
         for c in clusters {
-            let flag = super::kubectl::context_flag(c);
-            for f in &self.manifests.files {
-                docs.commands.push(DocsCommand::on(
-                    c,
-                    format!("kubectl {flag} apply --server-side -f {}", f.rel),
-                ));
-            }
-            if let Some(k) = &self.manifests.kustomize {
-                docs.commands.push(DocsCommand::on(
-                    c,
-                    format!("kubectl {flag} apply --server-side -k {k}"),
-                ));
-            }
+            docs.commands
+                .extend(super::kubectl::manifest_commands(&self.manifests, pc, c, &verb)?);
         }
-        docs.manifests = self.manifests.shown();
         Ok(docs)
     }
 

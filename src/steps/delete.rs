@@ -354,29 +354,23 @@ impl Action for Delete {
     }
 
     fn docs(&self, pc: &PlanCx<'_>, clusters: &[String]) -> Result<Docs, Diagnostic> {
+        // kubectl delete waits until the objects are gone, as the step does;
+        // objects already gone are fine for both.
         let mut docs = Docs::default();
         for c in clusters {
-            let flag = super::kubectl::context_flag(c);
-            for f in &self.manifests.files {
-                let ns = self
-                    .manifests
-                    .namespace
-                    .as_deref()
-                    .map(|n| format!(" -n {}", pc.render(n)))
-                    .unwrap_or_default();
-                docs.commands.push(DocsCommand::on(
-                    c,
-                    format!("kubectl {flag} delete{ns} -f {}", f.rel),
-                ));
-            }
+            docs.commands.extend(super::kubectl::manifest_commands(
+                &self.manifests,
+                pc,
+                c,
+                "delete --ignore-not-found",
+            )?);
             for r in &self.resources {
                 docs.commands.push(DocsCommand::on(
                     c,
-                    super::kubectl::select_command("delete", c, &pc.resource(r)),
+                    super::kubectl::delete_command(c, &pc.resource(r)),
                 ));
             }
         }
-        docs.manifests = self.manifests.shown();
         Ok(docs)
     }
 

@@ -324,8 +324,20 @@ impl Action for Exec {
     }
 
     fn docs(&self, pc: &PlanCx<'_>, _clusters: &[String]) -> Result<Docs, Diagnostic> {
+        // Each argument one shell word; run where the step runs (the playbook's directory).
+        let argv: Vec<String> = self
+            .command
+            .iter()
+            .map(|a| crate::language::shell::word(&pc.render(a)))
+            .collect();
+        let dir = pc.page_path(".");
+        let line = if dir == "." {
+            argv.join(" ")
+        } else {
+            format!("(cd {} && {})", crate::language::shell::word(&dir), argv.join(" "))
+        };
         Ok(Docs {
-            commands: vec![DocsCommand::local(self.shown(pc))],
+            commands: vec![DocsCommand::local(line)],
             ..Docs::default()
         })
     }

@@ -310,13 +310,24 @@ impl Action for Get {
     }
 
     fn docs(&self, pc: &PlanCx<'_>, clusters: &[String]) -> Result<Docs, Diagnostic> {
+        use super::kubectl::{capture_command, get_command};
+        use crate::language::shell::var_name;
         let mut docs = Docs::default();
         for c in clusters {
-            for r in &self.resources {
-                docs.commands.push(DocsCommand::on(
-                    c,
-                    super::kubectl::select_command("get", c, &pc.resource(r)),
-                ));
+            for (i, r) in self.resources.iter().enumerate() {
+                let r = pc.resource(r);
+                if self.show || self.capture.is_empty() {
+                    docs.commands.push(DocsCommand::on(c, get_command(c, &r)));
+                }
+                // Captures come from the first resource, as shell variables.
+                if i == 0 {
+                    for (v, path) in &self.capture {
+                        docs.commands.push(DocsCommand::on(
+                            c,
+                            capture_command(c, &r, &var_name(v, Some(c)), path),
+                        ));
+                    }
+                }
             }
         }
         Ok(docs)

@@ -354,10 +354,6 @@ impl Patch {
 }
 
 /// Quotes a word for a POSIX shell.
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
 impl StepKind for Patch {
     const NAME: &'static str = "patch";
     const SUMMARY: &'static str =
@@ -393,26 +389,23 @@ impl Action for Patch {
     }
 
     fn docs(&self, pc: &PlanCx<'_>, clusters: &[String]) -> Result<Docs, Diagnostic> {
-        use super::kubectl::{context_flag, kind_ref};
+        use super::kubectl::{context_flag, kind_ref, ns_flag};
+        use crate::language::shell::word;
         let r = pc.resource(&self.resource);
         let name = match &r.name {
-            NameMatch::Exact(n) => n.clone(),
+            NameMatch::Exact(n) => format!(" {}", word(n)),
             _ => String::new(),
         };
-        let ns = r
-            .namespace
-            .as_ref()
-            .map(|n| format!(" -n {n}"))
-            .unwrap_or_default();
-        let body = shell_quote(&pc.render_json(&self.body).to_string());
+        let body = word(&pc.render_json(&self.body).to_string());
         let commands = clusters
             .iter()
             .map(|c| {
                 DocsCommand::on(
                     c,
                     format!(
-                        "kubectl {}{ns} patch {} {name} --type {} -p {body}",
+                        "kubectl {}{} patch {}{name} --type {} -p {body}",
                         context_flag(c),
+                        ns_flag(r.namespace.as_deref()),
                         kind_ref(&r),
                         self.type_name()
                     ),

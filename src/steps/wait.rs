@@ -223,7 +223,7 @@ impl Wait {
         if cx.dry_run {
             // A dry run changed nothing, so waiting for its effects would only time out.
             let mut details = vec![format!("would wait until {goal}")];
-            details.extend(self.plan_lines(&PlanCx { env: cx.env, ctx: cx.ctx.clone() }).into_iter().skip(1));
+            details.extend(self.plan_lines(&PlanCx::new(cx.env, cx.ctx.clone())).into_iter().skip(1));
             return Ok(Done {
                 message: format!("dry run: not waiting until {goal}"),
                 details,
@@ -528,7 +528,11 @@ impl Action for Wait {
     fn docs(&self, pc: &PlanCx<'_>, clusters: &[String]) -> Result<Docs, Diagnostic> {
         let commands = clusters
             .iter()
-            .map(|c| DocsCommand::on(c, self.kubectl_wait(c, pc)))
+            .flat_map(|c| {
+                self.kubectl_wait(c, pc)
+                    .into_iter()
+                    .map(move |l| DocsCommand::on(c, l))
+            })
             .collect();
         Ok(Docs {
             commands,
@@ -546,42 +550,55 @@ impl Action for Wait {
 }
 
 impl Wait {
-    /// `kubectl wait` where kubectl can express the condition, else `kubectl get`.
-    fn kubectl_wait(&self, cluster: &str, pc: &PlanCx<'_>) -> String {
-        use super::kubectl::{context_flag, kind_ref, select_command};
+    /// The reader's wait: until the object exists (kubectl wait fails at once
+    /// on a missing one), then `kubectl wait` where kubectl can express the
+    /// condition; then the captures, as shell variables.
+    fn kubectl_wait(&self, cluster: &str, pc: &PlanCx<'_>) -> Vec<String> {
+        use super::kubectl::{capture_command, context_flag, kind_ref, ns_flag, until_exists};
+        use crate::language::shell::{var_name, word};
         use crate::model::check::{Predicate, Query};
         let r = pc.resource(&self.resource);
-        let NameMatch::Exact(name) = &r.name else {
-            return select_command("get", cluster, &r);
+        let timeout = format!(" --timeout={}s", pc.timeout.as_secs().max(1));
+        let mut lines = Vec::new();
+        let wait = |name: &str, what: &str| {
+            format!(
+                "kubectl {} wait{} {}/{}{what}{timeout}",
+                context_flag(cluster),
+                ns_flag(r.namespace.as_deref()),
+                kind_ref(&r),
+                word(name)
+            )
         };
-        let target = format!("{}/{name}", kind_ref(&r));
-        let ns = r
-            .namespace
-            .as_ref()
-            .map(|n| format!(" -n {n}"))
-            .unwrap_or_default();
-        let base = format!("kubectl {} wait{ns} {target}", context_flag(cluster));
-        if self.for_ == WaitFor::Deleted {
-            return format!("{base} --for=delete");
+        match (&r.name, self.for_) {
+            (NameMatch::Exact(name), WaitFor::Deleted) => {
+                lines.push(wait(name, " --for=delete"));
+            }
+            (_, WaitFor::Deleted) => lines.push(format!(
+                "while {}; do sleep 1; done",
+                until_exists(cluster, &r)
+                    .trim_start_matches("until ")
+                    .trim_end_matches("; do sleep 1; done")
+            )),
+            (NameMatch::Exact(name), _) => {
+                lines.push(until_exists(cluster, &r));
+                if let Some((t, s, _)) = &self.condition {
+                    lines.push(wait(name, &format!(" --for=condition={}", word(&format!("{t}={s}")))));
+                } else if let [c] = self.checks.as_slice()
+                    && let (Query::JsonPath(p), Predicate::Equals(v)) = (&c.query, &c.predicate)
+                {
+                    let value = match pc.render_json(v) {
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    let jp = super::kubectl::kubectl_jsonpath(p);
+                    lines.push(wait(name, &format!(" --for=jsonpath={}={}", word(&jp), word(&value))));
+                }
+            }
+            _ => lines.push(until_exists(cluster, &r)),
         }
-        if let Some((t, s, _)) = &self.condition {
-            return format!("{base} --for=condition={t}={s}");
+        for (v, path) in &self.capture {
+            lines.push(capture_command(cluster, &r, &var_name(v, Some(cluster)), path));
         }
-        if let [c] = self.checks.as_slice()
-            && let (Query::JsonPath(p), Predicate::Equals(v)) = (&c.query, &c.predicate)
-        {
-            let value = match pc.render_json(v) {
-                serde_json::Value::String(s) => s,
-                other => other.to_string(),
-            };
-            return format!(
-                "{base} --for=jsonpath='{{{}}}'={value}",
-                p.trim_start_matches('$')
-            );
-        }
-        if self.checks.is_empty() && self.match_.is_none() {
-            return format!("{base} --for=create");
-        }
-        select_command("get", cluster, &r)
+        lines
     }
 }

@@ -46,10 +46,7 @@ impl Action for Probe {
 
     fn docs(&self, pc: &PlanCx<'_>, _clusters: &[String]) -> Result<Docs, Diagnostic> {
         Ok(Docs {
-            commands: vec![DocsCommand::local(format!(
-                "for i in $(seq 1 100); do curl -s {}; echo; done",
-                pc.render(&self.url)
-            ))],
+            commands: vec![DocsCommand::local(self.curl_loop(pc))],
             ..Docs::default()
         })
     }
@@ -60,5 +57,64 @@ impl Action for Probe {
 
     fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {
         Box::pin(judge::run(self, cx))
+    }
+}
+
+impl Probe {
+    /// The reader's probe: a curl loop with the probe's count, and a tally of
+    /// the value the probe judges (a top-level JSON field), else of the statuses.
+    fn curl_loop(&self, pc: &PlanCx<'_>) -> String {
+        use crate::language::shell::word;
+        use spec::ExtractFrom;
+        let mut curl = "curl -s".to_owned();
+        if self.method != "GET" {
+            curl.push_str(&format!(" -X {}", self.method));
+        }
+        for (k, v) in &self.headers {
+            // A secret stays out of the page: the reader exports it.
+            let value = if http::is_secret_header(k) {
+                crate::language::shell::var_marker(&crate::language::shell::var_name(k, None))
+            } else {
+                pc.render(v)
+            };
+            curl.push_str(&format!(" -H {}", word(&format!("{k}: {value}"))));
+        }
+        if let Some(b) = &self.body {
+            curl.push_str(&format!(" --data-binary {}", word(&pc.render(b))));
+        }
+        if self.insecure_skip_verify {
+            curl.push_str(" -k");
+        }
+        // The value to tally: the split's first value, else the first extracted one.
+        let judged = self
+            .distribution
+            .as_ref()
+            .and_then(|d| d.values.first())
+            .or_else(|| self.extract.first().map(|(n, _)| n));
+        let field = judged
+            .and_then(|n| self.extract.iter().find(|(x, _)| x == n))
+            .and_then(|(_, e)| match (&e.from, &e.regex) {
+                (ExtractFrom::JsonPath(p), None) => p
+                    .strip_prefix("$.")
+                    .filter(|k| k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                    .map(str::to_owned),
+                _ => None,
+            });
+        let url = word(&pc.render(&self.url));
+        let pace = self
+            .rate
+            .map(|r| format!(" sleep {:.3};", 1.0 / r))
+            .unwrap_or_default();
+        match field {
+            Some(k) => format!(
+                "for i in $(seq 1 {}); do {curl} {url}; echo;{pace} done | sed -n {} | sort | uniq -c",
+                self.requests,
+                word(&format!(r#"s/.*"{k}": *"\{{0,1\}}\([^",}}]*\).*/\1/p"#))
+            ),
+            None => format!(
+                "for i in $(seq 1 {}); do {curl} -o /dev/null -w '%{{http_code}}\\n' {url};{pace} done | sort | uniq -c",
+                self.requests
+            ),
+        }
     }
 }
