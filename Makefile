@@ -7,7 +7,7 @@ BIN := target/debug/scenario
 # The lab that `make test` starts for the cluster tests (its own ports; removed afterwards).
 LAB_DIR ?= $(CURDIR)/target/test-lab
 
-.PHONY: all build check test test-tools demo lab-install lab-up lab-down bench schema fuzz
+.PHONY: all build check test test-tools demo lab-install lab-up lab-down bench schema fuzz docs-screenshot
 
 # The chapter end to end: lab + mesh emulator + `scenario run`, then everything stopped.
 demo:
@@ -55,6 +55,11 @@ lab-up: lab-install
 
 lab-down: build
 	$(BIN) lab down
+
+# The chapter page as a reader sees it (mkdocs-material, headless Chromium):
+# target/docs-screenshot.png. RUN_REPORT=run.json shows a real run's output.
+docs-screenshot:
+	scripts/docs-screenshot.sh
 
 # Regenerate the committed JSON Schema after changing the playbook types.
 schema: build

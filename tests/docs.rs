@@ -108,6 +108,11 @@ fn the_chapter_page_has_the_seeds_sections_in_the_same_order() {
         "{md}"
     );
     assert!(!md.contains(env!("CARGO_MANIFEST_DIR")), "no absolute path");
+    // The page ends with the playbook's closing paragraph.
+    assert!(
+        md.trim_end().ends_with("The next chapter restricts who may call the service, and from\nwhere, with access policies."),
+        "{md}"
+    );
 }
 
 #[test]
@@ -192,6 +197,22 @@ async fn from_report_shows_what_a_real_run_observed() {
         "{md}"
     );
     assert!(!observed.contains("sample: "), "no raw samples in a page");
+    // What the reader's curl loop shows: one JSON answer and the tally.
+    let view = observed.split("```text\n").nth(1).unwrap_or("");
+    assert!(
+        view.starts_with("{\"color\":"),
+        "a sample answer first: {md}"
+    );
+    let tally: Vec<&str> = view
+        .lines()
+        .filter(|l| l.starts_with("    ") && (l.ends_with(" blue") || l.ends_with(" green")))
+        .collect();
+    assert_eq!(tally.len(), 2, "a `uniq -c` line per color: {md}");
+    // scenario's own lines are folded under the reader's view.
+    assert!(
+        observed.contains("??? info \"What `scenario run` reported\""),
+        "{md}"
+    );
 }
 
 #[test]
@@ -249,4 +270,40 @@ fn waits_become_kubectl_wait_where_kubectl_can_say_it() {
     );
     // Singular resource names, which kubectl resolves (never a made-up plural).
     assert!(!chapter.contains("gateways.networking") && !chapter.contains("virtualservices."));
+}
+
+#[test]
+fn the_example_site_builds_strict_as_committed_and_its_page_is_current() {
+    python::ensure("material, mkdocs", &["mkdocs-material"]);
+    let committed =
+        std::fs::read_to_string(root().join("examples/mkdocs-site/docs/traffic-management.md"))
+            .expect("the example site's page is committed");
+    let (code, md, err) = scenario(&["docs", "playbooks/traffic-management.yaml"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        committed == md,
+        "examples/mkdocs-site/docs/traffic-management.md is out of date: run `scenario docs playbooks/traffic-management.yaml -o examples/mkdocs-site/docs/traffic-management.md`"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new("python3")
+        .current_dir(root())
+        .args([
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "-f",
+            "examples/mkdocs-site/mkdocs.yml",
+            "-d",
+        ])
+        .arg(tmp.path())
+        .env("NO_MKDOCS_2_WARNING", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(tmp.path().join("traffic-management/index.html").is_file());
 }

@@ -52,8 +52,9 @@ fn plan_run_and_docs_render_the_same_scope() {
 
     let (code, docs, err) = scenario(&["docs", "chapter/scope.yaml"], tmp.path());
     assert_eq!(code, 0, "{err}");
+    // The same values; on the page as one shell word (the `|` would pipe).
     assert!(
-        docs.contains(&format!("echo {expected}\n")),
+        docs.contains(&format!("echo '{expected}'\n")),
         "docs:\n{docs}"
     );
 

@@ -3,54 +3,16 @@
 //! expected output come from the playbook (and a run's JSON report), so they
 //! cannot drift from what is tested.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
+use super::observed::Observed;
 use crate::language::diag::Diagnostic;
 use crate::language::shell::{show, var_name, word};
 use crate::model::action::PlanCx;
 use crate::model::playbook::Playbook;
 use crate::model::step::Step;
 use crate::steps::kubectl::context_var;
-
-/// Outcome lines of a run, by step name (from a JSON report).
-pub type Observed = HashMap<String, Vec<String>>;
-
-/// Reads the outcome lines of each step from a JSON report.
-///
-/// # Errors
-/// An unreadable or malformed report.
-pub fn observed_from_report(text: &str, playbook: &str) -> Result<Observed, String> {
-    let v: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("not a JSON report: {e}"))?;
-    let pb = v["playbooks"]
-        .as_array()
-        .and_then(|a| a.iter().find(|p| p["name"] == playbook))
-        .ok_or_else(|| format!("the report has no playbook `{playbook}`"))?;
-    let mut out = Observed::new();
-    for s in pb["steps"].as_array().into_iter().flatten() {
-        if s["status"] == "skipped" {
-            continue;
-        }
-        let mut lines = Vec::new();
-        for o in s["outcomes"].as_array().into_iter().flatten() {
-            let who = o["cluster"]
-                .as_str()
-                .map(|c| format!("{c}: "))
-                .unwrap_or_default();
-            lines.push(format!("{who}{}", o["message"].as_str().unwrap_or("")));
-            for d in o["details"].as_array().into_iter().flatten() {
-                for l in d.as_str().unwrap_or("").lines() {
-                    if !l.starts_with("sample: ") {
-                        lines.push(format!("  {l}"));
-                    }
-                }
-            }
-        }
-        out.insert(s["name"].as_str().unwrap_or("").to_owned(), lines);
-    }
-    Ok(out)
-}
 
 fn fence(lang: &str, body: &str) -> String {
     format!("```{lang}\n{}\n```\n", body.trim_end())
@@ -129,10 +91,25 @@ pub fn render(pb: &Playbook, observed: Option<&Observed>) -> Result<String, Diag
         "\n!!! tip \"The whole chapter, checked\"\n\n    `scenario` runs every step below and checks what this page says you will see:\n\n{}",
         indent(&fence("bash", &run))
     );
-    let mut heading = 2;
+    // Each kind's API group, for kubectl's names of types in the run's output.
+    let mut groups: HashMap<String, String> = HashMap::new();
+    for step in pb.steps.iter().chain(&pb.finally) {
+        let pc = PlanCx::new(&env, pb.preview_context(step));
+        for k in step.action.kinds(&pc) {
+            if let crate::model::resource::KindRef::Uses { api_version, kind } = k {
+                let group = api_version.split_once('/').map_or("", |(g, _)| g);
+                groups.insert(kind, group.to_owned());
+            }
+        }
+    }
+    let mut page = Page {
+        heading: 2,
+        made: BTreeSet::new(),
+        groups,
+    };
     for step in pb.steps.iter().chain(&pb.finally) {
         let mut part = String::new();
-        step_md(&mut part, &mut heading, pb, step, &env, observed)?;
+        step_md(&mut part, &mut page, pb, step, &env, observed)?;
         md.push('\n');
         match &step.options.when {
             // Optional: folded, so that its commands are not on the main path.
@@ -170,9 +147,41 @@ fn text(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;")
 }
 
+/// What the page carries from step to step.
+struct Page {
+    heading: u8,
+    /// Names of the objects the run made so far (marked in later output).
+    made: BTreeSet<String>,
+    /// API group of each kind.
+    groups: HashMap<String, String>,
+}
+
+/// A run's output as the reader would see it, then scenario's own report of
+/// it folded away.
+fn observed_md(
+    md: &mut String,
+    page: &mut Page,
+    step: &crate::commands::observed::ObservedStep,
+    cluster: Option<&str>,
+) {
+    let view = step.reader_view(cluster, &mut page.made, &page.groups);
+    if !view.is_empty() {
+        let _ = writeln!(
+            md,
+            "Output of a real run:\n\n{}",
+            fence("text", &view.join("\n"))
+        );
+    }
+    let _ = writeln!(
+        md,
+        "??? info \"What `scenario run` reported\"\n\n{}\n",
+        indent(&fence("text", &step.log(cluster).join("\n")))
+    );
+}
+
 fn step_md(
     md: &mut String,
-    heading: &mut u8,
+    page: &mut Page,
     pb: &Playbook,
     step: &Step,
     env: &minijinja::Environment<'static>,
@@ -180,11 +189,11 @@ fn step_md(
 ) -> Result<(), Diagnostic> {
     if let Some(s) = &step.section {
         let _ = writeln!(md, "## {s}\n");
-        *heading = 2;
+        page.heading = 2;
     }
     if let Some(t) = &step.title {
         let _ = writeln!(md, "{} {t}\n", "#".repeat(usize::from(step.level)));
-        *heading = step.level;
+        page.heading = step.level;
     }
     if let Some(d) = &step.doc {
         let _ = writeln!(md, "{}\n", d.trim_end());
@@ -243,7 +252,7 @@ fn step_md(
             let _ = writeln!(
                 md,
                 "{} {}\n",
-                "#".repeat(usize::from(*heading) + 1),
+                "#".repeat(usize::from(page.heading) + 1),
                 context_var(c)
             );
             let mine: Vec<&str> = cmds
@@ -253,16 +262,8 @@ fn step_md(
                 .collect();
             md.push_str(&fence("bash", &mine.join("\n")));
             md.push('\n');
-            if let Some(lines) = lines {
-                let prefix = format!("{c}: ");
-                let own: Vec<&str> = lines
-                    .iter()
-                    .skip_while(|l| !l.starts_with(&prefix))
-                    .enumerate()
-                    .take_while(|(i, l)| *i == 0 || l.starts_with("  "))
-                    .map(|(_, l)| l.as_str())
-                    .collect();
-                let _ = writeln!(md, "{}", fence("text", &own.join("\n")));
+            if let Some(o) = lines {
+                observed_md(md, page, o, Some(c));
             }
         }
         cmds.clear();
@@ -293,20 +294,20 @@ fn step_md(
         indent(
             &plan
                 .iter()
-                .map(|l| format!("- {}", text(&show(l.trim()))))
+                .map(|l| {
+                    // Indented plan lines are details of the line above: a nested item.
+                    let depth = (l.len() - l.trim_start().len()) / 2;
+                    format!("{}- {}", "    ".repeat(depth), text(&show(l.trim())))
+                })
                 .collect::<Vec<_>>()
                 .join("\n")
         )
     );
-    if let Some(lines) = observed
+    if let Some(o) = observed
         .and_then(|o| o.get(&step.name))
         .filter(|_| !(step.per_cluster && clusters.len() > 1))
     {
-        let _ = writeln!(
-            md,
-            "Output of a real run:\n\n{}",
-            fence("text", &lines.join("\n"))
-        );
+        observed_md(md, page, o, None);
     }
     Ok(())
 }

@@ -22,7 +22,7 @@ pub fn docs(
     let observed = match from_report {
         Some(r) => match std::fs::read_to_string(r)
             .map_err(|e| e.to_string())
-            .and_then(|t| chapter::observed_from_report(&t, &pb.name))
+            .and_then(|t| super::observed::from_report(&t, &pb.name))
         {
             Ok(o) => Some(o),
             Err(e) => {

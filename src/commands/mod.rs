@@ -6,6 +6,7 @@ pub mod common;
 pub mod docs;
 pub mod init;
 pub mod lab;
+pub mod observed;
 pub mod plan;
 pub mod run;
 pub mod run_checks;

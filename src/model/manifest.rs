@@ -493,7 +493,7 @@ impl Manifests {
             let objs = crate::model::manifest::render_manifest(pc.env, m, &pc.ctx)?;
             lines.push(format!(
                 "{} ({} object{})",
-                m.rel,
+                pc.page_path(&m.rel),
                 objs.len(),
                 if objs.len() == 1 { "" } else { "s" }
             ));
@@ -506,6 +506,7 @@ impl Manifests {
             }
         }
         if let Some(k) = &self.kustomize {
+            let k = pc.page_path(k);
             lines.push(format!(
                 "kustomize {k} (built by `kubectl kustomize` at validation when kubectl is on PATH, and again at run time)"
             ));

@@ -31,8 +31,14 @@ pub fn kind_ref(r: &Resource) -> String {
     if r.api_version.is_empty() {
         return r.kind.clone();
     }
-    let group = r.api_version.split_once('/').map(|(g, _)| g).unwrap_or("");
-    let singular = r.kind.to_lowercase();
+    type_name(&r.api_version, &r.kind)
+}
+
+/// kubectl's name of a type from an apiVersion and kind (see [`kind_ref`]).
+#[must_use]
+pub fn type_name(api_version: &str, kind: &str) -> String {
+    let group = api_version.split_once('/').map(|(g, _)| g).unwrap_or("");
+    let singular = kind.to_lowercase();
     if group.is_empty() {
         singular
     } else {
@@ -103,20 +109,61 @@ fn names(cluster: &str, r: &Resource) -> String {
     )
 }
 
+/// A command that succeeds when the selector matches an object.
+fn exists_test(cluster: &str, r: &Resource) -> String {
+    match &r.name {
+        NameMatch::Exact(_) => format!("{} >/dev/null 2>&1", base("get", cluster, r)),
+        m => format!("{} | {}", names(cluster, r), name_filter(m)),
+    }
+}
+
 /// A loop that waits until the selector matches an object.
 #[must_use]
 pub fn until_exists(cluster: &str, r: &Resource) -> String {
-    match &r.name {
-        NameMatch::Exact(_) => format!(
-            "until {} >/dev/null 2>&1; do sleep 1; done",
-            base("get", cluster, r)
-        ),
-        m => format!(
-            "until {} | {}; do sleep 1; done",
-            names(cluster, r),
-            name_filter(m)
-        ),
+    format!("until {}; do sleep 1; done", exists_test(cluster, r))
+}
+
+/// The reader's `wait`: until the object exists (kubectl wait fails at once
+/// on a missing one), then `kubectl wait --for=FOR` (`for_arg`) with the
+/// step's timeout, or until it is gone; then each capture as a shell variable.
+#[must_use]
+pub fn wait_commands(
+    cluster: &str,
+    r: &Resource,
+    deleted: bool,
+    for_arg: Option<&str>,
+    timeout: std::time::Duration,
+    captures: &[(String, String)],
+) -> Vec<String> {
+    let wait = |name: &str, what: &str| {
+        format!(
+            "kubectl {} wait{} {}/{} --for={what} --timeout={}s",
+            context_flag(cluster),
+            ns_flag(r.namespace.as_deref()),
+            kind_ref(r),
+            word(name),
+            timeout.as_secs().max(1)
+        )
+    };
+    let mut lines = Vec::new();
+    match (&r.name, deleted) {
+        (NameMatch::Exact(name), true) => lines.push(wait(name, "delete")),
+        (_, true) => lines.push(format!(
+            "while {}; do sleep 1; done",
+            exists_test(cluster, r)
+        )),
+        (name, false) => {
+            lines.push(until_exists(cluster, r));
+            if let (NameMatch::Exact(name), Some(f)) = (name, for_arg) {
+                lines.push(wait(name, f));
+            }
+        }
     }
+    for (v, path) in captures {
+        let var = crate::language::shell::var_name(v, Some(cluster));
+        lines.push(capture_command(cluster, r, &var, path));
+    }
+    lines
 }
 
 /// Deleting what a selector picks; gone already is fine, as for the step.
@@ -210,6 +257,37 @@ pub fn manifest_commands(
     let cmd = format!("kubectl {} {verb}{ns}", context_flag(cluster));
     let mut out = Vec::new();
     for f in m.files.iter().chain(m.inline.iter()) {
+        if verb.starts_with("delete") {
+            // A delete needs only the objects' types and names.
+            let objs = crate::model::manifest::render_manifest(pc.env, f, &pc.ctx)?;
+            let mut by_ns: Vec<(Option<String>, Vec<String>)> = Vec::new();
+            for o in objs {
+                let what = word(&format!(
+                    "{}/{}",
+                    type_name(&o.api_version, &o.kind),
+                    o.name
+                ));
+                match by_ns.iter_mut().find(|(n, _)| *n == o.namespace) {
+                    Some((_, v)) => v.push(what),
+                    None => by_ns.push((o.namespace, vec![what])),
+                }
+            }
+            for (n, objs) in by_ns {
+                let flag = match n {
+                    Some(n) => ns_flag(Some(&n)),
+                    None => ns.clone(),
+                };
+                out.push(DocsCommand::on(
+                    cluster,
+                    format!(
+                        "kubectl {} {verb}{flag} {}",
+                        context_flag(cluster),
+                        objs.join(" ")
+                    ),
+                ));
+            }
+            continue;
+        }
         let mut text = crate::language::template::render(pc.env, &f.source.text, &pc.ctx)
             .map_err(|e| Diagnostic::new(&f.source, e.loc, e.message))?;
         if f.substitute {

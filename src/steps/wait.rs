@@ -554,51 +554,30 @@ impl Wait {
     /// on a missing one), then `kubectl wait` where kubectl can express the
     /// condition; then the captures, as shell variables.
     fn kubectl_wait(&self, cluster: &str, pc: &PlanCx<'_>) -> Vec<String> {
-        use super::kubectl::{capture_command, context_flag, kind_ref, ns_flag, until_exists};
-        use crate::language::shell::{var_name, word};
+        use crate::language::shell::word;
         use crate::model::check::{Predicate, Query};
-        let r = pc.resource(&self.resource);
-        let timeout = format!(" --timeout={}s", pc.timeout.as_secs().max(1));
-        let mut lines = Vec::new();
-        let wait = |name: &str, what: &str| {
-            format!(
-                "kubectl {} wait{} {}/{}{what}{timeout}",
-                context_flag(cluster),
-                ns_flag(r.namespace.as_deref()),
-                kind_ref(&r),
-                word(name)
-            )
+        // What `kubectl wait --for=` can say of this step, if anything.
+        let for_arg = if let Some((t, s, _)) = &self.condition {
+            Some(format!("condition={}", word(&format!("{t}={s}"))))
+        } else if let [c] = self.checks.as_slice()
+            && let (Query::JsonPath(p), Predicate::Equals(v)) = (&c.query, &c.predicate)
+        {
+            let value = match pc.render_json(v) {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            let jp = super::kubectl::kubectl_jsonpath(p);
+            Some(format!("jsonpath={}={}", word(&jp), word(&value)))
+        } else {
+            None
         };
-        match (&r.name, self.for_) {
-            (NameMatch::Exact(name), WaitFor::Deleted) => {
-                lines.push(wait(name, " --for=delete"));
-            }
-            (_, WaitFor::Deleted) => lines.push(format!(
-                "while {}; do sleep 1; done",
-                until_exists(cluster, &r)
-                    .trim_start_matches("until ")
-                    .trim_end_matches("; do sleep 1; done")
-            )),
-            (NameMatch::Exact(name), _) => {
-                lines.push(until_exists(cluster, &r));
-                if let Some((t, s, _)) = &self.condition {
-                    lines.push(wait(name, &format!(" --for=condition={}", word(&format!("{t}={s}")))));
-                } else if let [c] = self.checks.as_slice()
-                    && let (Query::JsonPath(p), Predicate::Equals(v)) = (&c.query, &c.predicate)
-                {
-                    let value = match pc.render_json(v) {
-                        serde_json::Value::String(s) => s,
-                        other => other.to_string(),
-                    };
-                    let jp = super::kubectl::kubectl_jsonpath(p);
-                    lines.push(wait(name, &format!(" --for=jsonpath={}={}", word(&jp), word(&value))));
-                }
-            }
-            _ => lines.push(until_exists(cluster, &r)),
-        }
-        for (v, path) in &self.capture {
-            lines.push(capture_command(cluster, &r, &var_name(v, Some(cluster)), path));
-        }
-        lines
+        super::kubectl::wait_commands(
+            cluster,
+            &pc.resource(&self.resource),
+            self.for_ == WaitFor::Deleted,
+            for_arg.as_deref(),
+            pc.timeout,
+            &self.capture,
+        )
     }
 }

@@ -26,6 +26,11 @@
 //! attempt passes before the timeout. The window is judged, never counted:
 //! the answers that made it look settled are not part of the test (they
 //! were chosen for looking right).
+//!
+//! While no attempt runs, the answers since the last one ended (or since the
+//! probe began) go through a test of their own that can only explain a
+//! failure: a step that times out unsettled reports its verdict ("`yellow`
+//! is 10 points or more from its weight") instead of a bare "not settled".
 
 use std::collections::VecDeque;
 
@@ -59,7 +64,9 @@ pub struct Converging {
     recent_counts: Vec<u64>,
     /// The running attempt (`None` while waiting for a settled window).
     pub test: Option<SplitTest>,
-    /// Answers since the last attempt ended, counted but not judged.
+    /// The answers since the last attempt ended (or the probe began), under a
+    /// test of their own: it starts no attempt and passes nothing, but when
+    /// the step times out unsettled it says how far off they were.
     pub settling: SplitTest,
     /// The last attempt that decided "off".
     pub last_off: Option<SplitTest>,
@@ -163,7 +170,7 @@ impl Converging {
             }
             return v;
         }
-        self.settling.tally(category);
+        self.settling.observe(category);
         self.recent.push_back(category);
         self.recent_counts[category] += 1;
         if self.recent.len() > self.window

@@ -99,7 +99,8 @@ impl Split {
     pub(super) fn problem(&self) -> Option<String> {
         let t = self.shown();
         let name = self.spec.values.join("/");
-        if std::ptr::eq(t, &self.run.settling) {
+        let settling = std::ptr::eq(t, &self.run.settling);
+        if settling && (self.run.answers == 0 || t.lean() == Verdict::Within) {
             return (self.run.answers > 0).then(|| {
                 format!(
                     "the {name} split never settled: no {} answers in a row looked like the weights",
@@ -161,13 +162,6 @@ impl Split {
             let named: Vec<String> = others.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
             lines.push(format!("  (other) = {}", named.join(", ")));
         }
-        if settling {
-            lines.push(format!(
-                "verdict: not settled: no {} answers in a row looked like the weights (within ±{} points, no value outside them), so no test began",
-                self.run.window, t.tolerance
-            ));
-            return lines;
-        }
         let decided = if t.verdict == Verdict::Undecided {
             format!("not decided after {} answers; leaning", t.n)
         } else {
@@ -187,7 +181,19 @@ impl Split {
             self.spec.false_fail * 100.0,
             self.spec.false_pass * 100.0,
         ));
-        if eventually {
+        if settling {
+            lines.push(format!(
+                "not settled: no {} answers in a row looked like the weights (within ±{} points, no value outside them), so no attempt began; the verdict above is a test of the {} answers since {}",
+                self.run.window,
+                t.tolerance,
+                t.n,
+                if self.run.attempt == 0 {
+                    "the probe began"
+                } else {
+                    "the last attempt ended"
+                }
+            ));
+        } else if eventually {
             lines.push(if current && t.verdict == Verdict::Undecided {
                 format!(
                     "attempt {} began after {} answers ({:.2}s); the timeout cut it short after {} answers",

@@ -153,12 +153,6 @@ impl SplitTest {
             .unwrap_or(self.categories.len() - 1)
     }
 
-    /// Counts an answer without judging it (a table of answers not under test).
-    pub fn tally(&mut self, category: usize) {
-        self.n += 1;
-        self.counts[category] += 1;
-    }
-
     /// Adds one answer (by category index); returns the verdict so far.
     pub fn observe(&mut self, category: usize) -> Verdict {
         if self.verdict != Verdict::Undecided {
