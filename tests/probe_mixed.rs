@@ -129,3 +129,32 @@ async fn a_when_check_judges_the_denied_answers_body() {
         "{out}"
     );
 }
+
+#[test]
+fn a_split_with_too_few_requests_is_warned_about_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.yaml");
+    let validate = |extra: &str| {
+        std::fs::write(
+            &path,
+            format!("name: few\nsteps:\n  - name: s\n    probe:\n      url: http://127.0.0.1:9/api\n{extra}      extract: {{ color: $.color }}\n      expect:\n        distribution: {{ value: color, weights: {{ blue: 50, green: 50 }} }}\n"),
+        )
+        .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
+            .arg("validate")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "a warning, not an error");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let warned = validate("");
+    assert!(
+        warned
+            .contains("warning: a split check with 100 requests will often stop before it decides"),
+        "{warned}"
+    );
+    assert!(!validate("      requests: 2000\n").contains("warning"));
+    // Under `eventually` the probe keeps sampling until the timeout.
+    assert!(!validate("      eventually: {}\n").contains("warning"));
+}

@@ -52,9 +52,10 @@ fn plan_run_and_docs_render_the_same_scope() {
 
     let (code, docs, err) = scenario(&["docs", "chapter/scope.yaml"], tmp.path());
     assert_eq!(code, 0, "{err}");
-    // The same values; on the page as one shell word (the `|` would pipe).
+    // The same values; on the page as one shell word (the `|` would pipe),
+    // the captured output a shell variable.
     assert!(
-        docs.contains(&format!("echo '{expected}'\n")),
+        docs.contains(&format!("SEEN=$(echo '{expected}')\n")),
         "docs:\n{docs}"
     );
 

@@ -38,18 +38,22 @@ fn indent(s: &str) -> String {
 pub fn render(pb: &Playbook, observed: Option<&Observed>) -> Result<String, Diagnostic> {
     let env = crate::language::template::environment();
     let mut md = String::from("---\n");
-    let _ = writeln!(md, "title: {}", pb.title.as_deref().unwrap_or(&pb.name));
+    let _ = writeln!(
+        md,
+        "title: {}",
+        yaml_scalar(pb.title.as_deref().unwrap_or(&pb.name))
+    );
     if let Some(s) = &pb.summary {
-        let _ = writeln!(md, "summary: {s}");
+        let _ = writeln!(md, "summary: {}", yaml_scalar(s));
     }
     if !pb.authors.is_empty() {
         md.push_str("authors:\n");
         for a in &pb.authors {
-            let _ = writeln!(md, "  - {a}");
+            let _ = writeln!(md, "  - {}", yaml_scalar(a));
         }
     }
     if let Some(d) = &pb.date {
-        let _ = writeln!(md, "date: {d}");
+        let _ = writeln!(md, "date: {}", yaml_scalar(d));
     }
     md.push_str("---\n\n");
     if !pb.outcomes.is_empty() {
@@ -117,7 +121,7 @@ pub fn render(pb: &Playbook, observed: Option<&Observed>) -> Result<String, Diag
                 let _ = writeln!(
                     md,
                     "??? example \"Optional: {}\"\n\n    `scenario run` does this only when `{}` holds.\n\n{}",
-                    step.title.as_deref().unwrap_or(&step.name),
+                    title_text(step.title.as_deref().unwrap_or(&step.name)),
                     cond.trim(),
                     indent(&part)
                 );
@@ -141,10 +145,45 @@ fn pb_page_path(pb: &Playbook) -> String {
     format!("{}{file}", pb.dir_from_root())
 }
 
-/// `<` in Markdown text outside code: an entity, so that no browser takes
-/// `<ingress_ip>` for a tag.
+/// Text for Markdown outside code: `<` as an entity, so that no browser takes
+/// `<ingress_ip>` for a tag; `*`, `_`, `[` and `]` escaped, so that a check's
+/// regex (`/a.*b.*/`) is not set in italics.
 fn text(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '*' | '_' | '[' | ']' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A front-matter value: as it is when YAML reads it back unchanged, else
+/// double-quoted (`Canary: 90/10`, `#2`).
+fn yaml_scalar(s: &str) -> String {
+    let plain = !s.is_empty()
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && !s.ends_with(':')
+        && s.trim() == s
+        && !s.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@`".contains(c))
+        && !s.contains('\n');
+    if plain {
+        s.to_owned()
+    } else {
+        serde_json::to_string(s).unwrap_or_default()
+    }
+}
+
+/// A title inside an admonition's quotes.
+fn title_text(s: &str) -> String {
+    s.replace('"', "&quot;")
 }
 
 /// What the page carries from step to step.
@@ -243,7 +282,7 @@ fn step_md(
         }
     }
     if let Some(tip) = &tip {
-        let _ = writeln!(md, "!!! tip\n    {}\n", text(&show(tip)));
+        let _ = writeln!(md, "!!! tip\n{}\n", indent(&text(&show(tip))));
     }
     if step.per_cluster && clusters.len() > 1 {
         // One subsection per cluster, as tutorials show each cluster's state.

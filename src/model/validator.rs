@@ -53,6 +53,15 @@ impl Validator {
         &mut self.diags[last]
     }
 
+    /// A problem that does not stop the run (`validate` and `plan` show it).
+    pub fn warn(&mut self, loc: Loc, message: impl Into<String>) -> &mut Diagnostic {
+        let mut d = Diagnostic::new(&self.src, Some(loc), message);
+        d.warning = true;
+        self.warnings.push(d);
+        let last = self.warnings.len() - 1;
+        &mut self.warnings[last]
+    }
+
     /// The location of character `offset` (0-based) inside a one-line scalar;
     /// the scalar's own location when it spans lines.
     #[must_use]

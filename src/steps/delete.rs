@@ -354,21 +354,36 @@ impl Action for Delete {
     }
 
     fn docs(&self, pc: &PlanCx<'_>, clusters: &[String]) -> Result<Docs, Diagnostic> {
-        // kubectl delete waits until the objects are gone, as the step does;
-        // objects already gone are fine for both.
+        // The step's behaviour as kubectl flags: kubectl waits until the
+        // objects are gone by default, as the step does.
+        let mut flags = String::new();
+        if self.missing_ok {
+            flags.push_str(" --ignore-not-found");
+        }
+        match self.propagation {
+            Propagation::Background => {}
+            Propagation::Foreground => flags.push_str(" --cascade=foreground"),
+            Propagation::Orphan => flags.push_str(" --cascade=orphan"),
+        }
+        if !self.wait {
+            flags.push_str(" --wait=false");
+        }
         let mut docs = Docs::default();
         for c in clusters {
             docs.commands.extend(super::kubectl::manifest_commands(
                 &self.manifests,
                 pc,
                 c,
-                "delete --ignore-not-found",
+                &format!("delete{flags}"),
             )?);
             for r in &self.resources {
-                docs.commands.push(DocsCommand::on(
-                    c,
-                    super::kubectl::delete_command(c, &pc.resource(r)),
-                ));
+                // A selector without a namespace takes the step's, as at run time.
+                let mut r = pc.resource(r);
+                if r.namespace.is_none() && !super::kubectl::cluster_scoped(&r.kind) {
+                    r.namespace = self.manifests.namespace.as_deref().map(|n| pc.render(n));
+                }
+                docs.commands
+                    .push(DocsCommand::on(c, super::kubectl::delete_command(c, &r, &flags)));
             }
         }
         Ok(docs)

@@ -330,12 +330,26 @@ impl Action for Exec {
             .iter()
             .map(|a| crate::language::shell::word(&pc.render(a)))
             .collect();
+        let env: Vec<String> = self
+            .env
+            .iter()
+            .map(|(k, v)| format!("{k}={}", crate::language::shell::word(&pc.render(v))))
+            .collect();
+        let command = env.into_iter().chain(argv).collect::<Vec<_>>().join(" ");
         let dir = pc.page_path(".");
-        let line = if dir == "." {
-            argv.join(" ")
+        let mut line = if dir == "." {
+            command
         } else {
-            format!("(cd {} && {})", crate::language::shell::word(&dir), argv.join(" "))
+            format!("(cd {} && {command})", crate::language::shell::word(&dir))
         };
+        // The exit code the step expects is success for the reader's shell too.
+        if self.expect_exit != 0 {
+            line = format!("{line} || [ $? -eq {} ]", self.expect_exit);
+        }
+        // A captured output is a shell variable for later commands.
+        if let Some(v) = &self.capture_stdout {
+            line = format!("{}=$({line})", crate::language::shell::var_name(v, None));
+        }
         Ok(Docs {
             commands: vec![DocsCommand::local(line)],
             ..Docs::default()

@@ -9,10 +9,47 @@ use crate::model::action::{DocsCommand, PlanCx};
 use crate::model::manifest::Manifests;
 use crate::model::resource::{NameMatch, Resource};
 
-/// The shell variable holding a cluster's kube context (`cluster1` -> `CLUSTER1`).
+/// The shell variable holding a cluster's kube context (`cluster1` -> `CLUSTER1`,
+/// `east.1` -> `EAST_1`): a valid shell name whatever the cluster is called.
 #[must_use]
 pub fn context_var(cluster: &str) -> String {
-    cluster.to_uppercase().replace('-', "_")
+    crate::language::shell::var_name(cluster, None)
+}
+
+/// Kinds that have no namespace (kubectl needs none for them).
+#[must_use]
+pub fn cluster_scoped(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Namespace"
+            | "Node"
+            | "PersistentVolume"
+            | "StorageClass"
+            | "ClusterRole"
+            | "ClusterRoleBinding"
+            | "CustomResourceDefinition"
+            | "APIService"
+            | "MutatingWebhookConfiguration"
+            | "ValidatingWebhookConfiguration"
+            | "PriorityClass"
+            | "IngressClass"
+            | "CSIDriver"
+            | "RuntimeClass"
+    )
+}
+
+/// An exact name that kubectl cannot take as a plain argument: with labels
+/// (kubectl refuses both), or without a namespace for a namespaced kind (the
+/// step looks in every namespace, a plain name only in the current one).
+fn name_by_selector(r: &Resource) -> Option<&str> {
+    match &r.name {
+        NameMatch::Exact(n)
+            if r.labels.is_some() || (r.namespace.is_none() && !cluster_scoped(&r.kind)) =>
+        {
+            Some(n)
+        }
+        _ => None,
+    }
 }
 
 /// `--context="${CLUSTER1}"`.
@@ -55,13 +92,16 @@ pub fn ns_flag(ns: Option<&str>) -> String {
 /// `kubectl --context=... VERB KIND` with the namespace (all of them for a
 /// list without one) and labels of a rendered selector; the name when it is exact.
 fn base(verb: &str, cluster: &str, r: &Resource) -> String {
-    let name = match &r.name {
-        NameMatch::Exact(n) => format!(" {}", word(n)),
+    let by_selector = name_by_selector(r);
+    let name = match (&r.name, by_selector) {
+        (_, Some(n)) => format!(" --field-selector {}", word(&format!("metadata.name={n}"))),
+        (NameMatch::Exact(n), None) => format!(" {}", word(n)),
         _ => String::new(),
     };
     let ns = match (&r.namespace, &r.name) {
         (Some(n), _) => ns_flag(Some(n)),
-        (None, NameMatch::Exact(_)) => String::new(),
+        (None, _) if cluster_scoped(&r.kind) => String::new(),
+        (None, NameMatch::Exact(_)) if by_selector.is_none() => String::new(),
         (None, _) => " -A".to_owned(),
     };
     let labels = r
@@ -91,7 +131,8 @@ fn name_filter(m: &NameMatch) -> String {
             "awk -v p={} 'index($0, p) == 1 {{ found = 1 }} END {{ exit !found }}'",
             word(p)
         ),
-        NameMatch::Regex(re) => format!("grep -qE -- {}", word(re)),
+        // The step matches the whole name (`^(?:re)$`): so does `grep -x`.
+        NameMatch::Regex(re) => format!("grep -qxE -- {}", word(re)),
         NameMatch::Any => "grep -q .".to_owned(),
     }
 }
@@ -112,6 +153,10 @@ fn names(cluster: &str, r: &Resource) -> String {
 /// A command that succeeds when the selector matches an object.
 fn exists_test(cluster: &str, r: &Resource) -> String {
     match &r.name {
+        // A field selector that matches nothing still succeeds: look at the output.
+        NameMatch::Exact(_) if name_by_selector(r).is_some() => {
+            format!("{} -o name | grep -q .", base("get", cluster, r))
+        }
         NameMatch::Exact(_) => format!("{} >/dev/null 2>&1", base("get", cluster, r)),
         m => format!("{} | {}", names(cluster, r), name_filter(m)),
     }
@@ -154,8 +199,33 @@ pub fn wait_commands(
         )),
         (name, false) => {
             lines.push(until_exists(cluster, r));
-            if let (NameMatch::Exact(name), Some(f)) = (name, for_arg) {
-                lines.push(wait(name, f));
+            match (name, for_arg) {
+                (NameMatch::Exact(n), Some(f)) if name_by_selector(r).is_none() => {
+                    lines.push(wait(n, f));
+                }
+                // A name prefix or pattern: wait on each name that matches.
+                (NameMatch::Prefix(_) | NameMatch::Regex(_), Some(f)) => {
+                    let keep = match name {
+                        NameMatch::Prefix(p) => format!("awk -v p={} 'index($0, p) == 1'", word(p)),
+                        NameMatch::Regex(re) => format!("grep -xE -- {}", word(re)),
+                        _ => "cat".to_owned(),
+                    };
+                    lines.push(format!(
+                        "{} | {keep} | xargs -r -I{{}} kubectl {} wait{} {}/{{}} --for={f} --timeout={}s",
+                        names(cluster, r),
+                        context_flag(cluster),
+                        ns_flag(r.namespace.as_deref()),
+                        kind_ref(r),
+                        timeout.as_secs().max(1)
+                    ));
+                }
+                // Labels or a name by field selector: kubectl waits on what it selects.
+                (_, Some(f)) => lines.push(format!(
+                    "{} --for={f} --timeout={}s",
+                    base("wait", cluster, r),
+                    timeout.as_secs().max(1)
+                )),
+                (_, None) => {}
             }
         }
     }
@@ -166,27 +236,46 @@ pub fn wait_commands(
     lines
 }
 
-/// Deleting what a selector picks; gone already is fine, as for the step.
+/// Deleting what a selector picks, with the step's flags (`--ignore-not-found`,
+/// `--cascade`, `--wait`).
 #[must_use]
-pub fn delete_command(cluster: &str, r: &Resource) -> String {
+pub fn delete_command(cluster: &str, r: &Resource, flags: &str) -> String {
     match &r.name {
-        NameMatch::Exact(_) => format!("{} --ignore-not-found", base("delete", cluster, r)),
-        NameMatch::Any if r.labels.is_some() => {
-            format!("{} --ignore-not-found", base("delete", cluster, r))
-        }
-        NameMatch::Any => format!("{} --all --ignore-not-found", base("delete", cluster, r)),
+        NameMatch::Exact(_) => format!("{}{flags}", base("delete", cluster, r)),
+        NameMatch::Any if r.labels.is_some() => format!("{}{flags}", base("delete", cluster, r)),
+        NameMatch::Any => format!("{} --all{flags}", base("delete", cluster, r)),
         m => {
-            let keep = match m {
-                NameMatch::Prefix(p) => format!("awk -v p={} 'index($0, p) == 1'", word(p)),
-                NameMatch::Regex(re) => format!("grep -E -- {} || true", word(re)),
-                _ => "cat".to_owned(),
+            // Names (with their namespace when the selector has none) that
+            // match, one object per line, to one `kubectl delete` each.
+            let all_ns = r.namespace.is_none() && !cluster_scoped(&r.kind);
+            let list = Resource {
+                name: NameMatch::Any,
+                ..r.clone()
             };
-            let ns = ns_flag(r.namespace.as_deref());
+            let fields = if all_ns {
+                "{range .items[*]}{.metadata.namespace}{\" \"}{.metadata.name}{\"\\n\"}{end}"
+            } else {
+                "{range .items[*]}{.metadata.name}{\"\\n\"}{end}"
+            };
+            let name = if all_ns { "$2" } else { "$1" };
+            let pick = match m {
+                NameMatch::Prefix(p) => format!("index({name}, {}) == 1", awk_string(p)),
+                NameMatch::Regex(re) => format!("{name} ~ {}", awk_string(&format!("^({re})$"))),
+                _ => "1".to_owned(),
+            };
+            let print = if all_ns {
+                "{ print \"-n\", $1, $2 }"
+            } else {
+                "{ print $1 }"
+            };
             format!(
-                "{} | {{ {keep}; }} | xargs -r kubectl {}{ns} delete {} --ignore-not-found",
-                names(cluster, r),
+                "{} -o jsonpath={} | awk {} | xargs -r -L1 kubectl {} delete {}{}{flags}",
+                base("get", cluster, &list),
+                word(fields),
+                word(&format!("{pick} {print}")),
                 context_flag(cluster),
-                kind_ref(r)
+                kind_ref(r),
+                ns_flag(r.namespace.as_deref())
             )
         }
     }
@@ -208,7 +297,9 @@ pub fn kubectl_jsonpath(path: &str) -> String {
 #[must_use]
 pub fn capture_command(cluster: &str, r: &Resource, var: &str, path: &str) -> String {
     let jp = kubectl_jsonpath(path);
-    if let NameMatch::Exact(_) = r.name {
+    if let NameMatch::Exact(_) = r.name
+        && name_by_selector(r).is_none()
+    {
         return format!(
             "{var}=$({} -o jsonpath={})",
             base("get", cluster, r),
@@ -222,17 +313,19 @@ pub fn capture_command(cluster: &str, r: &Resource, var: &str, path: &str) -> St
         ..r.clone()
     };
     let pick = match &r.name {
+        NameMatch::Exact(n) => format!("$1 == {}", awk_string(n)),
         NameMatch::Prefix(p) => format!("index($1, {}) == 1", awk_string(p)),
-        NameMatch::Regex(re) => format!("$1 ~ {}", awk_string(re)),
+        NameMatch::Regex(re) => format!("$1 ~ {}", awk_string(&format!("^({re})$"))),
         _ => "1".to_owned(),
     };
+    // The first match; awk reads on (no `exit`) so that kubectl never meets a closed pipe.
     format!(
         "{var}=$({} -o jsonpath={} | awk -F '\\t' {})",
         base("get", cluster, &list),
         word(&format!(
             "{{range .items[*]}}{{.metadata.name}}{{\"\\t\"}}{{{inner}}}{{\"\\n\"}}{{end}}"
         )),
-        word(&format!("{pick} {{ print $2; exit }}"))
+        word(&format!("!found && {pick} {{ print $2; found = 1 }}"))
     )
 }
 
@@ -320,10 +413,15 @@ pub fn manifest_commands(
     Ok(out)
 }
 
-/// `${NAME}` placeholders filled from the step's scope (captures stay markers).
+/// `${NAME}` placeholders filled from the step's vars and captures (captures
+/// stay markers). A name only the environment gives stays `${NAME}` for the
+/// reader's shell: the page never holds what the machine that rendered it had
+/// in its environment (a token, a local path).
 fn substitute(text: &str, pc: &PlanCx<'_>) -> String {
-    crate::language::substitute::substitute(text, |n| {
-        crate::language::substitute::lookup(&pc.ctx, n)
+    crate::language::substitute::substitute(text, |n| match pc.ctx.get(n) {
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(other) => Some(other.to_string()),
+        None => Some(crate::language::shell::var_marker(n)),
     })
     .unwrap_or_else(|_| text.to_owned())
 }

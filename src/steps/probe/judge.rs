@@ -429,6 +429,13 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
         });
     }
     let message = match &split {
+        // Out of requests before a decision: say so; the lean has no error rates.
+        Some(sp) if sp.shown().verdict == Verdict::Undecided => format!(
+            "{} answers; {} split not decided, leaning within ±{} points of the weights (no stated error rates: give the probe more requests)",
+            summary.answers,
+            sp.spec.values.join("/"),
+            sp.spec.tolerance
+        ),
         Some(sp) => format!(
             "{} answers; {} split within ±{} points of the weights",
             summary.answers,

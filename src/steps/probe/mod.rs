@@ -66,7 +66,9 @@ impl Probe {
     fn curl_loop(&self, pc: &PlanCx<'_>) -> String {
         use crate::language::shell::word;
         use spec::ExtractFrom;
-        let mut curl = "curl -s".to_owned();
+        // A failed request is part of what the probe judges: it shows in the
+        // tally (or as `000`) instead of ending the reader's script.
+        let mut curl = format!("curl -s --max-time {}", self.request_timeout.as_secs().max(1));
         if self.method != "GET" {
             curl.push_str(&format!(" -X {}", self.method));
         }
@@ -105,16 +107,31 @@ impl Probe {
             .rate
             .map(|r| format!(" sleep {:.3};", 1.0 / r))
             .unwrap_or_default();
-        match field {
+        let line = match field {
             Some(k) => format!(
-                "for i in $(seq 1 {}); do {curl} {url}; echo;{pace} done | sed -n {} | sort | uniq -c",
+                "for i in $(seq 1 {}); do {curl} {url} || true; echo;{pace} done | sed -n {} | sort | uniq -c",
                 self.requests,
                 word(&format!(r#"s/.*"{k}": *"\{{0,1\}}\([^",}}]*\).*/\1/p"#))
             ),
             None => format!(
-                "for i in $(seq 1 {}); do {curl} -o /dev/null -w '%{{http_code}}\\n' {url};{pace} done | sort | uniq -c",
+                "for i in $(seq 1 {}); do {curl} -o /dev/null -w '%{{http_code}}\\n' {url} || true;{pace} done | sort | uniq -c",
                 self.requests
             ),
+        };
+        // Secrets are never on the page: the reader exports them first.
+        let secrets: Vec<String> = self
+            .headers
+            .iter()
+            .filter(|(k, _)| http::is_secret_header(k))
+            .map(|(k, _)| crate::language::shell::var_name(k, None))
+            .collect();
+        if secrets.is_empty() {
+            line
+        } else {
+            format!(
+                "# export {} first (the page never shows secrets)\n{line}",
+                secrets.join(", ")
+            )
         }
     }
 }

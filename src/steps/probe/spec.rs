@@ -195,6 +195,10 @@ pub(super) fn url_problem(url: &str) -> Option<String> {
     }
 }
 
+/// Requests below which a split check is warned about (see `stats`: a true
+/// 40/40/20 needs 949 answers at p99).
+const MIN_SPLIT_REQUESTS: u32 = 1000;
+
 const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 #[allow(clippy::too_many_lines)]
@@ -338,6 +342,18 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
             .collect();
         if let Some(d) = &e.distribution {
             distribution = super::distribution::validate(cx, d, &names);
+            // Too few requests: the test often stops undecided, and a verdict it
+            // leans to carries no stated error rate.
+            if distribution.is_some() && requests < MIN_SPLIT_REQUESTS && r.eventually.is_none() {
+                let loc = r.requests.as_ref().map_or(d.loc, |n| n.loc);
+                cx.warn(
+                    loc,
+                    format!(
+                        "a split check with {requests} requests will often stop before it decides (about 400 answers on average for three categories, 1000 for the slowest 1%)"
+                    ),
+                )
+                .expected(format!("`requests: {MIN_SPLIT_REQUESTS}` or more (a decided test stops early)"));
+            }
         }
     }
     let eventually_window = r.eventually.as_ref().map(|ev| {
