@@ -4,6 +4,8 @@
 mod http;
 #[path = "support/python.rs"]
 mod python;
+#[path = "support/site.rs"]
+mod site;
 
 use std::path::Path;
 use std::process::Command;
@@ -119,40 +121,10 @@ fn the_chapter_page_has_the_seeds_sections_in_the_same_order() {
 fn the_page_builds_with_mkdocs_material_in_strict_mode() {
     python::ensure("material, mkdocs", &["mkdocs-material"]);
     let tmp = tempfile::tempdir().unwrap();
-    let site = tmp.path().join("site");
-    let cp = Command::new("cp")
-        .arg("-r")
-        .arg(root().join("examples/mkdocs-site"))
-        .arg(&site)
-        .status()
-        .unwrap();
-    assert!(cp.success());
-    let page = site.join("docs/traffic-management.md");
-    let (code, _, err) = scenario(&[
-        "docs",
-        "playbooks/traffic-management.yaml",
-        "-o",
-        page.to_str().unwrap(),
-    ]);
-    assert_eq!(code, Some(0), "{err}");
-    let out = Command::new("python3")
-        .args(["-m", "mkdocs", "build", "--strict", "-f"])
-        .arg(site.join("mkdocs.yml"))
-        .arg("-d")
-        .arg(tmp.path().join("html"))
-        .env("NO_MKDOCS_2_WARNING", "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let html =
-        std::fs::read_to_string(tmp.path().join("html/traffic-management/index.html")).unwrap();
+    let html = std::fs::read_to_string(site::built_chapter_page(tmp.path())).unwrap();
     assert!(
         html.contains("Blue,Green and Canary") && html.contains("<details"),
-        "sections and folded manifests"
+        "sections and folded boxes"
     );
 }
 
@@ -285,25 +257,6 @@ fn the_example_site_builds_strict_as_committed_and_its_page_is_current() {
         "examples/mkdocs-site/docs/traffic-management.md is out of date: run `scenario docs playbooks/traffic-management.yaml -o examples/mkdocs-site/docs/traffic-management.md`"
     );
     let tmp = tempfile::tempdir().unwrap();
-    let out = Command::new("python3")
-        .current_dir(root())
-        .args([
-            "-m",
-            "mkdocs",
-            "build",
-            "--strict",
-            "-f",
-            "examples/mkdocs-site/mkdocs.yml",
-            "-d",
-        ])
-        .arg(tmp.path())
-        .env("NO_MKDOCS_2_WARNING", "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    site::mkdocs_build(&root().join("examples/mkdocs-site/mkdocs.yml"), tmp.path());
     assert!(tmp.path().join("traffic-management/index.html").is_file());
 }

@@ -6,22 +6,8 @@
 
 #[path = "support/python.rs"]
 mod python;
-
-use std::path::Path;
-use std::process::Command;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn chromium() -> Option<&'static str> {
-    ["chromium", "chromium-browser"].into_iter().find(|b| {
-        Command::new(b)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
-}
+#[path = "support/site.rs"]
+mod site;
 
 /// Elements a rendered mkdocs-material page is made of; anything else in the
 /// DOM is text that the browser parsed as a tag (`<ingress_ip>`).
@@ -34,7 +20,7 @@ const ELEMENTS: &[&str] = &[
 
 #[test]
 fn the_built_chapter_page_has_no_template_no_swallowed_placeholder_and_no_local_path() {
-    let Some(browser) = chromium() else {
+    let Some(browser) = site::chromium() else {
         assert!(
             std::env::var_os("CI").is_none(),
             "make test installs chromium"
@@ -44,57 +30,8 @@ fn the_built_chapter_page_has_no_template_no_swallowed_placeholder_and_no_local_
     };
     python::ensure("material, mkdocs", &["mkdocs-material"]);
     let tmp = tempfile::tempdir().unwrap();
-    let site = tmp.path().join("site");
-    assert!(
-        Command::new("cp")
-            .arg("-r")
-            .arg(root().join("examples/mkdocs-site"))
-            .arg(&site)
-            .status()
-            .unwrap()
-            .success()
-    );
-    let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
-        .current_dir(root())
-        .args(["docs", "playbooks/traffic-management.yaml", "-o"])
-        .arg(site.join("docs/traffic-management.md"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let html = tmp.path().join("html");
-    let out = Command::new("python3")
-        .args(["-m", "mkdocs", "build", "--strict", "-f"])
-        .arg(site.join("mkdocs.yml"))
-        .arg("-d")
-        .arg(&html)
-        .env("NO_MKDOCS_2_WARNING", "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let dom = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--proxy-server=127.0.0.1:9",
-            "--proxy-bypass-list=<-loopback>",
-            "--dump-dom",
-        ])
-        .arg(format!(
-            "file://{}",
-            html.join("traffic-management/index.html").display()
-        ))
-        .output()
-        .unwrap();
-    let dom = String::from_utf8_lossy(&dom.stdout);
+    let page = site::built_chapter_page(tmp.path());
+    let dom = site::dump_dom(browser, &page);
     assert!(
         dom.contains("Blue,Green and Canary"),
         "the page rendered: {dom}"

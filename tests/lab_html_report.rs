@@ -7,21 +7,14 @@ mod support;
 
 #[path = "support/http.rs"]
 mod http;
+#[path = "support/site.rs"]
+mod site;
 
 use std::process::Command;
 
-fn chromium() -> Option<&'static str> {
-    ["chromium", "chromium-browser"].into_iter().find(|b| {
-        Command::new(b)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_html_report_of_a_failing_run_shows_failures_locations_and_splits() {
-    let Some(browser) = chromium() else {
+    let Some(browser) = site::chromium() else {
         assert!(
             std::env::var_os("CI").is_none(),
             "make test installs chromium"
@@ -76,19 +69,7 @@ async fn the_html_report_of_a_failing_run_shows_failures_locations_and_splits() 
     ] {
         assert!(!html.contains(external), "self-contained: found {external}");
     }
-    let dom = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--proxy-server=127.0.0.1:9",
-            "--proxy-bypass-list=<-loopback>",
-            "--dump-dom",
-        ])
-        .arg(format!("file://{}", report.display()))
-        .output()
-        .unwrap();
-    let dom = String::from_utf8_lossy(&dom.stdout);
+    let dom = site::dump_dom(browser, &report);
     let book = book.display();
     assert!(dom.contains("<h1>scenario report</h1>"), "{dom}");
     assert!(
