@@ -493,7 +493,7 @@ async fn a_never_check_fails_on_the_first_matching_answer_without_waiting() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.yaml");
     let pb = format!(
-        "name: never\nsteps:\n  - name: no-canary\n    timeout: 60s\n    probe:\n      url: {}\n      requests: 100000\n      concurrency: 4\n      extract: {{ color: $.color }}\n      eventually: {{ window: 50 }}\n      expect:\n        never:\n          - {{ value: color, equals: yellow }}\n",
+        "name: never\nsteps:\n  - name: no-canary\n    timeout: 60s\n    probe:\n      url: {}\n      requests: 100000\n      concurrency: 4\n      extract: {{ color: $.color }}\n      eventually: {{ window: 2000 }}\n      expect:\n        never:\n          - {{ value: color, equals: yellow }}\n",
         s.url("http")
     );
     std::fs::write(&path, pb).unwrap();

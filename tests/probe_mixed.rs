@@ -17,7 +17,7 @@ fn mix(v: &[(&str, f64)]) -> Behaviour {
     }
 }
 
-/// Writes the playbook into a temp dir, runs it; (exit code, stdout, seconds).
+/// Writes the playbook into a temp dir, runs it; (exit code, stdout and stderr, seconds).
 fn run(playbook: &str) -> (i32, String, f64) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.yaml");
@@ -28,9 +28,14 @@ fn run(playbook: &str) -> (i32, String, f64) {
         .arg(&path)
         .output()
         .unwrap();
+    // stdout, then stderr: a failure shows both.
     (
         out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
         started.elapsed().as_secs_f64(),
     )
 }
@@ -94,7 +99,8 @@ async fn a_never_check_on_mixed_answers_fails_on_the_first_denial() {
     let never = "        never:\n          - { value: status, equals: 403 }\n";
     let pb = probe(&s.url("http"), never).replace(
         "      requests: 3000\n",
-        "      requests: 100000\n      eventually: { window: 50 }\n",
+        // A window no run fills before its first denial (5% of the answers).
+        "      requests: 100000\n      eventually: { window: 2000 }\n",
     );
     let (code, out, took) = run(&pb);
     assert_eq!(code, 1, "{out}");
@@ -157,4 +163,22 @@ fn a_split_with_too_few_requests_is_warned_about_before_the_run() {
     assert!(!validate("      requests: 2000\n").contains("warning"));
     // Under `eventually` the probe keeps sampling until the timeout.
     assert!(!validate("      eventually: {}\n").contains("warning"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_never_check_that_no_answer_matches_passes_and_says_so() {
+    let s = start(mix(&[("blue", 50.0), ("green", 50.0)]), None).await;
+    let never = "        never:\n          - { value: status, equals: 403 }\n";
+    for extra in ["", "      eventually: { window: 50 }\n"] {
+        let pb = probe(&s.url("http"), never).replace(
+            "      requests: 3000\n",
+            &format!("      requests: 200\n{extra}"),
+        );
+        let (code, out, _) = run(&pb);
+        assert_eq!(code, 0, "{out}");
+        assert!(
+            out.contains("never status == 403: no answer matched"),
+            "{out}"
+        );
+    }
 }

@@ -164,3 +164,35 @@ fn a_stray_answer_ends_an_attempt_and_the_next_waits_for_a_settled_window() {
     assert_eq!(c.attempt, 2);
     assert_eq!(c.began_after, 50 + 2 + 20 + 50);
 }
+
+#[test]
+fn a_passed_attempt_reopened_needs_a_new_settled_window_and_counts_as_an_attempt() {
+    let mut c = Converging::new(&weights_40_40_20(), 10.0, 1e-5, 0.01, true);
+    let cycle = [0, 1, 0, 1, 2]; // exactly 40/40/20
+    let mut k = 0;
+    while c.verdict() != Verdict::Within {
+        c.observe(cycle[k % 5]);
+        k += 1;
+        assert!(k < 5000, "a true split passes");
+    }
+    assert_eq!(c.attempt, 1);
+    c.reopen();
+    assert_eq!(c.verdict(), Verdict::Undecided);
+    for i in 0..50 {
+        assert_eq!(c.attempt, 1, "answer {i}: settling again");
+        c.observe(cycle[i % 5]);
+    }
+    assert_eq!(
+        c.attempt, 2,
+        "a new attempt with the next false-pass budget"
+    );
+    // A probe without `eventually` never reopens: its one verdict stands.
+    let mut fixed = Converging::new(&weights_40_40_20(), 10.0, 1e-5, 0.01, false);
+    let mut k = 0;
+    while fixed.verdict() != Verdict::Within {
+        fixed.observe(cycle[k % 5]);
+        k += 1;
+    }
+    fixed.reopen();
+    assert_eq!(fixed.verdict(), Verdict::Within);
+}

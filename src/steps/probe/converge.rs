@@ -27,6 +27,11 @@
 //! the answers that made it look settled are not part of the test (they
 //! were chosen for looking right).
 //!
+//! An attempt that passed is dropped (`reopen`) when the answers it judged
+//! have all left the probe's judged window while other checks kept the step
+//! sampling: the split is then tested again on recent answers, as a new
+//! attempt.
+//!
 //! While no attempt runs, the answers since the last one ended (or since the
 //! probe began) go through a test of their own that can only explain a
 //! failure: a step that times out unsettled reports its verdict ("`yellow`
@@ -149,6 +154,24 @@ impl Converging {
                     (c as f64 / w - p).abs() <= d
                 }
             })
+    }
+
+    /// Drops the running attempt; the next begins after a new settled window
+    /// (`eventually`, when the answers the attempt judged have left the
+    /// judged window). It is one more attempt for the false-pass spending.
+    pub fn reopen(&mut self) {
+        if !self.eventually {
+            return;
+        }
+        self.test = None;
+        self.recent.clear();
+        self.recent_counts.iter_mut().for_each(|c| *c = 0);
+        self.settling = SplitTest::new(
+            &self.weights,
+            self.tolerance,
+            self.false_fail,
+            self.false_pass,
+        );
     }
 
     /// Adds one answer; returns the verdict of the attempt running after it

@@ -309,6 +309,16 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
                 if enough && split_ok && problems(p, &summarize(p, recent.iter())).is_empty() {
                     satisfied = true;
                 }
+                // A split that passed longer ago than the window while other
+                // checks kept failing is no longer about the judged answers:
+                // test it again (a new attempt, with its own budget).
+                if !satisfied
+                    && let Some(sp) = split.as_mut()
+                    && sp.run.verdict() == Verdict::Within
+                    && sp.run.answers - sp.run.began_after > w as u64
+                {
+                    sp.run.reopen();
+                }
             }
             None => {
                 all.add(p, &rec);
@@ -356,12 +366,15 @@ pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
         summary.latency_ms.get("p50").copied().unwrap_or(0.0),
         summary.latency_ms.get("p99").copied().unwrap_or(0.0),
     )];
+    // `each` checks with their counts; a `never` check got here unmatched.
     for (i, c) in rendered_checks.iter().enumerate() {
-        details.push(format!(
-            "check {c}: {} of {} answers",
-            summary.checks_passed[i],
-            summary.answers - summary.errors
-        ));
+        details.push(match summary.checks_passed.get(i) {
+            Some(passed) => format!(
+                "check {c}: {passed} of {} answers",
+                summary.answers - summary.errors
+            ),
+            None => format!("never {c}: no answer matched"),
+        });
     }
     if let Some(sp) = &split {
         details.extend(sp.report(window.is_some()));
