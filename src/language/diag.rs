@@ -99,6 +99,16 @@ impl Diagnostic {
                 help = Some(format!("did you mean `{s}`?"));
             }
         }
+        // `n: 1` or `on: x` as a key: YAML 1.1 reads the word as a boolean.
+        if help.is_none()
+            && e.message.contains("found boolean")
+            && let Some(word) = e.loc.and_then(|l| token_at(src, l))
+            && YAML11_BOOLEANS.contains(&word)
+        {
+            help = Some(format!(
+                "`{word}` is a boolean in YAML 1.1 (y, n, yes, no, on, off); quote it, `\"{word}\"`, to mean the word"
+            ));
+        }
         let mut d = Diagnostic::new(src, e.loc, message);
         d.expected = d_expected;
         d.help = help;
@@ -280,4 +290,24 @@ pub fn render_all_styled(diags: &[Diagnostic], color: bool) -> String {
         if n == 1 { "" } else { "s" }
     );
     out
+}
+
+/// Words YAML 1.1 reads as booleans (serde-saphyr follows it, in keys too).
+const YAML11_BOOLEANS: &[&str] = &[
+    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off",
+    "OFF",
+];
+
+/// The plain scalar written at `loc` (up to `:`, `,`, a bracket or a space).
+fn token_at(src: &Source, loc: Loc) -> Option<&str> {
+    let line = src.line(loc.line)?;
+    let start = line
+        .char_indices()
+        .nth(usize::try_from(loc.col).ok()?.checked_sub(1)?)?
+        .0;
+    let rest = &line[start..];
+    let end = rest
+        .find(|c: char| c == ':' || c == ',' || c == '}' || c == ']' || c.is_whitespace())
+        .unwrap_or(rest.len());
+    Some(&rest[..end])
 }
