@@ -3,57 +3,18 @@
 //! by the audit logs to touch no cluster). One test, run in order: the runs
 //! share the lab and restart the emulator between them.
 
+#[path = "support/meshlab.rs"]
+mod meshlab;
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-struct Mesh {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Mesh {
-    fn drop(&mut self) {
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let _ = self.child.wait();
-    }
-}
+use meshlab::Mesh;
 
 fn meshlab(args: &[&str]) -> Mesh {
-    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/debug/examples/meshlab");
-    assert!(
-        bin.is_file(),
-        "build the emulator first: cargo build --example meshlab (cargo test builds examples)"
-    );
-    let state = tempfile::NamedTempFile::new().unwrap().into_temp_path();
-    let _ = std::fs::remove_file(&state);
-    let child = Command::new(bin)
-        .arg("--lab-dir")
-        .arg(&support::lab().dir)
-        .arg("--state")
-        .arg(&state)
-        .args(["--port", "0"])
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while std::fs::metadata(&state).map_or(true, |m| m.len() == 0) {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "meshlab did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
-    Mesh {
-        child,
-        port: v["port"].as_u64().unwrap() as u16,
-    }
+    meshlab::start(&support::lab().dir, args)
 }
 
 /// A copy of the chapter (playbook + manifests) whose text `edit` may change.

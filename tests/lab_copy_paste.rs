@@ -6,10 +6,12 @@
 //! metadata and status: spec, a ConfigMap's data) on every cluster must be the same. For the traffic-management chapter (with the
 //! mesh emulator) and for the chapter `scenario init` writes.
 
+#[path = "support/meshlab.rs"]
+mod meshlab;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_scenario")
@@ -18,7 +20,7 @@ fn bin() -> &'static str {
 /// A lab of its own (and the mesh emulator on it), stopped on drop.
 struct Lab {
     dir: tempfile::TempDir,
-    mesh: Option<Child>,
+    mesh: Option<meshlab::Mesh>,
     port: u16,
     clusters: Vec<String>,
 }
@@ -50,33 +52,9 @@ impl Lab {
             clusters: clusters.iter().map(|s| (*s).to_owned()).collect(),
         };
         if mesh {
-            let meshlab =
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("target/debug/examples/meshlab");
-            assert!(meshlab.is_file(), "cargo test builds the meshlab example");
-            let state = l.dir.path().join("mesh.json");
-            l.mesh = Some(
-                Command::new(meshlab)
-                    .arg("--lab-dir")
-                    .arg(&lab)
-                    .arg("--state")
-                    .arg(&state)
-                    .args(["--port", "0"])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .unwrap(),
-            );
-            let start = Instant::now();
-            while std::fs::metadata(&state).map_or(true, |m| m.len() == 0) {
-                assert!(
-                    start.elapsed() < Duration::from_secs(30),
-                    "meshlab did not start"
-                );
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let v: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
-            l.port = v["port"].as_u64().unwrap() as u16;
+            let m = meshlab::start(&lab, &[]);
+            l.port = m.port;
+            l.mesh = Some(m);
         }
         l
     }
@@ -172,10 +150,8 @@ impl Lab {
 
 impl Drop for Lab {
     fn drop(&mut self) {
-        if let Some(m) = &mut self.mesh {
-            let _ = m.kill();
-            let _ = m.wait();
-        }
+        // The emulator stops first (its drop), then the lab.
+        self.mesh = None;
         let _ = Command::new(bin())
             .args(["lab", "down", "--dir"])
             .arg(self.dir.path().join("lab"))
