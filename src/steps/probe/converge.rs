@@ -164,6 +164,11 @@ impl Converging {
             return;
         }
         self.test = None;
+        self.settle_again();
+    }
+
+    /// Waiting for a settled window again: one made only of answers from now on.
+    fn settle_again(&mut self) {
         self.recent.clear();
         self.recent_counts.iter_mut().for_each(|c| *c = 0);
         self.settling = SplitTest::new(
@@ -182,14 +187,7 @@ impl Converging {
             let v = t.observe(category);
             if v == Verdict::Off && self.eventually {
                 self.last_off = self.test.take();
-                self.recent.clear();
-                self.recent_counts.iter_mut().for_each(|c| *c = 0);
-                self.settling = SplitTest::new(
-                    &self.weights,
-                    self.tolerance,
-                    self.false_fail,
-                    self.false_pass,
-                );
+                self.settle_again();
             }
             return v;
         }
