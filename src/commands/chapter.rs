@@ -3,13 +3,13 @@
 //! expected output come from the playbook (and a run's JSON report), so they
 //! cannot drift from what is tested.
 
-use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use super::observed::Observed;
 use crate::language::diag::Diagnostic;
 use crate::language::shell::{show, var_name, word};
 use crate::model::action::PlanCx;
+use crate::model::observed::ReaderCx;
 use crate::model::playbook::Playbook;
 use crate::model::step::Step;
 use crate::steps::kubectl::context_var;
@@ -95,22 +95,19 @@ pub fn render(pb: &Playbook, observed: Option<&Observed>) -> Result<String, Diag
         "\n!!! tip \"The whole chapter, checked\"\n\n    `scenario` runs every step below and checks what this page says you will see:\n\n{}",
         indent(&fence("bash", &run))
     );
-    // Each kind's API group, for kubectl's names of types in the run's output.
-    let mut groups: HashMap<String, String> = HashMap::new();
-    for step in pb.steps.iter().chain(&pb.finally) {
-        let pc = PlanCx::new(&env, pb.preview_context(step));
-        for k in step.action.kinds(&pc) {
-            if let crate::model::resource::KindRef::Uses { api_version, kind } = k {
-                let group = api_version.split_once('/').map_or("", |(g, _)| g);
-                groups.insert(kind, group.to_owned());
+    // Each kind's apiVersion, for kubectl's names of types in a run's output.
+    let mut reader = ReaderCx::default();
+    if observed.is_some() {
+        for step in pb.steps.iter().chain(&pb.finally) {
+            let pc = PlanCx::new(&env, pb.preview_context(step));
+            for k in step.action.kinds(&pc) {
+                if let crate::model::resource::KindRef::Uses { api_version, kind } = k {
+                    reader.api_versions.insert(kind, api_version);
+                }
             }
         }
     }
-    let mut page = Page {
-        heading: 2,
-        made: BTreeSet::new(),
-        groups,
-    };
+    let mut page = Page { heading: 2, reader };
     for step in pb.steps.iter().chain(&pb.finally) {
         let mut part = String::new();
         step_md(&mut part, &mut page, pb, step, &env, observed)?;
@@ -189,10 +186,8 @@ fn title_text(s: &str) -> String {
 /// What the page carries from step to step.
 struct Page {
     heading: u8,
-    /// Names of the objects the run made so far (marked in later output).
-    made: BTreeSet<String>,
-    /// API group of each kind.
-    groups: HashMap<String, String>,
+    /// What a run's output needs: the objects made so far, the kinds' apiVersions.
+    reader: ReaderCx,
 }
 
 /// A run's output as the reader would see it, then scenario's own report of
@@ -200,10 +195,17 @@ struct Page {
 fn observed_md(
     md: &mut String,
     page: &mut Page,
+    action: &dyn crate::model::action::Action,
     step: &crate::commands::observed::ObservedStep,
     cluster: Option<&str>,
 ) {
-    let view = step.reader_view(cluster, &mut page.made, &page.groups);
+    let mut view = Vec::new();
+    for o in step.on(cluster) {
+        view.extend(action.reader_view(o, &mut page.reader));
+    }
+    while view.last().is_some_and(String::is_empty) {
+        view.pop();
+    }
     if !view.is_empty() {
         let _ = writeln!(
             md,
@@ -302,7 +304,7 @@ fn step_md(
             md.push_str(&fence("bash", &mine.join("\n")));
             md.push('\n');
             if let Some(o) = lines {
-                observed_md(md, page, o, Some(c));
+                observed_md(md, page, step.action.as_ref(), o, Some(c));
             }
         }
         cmds.clear();
@@ -346,7 +348,7 @@ fn step_md(
         .and_then(|o| o.get(&step.name))
         .filter(|_| !(step.per_cluster && clusters.len() > 1))
     {
-        observed_md(md, page, o, None);
+        observed_md(md, page, step.action.as_ref(), o, None);
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ use tokio::time::Instant;
 
 use super::check::{Check, CheckResult};
 use super::manifest::ManifestFile;
+pub use super::observed::{Outcome, ReaderCx};
 pub use super::preview::PlanCx;
 use super::preview::map_strings;
 pub use super::resource::KindRef;
@@ -67,6 +68,10 @@ pub trait Action: std::fmt::Debug + Send + Sync {
     /// # Errors
     /// A manifest that fails to render.
     fn docs(&self, pc: &PlanCx<'_>, clusters: &[String]) -> Result<Docs, Diagnostic>;
+
+    /// What those commands print, for one outcome of a real run (the chapter
+    /// page with `--from-report`); objects they make go into `cx.made`.
+    fn reader_view(&self, o: &Outcome, cx: &mut ReaderCx) -> Vec<String>;
 
     /// The kinds it touches or defines (CRDs), as far as known before the run:
     /// the pre-flight resolves them by discovery before anything is written.

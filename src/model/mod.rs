@@ -6,6 +6,7 @@ pub mod action;
 pub mod check;
 pub mod exit;
 pub mod manifest;
+pub mod observed;
 pub mod playbook;
 pub mod preview;
 pub mod resource;

@@ -460,3 +460,17 @@ impl KindRef {
         }]
     }
 }
+
+/// kubectl's name of a type from an apiVersion and kind: the singular (the
+/// kind in lower case, which the API server reports for every resource) with
+/// its group, `gateway.networking.istio.io`.
+#[must_use]
+pub fn type_name(api_version: &str, kind: &str) -> String {
+    let group = api_version.split_once('/').map(|(g, _)| g).unwrap_or("");
+    let singular = kind.to_lowercase();
+    if group.is_empty() {
+        singular
+    } else {
+        format!("{singular}.{group}")
+    }
+}

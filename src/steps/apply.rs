@@ -8,7 +8,7 @@ use serde::Deserialize;
 use futures::future::BoxFuture;
 
 use crate::language::diag::Diagnostic;
-use crate::model::action::{Action, Docs, KindRef, PlanCx, StepKind};
+use crate::model::action::{Action, Docs, KindRef, PlanCx, StepKind, Outcome, ReaderCx};
 use crate::model::manifest::Manifests;
 use crate::model::validator::Validator;
 use crate::language::yaml::Spanned;
@@ -310,6 +310,18 @@ impl Action for Apply {
                 .extend(super::kubectl::manifest_commands(&self.manifests, pc, c, &verb)?);
         }
         Ok(docs)
+    }
+
+    fn reader_view(&self, o: &Outcome, cx: &mut ReaderCx) -> Vec<String> {
+        // kubectl apply --server-side: `TYPE/NAME serverside-applied`, each one made.
+        o.details
+            .iter()
+            .filter_map(|d| crate::model::observed::object_line(d))
+            .map(|(kind, name, _)| {
+                cx.made.insert(name.to_owned());
+                format!("{{=={}/{name} serverside-applied==}}", cx.type_name(kind))
+            })
+            .collect()
     }
 
     fn kinds(&self, pc: &PlanCx<'_>) -> Vec<KindRef> {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use futures::future::BoxFuture;
 
 use crate::language::diag::Diagnostic;
-use crate::model::action::{Action, Docs, KindRef, DocsCommand, PlanCx, StepKind};
+use crate::model::action::{Action, Docs, KindRef, DocsCommand, PlanCx, StepKind, Outcome, ReaderCx};
 use crate::model::manifest::Manifests;
 use crate::model::resource::{RawResource, Resource};
 use crate::model::validator::Validator;
@@ -387,6 +387,19 @@ impl Action for Delete {
             }
         }
         Ok(docs)
+    }
+
+    fn reader_view(&self, o: &Outcome, cx: &mut ReaderCx) -> Vec<String> {
+        // kubectl delete: `TYPE "NAME" deleted`; an absent object prints nothing.
+        o.details
+            .iter()
+            .filter_map(|d| crate::model::observed::object_line(d))
+            .filter(|(_, _, absent)| !absent)
+            .map(|(kind, name, _)| {
+                cx.made.remove(name);
+                format!("{} \"{name}\" deleted", cx.type_name(kind))
+            })
+            .collect()
     }
 
     fn kinds(&self, pc: &PlanCx<'_>) -> Vec<KindRef> {

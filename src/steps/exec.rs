@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 
 use crate::language::diag::Diagnostic;
 use crate::language::yaml::Spanned;
-use crate::model::action::{Action, Docs, KindRef, DocsCommand, Done, PlanCx, StepCx, StepError, StepKind};
+use crate::model::action::{Action, Docs, KindRef, DocsCommand, Done, PlanCx, StepCx, StepError, StepKind, Outcome, ReaderCx};
 use crate::model::validator::Validator;
 
 /// Run a local command (needs `--allow-exec`).
@@ -354,6 +354,10 @@ impl Action for Exec {
             commands: vec![DocsCommand::local(line)],
             ..Docs::default()
         })
+    }
+
+    fn reader_view(&self, o: &Outcome, _cx: &mut ReaderCx) -> Vec<String> {
+        crate::model::observed::detail_lines(o)
     }
 
     fn kinds(&self, _pc: &PlanCx<'_>) -> Vec<KindRef> {

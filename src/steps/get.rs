@@ -9,7 +9,7 @@ use serde::Deserialize;
 use futures::future::BoxFuture;
 
 use crate::language::diag::Diagnostic;
-use crate::model::action::{Action, Docs, KindRef, DocsCommand, PlanCx, StepKind};
+use crate::model::action::{Action, Docs, KindRef, DocsCommand, PlanCx, StepKind, Outcome, ReaderCx};
 use crate::model::resource::{RawResource, Resource};
 use crate::model::validator::Validator;
 use crate::language::yaml::Spanned;
@@ -331,6 +331,21 @@ impl Action for Get {
             }
         }
         Ok(docs)
+    }
+
+    fn reader_view(&self, o: &Outcome, cx: &mut ReaderCx) -> Vec<String> {
+        // kubectl's tables (each detail: "<type> in <ns>:", then the table),
+        // rows of objects the run made marked; captures print nothing.
+        let mut lines = Vec::new();
+        for d in o
+            .details
+            .iter()
+            .filter(|d| !d.is_empty() && !d.starts_with("captured "))
+        {
+            lines.extend(d.lines().skip(1).map(|row| cx.mark(row)));
+            lines.push(String::new());
+        }
+        lines
     }
 
     fn kinds(&self, pc: &PlanCx<'_>) -> Vec<KindRef> {

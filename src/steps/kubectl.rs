@@ -7,7 +7,7 @@ use crate::language::diag::Diagnostic;
 use crate::language::shell::{heredoc, word};
 use crate::model::action::{DocsCommand, PlanCx};
 use crate::model::manifest::Manifests;
-use crate::model::resource::{NameMatch, Resource};
+use crate::model::resource::{NameMatch, Resource, type_name};
 
 /// The shell variable holding a cluster's kube context (`cluster1` -> `CLUSTER1`,
 /// `east.1` -> `EAST_1`): a valid shell name whatever the cluster is called.
@@ -69,18 +69,6 @@ pub fn kind_ref(r: &Resource) -> String {
         return r.kind.clone();
     }
     type_name(&r.api_version, &r.kind)
-}
-
-/// kubectl's name of a type from an apiVersion and kind (see [`kind_ref`]).
-#[must_use]
-pub fn type_name(api_version: &str, kind: &str) -> String {
-    let group = api_version.split_once('/').map(|(g, _)| g).unwrap_or("");
-    let singular = kind.to_lowercase();
-    if group.is_empty() {
-        singular
-    } else {
-        format!("{singular}.{group}")
-    }
 }
 
 /// ` -n NS`, or nothing.

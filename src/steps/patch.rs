@@ -15,9 +15,7 @@ use crate::cluster::{self, FIELD_MANAGER};
 use crate::language::diag::{Diagnostic, did_you_mean};
 use crate::language::from_node::from_node;
 use crate::language::yaml::{Node, Spanned, Value as Yaml};
-use crate::model::action::{
-    Action, Docs, KindRef, DocsCommand, Done, PlanCx, StepCx, StepError, StepKind,
-};
+use crate::model::action::{Action, Docs, KindRef, DocsCommand, Done, PlanCx, StepCx, StepError, StepKind, Outcome, ReaderCx};
 use crate::model::check::Compiled;
 use crate::model::resource::{NameMatch, RawResource, Resource};
 use crate::model::validator::Validator;
@@ -416,6 +414,10 @@ impl Action for Patch {
             commands,
             ..Docs::default()
         })
+    }
+
+    fn reader_view(&self, o: &Outcome, _cx: &mut ReaderCx) -> Vec<String> {
+        crate::model::observed::detail_lines(o)
     }
 
     fn kinds(&self, pc: &PlanCx<'_>) -> Vec<KindRef> {

@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 
 use crate::language::diag::Diagnostic;
 use crate::language::yaml::Spanned;
-use crate::model::action::{Action, Docs, KindRef, Done, PlanCx, StepCx, StepError, StepKind};
+use crate::model::action::{Action, Docs, KindRef, Done, PlanCx, StepCx, StepError, StepKind, Outcome, ReaderCx};
 use crate::model::validator::Validator;
 
 /// Stop until the reader presses Enter (interactive runs only).
@@ -85,6 +85,10 @@ impl Action for Pause {
             tip: Some(pc.render(&self.message)),
             ..Docs::default()
         })
+    }
+
+    fn reader_view(&self, o: &Outcome, _cx: &mut ReaderCx) -> Vec<String> {
+        crate::model::observed::detail_lines(o)
     }
 
     fn kinds(&self, _pc: &PlanCx<'_>) -> Vec<KindRef> {

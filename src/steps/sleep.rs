@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 use crate::language::diag::Diagnostic;
 use crate::language::options::DurationText;
 use crate::language::yaml::Spanned;
-use crate::model::action::{Action, Docs, KindRef, DocsCommand, Done, PlanCx, StepCx, StepError, StepKind};
+use crate::model::action::{Action, Docs, KindRef, DocsCommand, Done, PlanCx, StepCx, StepError, StepKind, Outcome, ReaderCx};
 use crate::model::validator::Validator;
 
 /// A fixed wait.
@@ -57,6 +57,10 @@ impl Action for Sleep {
     }
 
     /// Sleeps, never past the step's deadline.
+    fn reader_view(&self, o: &Outcome, _cx: &mut ReaderCx) -> Vec<String> {
+        crate::model::observed::detail_lines(o)
+    }
+
     fn kinds(&self, _pc: &PlanCx<'_>) -> Vec<KindRef> {
         Vec::new()
     }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use futures::future::BoxFuture;
 
 use crate::language::diag::Diagnostic;
-use crate::model::action::{Action, Docs, KindRef, DocsCommand, PlanCx, StepKind};
+use crate::model::action::{Action, Docs, KindRef, DocsCommand, PlanCx, StepKind, Outcome, ReaderCx};
 use crate::model::resource::{NameMatch, RawResource, Resource};
 use crate::model::check::{Check, RawCheck};
 use crate::model::validator::Validator;
@@ -538,6 +538,20 @@ impl Action for Wait {
             commands,
             ..Docs::default()
         })
+    }
+
+    fn reader_view(&self, o: &Outcome, cx: &mut ReaderCx) -> Vec<String> {
+        // The object it waited for, as `kubectl get -o name` prints it (the
+        // outcome's message starts with the apiVersion and kind).
+        let kind = o.message.split_whitespace().nth(1).unwrap_or("");
+        o.details
+            .iter()
+            .filter_map(|d| d.strip_prefix("matched "))
+            .map(|name| {
+                cx.made.insert(name.to_owned());
+                format!("{{=={}/{name}==}}", cx.type_name(kind))
+            })
+            .collect()
     }
 
     fn kinds(&self, pc: &PlanCx<'_>) -> Vec<KindRef> {

@@ -1,0 +1,122 @@
+//! The probe on the chapter page: the reader's curl loop, and what it shows
+//! for a real run.
+
+use serde_json::Value;
+
+use super::http;
+use super::spec::{self, Probe};
+use crate::model::action::PlanCx;
+
+impl Probe {
+    /// The reader's probe: a curl loop with the probe's count, and a tally of
+    /// the value the probe judges (a top-level JSON field), else of the statuses.
+    pub(super) fn curl_loop(&self, pc: &PlanCx<'_>) -> String {
+        use crate::language::shell::word;
+        use spec::ExtractFrom;
+        // A failed request is part of what the probe judges: it shows in the
+        // tally (or as `000`) instead of ending the reader's script.
+        let mut curl = format!("curl -s --max-time {}", self.request_timeout.as_secs().max(1));
+        if self.method != "GET" {
+            curl.push_str(&format!(" -X {}", self.method));
+        }
+        for (k, v) in &self.headers {
+            // A secret stays out of the page: the reader exports it.
+            let value = if http::is_secret_header(k) {
+                crate::language::shell::var_marker(&crate::language::shell::var_name(k, None))
+            } else {
+                pc.render(v)
+            };
+            curl.push_str(&format!(" -H {}", word(&format!("{k}: {value}"))));
+        }
+        if let Some(b) = &self.body {
+            curl.push_str(&format!(" --data-binary {}", word(&pc.render(b))));
+        }
+        if self.insecure_skip_verify {
+            curl.push_str(" -k");
+        }
+        // The value to tally: the split's first value, else the first extracted one.
+        let judged = self
+            .distribution
+            .as_ref()
+            .and_then(|d| d.values.first())
+            .or_else(|| self.extract.first().map(|(n, _)| n));
+        let field = judged
+            .and_then(|n| self.extract.iter().find(|(x, _)| x == n))
+            .and_then(|(_, e)| match (&e.from, &e.regex) {
+                (ExtractFrom::JsonPath(p), None) => p
+                    .strip_prefix("$.")
+                    .filter(|k| k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                    .map(str::to_owned),
+                _ => None,
+            });
+        let url = word(&pc.render(&self.url));
+        let pace = self
+            .rate
+            .map(|r| format!(" sleep {:.3};", 1.0 / r))
+            .unwrap_or_default();
+        let line = match field {
+            Some(k) => format!(
+                "for i in $(seq 1 {}); do {curl} {url} || true; echo;{pace} done | sed -n {} | sort | uniq -c",
+                self.requests,
+                word(&format!(r#"s/.*"{k}": *"\{{0,1\}}\([^",}}]*\).*/\1/p"#))
+            ),
+            None => format!(
+                "for i in $(seq 1 {}); do {curl} -o /dev/null -w '%{{http_code}}\\n' {url} || true;{pace} done | sort | uniq -c",
+                self.requests
+            ),
+        };
+        // Secrets are never on the page: the reader exports them first.
+        let secrets: Vec<String> = self
+            .headers
+            .iter()
+            .filter(|(k, _)| http::is_secret_header(k))
+            .map(|(k, _)| crate::language::shell::var_name(k, None))
+            .collect();
+        if secrets.is_empty() {
+            line
+        } else {
+            format!(
+                "# export {} first (the page never shows secrets)\n{line}",
+                secrets.join(", ")
+            )
+        }
+    }
+}
+
+/// One answer as curl prints it, then the loop's tally (`uniq -c`) of the
+/// judged value: the split's counts, else the first extracted value's.
+pub(super) fn reader_view(data: &Value) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(body) = data["samples"]
+        .as_array()
+        .and_then(|s| s.iter().find_map(|x| x["body"].as_str()))
+    {
+        lines.push(body.to_owned());
+        lines.push(String::new());
+    }
+    let d = &data["distribution"];
+    let mut counts: Vec<(String, u64)> = match (d["categories"].as_array(), d["counts"].as_array())
+    {
+        (Some(c), Some(n)) => c
+            .iter()
+            .zip(n)
+            .filter_map(|(c, n)| Some((c.as_str()?.to_owned(), n.as_u64()?)))
+            .filter(|(_, n)| *n > 0)
+            .collect(),
+        _ => data["summary"]["values"]
+            .as_object()
+            .and_then(|m| m.values().next())
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, n)| Some((k.clone(), n.as_u64()?)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    counts.sort();
+    for (k, n) in counts {
+        lines.push(format!("{n:>7} {k}"));
+    }
+    lines
+}
