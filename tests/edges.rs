@@ -16,6 +16,16 @@ fn scenario(args: &[&str]) -> Output {
         .expect("run scenario")
 }
 
+/// The command succeeded; its stderr says why when it did not.
+fn assert_ok(o: &Output) {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 /// Runs with stdout closed before the command writes a byte.
 fn with_closed_stdout(args: &[&str]) -> (Option<i32>, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_scenario"))
@@ -152,12 +162,7 @@ fn minijinja_functions_are_not_unknown_variables() {
     .unwrap();
     let b = book.to_string_lossy().into_owned();
     let o = scenario(&["plan", &b]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_ok(&o);
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("exec echo 012 1 (needs --allow-exec)"),
         "{}",
@@ -235,12 +240,7 @@ fn step_vars_are_templates_and_a_mapping_can_come_from_a_variable() {
     let b = book.to_string_lossy().into_owned();
     let o = scenario(&["plan", &b]);
     let out = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_ok(&o);
     assert!(
         out.contains("exec echo one-two 40 (needs --allow-exec)"),
         "{out}"
@@ -303,12 +303,7 @@ fn envsubst_placeholders_are_substituted_on_request_and_warned_about_otherwise()
     // With a value: substituted (defaults and `$${` too), as plan shows.
     write(true, "  SUFFIX: blue\n");
     let o = scenario(&["plan", &b]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_ok(&o);
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("  v1 ConfigMap demo/mesh-blue\n"),
         "{}",
@@ -435,12 +430,7 @@ fn exec_steps_left_out_by_the_selection_need_no_allow_exec() {
     .unwrap();
     let b = book.to_string_lossy().into_owned();
     let o = scenario(&["run", &b, "--skip-tags", "local"]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_ok(&o);
     let o = scenario(&["run", &b]);
     assert_eq!(o.status.code(), Some(2));
     assert!(

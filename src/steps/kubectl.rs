@@ -125,15 +125,21 @@ fn name_filter(m: &NameMatch) -> String {
     }
 }
 
-/// `kubectl get ... -o jsonpath=...` printing each selected object's name.
-fn names(cluster: &str, r: &Resource) -> String {
+/// `kubectl get` of every object of the selector's kind, namespace and labels:
+/// its name (a prefix or pattern) is matched in the shell afterwards.
+fn get_all(cluster: &str, r: &Resource) -> String {
     let list = Resource {
         name: NameMatch::Any,
         ..r.clone()
     };
+    base("get", cluster, &list)
+}
+
+/// `kubectl get ... -o jsonpath=...` printing each selected object's name.
+fn names(cluster: &str, r: &Resource) -> String {
     format!(
         "{} -o jsonpath={}",
-        base("get", cluster, &list),
+        get_all(cluster, r),
         word("{range .items[*]}{.metadata.name}{\"\\n\"}{end}")
     )
 }
@@ -236,10 +242,6 @@ pub fn delete_command(cluster: &str, r: &Resource, flags: &str) -> String {
             // Names (with their namespace when the selector has none) that
             // match, one object per line, to one `kubectl delete` each.
             let all_ns = r.namespace.is_none() && !cluster_scoped(&r.kind);
-            let list = Resource {
-                name: NameMatch::Any,
-                ..r.clone()
-            };
             let fields = if all_ns {
                 "{range .items[*]}{.metadata.namespace}{\" \"}{.metadata.name}{\"\\n\"}{end}"
             } else {
@@ -258,7 +260,7 @@ pub fn delete_command(cluster: &str, r: &Resource, flags: &str) -> String {
             };
             format!(
                 "{} -o jsonpath={} | awk {} | xargs -r -L1 kubectl {} delete {}{}{flags}",
-                base("get", cluster, &list),
+                get_all(cluster, r),
                 word(fields),
                 word(&format!("{pick} {print}")),
                 context_flag(cluster),
@@ -296,10 +298,6 @@ pub fn capture_command(cluster: &str, r: &Resource, var: &str, path: &str) -> St
     }
     // One line per object: its name, a tab, the value; the first whose name matches.
     let inner = jp.trim_start_matches('{').trim_end_matches('}');
-    let list = Resource {
-        name: NameMatch::Any,
-        ..r.clone()
-    };
     let pick = match &r.name {
         NameMatch::Exact(n) => format!("$1 == {}", awk_string(n)),
         NameMatch::Prefix(p) => format!("index($1, {}) == 1", awk_string(p)),
@@ -309,7 +307,7 @@ pub fn capture_command(cluster: &str, r: &Resource, var: &str, path: &str) -> St
     // The first match; awk reads on (no `exit`) so that kubectl never meets a closed pipe.
     format!(
         "{var}=$({} -o jsonpath={} | awk -F '\\t' {})",
-        base("get", cluster, &list),
+        get_all(cluster, r),
         word(&format!(
             "{{range .items[*]}}{{.metadata.name}}{{\"\\t\"}}{{{inner}}}{{\"\\n\"}}{{end}}"
         )),

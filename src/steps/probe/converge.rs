@@ -128,12 +128,7 @@ impl Converging {
         } else {
             self.false_pass
         };
-        self.test = Some(SplitTest::new(
-            &self.weights,
-            self.tolerance,
-            self.false_fail,
-            b,
-        ));
+        self.test = Some(self.split_test(b));
         self.began_after = self.answers;
     }
 
@@ -171,12 +166,12 @@ impl Converging {
     fn settle_again(&mut self) {
         self.recent.clear();
         self.recent_counts.iter_mut().for_each(|c| *c = 0);
-        self.settling = SplitTest::new(
-            &self.weights,
-            self.tolerance,
-            self.false_fail,
-            self.false_pass,
-        );
+        self.settling = self.split_test(self.false_pass);
+    }
+
+    /// A fresh test of the weights with false-pass budget `b`.
+    fn split_test(&self, b: f64) -> SplitTest {
+        SplitTest::new(&self.weights, self.tolerance, self.false_fail, b)
     }
 
     /// Adds one answer; returns the verdict of the attempt running after it
