@@ -29,6 +29,10 @@ pub(super) struct Split {
 /// The category of an answer: its values joined with `/`; a value the answer
 /// lacks is left out (`403` when a text answer has no `color`).
 pub(super) fn category(r: &Record, indexes: &[usize]) -> String {
+    // One value (the usual split): its text, with no list to build per answer.
+    if let [i] = indexes {
+        return value_key(r.values.get(*i).and_then(Option::as_ref));
+    }
     let parts: Vec<String> = indexes
         .iter()
         .filter_map(|&i| r.values.get(i).and_then(Option::as_ref))
