@@ -28,6 +28,10 @@ pub const MAX_YAML_NODES: usize = 250_000;
 pub const MAX_DOCUMENTS: usize = 1000;
 /// Largest compiled regular expression (bytes, the regex crate's size limit).
 pub const MAX_REGEX_BYTES: usize = 1024 * 1024;
+/// A probe answer's body by default (`maxBody`): a longer body is an error for that answer.
+pub const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
+/// The largest `maxBody` a probe may set.
+pub const MAX_BODY: u64 = 64 * 1024 * 1024;
 /// Longest value quoted in a message (characters); longer ones are cut.
 pub const MAX_QUOTED_CHARS: usize = 120;
 

@@ -35,9 +35,69 @@ pub struct RawCheck {
 #[serde(rename_all = "camelCase")]
 pub enum Predicate {
     Equals(serde_json::Value),
-    Matches(String),
+    Matches(Pattern),
     OneOf(Vec<serde_json::Value>),
     Exists(bool),
+}
+
+/// A regular expression of a check, compiled once (on first use) and shared
+/// by every copy of the check: a probe judges thousands of answers with it.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    text: String,
+    compiled: std::sync::Arc<std::sync::OnceLock<Option<regex::Regex>>>,
+}
+
+impl Pattern {
+    #[must_use]
+    pub fn new(text: &str) -> Self {
+        Pattern {
+            text: text.to_owned(),
+            compiled: std::sync::Arc::default(),
+        }
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The compiled expression (`None`: it does not compile; validation refuses those).
+    #[must_use]
+    pub fn regex(&self) -> Option<&regex::Regex> {
+        self.compiled
+            .get_or_init(|| crate::language::options::compile_regex(&self.text).ok())
+            .as_ref()
+    }
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Serialize for Pattern {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl std::fmt::Display for Pattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// The type of a probe's extracted value, where the extraction fixes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
+    /// The status code.
+    Number,
+    /// A header, the body, or anything through a regex.
+    Text,
+    /// A JSONPath: known only when an answer comes.
+    Unknown,
 }
 
 /// Where the checked value comes from.
@@ -57,6 +117,10 @@ pub struct Check {
     pub fraction: f64,
     /// The condition on another extracted value that makes the check apply.
     pub when: Option<Box<Check>>,
+    /// An expected value is a template: its rendered text compares as the
+    /// type of the value found (`"{{ generation }}"` equals the number 2).
+    #[serde(skip)]
+    pub templated: bool,
     #[serde(skip)]
     pub loc: Loc,
 }
@@ -118,19 +182,22 @@ impl std::fmt::Display for Check {
 }
 
 /// Validates a raw check. `values` is the list of named values a probe
-/// extracts (`None` where named values make no sense).
+/// extracts, with their types (`None` where named values make no sense).
+#[allow(clippy::too_many_lines)]
 pub fn validate(
     cx: &mut Validator,
     raw: &Spanned<RawCheck>,
-    values: Option<&[String]>,
+    values: Option<&[(String, ValueType)]>,
 ) -> Option<Check> {
     let loc = raw.loc;
+    let names: Option<Vec<String>> = values.map(|v| v.iter().map(|(n, _)| n.clone()).collect());
+    let names = names.as_deref();
     let query = match (&raw.value.path, &raw.value.value) {
         (Some(p), None) => {
             cx.jsonpath(p)?;
             Query::JsonPath(p.value.clone())
         }
-        (None, Some(v)) => match values {
+        (None, Some(v)) => match names {
             None => {
                 cx.error(v.loc, "`value` is only available in probe checks")
                     .expected("`path: <JSONPath>`");
@@ -177,7 +244,7 @@ pub fn validate(
         if !cx.regex(&m.value, m.loc) {
             return None;
         }
-        preds.push(Predicate::Matches(m.value.clone()));
+        preds.push(Predicate::Matches(Pattern::new(&m.value)));
     }
     if let Some(o) = &raw.value.one_of {
         preds.push(Predicate::OneOf(o.clone()));
@@ -226,13 +293,90 @@ pub fn validate(
         }
         (Some(w), Some(_)) => Some(Box::new(validate(cx, w, values)?)),
     };
-    Some(Check {
+    let templated = raw
+        .value
+        .equals
+        .iter()
+        .chain(raw.value.one_of.iter().flatten())
+        .any(has_template);
+    let check = Check {
         query,
         predicate: preds.remove(0),
         fraction,
         when,
+        templated,
         loc,
-    })
+    };
+    if let (Query::Value(name), Some(values)) = (&check.query, values)
+        && let Some((_, ty)) = values.iter().find(|(n, _)| n == name)
+        && let Some(problem) = type_problem(&check, name, *ty)
+    {
+        cx.error(loc, problem.0).expected(problem.1);
+        return None;
+    }
+    Some(check)
+}
+
+fn has_template(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.contains("{{") || s.contains("{%"),
+        serde_json::Value::Array(a) => a.iter().any(has_template),
+        serde_json::Value::Object(o) => o.values().any(has_template),
+        _ => false,
+    }
+}
+
+/// The JSON type of a value, in words.
+fn type_name(v: &serde_json::Value) -> &'static str {
+    use serde_json::Value as V;
+    match v {
+        V::Null => "null",
+        V::Bool(_) => "a boolean",
+        V::Number(_) => "a number",
+        V::String(_) => "a string",
+        V::Array(_) => "a list",
+        V::Object(_) => "a mapping",
+    }
+}
+
+/// A literal that can never equal a value of type `ty` (the message and what
+/// was expected), so that the check would silently never hold (or, in a
+/// `when`, never apply).
+fn type_problem(c: &Check, name: &str, ty: ValueType) -> Option<(String, String)> {
+    let (want, is_ok): (&str, fn(&serde_json::Value) -> bool) = match ty {
+        ValueType::Unknown => return None,
+        ValueType::Number => ("a number", |v| v.is_number()),
+        ValueType::Text => ("text", |v| v.is_string()),
+    };
+    if c.templated {
+        return None;
+    }
+    let literals: Vec<&serde_json::Value> = match &c.predicate {
+        Predicate::Equals(v) => vec![v],
+        Predicate::OneOf(vs) => vs.iter().collect(),
+        Predicate::Matches(_) if ty == ValueType::Number => {
+            return Some((
+                format!("`{name}` is a number: `matches` compares text and never holds"),
+                format!("`equals: 200` or `oneOf: [200, 201]` for `{name}`"),
+            ));
+        }
+        Predicate::Matches(_) | Predicate::Exists(_) => return None,
+    };
+    let bad = literals.into_iter().find(|v| !v.is_null() && !is_ok(v))?;
+    let fix = match (ty, bad) {
+        (ValueType::Number, serde_json::Value::String(s)) if s.trim().parse::<f64>().is_ok() => {
+            format!("{} (without quotes)", s.trim())
+        }
+        (ValueType::Number, _) => "a number, e.g. 200".to_owned(),
+        (_, other) => format!("\"{}\" (quoted)", crate::language::limits::excerpt(&other.to_string())),
+    };
+    Some((
+        format!(
+            "`{name}` is {want}, but {bad} is {} and can never equal it",
+            type_name(bad)
+        ),
+        fix,
+    ))
 }
 
 // ---------------------------------------------------------------------------
@@ -345,18 +489,60 @@ impl Compiled {
     }
 }
 
-/// Evaluates `predicate` on `actual`; `render` resolves templates in expected values.
+/// Evaluates a check's predicate on `actual`.
 #[must_use]
-pub fn holds(predicate: &Predicate, actual: Option<&serde_json::Value>) -> bool {
-    match (predicate, actual) {
-        (Predicate::Exists(want), a) => a.is_some() == *want,
-        (_, None) => false,
-        (Predicate::Equals(e), Some(a)) => json_eq(e, a),
-        (Predicate::Matches(re), Some(serde_json::Value::String(s))) => {
-            crate::language::options::compile_regex(re).is_ok_and(|r| r.is_match(s))
+pub fn holds(c: &Check, actual: Option<&serde_json::Value>) -> bool {
+    evaluate(c, actual) == Ok(true)
+}
+
+/// Evaluates a check's predicate on `actual`: whether it holds, or why the
+/// two cannot be compared (a string against a number: a check that could
+/// never hold, which a `when` must not take as "does not apply").
+///
+/// # Errors
+/// The expected and the found value have types that never compare equal.
+pub fn evaluate(c: &Check, actual: Option<&serde_json::Value>) -> Result<bool, String> {
+    use serde_json::Value as V;
+    let Some(a) = actual else {
+        return Ok(matches!(c.predicate, Predicate::Exists(false)));
+    };
+    let eq = |e: &V| {
+        if c.templated
+            && let V::String(text) = e
+            && matches!(a, V::Number(_) | V::Bool(_) | V::Null)
+        {
+            // A rendered template is text; it means the value it spells.
+            return serde_json::from_str::<V>(text.trim()).is_ok_and(|typed| json_eq(&typed, a));
         }
-        (Predicate::Matches(_), Some(_)) => false,
-        (Predicate::OneOf(vs), Some(a)) => vs.iter().any(|v| json_eq(v, a)),
+        json_eq(e, a)
+    };
+    let comparable = |e: &V| {
+        c.templated || e.is_null() || a.is_null() || std::mem::discriminant(e) == std::mem::discriminant(a)
+    };
+    match &c.predicate {
+        Predicate::Exists(want) => Ok(*want),
+        Predicate::Equals(e) if !comparable(e) => Err(format!(
+            "{} is {}, {} is {}: they never compare equal",
+            crate::language::limits::excerpt(&a.to_string()),
+            type_name(a),
+            crate::language::limits::excerpt(&e.to_string()),
+            type_name(e)
+        )),
+        Predicate::Equals(e) => Ok(eq(e)),
+        Predicate::OneOf(vs) if !vs.iter().any(comparable) => Err(format!(
+            "{} is {}, unlike every value of the list",
+            crate::language::limits::excerpt(&a.to_string()),
+            type_name(a)
+        )),
+        Predicate::OneOf(vs) => Ok(vs.iter().any(eq)),
+        Predicate::Matches(p) => match a {
+            V::String(s) => Ok(p.regex().is_some_and(|r| r.is_match(s))),
+            other => Err(format!(
+                "{} is {}: `matches` compares text",
+                crate::language::limits::excerpt(&other.to_string()),
+                type_name(other)
+            )),
+        },
     }
 }
 
@@ -485,21 +671,72 @@ mod tests {
         );
     }
 
+    fn check(predicate: Predicate, templated: bool) -> Check {
+        Check {
+            query: Query::JsonPath("$.x".into()),
+            predicate,
+            fraction: 1.0,
+            when: None,
+            templated,
+            loc: Loc::default(),
+        }
+    }
+
+    fn holds_p(p: Predicate, actual: Option<&serde_json::Value>) -> bool {
+        holds(&check(p, false), actual)
+    }
+
     #[test]
     fn predicates() {
-        assert!(holds(&Predicate::Equals(json!(1)), Some(&json!(1.0))));
-        assert!(!holds(&Predicate::Equals(json!("1")), Some(&json!(1))));
-        assert!(holds(
-            &Predicate::Matches("^vm-".into()),
+        assert!(holds_p(Predicate::Equals(json!(1)), Some(&json!(1.0))));
+        assert!(!holds_p(Predicate::Equals(json!("1")), Some(&json!(1))));
+        assert!(holds_p(
+            Predicate::Matches(Pattern::new("^vm-")),
             Some(&json!("vm-10.0.0.1"))
         ));
-        assert!(!holds(&Predicate::Matches("^vm-".into()), Some(&json!(3))));
-        assert!(holds(
-            &Predicate::OneOf(vec![json!("a"), json!("b")]),
+        assert!(!holds_p(Predicate::Matches(Pattern::new("^vm-")), Some(&json!(3))));
+        assert!(holds_p(
+            Predicate::OneOf(vec![json!("a"), json!("b")]),
             Some(&json!("b"))
         ));
-        assert!(holds(&Predicate::Exists(false), None));
-        assert!(!holds(&Predicate::Equals(json!(null)), None));
+        assert!(holds_p(Predicate::Exists(false), None));
+        assert!(!holds_p(Predicate::Equals(json!(null)), None));
+    }
+
+    #[test]
+    fn values_of_different_types_never_compare_and_say_why() {
+        let c = check(Predicate::Equals(json!("200")), false);
+        assert_eq!(
+            evaluate(&c, Some(&json!(200))),
+            Err("200 is a number, \"200\" is a string: they never compare equal".to_owned())
+        );
+        let c = check(Predicate::OneOf(vec![json!(1), json!(2)]), false);
+        assert!(evaluate(&c, Some(&json!("1"))).is_err());
+        let c = check(Predicate::Matches(Pattern::new("^2")), false);
+        assert!(evaluate(&c, Some(&json!(200))).is_err());
+        // null is a value a field may have, not a type error.
+        let c = check(Predicate::Equals(json!("a")), false);
+        assert_eq!(evaluate(&c, Some(&json!(null))), Ok(false));
+    }
+
+    #[test]
+    fn a_rendered_template_compares_as_the_type_found() {
+        let c = check(Predicate::Equals(json!("2")), true);
+        assert_eq!(evaluate(&c, Some(&json!(2))), Ok(true));
+        assert_eq!(evaluate(&c, Some(&json!(3))), Ok(false));
+        assert_eq!(evaluate(&c, Some(&json!("2"))), Ok(true));
+        let c = check(Predicate::Equals(json!("true")), true);
+        assert_eq!(evaluate(&c, Some(&json!(true))), Ok(true));
+        let c = check(Predicate::Equals(json!("x2")), true);
+        assert_eq!(evaluate(&c, Some(&json!(2))), Ok(false));
+    }
+
+    #[test]
+    fn a_pattern_compiles_once_for_every_copy() {
+        let p = Pattern::new("^a+$");
+        let copy = p.clone();
+        assert!(p.regex().is_some());
+        assert!(std::ptr::eq(p.regex().unwrap(), copy.regex().unwrap()));
     }
 
     #[test]

@@ -439,7 +439,7 @@ impl Wait {
             let v = serde_json::to_value(o).unwrap_or_default();
             for (q, c) in &p.checks {
                 let actual = q.select(&v);
-                if !holds(&c.predicate, actual.as_ref()) {
+                if !holds(c, actual.as_ref()) {
                     out.push(c.result(file, false, actual));
                 }
             }
@@ -487,14 +487,16 @@ impl Wait {
         }
         for (q, c) in &p.checks {
             let actual = q.select(&v);
-            if !holds(&c.predicate, actual.as_ref()) {
+            let verdict = crate::model::check::evaluate(c, actual.as_ref());
+            if verdict != Ok(true) {
+                let why = verdict.err().map(|e| format!(" ({e})")).unwrap_or_default();
                 out.push(format!(
-                    "{}: expected {}, found {}",
+                    "{}: expected {}, found {}{why}",
                     match &c.query {
                         crate::model::check::Query::JsonPath(x) | crate::model::check::Query::Value(x) => x,
                     },
                     expected_text(&c.predicate),
-                    actual.map_or_else(|| "nothing".to_owned(), |a| a.to_string())
+                    actual.map_or_else(|| "nothing".to_owned(), |a| crate::language::limits::excerpt(&a.to_string()))
                 ));
             }
         }

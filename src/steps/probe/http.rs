@@ -4,15 +4,9 @@
 //! (`stats`). This file sends the requests and reads the answers; `judge`
 //! decides.
 //!
-//! "Eventually" mode keeps sampling until the expectations hold or the step
-//! times out. Status, error rate, latency and `each` checks are judged on the
-//! last `window` answers only. The split check restarts whenever it decides
-//! "off" (the mesh may still be converging), judging only the answers since
-//! its last restart; attempt k may pass with probability at most
-//! falsePass * 6 / (pi^2 k^2), so the chance of ever passing a wrong split
-//! stays below falsePass however many attempts the timeout allows (the sum
-//! over k is falsePass). The budget shrinks slowly, so a restart storm while
-//! the mesh converges only makes later attempts a little longer.
+//! Bodies are read as they stream and refused past `maxBody`; values kept
+//! after judging are cut, so memory does not follow what a server sends.
+//! (How the split check converges under `eventually` is told in `converge`.)
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -21,7 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::model::check::{Compiled, Query, holds};
+use crate::model::check::{Compiled, Query, evaluate};
 use crate::model::action::StepError;
 use super::spec::Probe;
 
@@ -34,11 +28,100 @@ pub(super) struct Record {
     pub(super) status: Option<u16>,
     pub(super) error: Option<String>,
     pub(super) latency: Duration,
-    /// Extracted values, in `extract` order.
+    /// Extracted values, in `extract` order, cut to a bounded size (the checks
+    /// have judged the whole values already).
     pub(super) values: Vec<Option<Value>>,
-    /// Results of the `each` checks, in order (`None`: not evaluated: not an accepted answer).
-    pub(super) checks: Vec<bool>,
+    /// Per `each` check: it passed (false for an answer with an unaccepted status).
+    pub(super) each: Vec<bool>,
+    /// Per `never` check: the answer is one it forbids.
+    pub(super) never: Vec<bool>,
+    /// The first `each` check whose values could not be compared, and why.
+    pub(super) mismatch: Option<(usize, String)>,
+    /// Why a `never` check could not tell (the check is taken as violated).
+    pub(super) never_mismatch: Option<(usize, String)>,
     pub(super) ok: bool,
+}
+
+impl Record {
+    fn failed(status: Option<u16>, error: String, latency: Duration, req: &Request<'_>) -> Self {
+        Record {
+            status,
+            error: Some(error),
+            latency,
+            values: vec![None; req.extract.len()],
+            each: vec![false; req.each.len()],
+            never: vec![false; req.never.len()],
+            mismatch: None,
+            never_mismatch: None,
+            ok: false,
+        }
+    }
+}
+
+/// A check prepared once per step: its JSONPath compiled, its value and its
+/// `when` value found by index.
+pub(super) struct Prepared<'a> {
+    pub(super) check: &'a crate::model::check::Check,
+    path: Option<Compiled>,
+    value: Option<usize>,
+    when_value: Option<usize>,
+}
+
+impl<'a> Prepared<'a> {
+    pub(super) fn new(check: &'a crate::model::check::Check, names: &[String]) -> Result<Self, String> {
+        let index = |n: &str| names.iter().position(|x| x == n);
+        Ok(Prepared {
+            check,
+            path: match &check.query {
+                Query::JsonPath(p) => Some(Compiled::new(p)?),
+                Query::Value(_) => None,
+            },
+            value: match &check.query {
+                Query::Value(n) => index(n),
+                Query::JsonPath(_) => None,
+            },
+            when_value: check.when.as_ref().and_then(|w| match &w.query {
+                Query::Value(n) => index(n),
+                Query::JsonPath(_) => None,
+            }),
+        })
+    }
+
+    /// Judges one answer: `None` when a `when` makes the check not apply.
+    fn judge(&self, json: Option<&Value>, values: &[Option<Value>]) -> Option<Result<bool, String>> {
+        if let Some(w) = &self.check.when {
+            let v = self.when_value.and_then(|i| values[i].as_ref());
+            match evaluate(w, v) {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(why) => return Some(Err(format!("its condition `{w}` cannot be judged: {why}"))),
+            }
+        }
+        let actual = match (&self.path, self.value) {
+            (Some(q), _) => json.and_then(|j| q.select(j)),
+            (None, Some(i)) => values[i].clone(),
+            (None, None) => None,
+        };
+        Some(evaluate(self.check, actual.as_ref()))
+    }
+}
+
+/// A value as kept after judging: long text and large structures are cut
+/// (a value that long never equals a category of the weights).
+fn kept(v: Value) -> Value {
+    let limit = crate::language::limits::MAX_QUOTED_CHARS;
+    match v {
+        Value::String(s) if s.len() > limit => Value::String(crate::language::limits::excerpt(&s)),
+        Value::Array(_) | Value::Object(_) => {
+            let text = v.to_string();
+            if text.len() > limit {
+                Value::String(crate::language::limits::excerpt(&text))
+            } else {
+                v
+            }
+        }
+        other => other,
+    }
 }
 
 /// A sample answer for the report (secrets redacted).
@@ -65,11 +148,11 @@ pub fn is_secret_header(name: &str) -> bool {
 
 /// A compiled extraction.
 pub(super) struct Extractor {
-    from: From,
+    from: Source,
     regex: Option<regex::Regex>,
 }
 
-pub(super) enum From {
+pub(super) enum Source {
     JsonPath(Compiled),
     Header(String),
     Status,
@@ -81,10 +164,10 @@ impl Extractor {
         use super::spec::ExtractFrom;
         Ok(Extractor {
             from: match &e.from {
-                ExtractFrom::JsonPath(p) => From::JsonPath(Compiled::new(p)?),
-                ExtractFrom::Header(h) => From::Header(h.clone()),
-                ExtractFrom::Status => From::Status,
-                ExtractFrom::Body => From::Body,
+                ExtractFrom::JsonPath(p) => Source::JsonPath(Compiled::new(p)?),
+                ExtractFrom::Header(h) => Source::Header(h.clone()),
+                ExtractFrom::Status => Source::Status,
+                ExtractFrom::Body => Source::Body,
             },
             regex: e
                 .regex
@@ -103,10 +186,10 @@ impl Extractor {
         body: &[u8],
     ) -> Option<Value> {
         let v = match &self.from {
-            From::JsonPath(q) => json.and_then(|j| q.select(j)),
-            From::Header(_) => header.map(|h| Value::String(h.clone())),
-            From::Status => Some(Value::from(status)),
-            From::Body => Some(Value::String(String::from_utf8_lossy(body).into_owned())),
+            Source::JsonPath(q) => json.and_then(|j| q.select(j)),
+            Source::Header(_) => header.map(|h| Value::String(h.clone())),
+            Source::Status => Some(Value::from(status)),
+            Source::Body => Some(Value::String(String::from_utf8_lossy(body).into_owned())),
         }?;
         let Some(re) = &self.regex else {
             return Some(v);
@@ -129,10 +212,13 @@ pub(super) struct Request<'a> {
     pub(super) headers: Vec<(String, String)>,
     pub(super) body: Option<String>,
     pub(super) extract: Vec<Extractor>,
-    pub(super) checks: Vec<(Option<Compiled>, Option<usize>, &'a crate::model::check::Check)>,
-    /// The extracted values' names, in `extract` order (for `when` conditions).
-    pub(super) value_names: Vec<String>,
+    pub(super) each: Vec<Prepared<'a>>,
+    pub(super) never: Vec<Prepared<'a>>,
     pub(super) accepted: &'a [u16],
+    /// Answer bodies longer than this are an error for that answer.
+    pub(super) max_body: u64,
+    /// How to name the body limit in that error (`maxBody` and where it is set).
+    pub(super) max_body_origin: String,
 }
 
 impl Request<'_> {
@@ -149,21 +235,13 @@ impl Request<'_> {
             Ok(r) => r,
             Err(e) => {
                 let err = transport_error(&e, &self.url);
-                let rec = Record {
-                    status: None,
-                    error: Some(err.clone()),
-                    latency: started.elapsed(),
-                    values: vec![None; self.extract.len()],
-                    checks: vec![false; self.checks.len()],
-                    ok: false,
-                };
                 let sample = want_sample.then(|| Sample {
                     status: None,
-                    error: Some(err),
+                    error: Some(err.clone()),
                     headers: BTreeMap::new(),
                     body: String::new(),
                 });
-                return (rec, sample);
+                return (Record::failed(None, err, started.elapsed(), self), sample);
             }
         };
         let status = resp.status().as_u16();
@@ -171,7 +249,7 @@ impl Request<'_> {
             .extract
             .iter()
             .map(|e| match &e.from {
-                From::Header(h) => resp
+                Source::Header(h) => resp
                     .headers()
                     .get(h.as_str())
                     .and_then(|v| v.to_str().ok())
@@ -194,29 +272,16 @@ impl Request<'_> {
         } else {
             BTreeMap::new()
         };
-        let body = match resp.bytes().await {
+        let body = match self.read_body(resp).await {
             Ok(b) => b,
-            Err(e) => {
-                let err = transport_error(&e, &self.url);
-                return (
-                    Record {
-                        status: Some(status),
-                        error: Some(err),
-                        latency: started.elapsed(),
-                        values: vec![None; self.extract.len()],
-                        checks: vec![false; self.checks.len()],
-                        ok: false,
-                    },
-                    None,
-                );
-            }
+            Err(err) => return (Record::failed(Some(status), err, started.elapsed(), self), None),
         };
         let latency = started.elapsed();
         let needs_json = self
             .extract
             .iter()
-            .any(|e| matches!(e.from, From::JsonPath(_)))
-            || self.checks.iter().any(|(p, _, _)| p.is_some());
+            .any(|e| matches!(e.from, Source::JsonPath(_)))
+            || self.each.iter().chain(&self.never).any(|c| c.path.is_some());
         let json: Option<Value> = if needs_json {
             serde_json::from_slice(&body).ok()
         } else {
@@ -229,25 +294,34 @@ impl Request<'_> {
             .map(|(e, h)| e.value(status, h.as_ref(), json.as_ref(), &body))
             .collect();
         let ok = self.accepted.contains(&status);
-        let checks = self
-            .checks
+        let mut mismatch = None;
+        let each = self
+            .each
             .iter()
-            .map(|(path, value, c)| {
-                let actual = match (path, value) {
-                    (Some(q), _) => json.as_ref().and_then(|j| q.select(j)),
-                    (None, Some(i)) => values[*i].clone(),
-                    (None, None) => None,
-                };
-                // A check with `when` applies only where its condition holds.
-                let applies = c.when.as_ref().is_none_or(|w| match &w.query {
-                    Query::Value(name) => self
-                        .value_names
-                        .iter()
-                        .position(|n| n == name)
-                        .is_some_and(|i| holds(&w.predicate, values[i].as_ref())),
-                    Query::JsonPath(_) => true,
-                });
-                ok && (!applies || holds(&c.predicate, actual.as_ref()))
+            .enumerate()
+            .map(|(i, c)| match c.judge(json.as_ref(), &values) {
+                _ if !ok => false,
+                None => true,
+                Some(Ok(passed)) => passed,
+                Some(Err(why)) => {
+                    mismatch.get_or_insert((i, why));
+                    false
+                }
+            })
+            .collect();
+        let mut never_mismatch = None;
+        let never = self
+            .never
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match c.judge(json.as_ref(), &values) {
+                _ if !ok => false,
+                None => false,
+                Some(Ok(forbidden)) => forbidden,
+                Some(Err(why)) => {
+                    never_mismatch.get_or_insert((i, why));
+                    true
+                }
             })
             .collect();
         let sample = want_sample.then(|| Sample {
@@ -261,12 +335,57 @@ impl Request<'_> {
                 status: Some(status),
                 error: None,
                 latency,
-                values,
-                checks,
+                values: values.into_iter().map(|v| v.map(kept)).collect(),
+                each,
+                never,
+                mismatch,
+                never_mismatch,
                 ok,
             },
             sample,
         )
+    }
+
+    /// Reads an answer's body as it streams, refusing it once it passes
+    /// `max_body`: memory stays bounded whatever the server sends.
+    async fn read_body(&self, mut resp: reqwest::Response) -> Result<Vec<u8>, String> {
+        let too_large = || {
+            format!(
+                "the answer's body is larger than {} ({})",
+                human_bytes(self.max_body),
+                self.max_body_origin
+            )
+        };
+        if resp.content_length().is_some_and(|n| n > self.max_body) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if (body.len() + chunk.len()) as u64 > self.max_body {
+                        return Err(too_large());
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => return Ok(body),
+                Err(e) => return Err(transport_error(&e, &self.url)),
+            }
+        }
+    }
+}
+
+/// A byte count as people write it (`1 MiB`, `512 KiB`, `300 B`).
+#[must_use]
+pub fn human_bytes(n: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * 1024;
+    if n >= MIB && n.is_multiple_of(MIB) {
+        format!("{} MiB", n / MIB)
+    } else if n >= KIB && n.is_multiple_of(KIB) {
+        format!("{} KiB", n / KIB)
+    } else {
+        format!("{n} B")
     }
 }
 

@@ -40,6 +40,9 @@ pub struct RawProbe {
     pub request_timeout: Option<Spanned<crate::language::options::DurationText>>,
     /// TLS settings (verification is on by default).
     pub tls: Option<RawTls>,
+    /// The longest answer body read (`512KiB`, `4MiB`, or bytes; default 1MiB,
+    /// at most 64MiB). A longer body is an error for that answer.
+    pub max_body: Option<Spanned<ByteSize>>,
     /// Named values extracted from each answer: name -> a JSONPath on the JSON body
     /// (`$.color`), or `{jsonpath | header | status | body, regex}`.
     #[serde(default)]
@@ -49,6 +52,62 @@ pub struct RawProbe {
     /// Keep sampling until the expectations hold or the step times out,
     /// judging only the most recent answers.
     pub eventually: Option<Spanned<RawEventually>>,
+}
+
+/// A size in bytes: a number, or text with a unit (`B`, `KiB`, `MiB`, `kB`, `MB`).
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(untagged)]
+pub enum ByteSize {
+    Bytes(u64),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = ByteSize;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a size such as `512KiB` or `4MiB`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ByteSize, E> {
+                Ok(ByteSize::Text(v.to_owned()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ByteSize, E> {
+                Ok(ByteSize::Bytes(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ByteSize, E> {
+                Ok(ByteSize::Text(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<ByteSize, E> {
+                Ok(ByteSize::Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Bytes of a size, or why it is not one.
+fn parse_size(s: &ByteSize) -> Result<u64, String> {
+    let text = match s {
+        ByteSize::Bytes(n) => return Ok(*n),
+        ByteSize::Text(t) => t.trim(),
+    };
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (n, unit) = text.split_at(digits);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("`{}` is not a size", limits::excerpt(text)))?;
+    let scale: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1024,
+        "MiB" => 1024 * 1024,
+        "kB" | "KB" => 1000,
+        "MB" => 1_000_000,
+        other => return Err(format!("unknown unit `{}`", limits::excerpt(other))),
+    };
+    n.checked_mul(scale)
+        .ok_or_else(|| format!("`{}` is too large", limits::excerpt(text)))
 }
 
 /// Where an extracted value comes from.
@@ -118,6 +177,19 @@ pub struct Extract {
     pub regex: Option<String>,
 }
 
+impl Extract {
+    /// The type of the values it gives, where the source fixes it.
+    #[must_use]
+    pub fn value_type(&self) -> crate::model::check::ValueType {
+        use crate::model::check::ValueType;
+        match (&self.from, &self.regex) {
+            (_, Some(_)) | (ExtractFrom::Header(_) | ExtractFrom::Body, None) => ValueType::Text,
+            (ExtractFrom::Status, None) => ValueType::Number,
+            (ExtractFrom::JsonPath(_), None) => ValueType::Unknown,
+        }
+    }
+}
+
 /// TLS options.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", rename = "Tls")]
@@ -170,6 +242,9 @@ pub struct Probe {
     /// Requests per second at most.
     pub rate: Option<f64>,
     pub request_timeout: Duration,
+    /// The longest body read; where it is set (`None`: the default).
+    pub max_body: u64,
+    pub max_body_loc: Option<crate::language::yaml::Loc>,
     pub ca: Option<std::path::PathBuf>,
     pub insecure_skip_verify: bool,
     pub extract: Vec<(String, Extract)>,
@@ -269,6 +344,22 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
         .as_ref()
         .and_then(|t| cx.duration(t))
         .unwrap_or(Duration::from_secs(5));
+    let max_body = match &r.max_body {
+        None => limits::DEFAULT_MAX_BODY,
+        Some(m) => match parse_size(&m.value) {
+            Ok(n) if (1..=limits::MAX_BODY).contains(&n) => n,
+            Ok(n) => {
+                cx.error(m.loc, format!("`maxBody` is {n} bytes, out of range"))
+                    .expected("1 byte to 64MiB (the limit is in docs/limits.md)");
+                limits::DEFAULT_MAX_BODY
+            }
+            Err(why) => {
+                cx.error(m.loc, format!("invalid `maxBody`: {why}"))
+                    .expected("a size such as `512KiB`, `4MiB` or a number of bytes");
+                limits::DEFAULT_MAX_BODY
+            }
+        },
+    };
     let mut ca = None;
     let mut insecure = false;
     if let Some(tls) = &r.tls {
@@ -292,6 +383,17 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
         }
     }
     let names: Vec<String> = r.extract.keys().cloned().collect();
+    // Checks compare with the type each extraction gives (a status is a number).
+    let typed: Vec<(String, crate::model::check::ValueType)> = names
+        .iter()
+        .map(|n| {
+            let ty = extract
+                .iter()
+                .find(|(x, _)| x == n)
+                .map_or(crate::model::check::ValueType::Unknown, |(_, e)| e.value_type());
+            (n.clone(), ty)
+        })
+        .collect();
     let mut status = vec![200];
     let mut max_error_rate = 0.0;
     let mut latency = Vec::new();
@@ -333,12 +435,12 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
         each = e
             .each
             .iter()
-            .filter_map(|c| crate::model::check::validate(cx, c, Some(&names)))
+            .filter_map(|c| crate::model::check::validate(cx, c, Some(&typed)))
             .collect();
         never = e
             .never
             .iter()
-            .filter_map(|c| crate::model::check::validate(cx, c, Some(&names)))
+            .filter_map(|c| crate::model::check::validate(cx, c, Some(&typed)))
             .collect();
         if let Some(d) = &e.distribution {
             distribution = super::distribution::validate(cx, d, &names);
@@ -381,6 +483,8 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
         concurrency,
         rate,
         request_timeout,
+        max_body,
+        max_body_loc: r.max_body.as_ref().map(|m| m.loc),
         ca,
         insecure_skip_verify: insecure,
         extract,

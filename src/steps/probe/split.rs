@@ -81,6 +81,12 @@ impl Split {
         let attempts = self.run.attempt;
         let v = self.run.observe(i);
         if other {
+            // Named others are for the report: a few names, the rest in one count.
+            let key = if self.others.len() < super::tally::MAX_DISTINCT || self.others.contains_key(&key) {
+                key
+            } else {
+                super::tally::MORE_VALUES.to_owned()
+            };
             *self.others.entry(key).or_default() += 1;
         }
         if v == Verdict::Off && self.run.test.is_none() {

@@ -22,7 +22,17 @@ pub struct Summary {
     pub values: BTreeMap<String, BTreeMap<String, usize>>,
     /// Per `each` check: answers that passed.
     pub checks_passed: Vec<usize>,
+    /// Per `each` check: why an answer's value could not be compared with the
+    /// expected one (the first time), which fails the check.
+    #[serde(skip)]
+    pub mismatches: Vec<Option<String>>,
 }
+
+/// Distinct values counted by name per extracted value; the others are
+/// counted together, so that answers that all differ keep memory flat.
+pub(super) const MAX_DISTINCT: usize = 100;
+/// The key under which values past [`MAX_DISTINCT`] are counted.
+pub(super) const MORE_VALUES: &str = "(more distinct values)";
 
 pub(super) fn value_key(v: Option<&Value>) -> String {
     match v {
@@ -62,6 +72,7 @@ impl Tally {
         Tally {
             s: Summary {
                 checks_passed: vec![0; p.each.len()],
+                mismatches: vec![None; p.each.len()],
                 ..Summary::default()
             },
             latencies: Vec::new(),
@@ -87,18 +98,26 @@ impl Tally {
         }
         if r.ok {
             for (i, (name, _)) in p.extract.iter().enumerate() {
-                *s.values
-                    .entry(name.clone())
-                    .or_default()
-                    .entry(value_key(r.values[i].as_ref()))
-                    .or_default() += 1;
+                let counts = s.values.entry(name.clone()).or_default();
+                let key = value_key(r.values[i].as_ref());
+                let key = if counts.len() < MAX_DISTINCT || counts.contains_key(&key) {
+                    key
+                } else {
+                    MORE_VALUES.to_owned()
+                };
+                *counts.entry(key).or_default() += 1;
             }
         }
-        // `each` checks come first; `never` checks follow and are not counted here.
-        for (i, ok) in r.checks.iter().take(s.checks_passed.len()).enumerate() {
-            if *ok {
+        for (i, passed) in r.each.iter().enumerate() {
+            if *passed {
                 s.checks_passed[i] += 1;
             }
+        }
+        if let Some((i, why)) = &r.mismatch
+            && let Some(slot) = s.mismatches.get_mut(*i)
+            && slot.is_none()
+        {
+            *slot = Some(why.clone());
         }
     }
 
