@@ -34,8 +34,13 @@ pub(super) fn problems(p: &Probe, s: &Summary) -> Vec<String> {
         return out;
     }
     if s.error_rate > p.max_error_rate {
+        let first = s
+            .first_error
+            .as_ref()
+            .map(|e| format!("; first error: {}", crate::language::limits::excerpt(e)))
+            .unwrap_or_default();
         out.push(format!(
-            "error rate {:.1}% ({} of {}) exceeds {:.1}% (accepted status: {:?})",
+            "error rate {:.1}% ({} of {}) exceeds {:.1}% (accepted status: {:?}){first}",
             s.error_rate * 100.0,
             s.errors,
             s.answers,

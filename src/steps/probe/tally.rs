@@ -26,6 +26,9 @@ pub struct Summary {
     /// expected one (the first time), which fails the check.
     #[serde(skip)]
     pub mismatches: Vec<Option<String>>,
+    /// The first answer's error (transport, or a body past `maxBody`).
+    #[serde(skip)]
+    pub first_error: Option<String>,
 }
 
 /// Distinct values counted by name per extracted value; the others are
@@ -95,6 +98,9 @@ impl Tally {
         }
         if self.first_error.is_none() {
             self.first_error.clone_from(&r.error);
+        }
+        if s.first_error.is_none() {
+            s.first_error.clone_from(&r.error);
         }
         if r.ok {
             for (i, (name, _)) in p.extract.iter().enumerate() {
