@@ -40,6 +40,8 @@ pub trait StepKind: Action + Sized + 'static {
     const NEEDS_CLUSTER: bool;
     /// Whether it runs local commands (allowed only with `--allow-exec`).
     const NEEDS_ALLOW_EXEC: bool = false;
+    /// What `--dry-run` does with it (docs/playbook.md#dry-run lists every kind).
+    const DRY_RUN: DryRun;
     /// What the YAML holds under the key.
     type Raw: DeserializeOwned + JsonSchema;
 
@@ -81,6 +83,20 @@ pub trait Action: std::fmt::Debug + Send + Sync {
     fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>>;
 }
 
+/// What a step kind does under `--dry-run`: nothing it does may change a
+/// cluster, a file or a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DryRun {
+    /// It runs: its writes are server-side dry runs (nothing is persisted)
+    /// and it says what would change; its reads are real.
+    ServerSide,
+    /// It runs as usual: it only reads.
+    ReadOnly,
+    /// It is not run (a local command, HTTP requests, a sleep or a prompt):
+    /// the step passes with what it would do, and its captures are placeholders.
+    NotRun,
+}
+
 /// Reads and checks the YAML under an action key (step-local var names given).
 pub type ParseFn = fn(&mut Validator, &Node, &BTreeSet<String>) -> Option<Arc<dyn Action>>;
 
@@ -92,6 +108,8 @@ pub struct Kind {
     pub needs_cluster: bool,
     /// Runs local commands: only with `--allow-exec`.
     pub needs_allow_exec: bool,
+    /// What `--dry-run` does with it.
+    pub dry_run: DryRun,
     /// Reads and checks the YAML under the action key.
     pub parse: ParseFn,
     /// The JSON Schema of the YAML under the action key.
@@ -106,6 +124,7 @@ pub const fn kind<K: StepKind>() -> Kind {
         summary: K::SUMMARY,
         needs_cluster: K::NEEDS_CLUSTER,
         needs_allow_exec: K::NEEDS_ALLOW_EXEC,
+        dry_run: K::DRY_RUN,
         parse: parse::<K>,
         schema: schema::<K>,
     }

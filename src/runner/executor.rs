@@ -312,7 +312,39 @@ fn errored(cluster: Option<String>, message: String, duration: Duration) -> Outc
     }
 }
 
+/// A step `--dry-run` does not run: what it would do, from its plan, and
+/// placeholders for what it would capture (so later steps still render).
+fn not_run(cluster: Option<String>, step: &Step, cx: &StepCx<'_>) -> Outcome {
+    let pc = crate::model::action::PlanCx::new(cx.env, cx.ctx.clone());
+    let details = match step.action.plan(&pc) {
+        Ok(lines) => lines.into_iter().map(|l| format!("would run: {l}")).collect(),
+        Err(d) => vec![format!("would run (its plan does not render: {})", d.message)],
+    };
+    let captures = step
+        .action
+        .captures()
+        .into_iter()
+        .map(|name| {
+            let value = serde_json::Value::String(format!("(dry run: {name} not captured)"));
+            (name, value)
+        })
+        .collect();
+    Outcome {
+        cluster,
+        status: Status::Passed,
+        message: format!("dry run: not run ({} steps do nothing under --dry-run)", step.kind.name),
+        details,
+        duration: Duration::ZERO,
+        captures,
+        data: None,
+        checks: Vec::new(),
+    }
+}
+
 async fn timed(cluster: Option<String>, step: &Step, cx: &StepCx<'_>) -> Outcome {
+    if cx.dry_run && step.kind.dry_run == crate::model::action::DryRun::NotRun {
+        return not_run(cluster, step, cx);
+    }
     let started = Instant::now();
     // The action bounds its own waits by the deadline; this guard makes sure
     // nothing runs past it.

@@ -276,6 +276,7 @@ impl StepKind for Apply {
     const NAME: &'static str = "apply";
     const SUMMARY: &'static str = "Server-side apply of templated manifests.";
     const NEEDS_CLUSTER: bool = true;
+    const DRY_RUN: crate::model::action::DryRun = crate::model::action::DryRun::ServerSide;
     type Raw = RawApply;
 
     fn validate(v: &mut Validator, raw: &Spanned<RawApply>, vars: &BTreeSet<String>) -> Option<Self> {

@@ -337,6 +337,7 @@ impl StepKind for Delete {
     const NAME: &'static str = "delete";
     const SUMMARY: &'static str = "Delete objects and wait until they are gone.";
     const NEEDS_CLUSTER: bool = true;
+    const DRY_RUN: crate::model::action::DryRun = crate::model::action::DryRun::ServerSide;
     type Raw = RawDelete;
 
     fn validate(v: &mut Validator, raw: &Spanned<RawDelete>, vars: &BTreeSet<String>) -> Option<Self> {

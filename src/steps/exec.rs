@@ -299,6 +299,7 @@ impl StepKind for Exec {
     const NAME: &'static str = "exec";
     const SUMMARY: &'static str = "Run a local command (needs `--allow-exec`).";
     const NEEDS_CLUSTER: bool = false;
+    const DRY_RUN: crate::model::action::DryRun = crate::model::action::DryRun::NotRun;
     const NEEDS_ALLOW_EXEC: bool = true;
     type Raw = RawExec;
 

@@ -293,6 +293,7 @@ impl StepKind for Get {
     const SUMMARY: &'static str =
         "Read objects: show them as a table and/or capture values into variables.";
     const NEEDS_CLUSTER: bool = true;
+    const DRY_RUN: crate::model::action::DryRun = crate::model::action::DryRun::ReadOnly;
     type Raw = RawGet;
 
     fn validate(v: &mut Validator, raw: &Spanned<RawGet>, vars: &BTreeSet<String>) -> Option<Self> {

@@ -357,6 +357,7 @@ impl StepKind for Patch {
     const SUMMARY: &'static str =
         "Change fields of an existing object (merge or JSON patch), as `kubectl patch` does.";
     const NEEDS_CLUSTER: bool = true;
+    const DRY_RUN: crate::model::action::DryRun = crate::model::action::DryRun::ServerSide;
     type Raw = RawPatch;
 
     fn validate(v: &mut Validator, raw: &Spanned<RawPatch>, vars: &BTreeSet<String>) -> Option<Self> {

@@ -61,6 +61,7 @@ impl StepKind for Pause {
     const NAME: &'static str = "pause";
     const SUMMARY: &'static str = "Stop for the reader (interactive runs only; skipped in CI).";
     const NEEDS_CLUSTER: bool = false;
+    const DRY_RUN: crate::model::action::DryRun = crate::model::action::DryRun::NotRun;
     type Raw = RawPause;
 
     fn validate(v: &mut Validator, raw: &Spanned<RawPause>, vars: &BTreeSet<String>) -> Option<Self> {

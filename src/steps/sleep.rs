@@ -20,6 +20,7 @@ impl StepKind for Sleep {
     const NAME: &'static str = "sleep";
     const SUMMARY: &'static str = "Wait a fixed time (e.g. `5s`); prefer `wait` on a condition.";
     const NEEDS_CLUSTER: bool = false;
+    const DRY_RUN: crate::model::action::DryRun = crate::model::action::DryRun::NotRun;
     type Raw = DurationText;
 
     fn validate(v: &mut Validator, raw: &Spanned<DurationText>, _vars: &BTreeSet<String>) -> Option<Self> {

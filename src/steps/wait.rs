@@ -511,6 +511,7 @@ impl StepKind for Wait {
     const NAME: &'static str = "wait";
     const SUMMARY: &'static str = "Wait for a condition on cluster state (by watch).";
     const NEEDS_CLUSTER: bool = true;
+    const DRY_RUN: crate::model::action::DryRun = crate::model::action::DryRun::ServerSide;
     type Raw = RawWait;
 
     fn validate(v: &mut Validator, raw: &Spanned<RawWait>, vars: &BTreeSet<String>) -> Option<Self> {

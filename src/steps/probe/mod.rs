@@ -33,6 +33,7 @@ impl StepKind for Probe {
     const NAME: &'static str = "probe";
     const SUMMARY: &'static str = "Send HTTP requests and assert on the answers.";
     const NEEDS_CLUSTER: bool = false;
+    const DRY_RUN: crate::model::action::DryRun = crate::model::action::DryRun::NotRun;
     type Raw = RawProbe;
 
     fn validate(v: &mut Validator, raw: &Spanned<RawProbe>, vars: &BTreeSet<String>) -> Option<Self> {
