@@ -173,3 +173,32 @@ async fn patching_a_missing_object_is_an_error_naming_object_and_cluster() {
     support::drop_namespace(&client("cluster1").await, &ns).await;
     support::drop_namespace(&client("cluster2").await, &ns).await;
 }
+
+#[tokio::test]
+async fn an_apply_after_a_patch_takes_the_field_scenario_patched() {
+    // scenario never conflicts with itself: the patch step owns `flag` as an
+    // update by `scenario`, and the apply after it takes the field back.
+    let c = client("cluster1").await;
+    let ns = namespace(&c, "patch_then_apply").await;
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("p.yaml");
+    let apply = |flag: &str| {
+        format!(
+            "    clusters: cluster1\n    apply:\n      inline: |\n        apiVersion: v1\n        kind: ConfigMap\n        metadata: {{ name: flags, namespace: {ns} }}\n        data: {{ flag: \"{flag}\" }}\n"
+        )
+    };
+    std::fs::write(
+        &book,
+        format!(
+            "name: self\nclusters:\n  cluster1: {{}}\nsteps:\n  - name: first\n{}  - name: switch\n    clusters: cluster1\n    patch:\n      resource: {{ apiVersion: v1, kind: ConfigMap, namespace: {ns}, name: flags }}\n      body: {{ data: {{ flag: patched }} }}\n  - name: again\n{}",
+            apply("one"),
+            apply("two")
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = run_playbook(book.to_str().unwrap(), &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let api: Api<ConfigMap> = Api::namespaced(c.clone(), &ns);
+    assert_eq!(api.get("flags").await.unwrap().data.unwrap()["flag"], "two");
+    support::drop_namespace(&c, &ns).await;
+}

@@ -214,8 +214,17 @@ impl Apply {
             None
         };
         let patch = Patch::Apply(&obj);
-        let applied = cluster::retry(cx.deadline, &conn.name, || api.patch(&o.name, &pp, &patch))
-            .await
+        let mut result = cluster::retry(cx.deadline, &conn.name, || api.patch(&o.name, &pp, &patch)).await;
+        // Fields scenario itself set (a `patch` step owns them as an update)
+        // are scenario's to take, as kubectl's apply takes its own.
+        if let Err(e) = &result
+            && !self.force
+            && only_own_conflicts(&e.to_string(), &self.field_manager)
+        {
+            let forced = pp.clone().force();
+            result = cluster::retry(cx.deadline, &conn.name, || api.patch(&o.name, &forced, &patch)).await;
+        }
+        let applied = result
             .map_err(|e| {
                 let e = e.to_string();
                 // The API names the other manager and the fields; say the ways out.
@@ -331,5 +340,37 @@ impl Action for Apply {
 
     fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {
         Box::pin(self.execute(cx))
+    }
+}
+
+/// Whether an apply conflict names only scenario's own field managers.
+fn only_own_conflicts(error: &str, field_manager: &str) -> bool {
+    if !error.starts_with("conflict:") {
+        return false;
+    }
+    let managers: Vec<&str> = error
+        .split("conflict with \"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    !managers.is_empty()
+        && managers
+            .iter()
+            .all(|m| *m == FIELD_MANAGER || *m == field_manager)
+}
+
+#[cfg(test)]
+mod own_conflicts {
+    use super::only_own_conflicts;
+
+    #[test]
+    fn only_scenarios_own_managers_are_taken() {
+        let own = "conflict: Apply failed with 1 conflict: conflict with \"scenario\" using v1: .data.flag";
+        assert!(only_own_conflicts(own, "scenario"));
+        let mixed = "conflict: Apply failed with 2 conflicts: conflict with \"scenario\" using v1: .data.a\nconflict with \"kubectl\" using v1: .data.b";
+        assert!(!only_own_conflicts(mixed, "scenario"));
+        assert!(!only_own_conflicts("conflict: Apply failed with 1 conflict: conflict with \"someone-else\"", "scenario"));
+        assert!(only_own_conflicts("conflict: Apply failed with 1 conflict: conflict with \"tutorial\"", "tutorial"));
+        assert!(!only_own_conflicts("invalid object: conflict with \"scenario\"", "scenario"));
     }
 }
