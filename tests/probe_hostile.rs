@@ -121,3 +121,17 @@ fn a_json_value_of_another_type_fails_the_check_and_says_why() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("(7 is a number, \"7\" is a string: they never compare equal)"), "{out}");
 }
+
+#[test]
+fn an_exec_command_that_writes_without_end_is_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let (code, out) = run_in(
+        dir.path(),
+        "name: flood\nsteps:\n  - name: flood\n    timeout: 60s\n    exec:\n      command: ['yes']\n",
+        &["--allow-exec"],
+    );
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("`yes` wrote more than 4 MiB of output; it was stopped"), "{out}");
+    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+}

@@ -32,6 +32,8 @@ pub const MAX_REGEX_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
 /// The largest `maxBody` a probe may set.
 pub const MAX_BODY: u64 = 64 * 1024 * 1024;
+/// The most output an `exec` command may write per stream (bytes); past it the command is stopped.
+pub const MAX_EXEC_OUTPUT: usize = 4 * 1024 * 1024;
 /// Longest value quoted in a message (characters); longer ones are cut.
 pub const MAX_QUOTED_CHARS: usize = 120;
 

@@ -186,6 +186,33 @@ impl Exec {
     }
 }
 
+/// Runs a command and reads its output as it comes, up to
+/// [`MAX_EXEC_OUTPUT`](crate::language::limits::MAX_EXEC_OUTPUT) bytes per
+/// stream: `None` (and the command killed) past it.
+async fn bounded_output(
+    mut cmd: tokio::process::Command,
+) -> std::io::Result<Option<(std::process::ExitStatus, Vec<u8>, Vec<u8>)>> {
+    use tokio::io::AsyncReadExt as _;
+    let limit = crate::language::limits::MAX_EXEC_OUTPUT as u64;
+    let mut child = cmd.spawn()?;
+    let read = |pipe: Option<Box<dyn tokio::io::AsyncRead + Unpin + Send>>| async move {
+        let mut buf = Vec::new();
+        if let Some(p) = pipe {
+            p.take(limit + 1).read_to_end(&mut buf).await?;
+        }
+        std::io::Result::Ok(buf)
+    };
+    let stdout = child.stdout.take().map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Unpin + Send>);
+    let stderr = child.stderr.take().map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Unpin + Send>);
+    let (out, err) = tokio::try_join!(read(stdout), read(stderr))?;
+    if out.len() as u64 > limit || err.len() as u64 > limit {
+        let _ = child.kill().await;
+        return Ok(None);
+    }
+    let status = child.wait().await?;
+    Ok(Some((status, out, err)))
+}
+
 impl Exec {
     /// Runs the command (no shell), bounded by the step's deadline.
     ///
@@ -206,7 +233,10 @@ impl Exec {
         for (k, v) in &self.env {
             cmd.env(k, cx.render(v)?);
         }
-        let out = match tokio::time::timeout(cx.left(), cmd.output()).await {
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .stdin(std::process::Stdio::null());
+        let out = match tokio::time::timeout(cx.left(), bounded_output(cmd)).await {
             Ok(Ok(o)) => o,
             Ok(Err(e)) => return Err(StepError::Errored(format!("cannot run `{}`: {e}", argv[0]))),
             Err(_) => {
@@ -216,9 +246,16 @@ impl Exec {
                 )));
             }
         };
-        let code = out.status.code().unwrap_or(-1);
-        let stdout = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        let stderr = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+        let Some((status, stdout, stderr)) = out else {
+            return Err(StepError::Errored(format!(
+                "`{}` wrote more than {} MiB of output; it was stopped",
+                argv.join(" "),
+                crate::language::limits::MAX_EXEC_OUTPUT / (1024 * 1024)
+            )));
+        };
+        let code = status.code().unwrap_or(-1);
+        let stdout = String::from_utf8_lossy(&stdout).trim().to_owned();
+        let stderr = String::from_utf8_lossy(&stderr).trim().to_owned();
         if code != self.expect_exit {
             let mut details = Vec::new();
             if !stdout.is_empty() {
