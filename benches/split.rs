@@ -4,8 +4,10 @@
 //!
 //! Writes bench/results/split.md. Weights 40/40/20, tolerance 10 points,
 //! falsePass 0.01, at most 5000 answers per decision. Side by side in one
-//! run: the current test (one multinomial mixture SPRT, falseFail 1e-5), the
-//! test of 0.1 (Bonferroni-split Wald SPRTs) at its default falseFail 1e-3
+//! run: the current test (src/steps/probe/stats.rs: one Wald SPRT per "off"
+//! alternative with exact Ville boundaries and the union bound, falseFail
+//! 1e-5), the test of 0.1 (Bonferroni-split Wald SPRTs with Wald's
+//! approximate boundaries) at its default falseFail 1e-3
 //! and with only its threshold moved to 1e-5, the mixture variant that was
 //! considered (falseFail 1e-5, same number of runs as the current test on
 //! the true split), and Istio's fixed rule (100 calls, each class within ±10
