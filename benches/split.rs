@@ -328,10 +328,10 @@ fn main() {
         let mut old_attempts = Vec::new();
         for _ in 0..SWITCH_TRIALS {
             let mut c = Converging::new(&w, 10.0, 1e-5, 0.01, true);
-            if let Some(k) = eventually(&mut rng, &s.old, &s.new, |x| c.observe(x)) {
+            if let Some(k) = eventually(&mut rng, &s.old, &s.new, |x| c.observe(x).verdict()) {
                 new_ns.push(k);
             }
-            new_attempts.push(u64::from(c.attempt));
+            new_attempts.push(u64::from(c.attempt()));
             let mut r = v01::Restarting::new(&w, 1e-3, 0.01);
             let got = eventually(&mut rng, &s.old, &s.new, |x| match r.observe(x) {
                 v01::Verdict::Within => Verdict::Within,

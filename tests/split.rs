@@ -4,7 +4,7 @@
 mod prng;
 
 use prng::SplitMix64;
-use scenario::steps::probe::converge::Converging;
+use scenario::steps::probe::converge::{Converging, Event};
 use scenario::steps::probe::stats::{SplitTest, Verdict, fixed_rule_passes};
 
 fn w(v: &[(&str, f64)]) -> Vec<(String, f64)> {
@@ -94,11 +94,11 @@ fn eventually(
     let mut rng = SplitMix64(seed);
     for k in 0..switch_at + horizon {
         let shares = if k < switch_at { old } else { new };
-        if c.observe(rng.pick(shares)) == Verdict::Within {
-            return (Some((k + 1).saturating_sub(switch_at)), c.attempt);
+        if c.observe(rng.pick(shares)).verdict() == Verdict::Within {
+            return (Some((k + 1).saturating_sub(switch_at)), c.attempt());
         }
     }
-    (None, c.attempt)
+    (None, c.attempt())
 }
 
 #[test]
@@ -142,27 +142,27 @@ fn a_stray_answer_ends_an_attempt_and_the_next_waits_for_a_settled_window() {
     let cycle = [0, 1, 0, 1, 2]; // exactly 40/40/20
     for k in 0..50 {
         assert_eq!(
-            c.attempt, 0,
+            c.attempt(), 0,
             "answer {k}: no attempt before 50 settled answers"
         );
         c.observe(cycle[k % 5]);
     }
-    assert_eq!(c.attempt, 1, "the 50th settled answer starts attempt 1");
+    assert_eq!(c.attempt(), 1, "the 50th settled answer starts attempt 1");
     let purple = c.index("purple");
     // Two strays in a row are enough to prove "off" at 1e-5.
     c.observe(purple);
-    assert_eq!(c.observe(purple), Verdict::Off);
-    assert!(c.test.is_none());
+    assert_eq!(c.observe(purple), Event::EndedOff);
+    assert!(c.running().is_none());
     // More strays do not start (or end) attempts; 50 clean answers after them do.
     for _ in 0..20 {
         c.observe(purple);
     }
     for k in 0..50 {
-        assert_eq!(c.attempt, 1, "clean answer {k}: still settling");
+        assert_eq!(c.attempt(), 1, "clean answer {k}: still settling");
         c.observe(cycle[k % 5]);
     }
-    assert_eq!(c.attempt, 2);
-    assert_eq!(c.began_after, 50 + 2 + 20 + 50);
+    assert_eq!(c.attempt(), 2);
+    assert_eq!(c.began_after(), 50 + 2 + 20 + 50);
 }
 
 #[test]
@@ -175,15 +175,15 @@ fn a_passed_attempt_reopened_needs_a_new_settled_window_and_counts_as_an_attempt
         k += 1;
         assert!(k < 5000, "a true split passes");
     }
-    assert_eq!(c.attempt, 1);
+    assert_eq!(c.attempt(), 1);
     c.reopen();
     assert_eq!(c.verdict(), Verdict::Undecided);
     for i in 0..50 {
-        assert_eq!(c.attempt, 1, "answer {i}: settling again");
+        assert_eq!(c.attempt(), 1, "answer {i}: settling again");
         c.observe(cycle[i % 5]);
     }
     assert_eq!(
-        c.attempt, 2,
+        c.attempt(), 2,
         "a new attempt with the next false-pass budget"
     );
     // A probe without `eventually` never reopens: its one verdict stands.

@@ -64,23 +64,49 @@ pub struct Converging {
     false_pass: f64,
     eventually: bool,
     /// W: the answers a settled window holds.
-    pub window: usize,
+    window: usize,
     recent: VecDeque<usize>,
     recent_counts: Vec<u64>,
     /// The running attempt (`None` while waiting for a settled window).
-    pub test: Option<SplitTest>,
+    test: Option<SplitTest>,
     /// The answers since the last attempt ended (or the probe began), under a
     /// test of their own: it starts no attempt and passes nothing, but when
     /// the step times out unsettled it says how far off they were.
-    pub settling: SplitTest,
+    settling: SplitTest,
     /// The last attempt that decided "off".
-    pub last_off: Option<SplitTest>,
+    last_off: Option<SplitTest>,
     /// Attempts started so far.
-    pub attempt: u32,
+    attempt: u32,
     /// Answers seen in all.
-    pub answers: u64,
+    answers: u64,
     /// Answers seen before the current attempt began.
-    pub began_after: u64,
+    began_after: u64,
+}
+
+/// What one answer did to the split check: returned by
+/// [`Converging::observe`], so that callers need not infer it from the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// No attempt runs: waiting for a settled window.
+    Settling,
+    /// The window settled: attempt `n` began (it judges the answers from the next one).
+    Began(u32),
+    /// The running attempt took the answer; its verdict so far.
+    Tested(Verdict),
+    /// The attempt decided "off" and ended; a settled window is awaited again (`eventually`).
+    EndedOff,
+}
+
+impl Event {
+    /// The verdict of the attempt this answer went to (`Undecided` while settling).
+    #[must_use]
+    pub fn verdict(self) -> Verdict {
+        match self {
+            Event::Tested(v) => v,
+            Event::EndedOff => Verdict::Off,
+            Event::Settling | Event::Began(_) => Verdict::Undecided,
+        }
+    }
 }
 
 impl Converging {
@@ -174,17 +200,17 @@ impl Converging {
         SplitTest::new(&self.weights, self.tolerance, self.false_fail, b)
     }
 
-    /// Adds one answer; returns the verdict of the attempt running after it
-    /// (`Undecided` while settling; `Off` ends an attempt under `eventually`).
-    pub fn observe(&mut self, category: usize) -> Verdict {
+    /// Adds one answer and says what it did.
+    pub fn observe(&mut self, category: usize) -> Event {
         self.answers += 1;
         if let Some(t) = self.test.as_mut() {
             let v = t.observe(category);
             if v == Verdict::Off && self.eventually {
                 self.last_off = self.test.take();
                 self.settle_again();
+                return Event::EndedOff;
             }
-            return v;
+            return Event::Tested(v);
         }
         self.settling.observe(category);
         self.recent.push_back(category);
@@ -196,8 +222,51 @@ impl Converging {
         }
         if self.settled() {
             self.begin();
+            return Event::Began(self.attempt);
         }
-        Verdict::Undecided
+        Event::Settling
+    }
+
+    /// Attempts begun so far.
+    #[must_use]
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// Answers seen before the running (or last) attempt began.
+    #[must_use]
+    pub fn began_after(&self) -> u64 {
+        self.began_after
+    }
+
+    /// Answers seen in all.
+    #[must_use]
+    pub fn answers(&self) -> u64 {
+        self.answers
+    }
+
+    /// Answers since the running (or last) attempt began.
+    #[must_use]
+    pub fn answers_in_attempt(&self) -> u64 {
+        self.answers - self.began_after
+    }
+
+    /// The answers a settled window holds.
+    #[must_use]
+    pub fn window(&self) -> usize {
+        self.window
+    }
+
+    /// The running attempt, if one runs.
+    #[must_use]
+    pub fn running(&self) -> Option<&SplitTest> {
+        self.test.as_ref()
+    }
+
+    /// The test of the answers since the last attempt ended.
+    #[must_use]
+    pub fn settling(&self) -> &SplitTest {
+        &self.settling
     }
 
     /// The verdict so far: the running attempt's (`Undecided` while settling).

@@ -210,7 +210,7 @@ impl<'p> Sampler<'p> {
             || self
                 .split
                 .as_ref()
-                .and_then(|s| s.run.test.as_ref())
+                .and_then(|s| s.run.running())
                 .is_some_and(|t| self.recent.len() as u64 >= t.n);
         if enough && split_ok && problems(self.p, &summarize(self.p, self.recent.iter())).is_empty() {
             return Next::Enough;
@@ -220,7 +220,7 @@ impl<'p> Sampler<'p> {
         // (a new attempt, with its own budget).
         if let Some(sp) = self.split.as_mut()
             && sp.run.verdict() == Verdict::Within
-            && sp.run.answers - sp.run.began_after > w as u64
+            && sp.run.answers_in_attempt() > w as u64
         {
             sp.run.reopen();
         }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::converge::Converging;
+use super::converge::{Converging, Event};
 use super::http::Record;
 use super::distribution::Distribution;
 use super::spec::Probe;
@@ -77,9 +77,8 @@ impl Split {
         }
         let key = category(r, &self.value_indexes);
         let i = self.run.index(&key);
-        let other = i + 1 == self.run.settling.categories.len();
-        let attempts = self.run.attempt;
-        let v = self.run.observe(i);
+        let other = i + 1 == self.run.settling().categories.len();
+        let event = self.run.observe(i);
         if other {
             // Named others are for the report: a few names, the rest in one count.
             let key = if self.others.len() < super::tally::MAX_DISTINCT || self.others.contains_key(&key) {
@@ -89,15 +88,16 @@ impl Split {
             };
             *self.others.entry(key).or_default() += 1;
         }
-        if v == Verdict::Off && self.run.test.is_none() {
+        match event {
             // The attempt just ended: its named others go with it.
-            self.last_others = std::mem::take(&mut self.others);
+            Event::EndedOff => self.last_others = std::mem::take(&mut self.others),
+            Event::Began(_) => {
+                self.began_at = elapsed;
+                self.others.clear();
+            }
+            Event::Settling | Event::Tested(_) => {}
         }
-        if self.run.attempt != attempts {
-            self.began_at = elapsed;
-            self.others.clear();
-        }
-        v
+        event.verdict()
     }
 
     /// The test the report shows (see [`Converging::shown`]).
@@ -109,12 +109,12 @@ impl Split {
     pub(super) fn problem(&self) -> Option<String> {
         let t = self.shown();
         let name = self.spec.values.join("/");
-        let settling = std::ptr::eq(t, &self.run.settling);
-        if settling && (self.run.answers == 0 || t.lean() == Verdict::Within) {
-            return (self.run.answers > 0).then(|| {
+        let settling = std::ptr::eq(t, self.run.settling());
+        if settling && (self.run.answers() == 0 || t.lean() == Verdict::Within) {
+            return (self.run.answers() > 0).then(|| {
                 format!(
                     "the {name} split never settled: no {} answers in a row looked like the weights",
-                    self.run.window
+                    self.run.window()
                 )
             });
         }
@@ -137,12 +137,8 @@ impl Split {
 
     pub(super) fn report(&self, eventually: bool) -> Vec<String> {
         let t = self.shown();
-        let current = self
-            .run
-            .test
-            .as_ref()
-            .is_some_and(|c| std::ptr::eq(t, c));
-        let settling = std::ptr::eq(t, &self.run.settling);
+        let current = self.run.running().is_some_and(|c| std::ptr::eq(t, c));
+        let settling = std::ptr::eq(t, self.run.settling());
         let mut lines = vec![format!(
             "{} split over {} answers (expected → observed):",
             self.spec.values.join("/"),
@@ -194,10 +190,10 @@ impl Split {
         if settling {
             lines.push(format!(
                 "not settled: no {} answers in a row looked like the weights (within ±{} points, no value outside them), so no attempt began; the verdict above is a test of the {} answers since {}",
-                self.run.window,
+                self.run.window(),
                 t.tolerance,
                 t.n,
-                if self.run.attempt == 0 {
+                if self.run.attempt() == 0 {
                     "the probe began"
                 } else {
                     "the last attempt ended"
@@ -207,25 +203,25 @@ impl Split {
             lines.push(if current && t.verdict == Verdict::Undecided {
                 format!(
                     "attempt {} began after {} answers ({:.2}s); the timeout cut it short after {} answers",
-                    self.run.attempt,
-                    self.run.began_after,
+                    self.run.attempt(),
+                    self.run.began_after(),
                     self.began_at.as_secs_f64(),
                     t.n
                 )
             } else if current {
                 format!(
                     "converged: attempt {} began after {} answers ({:.2}s), once {} answers in a row looked like the weights; the decision used the {} answers after it",
-                    self.run.attempt,
-                    self.run.began_after,
+                    self.run.attempt(),
+                    self.run.began_after(),
                     self.began_at.as_secs_f64(),
-                    self.run.window,
+                    self.run.window(),
                     t.n
                 )
             } else {
                 format!(
                     "not converged: the table shows attempt {} of {}, the last to decide before the timeout",
-                    self.run.attempt - u32::from(self.run.test.is_some()),
-                    self.run.attempt
+                    self.run.attempt() - u32::from(self.run.running().is_some()),
+                    self.run.attempt()
                 )
             });
         }
