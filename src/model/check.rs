@@ -368,7 +368,10 @@ fn type_problem(c: &Check, name: &str, ty: ValueType) -> Option<(String, String)
             format!("{} (without quotes)", s.trim())
         }
         (ValueType::Number, _) => "a number, e.g. 200".to_owned(),
-        (_, other) => format!("\"{}\" (quoted)", crate::language::limits::excerpt(&other.to_string())),
+        (_, serde_json::Value::Number(_) | serde_json::Value::Bool(_)) => {
+            format!("\"{bad}\" (quoted)")
+        }
+        (_, _) => "a quoted string, e.g. \"v2\"".to_owned(),
     };
     Some((
         format!(

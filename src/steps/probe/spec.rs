@@ -95,6 +95,12 @@ fn parse_size(s: &ByteSize) -> Result<u64, String> {
     };
     let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (n, unit) = text.split_at(digits);
+    if unit.starts_with('.') {
+        return Err(format!(
+            "`{}` is not a whole number (write it in a smaller unit, e.g. 1536KiB for 1.5MiB)",
+            limits::excerpt(text)
+        ));
+    }
     let n: u64 = n
         .parse()
         .map_err(|_| format!("`{}` is not a size", limits::excerpt(text)))?;
