@@ -28,6 +28,19 @@ pub const MAX_YAML_NODES: usize = 250_000;
 pub const MAX_DOCUMENTS: usize = 1000;
 /// Largest compiled regular expression (bytes, the regex crate's size limit).
 pub const MAX_REGEX_BYTES: usize = 1024 * 1024;
+/// Highest probe request rate (requests per second).
+pub const MAX_RATE: f64 = 100_000.0;
+/// Lowest probe request rate (requests per second): one request a day. A
+/// slower rate would pace requests further apart than any timeout allows.
+pub const MIN_RATE: f64 = 1.0 / 86_400.0;
+/// Most operators (`or`, `~`, `+`, `|`, `.`, `[`, `(`, ...) in one template tag
+/// or one `when:` expression: the template engine parses and compiles
+/// expressions recursively, so a longer chain could overflow the stack.
+pub const MAX_EXPRESSION_OPERATORS: usize = 200;
+/// Longest `when:` expression (bytes).
+pub const MAX_CONDITION_BYTES: usize = 4096;
+/// Largest report read by `docs --from-report` (bytes).
+pub const MAX_REPORT_BYTES: usize = 16 * 1024 * 1024;
 /// Longest value quoted in a message (characters); longer ones are cut.
 pub const MAX_QUOTED_CHARS: usize = 120;
 

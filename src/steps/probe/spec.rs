@@ -264,11 +264,15 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
         None => cx.default_rate,
     };
     let concurrency = bounded(cx, &r.concurrency, "concurrency", 8, limits::MAX_CONCURRENCY);
-    let request_timeout = r
-        .request_timeout
-        .as_ref()
-        .and_then(|t| cx.duration(t))
-        .unwrap_or(Duration::from_secs(5));
+    let request_timeout = match r.request_timeout.as_ref().map(|t| (t, cx.duration(t))) {
+        Some((t, Some(d))) if d.is_zero() => {
+            cx.error(t.loc, "`requestTimeout` is 0: every request would time out")
+                .expected("a duration of more than 0, e.g. `5s`");
+            d
+        }
+        Some((_, d)) => d.unwrap_or(Duration::from_secs(5)),
+        None => Duration::from_secs(5),
+    };
     let mut ca = None;
     let mut insecure = false;
     if let Some(tls) = &r.tls {
@@ -299,8 +303,13 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
     let mut never = Vec::new();
     let mut distribution = None;
     if let Some(e) = &r.expect {
+        let e_loc = e.loc;
         let e = &e.value;
         if let Some(s) = &e.status {
+            if let Some(bad) = s.iter().find(|c| !(100..=599).contains(*c)) {
+                cx.error(e_loc, format!("status {bad} is not an HTTP status code"))
+                    .expected("codes from 100 to 599, e.g. `status: [200, 204]`");
+            }
             status.clone_from(s);
         }
         if let Some(m) = &e.max_error_rate {
