@@ -20,9 +20,7 @@ pub fn docs(
         Err(code) => return code,
     };
     let observed = match from_report {
-        Some(r) => match std::fs::read_to_string(r)
-            .map_err(|e| e.to_string())
-            .and_then(|t| super::observed::from_report(&t, &pb.name))
+        Some(r) => match super::observed::read_report(r).and_then(|t| super::observed::from_report(&t, &pb.name))
         {
             Ok(o) => Some(o),
             Err(e) => {

@@ -88,3 +88,32 @@ impl ObservedStep {
         lines
     }
 }
+
+/// Reads a report file for `--from-report`, refusing one over
+/// [`MAX_REPORT_BYTES`](crate::language::limits::MAX_REPORT_BYTES) before
+/// reading it whole (a stream such as a pipe is read up to the limit).
+///
+/// # Errors
+/// An unreadable file, a file over the limit, or text that is not UTF-8.
+pub fn read_report(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read;
+    let max = crate::language::limits::MAX_REPORT_BYTES;
+    let too_large = || {
+        format!(
+            "the report is larger than the limit of {} MiB (see docs/limits.md)",
+            max / (1024 * 1024)
+        )
+    };
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    if file.metadata().is_ok_and(|m| m.len() > max as u64) {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() > max {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|_| "the report is not UTF-8 text".to_owned())
+}

@@ -34,6 +34,19 @@ pub const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
 pub const MAX_BODY: u64 = 64 * 1024 * 1024;
 /// The most output an `exec` command may write per stream (bytes); past it the command is stopped.
 pub const MAX_EXEC_OUTPUT: usize = 4 * 1024 * 1024;
+/// Highest probe request rate (requests per second).
+pub const MAX_RATE: f64 = 100_000.0;
+/// Lowest probe request rate (requests per second): one request a day. A
+/// slower rate would pace requests further apart than any timeout allows.
+pub const MIN_RATE: f64 = 1.0 / 86_400.0;
+/// Most operators (`or`, `~`, `+`, `|`, `.`, `[`, `(`, ...) in one template tag
+/// or one `when:` expression: the template engine parses and compiles
+/// expressions recursively, so a longer chain could overflow the stack.
+pub const MAX_EXPRESSION_OPERATORS: usize = 200;
+/// Longest `when:` expression (bytes).
+pub const MAX_CONDITION_BYTES: usize = 4096;
+/// Largest report read by `docs --from-report` (bytes).
+pub const MAX_REPORT_BYTES: usize = 16 * 1024 * 1024;
 /// Longest value quoted in a message (characters); longer ones are cut.
 pub const MAX_QUOTED_CHARS: usize = 120;
 

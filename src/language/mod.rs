@@ -2,6 +2,7 @@
 //! diagnostics and their one renderer. Knows nothing of step kinds.
 
 pub mod diag;
+pub mod expr_bound;
 pub mod from_node;
 pub mod jsonpath;
 pub mod limits;
@@ -9,6 +10,7 @@ pub mod options;
 pub mod raw;
 pub mod scope;
 pub mod shell;
+pub mod size;
 pub mod source;
 pub mod substitute;
 pub mod template;

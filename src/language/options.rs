@@ -59,7 +59,7 @@ pub fn one_or_many<'de, D: serde::Deserializer<'de>>(
     d.deserialize_any(V(what))
 }
 
-/// A request rate as written: `200/s`, `600/m`, `2/s`, or a bare number of
+/// A request rate as written: `200/s`, `600/m`, `2/h`, `1/d`, or a bare number of
 /// requests per second.
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[serde(untagged)]
@@ -93,9 +93,6 @@ impl<'de> Deserialize<'de> for RateText {
     }
 }
 
-/// The largest request rate (requests per second).
-pub const MAX_RATE: f64 = 100_000.0;
-
 /// Requests per second of a rate, or why it is not one.
 ///
 /// # Errors
@@ -113,6 +110,7 @@ pub fn parse_rate(r: &RateText) -> Result<f64, String> {
                 "s" | "sec" | "second" => n,
                 "m" | "min" | "minute" => n / 60.0,
                 "h" | "hour" => n / 3600.0,
+                "d" | "day" => n / 86_400.0,
                 other => {
                     return Err(format!(
                         "unknown unit `{}` in rate `{}`",
@@ -123,10 +121,17 @@ pub fn parse_rate(r: &RateText) -> Result<f64, String> {
             }
         }
     };
-    if per_second.is_finite() && per_second > 0.0 && per_second <= MAX_RATE {
+    if per_second.is_finite()
+        && per_second >= super::limits::MIN_RATE
+        && per_second <= super::limits::MAX_RATE
+    {
         Ok(per_second)
     } else {
-        Err(format!("rate {per_second}/s is out of range"))
+        let shown = match r {
+            RateText::PerSecond(x) => format!("{x:e}/s"),
+            RateText::Text(t) => super::limits::excerpt(t.trim()),
+        };
+        Err(format!("rate `{shown}` is out of range"))
     }
 }
 

@@ -48,30 +48,84 @@ pub fn placeholders(text: &str) -> Vec<Placeholder> {
     out
 }
 
-/// The text with its placeholders replaced.
+/// Why a substitution failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubstError {
+    /// A placeholder without a value or a default.
+    Missing(Placeholder),
+    /// The output would pass [`MAX_RENDERED_BYTES`](super::limits::MAX_RENDERED_BYTES);
+    /// the offset is the placeholder that would have passed it.
+    TooLarge { offset: usize },
+}
+
+impl SubstError {
+    /// Byte offset in the text of the placeholder at fault.
+    #[must_use]
+    pub fn offset(&self) -> usize {
+        match self {
+            SubstError::Missing(p) => p.offset,
+            SubstError::TooLarge { offset } => *offset,
+        }
+    }
+
+    /// What went wrong, in a sentence.
+    #[must_use]
+    pub fn message(&self) -> String {
+        match self {
+            SubstError::Missing(p) => format!("`${{{}}}` has no value", p.name),
+            SubstError::TooLarge { .. } => format!(
+                "substituting `${{...}}` placeholders makes the text larger than the limit of {} MiB (see docs/limits.md)",
+                super::limits::MAX_RENDERED_BYTES / (1024 * 1024)
+            ),
+        }
+    }
+}
+
+/// The text with its placeholders replaced and `$${` written as `${`. The
+/// output is bounded: it never grows past
+/// [`MAX_RENDERED_BYTES`](super::limits::MAX_RENDERED_BYTES), whatever the
+/// values (a short text with many placeholders of a long value amplifies).
 ///
 /// # Errors
-/// The first placeholder without a value or a default.
+/// The first placeholder without a value or a default, or an output over the limit.
 pub fn substitute(
     text: &str,
     lookup: impl Fn(&str) -> Option<String>,
-) -> Result<String, Placeholder> {
-    let mut out = String::with_capacity(text.len());
+) -> Result<String, SubstError> {
+    let max = super::limits::MAX_RENDERED_BYTES;
+    let mut out = String::with_capacity(text.len().min(max));
+    let push = |out: &mut String, piece: &str, offset: usize| {
+        if out.len() + piece.len() > max {
+            return Err(SubstError::TooLarge { offset });
+        }
+        out.push_str(piece);
+        Ok(())
+    };
     let mut last = 0;
     for p in placeholders(text) {
         let value = match (lookup(&p.name), &p.default) {
             (Some(v), _) => v,
             (None, Some(d)) => d.clone(),
-            (None, None) => return Err(p),
+            (None, None) => return Err(SubstError::Missing(p)),
         };
-        out.push_str(&text[last..p.offset]);
-        out.push_str(&value);
+        push(&mut out, &unescape(&text[last..p.offset]), p.offset)?;
+        push(&mut out, &value, p.offset)?;
         last = text[p.offset..]
             .find('}')
             .map_or(text.len(), |e| p.offset + e + 1);
     }
-    out.push_str(&text[last..]);
-    Ok(out.replace("$${", "${"))
+    push(&mut out, &unescape(&text[last..]), last)?;
+    Ok(out)
+}
+
+/// Literal text between placeholders, with `$${` written as `${` (a value
+/// that holds `$${` is left as it is).
+fn unescape(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains("$${") {
+        std::borrow::Cow::Owned(text.replace("$${", "${"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 /// The value of `name` in a template scope: a variable or capture, else `env`.
@@ -88,7 +142,8 @@ pub fn lookup(ctx: &serde_json::Value, name: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::language::substitute::{placeholders, substitute};
+    use crate::language::limits::MAX_RENDERED_BYTES;
+    use crate::language::substitute::{SubstError, placeholders, substitute};
 
     #[test]
     fn envsubst_forms() {
@@ -101,8 +156,28 @@ mod tests {
             .unwrap(),
             "trustDomain: cluster1, ns: istio-system, cost: ${PRICE}"
         );
-        let missing = substitute("a: ${NOPE}", look).unwrap_err();
+        let Err(SubstError::Missing(missing)) = substitute("a: ${NOPE}", look) else {
+            panic!("a placeholder without a value is an error");
+        };
         assert_eq!((missing.name.as_str(), missing.offset), ("NOPE", 3));
+        // A value that holds `$${` is the value, not an escape.
+        let dollar = |_: &str| Some("$${X}".to_owned());
+        assert_eq!(substitute("v: ${A}, $${B}", dollar).unwrap(), "v: $${X}, ${B}");
         assert_eq!(placeholders("$${A} ${B} ${1x} ${C:=d}").len(), 2);
+    }
+
+    /// A short text whose placeholders amplify a long value stops at the
+    /// limit before it allocates more (the output never holds more than the limit).
+    #[test]
+    fn amplifying_substitution_stops_at_the_limit() {
+        let big = "x".repeat(1024 * 1024);
+        let look = |_: &str| Some(big.clone());
+        let text = "${A}".repeat(5000);
+        let err = substitute(&text, look).unwrap_err();
+        // The fifth megabyte is refused: four fit in the limit.
+        assert_eq!(err, SubstError::TooLarge { offset: 4 * 4 });
+        assert!(err.message().contains("4 MiB"));
+        let fits = substitute(&"${A}".repeat(4), look).unwrap();
+        assert_eq!(fits.len(), MAX_RENDERED_BYTES);
     }
 }

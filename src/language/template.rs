@@ -88,9 +88,36 @@ pub fn guarded<T>(f: impl FnOnce() -> Result<T, TemplateError>) -> Result<T, Tem
     })
 }
 
+/// The bounded pre-pass of a template (see `expr_bound`), as a located error.
+fn bounded_template(text: &str) -> Result<(), TemplateError> {
+    super::expr_bound::check_template(text).map_err(|e| TemplateError {
+        message: e.message(),
+        loc: Some(loc_of_offset(text, e.offset)),
+    })
+}
+
+/// The bounded pre-pass of a `when:` expression: its length, then its operators.
+fn bounded_expression(expr: &str) -> Result<(), TemplateError> {
+    if expr.len() > limits::MAX_CONDITION_BYTES {
+        return Err(TemplateError {
+            message: format!(
+                "this expression is {} bytes long, over the limit of {} (see docs/limits.md)",
+                expr.len(),
+                limits::MAX_CONDITION_BYTES
+            ),
+            loc: None,
+        });
+    }
+    super::expr_bound::check_expression(expr).map_err(|e| TemplateError {
+        message: e.message(),
+        loc: None,
+    })
+}
+
 /// The top-level variables a template uses (`None`: it does not compile).
 #[must_use]
 pub fn variables(env: &Environment<'_>, text: &str) -> Option<std::collections::HashSet<String>> {
+    bounded_template(text).ok()?;
     guarded(|| {
         env.template_from_str(text)
             .map(|t| t.undeclared_variables(false))
@@ -154,6 +181,7 @@ fn check_unguarded(
     if !text.contains("{{") && !text.contains("{%") && !text.contains("{#") {
         return Ok(());
     }
+    bounded_template(text)?;
     let tmpl = env
         .template_from_str(text)
         .map_err(|e| convert_error(text, &e))?;
@@ -251,6 +279,7 @@ fn render_unguarded(
     if !text.contains("{{") && !text.contains("{%") && !text.contains("{#") {
         return Ok(text.to_owned());
     }
+    bounded_template(text)?;
     let tmpl = env
         .template_from_str(text)
         .map_err(|e| convert_error(text, &e))?;
@@ -297,6 +326,7 @@ fn eval_condition_unguarded(
     expr: &str,
     ctx: &serde_json::Value,
 ) -> Result<bool, TemplateError> {
+    bounded_expression(expr)?;
     let compiled = env
         .compile_expression(expr)
         .map_err(|e| convert_error(expr, &e))?;
@@ -323,6 +353,7 @@ fn check_condition_unguarded(
     expr: &str,
     known: &BTreeSet<String>,
 ) -> Result<(), TemplateError> {
+    bounded_expression(expr)?;
     let compiled = env
         .compile_expression(expr)
         .map_err(|e| convert_error(expr, &e))?;
@@ -344,6 +375,7 @@ pub fn eval_value(
     expr: &str,
     ctx: &serde_json::Value,
 ) -> Result<serde_json::Value, TemplateError> {
+    bounded_expression(expr)?;
     guarded(|| {
         let value = env
             .compile_expression(expr)

@@ -313,8 +313,17 @@ pub fn parse_multi(text: &str) -> Result<Vec<Node>, YamlError> {
     if let Some(b) = opts.budget.as_mut() {
         b.max_documents = super::limits::MAX_DOCUMENTS;
     }
-    let docs: Vec<Option<SNode>> =
-        serde_saphyr::from_str_multiple_with_options(text, opts).map_err(from_saphyr)?;
+    let docs: Vec<Option<SNode>> = serde_saphyr::from_str_multiple_with_options(text, opts)
+        .map_err(|e| {
+            let mut y = from_saphyr(e);
+            if y.message == SECOND_DOCUMENT {
+                y.message = format!(
+                    "a manifest holds at most {} YAML documents (see docs/limits.md); one more starts here",
+                    super::limits::MAX_DOCUMENTS
+                );
+            }
+            y
+        })?;
     Ok(docs
         .into_iter()
         .flatten()
@@ -349,6 +358,9 @@ fn from_saphyr(e: serde_saphyr::Error) -> YamlError {
 /// A node as read by serde-saphyr (its own `Spanned` carries the location).
 struct SNode(Node);
 
+/// The document budget's message for a playbook (a manifest says its own).
+const SECOND_DOCUMENT: &str = "a playbook is a single YAML document, but a second one starts here";
+
 /// Rewrites the parser's budget messages for people.
 fn humane(message: &str) -> String {
     let m = message
@@ -357,7 +369,7 @@ fn humane(message: &str) -> String {
     if m.contains("Depth {") || m.contains("recursion limit") || m.contains("FlowNesting") {
         "the document nests too deeply (the limit is 64 levels)".to_owned()
     } else if m.contains("Documents {") {
-        "a playbook is a single YAML document, but a second one starts here".to_owned()
+        SECOND_DOCUMENT.to_owned()
     } else if m.contains("alias replay")
         || m.contains("Aliases {")
         || m.contains("AliasAnchorRatio")

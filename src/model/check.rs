@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 use crate::language::yaml::{Loc, Spanned};
 use crate::model::validator::Validator;
 
+/// The smallest `fraction` of a probe check: one answer of the most requests
+/// a probe may make.
+pub const MIN_FRACTION: f64 = 1e-6;
+
 /// One check: where to look, and what must hold there.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", rename = "Check")]
@@ -257,12 +261,12 @@ pub fn validate(
             cx.error(f.loc, "`fraction` is only available in probe checks");
             return None;
         }
-        (Some(f), Some(_)) if !(f.value > 0.0 && f.value <= 1.0) => {
+        (Some(f), Some(_)) if !(f.value >= MIN_FRACTION && f.value <= 1.0) => {
             cx.error(
                 f.loc,
-                format!("`fraction` must be in (0, 1], found {}", f.value),
+                format!("`fraction` must be from {MIN_FRACTION:e} to 1, found {:e}", f.value),
             )
-            .expected("a share of answers, e.g. 0.95");
+            .expected("a share of answers, e.g. 0.95 (one answer in a million is the smallest)");
             return None;
         }
         (Some(f), Some(_)) => f.value,

@@ -52,6 +52,7 @@ impl Validator {
         &mut self,
         patterns: &[Spanned<String>],
         extra: &BTreeSet<String>,
+        substitute: bool,
     ) -> Vec<ManifestFile> {
         let mut out: Vec<ManifestFile> = Vec::new();
         for pat in patterns {
@@ -92,7 +93,7 @@ impl Validator {
                     continue;
                 }
                 let before = self.diags.len();
-                if let Some(m) = self.manifest_file(pat, &path, extra) {
+                if let Some(m) = self.manifest_file(pat, &path, extra, substitute) {
                     out.push(m);
                 } else if self.diags.len() > before
                     && self.diags[before].message.contains("is outside the root")
@@ -109,6 +110,7 @@ impl Validator {
         pat: &Spanned<String>,
         path: &Path,
         extra: &BTreeSet<String>,
+        substitute: bool,
     ) -> Option<ManifestFile> {
         // The file (through any symlink) must be under the root.
         if !self.under_root(path) {
@@ -151,7 +153,8 @@ impl Validator {
             uses_captures,
             substitute: false,
         };
-        if !m.uses_captures {
+        let mut m = m;
+        if check_placeholders(self, &mut m, substitute, extra) && !m.uses_captures {
             self.prerender(&m);
         }
         Some(m)
@@ -209,9 +212,12 @@ pub fn render_manifest(
         crate::language::substitute::substitute(&rendered, |n| {
             crate::language::substitute::lookup(ctx, n)
         })
-        .map_err(|p| {
-            Diagnostic::new(&rendered_src, Some(offset_loc(&rendered, p.offset)), format!("`${{{}}}` has no value", p.name))
-                .with_expected("a var, a step var, a capture or an environment variable of that name, or a default: `${NAME:=value}`")
+        .map_err(|e| {
+            let d = Diagnostic::new(&rendered_src, Some(offset_loc(&rendered, e.offset())), e.message());
+            match e {
+                crate::language::substitute::SubstError::Missing(_) => d.with_expected("a var, a step var, a capture or an environment variable of that name, or a default: `${NAME:=value}`"),
+                crate::language::substitute::SubstError::TooLarge { .. } => d.with_expected("values that keep the substituted manifest under the limit"),
+            }
         })?
     } else {
         rendered
@@ -301,16 +307,18 @@ fn offset_loc(text: &str, offset: usize) -> yaml::Loc {
 
 /// `${NAME}` placeholders of the step's manifests: with `substitute: true`
 /// each needs a value (or a default); without it, they would reach the
-/// cluster as text, which is worth a warning.
+/// cluster as text, which is worth a warning. True when the manifest can be
+/// pre-rendered now (substituted as the run will): no placeholder is missing
+/// and none waits for a capture.
 fn check_placeholders(
     cx: &mut Validator,
     m: &mut ManifestFile,
     substitute: bool,
     extra: &BTreeSet<String>,
-) {
+) -> bool {
     let found = crate::language::substitute::placeholders(&m.source.text);
     if found.is_empty() {
-        return;
+        return true;
     }
     m.substitute = substitute;
     if !substitute {
@@ -326,10 +334,11 @@ fn check_placeholders(
         .with_help("add `substitute: true` to the step to replace `${NAME}` as envsubst does");
         d.warning = true;
         cx.warnings.push(d);
-        return;
+        return true;
     }
     let names = cx.names(extra);
     let env = cx.scope.base();
+    let before = cx.diags.len();
     for p in found.iter().filter(|p| p.default.is_none()) {
         let known = names.contains(&p.name) || env["env"].get(&p.name).is_some();
         if !known {
@@ -342,6 +351,10 @@ fn check_placeholders(
             cx.diags.push(d);
         }
     }
+    cx.diags.len() == before
+        && !found.iter().any(|p| {
+            p.default.is_none() && (cx.captured.contains(&p.name) || extra.contains(&p.name))
+        })
 }
 
 /// Builds a kustomize directory with `kubectl kustomize` at validation time,
@@ -526,10 +539,7 @@ pub fn manifests(
     substitute: bool,
     extra: &BTreeSet<String>,
 ) -> Manifests {
-    let mut files = cx.manifests(files, extra);
-    for m in &mut files {
-        check_placeholders(cx, m, substitute, extra);
-    }
+    let files = cx.manifests(files, extra, substitute);
     let inline = inline.and_then(|s| {
         if !cx.template(s, extra) {
             return None;
@@ -545,11 +555,10 @@ pub fn manifests(
             uses_captures: cx.uses_captures(&s.value),
             substitute: false,
         };
-        if !m.uses_captures {
+        let mut m = m;
+        if check_placeholders(cx, &mut m, substitute, extra) && !m.uses_captures {
             cx.prerender(&m);
         }
-        let mut m = m;
-        check_placeholders(cx, &mut m, substitute, extra);
         Some(m)
     });
     let kustomize = kustomize.and_then(|k| {

@@ -133,8 +133,8 @@ impl Validator {
             Ok(r) => Some(r),
             Err(msg) => {
                 self.error(s.loc, msg).expected(format!(
-                    "requests per second or per minute, more than 0 and at most {}/s, e.g. `200/s` or `600/m`",
-                    options::MAX_RATE
+                    "a rate from one request a day (`1/d`) to {}/s, e.g. `200/s` or `600/m` (docs/limits.md)",
+                    limits::MAX_RATE
                 ));
                 None
             }

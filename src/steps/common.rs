@@ -46,11 +46,16 @@ pub async fn render_objects(
             text = crate::language::substitute::substitute(&text, |n| {
                 crate::language::substitute::lookup(&cx.ctx, n)
             })
-            .map_err(|p| {
-                StepError::Errored(format!(
-                    "kubectl kustomize {k}: `${{{}}}` has no value (a var, step var, capture or environment variable, or a default `${{NAME:=value}}`)",
-                    p.name
-                ))
+            .map_err(|e| {
+                StepError::Errored(match e {
+                    crate::language::substitute::SubstError::Missing(p) => format!(
+                        "kubectl kustomize {k}: `${{{}}}` has no value (a var, step var, capture or environment variable, or a default `${{NAME:=value}}`)",
+                        p.name
+                    ),
+                    e @ crate::language::substitute::SubstError::TooLarge { .. } => {
+                        format!("kubectl kustomize {k}: {}", e.message())
+                    }
+                })
             })?;
         }
         let mf = ManifestFile {

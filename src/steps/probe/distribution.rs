@@ -72,6 +72,12 @@ pub struct Distribution {
 
 /// Default `falseFail`: 1e-5 per check (it costs a few answers, see `stats`).
 pub const DEFAULT_FALSE_FAIL: f64 = 1e-5;
+/// The smallest `falseFail`/`falsePass`: a smaller error probability is not
+/// a number the test can keep (and far below any other risk of a run).
+pub const MIN_ERROR_PROBABILITY: f64 = 1e-12;
+/// The smallest `tolerance` (percentage points): a closer split needs more
+/// answers than a probe may request.
+pub const MIN_TOLERANCE: f64 = 0.1;
 
 pub(super) fn validate(
     cx: &mut Validator,
@@ -123,11 +129,11 @@ pub(super) fn validate(
             .expected("percentages that add up to 100, e.g. {blue: 40, green: 40, yellow: 20}");
     }
     let frac = |cx: &mut Validator, x: &Option<Spanned<f64>>, what: &str, default: f64| match x {
-        Some(f) if !(f.value > 0.0 && f.value < 0.5) => {
+        Some(f) if !(f.value >= MIN_ERROR_PROBABILITY && f.value < 0.5) => {
             cx.error(
                 f.loc,
                 format!(
-                    "`{what}` must be a probability between 0 and 0.5, found {}",
+                    "`{what}` must be a probability from {MIN_ERROR_PROBABILITY:e} to 0.5, found {:e}",
                     f.value
                 ),
             );
@@ -137,11 +143,11 @@ pub(super) fn validate(
         None => default,
     };
     let tolerance = match &v.tolerance {
-        Some(t) if !(t.value > 0.0 && t.value < 50.0) => {
+        Some(t) if !(t.value >= MIN_TOLERANCE && t.value < 50.0) => {
             cx.error(
                 t.loc,
                 format!(
-                    "`tolerance` must be between 0 and 50 percentage points, found {}",
+                    "`tolerance` must be from {MIN_TOLERANCE} to 50 percentage points, found {:e}",
                     t.value
                 ),
             );

@@ -42,7 +42,7 @@ pub struct RawProbe {
     pub tls: Option<RawTls>,
     /// The longest answer body read (`512KiB`, `4MiB`, or bytes; default 1MiB,
     /// at most 64MiB). A longer body is an error for that answer.
-    pub max_body: Option<Spanned<ByteSize>>,
+    pub max_body: Option<Spanned<crate::language::size::ByteSize>>,
     /// Named values extracted from each answer: name -> a JSONPath on the JSON body
     /// (`$.color`), or `{jsonpath | header | status | body, regex}`.
     #[serde(default)]
@@ -52,68 +52,6 @@ pub struct RawProbe {
     /// Keep sampling until the expectations hold or the step times out,
     /// judging only the most recent answers.
     pub eventually: Option<Spanned<RawEventually>>,
-}
-
-/// A size in bytes: a number, or text with a unit (`B`, `KiB`, `MiB`, `kB`, `MB`).
-#[derive(Debug, Clone, JsonSchema)]
-#[serde(untagged)]
-pub enum ByteSize {
-    Bytes(u64),
-    Text(String),
-}
-
-impl<'de> Deserialize<'de> for ByteSize {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = ByteSize;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a size such as `512KiB` or `4MiB`")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ByteSize, E> {
-                Ok(ByteSize::Text(v.to_owned()))
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ByteSize, E> {
-                Ok(ByteSize::Bytes(v))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ByteSize, E> {
-                Ok(ByteSize::Text(v.to_string()))
-            }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<ByteSize, E> {
-                Ok(ByteSize::Text(v.to_string()))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// Bytes of a size, or why it is not one.
-fn parse_size(s: &ByteSize) -> Result<u64, String> {
-    let text = match s {
-        ByteSize::Bytes(n) => return Ok(*n),
-        ByteSize::Text(t) => t.trim(),
-    };
-    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (n, unit) = text.split_at(digits);
-    if unit.starts_with('.') {
-        return Err(format!(
-            "`{}` is not a whole number (write it in a smaller unit, e.g. 1536KiB for 1.5MiB)",
-            limits::excerpt(text)
-        ));
-    }
-    let n: u64 = n
-        .parse()
-        .map_err(|_| format!("`{}` is not a size", limits::excerpt(text)))?;
-    let scale: u64 = match unit.trim() {
-        "" | "B" => 1,
-        "KiB" => 1024,
-        "MiB" => 1024 * 1024,
-        "kB" | "KB" => 1000,
-        "MB" => 1_000_000,
-        other => return Err(format!("unknown unit `{}`", limits::excerpt(other))),
-    };
-    n.checked_mul(scale)
-        .ok_or_else(|| format!("`{}` is too large", limits::excerpt(text)))
 }
 
 /// Where an extracted value comes from.
@@ -345,14 +283,18 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
         None => cx.default_rate,
     };
     let concurrency = bounded(cx, &r.concurrency, "concurrency", 8, limits::MAX_CONCURRENCY);
-    let request_timeout = r
-        .request_timeout
-        .as_ref()
-        .and_then(|t| cx.duration(t))
-        .unwrap_or(Duration::from_secs(5));
+    let request_timeout = match r.request_timeout.as_ref().map(|t| (t, cx.duration(t))) {
+        Some((t, Some(d))) if d.is_zero() => {
+            cx.error(t.loc, "`requestTimeout` is 0: every request would time out")
+                .expected("a duration of more than 0, e.g. `5s`");
+            d
+        }
+        Some((_, d)) => d.unwrap_or(Duration::from_secs(5)),
+        None => Duration::from_secs(5),
+    };
     let max_body = match &r.max_body {
         None => limits::DEFAULT_MAX_BODY,
-        Some(m) => match parse_size(&m.value) {
+        Some(m) => match crate::language::size::parse_size(&m.value) {
             Ok(n) if (1..=limits::MAX_BODY).contains(&n) => n,
             Ok(n) => {
                 cx.error(m.loc, format!("`maxBody` is {n} bytes, out of range"))
@@ -407,8 +349,13 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
     let mut never = Vec::new();
     let mut distribution = None;
     if let Some(e) = &r.expect {
+        let e_loc = e.loc;
         let e = &e.value;
         if let Some(s) = &e.status {
+            if let Some(bad) = s.iter().find(|c| !(100..=599).contains(*c)) {
+                cx.error(e_loc, format!("status {bad} is not an HTTP status code"))
+                    .expected("codes from 100 to 599, e.g. `status: [200, 204]`");
+            }
             status.clone_from(s);
         }
         if let Some(m) = &e.max_error_rate {

@@ -1,0 +1,49 @@
+//! Bounds before allocation at the command line (issue #20): inputs that
+//! used to take the machine (a huge `--from-report`), crash, or write
+//! outside their directory are refused with a message and exit code 2.
+
+use std::path::Path;
+use std::process::Command;
+
+fn scenario(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run scenario");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const PLAYBOOK: &str = "name: t\nsteps:\n  - name: s\n    sleep: 1s\n";
+
+/// A report over 16 MiB is refused before it is read (a sparse file: its
+/// size is all it has), and so is an endless stream.
+#[test]
+fn from_report_over_the_limit_is_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.yaml"), PLAYBOOK).unwrap();
+    let big = std::fs::File::create(dir.path().join("big.json")).unwrap();
+    big.set_len(16 * 1024 * 1024 + 1).unwrap();
+    let (code, out, err) = scenario(dir.path(), &["docs", "p.yaml", "--from-report", "big.json"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert_eq!(
+        err,
+        "error: --from-report big.json: the report is larger than the limit of 16 MiB (see docs/limits.md)\n"
+    );
+    // A stream without a size (a character device) stops at the limit.
+    let (code, _, err) = scenario(dir.path(), &["docs", "p.yaml", "--from-report", "/dev/zero"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("larger than the limit of 16 MiB"), "{err}");
+    // Just under the limit is read (and judged as JSON).
+    let under = std::fs::File::create(dir.path().join("under.json")).unwrap();
+    under.set_len(1024).unwrap();
+    let (code, _, err) = scenario(dir.path(), &["docs", "p.yaml", "--from-report", "under.json"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("not a JSON report"), "{err}");
+}
