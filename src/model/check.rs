@@ -196,40 +196,7 @@ pub fn validate(
     let loc = raw.loc;
     let names: Option<Vec<String>> = values.map(|v| v.iter().map(|(n, _)| n.clone()).collect());
     let names = names.as_deref();
-    let query = match (&raw.value.path, &raw.value.value) {
-        (Some(p), None) => {
-            cx.jsonpath(p)?;
-            Query::JsonPath(p.value.clone())
-        }
-        (None, Some(v)) => match names {
-            None => {
-                cx.error(v.loc, "`value` is only available in probe checks")
-                    .expected("`path: <JSONPath>`");
-                return None;
-            }
-            Some(names) if !names.contains(&v.value) => {
-                let help =
-                    crate::language::diag::did_you_mean(&v.value, names.iter().map(String::as_str));
-                let d = cx
-                    .error(v.loc, format!("unknown value `{}`", v.value))
-                    .expected(format!("a name from `extract`: {}", names.join(", ")));
-                if let Some(h) = help {
-                    d.help = Some(format!("did you mean `{h}`?"));
-                }
-                return None;
-            }
-            Some(_) => Query::Value(v.value.clone()),
-        },
-        (None, None) => {
-            cx.error(loc, "a check needs `path` or `value`")
-                .expected("`path: <JSONPath>` or `value: <extracted name>`");
-            return None;
-        }
-        (Some(_), Some(v)) => {
-            cx.error(v.loc, "a check takes `path` or `value`, not both");
-            return None;
-        }
-    };
+    let query = validate_query(cx, raw, names)?;
     let mut preds = Vec::new();
     // Expected values are templates: checked (and rendered when their inputs are known) now.
     let vars: std::collections::BTreeSet<String> = cx.step_vars.keys().cloned().collect();
@@ -319,6 +286,46 @@ pub fn validate(
         return None;
     }
     Some(check)
+}
+
+/// Where a check looks: a JSONPath, or a value the probe extracts (by name).
+fn validate_query(cx: &mut Validator, raw: &Spanned<RawCheck>, names: Option<&[String]>) -> Option<Query> {
+    let loc = raw.loc;
+    let query = match (&raw.value.path, &raw.value.value) {
+        (Some(p), None) => {
+            cx.jsonpath(p)?;
+            Query::JsonPath(p.value.clone())
+        }
+        (None, Some(v)) => match names {
+            None => {
+                cx.error(v.loc, "`value` is only available in probe checks")
+                    .expected("`path: <JSONPath>`");
+                return None;
+            }
+            Some(names) if !names.contains(&v.value) => {
+                let help =
+                    crate::language::diag::did_you_mean(&v.value, names.iter().map(String::as_str));
+                let d = cx
+                    .error(v.loc, format!("unknown value `{}`", v.value))
+                    .expected(format!("a name from `extract`: {}", names.join(", ")));
+                if let Some(h) = help {
+                    d.help = Some(format!("did you mean `{h}`?"));
+                }
+                return None;
+            }
+            Some(_) => Query::Value(v.value.clone()),
+        },
+        (None, None) => {
+            cx.error(loc, "a check needs `path` or `value`")
+                .expected("`path: <JSONPath>` or `value: <extracted name>`");
+            return None;
+        }
+        (Some(_), Some(v)) => {
+            cx.error(v.loc, "a check takes `path` or `value`, not both");
+            return None;
+        }
+    };
+    Some(query)
 }
 
 fn has_template(v: &serde_json::Value) -> bool {

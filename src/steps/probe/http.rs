@@ -257,18 +257,8 @@ impl Request<'_> {
                 _ => None,
             })
             .collect();
-        let headers: BTreeMap<String, String> = if want_sample {
-            resp.headers()
-                .iter()
-                .map(|(k, v)| {
-                    let value = if is_secret_header(k.as_str()) {
-                        "<redacted>".to_owned()
-                    } else {
-                        v.to_str().unwrap_or("<binary>").to_owned()
-                    };
-                    (k.as_str().to_owned(), value)
-                })
-                .collect()
+        let headers = if want_sample {
+            sample_headers(resp.headers())
         } else {
             BTreeMap::new()
         };
@@ -373,6 +363,20 @@ impl Request<'_> {
             }
         }
     }
+}
+
+/// An answer's headers for a sample, secret ones redacted.
+fn sample_headers(h: &reqwest::header::HeaderMap) -> BTreeMap<String, String> {
+    h.iter()
+        .map(|(k, v)| {
+            let value = if is_secret_header(k.as_str()) {
+                "<redacted>".to_owned()
+            } else {
+                v.to_str().unwrap_or("<binary>").to_owned()
+            };
+            (k.as_str().to_owned(), value)
+        })
+        .collect()
 }
 
 /// A byte count as people write it (`1 MiB`, `512 KiB`, `300 B`).

@@ -9,6 +9,7 @@
 
 pub mod converge;
 pub mod distribution;
+pub mod expectations;
 pub mod http;
 pub mod judge;
 pub mod page;

@@ -9,7 +9,7 @@ use futures::stream::FuturesUnordered;
 use tokio::time::Instant;
 
 use super::http::{Extractor, Prepared, Record, Request, SAMPLES, Sample, client, human_bytes};
-use super::judge::problems;
+use super::expectations::problems;
 use super::spec::Probe;
 use super::split::Split;
 use super::stats::Verdict;

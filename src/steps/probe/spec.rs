@@ -292,125 +292,14 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
         Some((_, d)) => d.unwrap_or(Duration::from_secs(5)),
         None => Duration::from_secs(5),
     };
-    let max_body = match &r.max_body {
-        None => limits::DEFAULT_MAX_BODY,
-        Some(m) => match crate::language::size::parse_size(&m.value) {
-            Ok(n) if (1..=limits::MAX_BODY).contains(&n) => n,
-            Ok(n) => {
-                cx.error(m.loc, format!("`maxBody` is {n} bytes, out of range"))
-                    .expected("1 byte to 64MiB (the limit is in docs/limits.md)");
-                limits::DEFAULT_MAX_BODY
-            }
-            Err(why) => {
-                cx.error(m.loc, format!("invalid `maxBody`: {why}"))
-                    .expected("a size such as `512KiB`, `4MiB` or a number of bytes");
-                limits::DEFAULT_MAX_BODY
-            }
-        },
-    };
-    let mut ca = None;
-    let mut insecure = false;
-    if let Some(tls) = &r.tls {
-        insecure = tls.insecure_skip_verify;
-        if let Some(c) = &tls.ca {
-            let p = cx.dir.join(&c.value);
-            if c.value.split(['/', '\\']).any(|x| x == "..") || !p.is_file() {
-                cx.error(
-                    c.loc,
-                    format!("CA file `{}` not found next to the playbook", c.value),
-                );
-            } else {
-                ca = Some(p);
-            }
-        }
-    }
-    let mut extract = Vec::new();
-    for (name, e) in &r.extract {
-        if let Some(x) = validate_extract(cx, e) {
-            extract.push((name.clone(), x));
-        }
-    }
-    let names: Vec<String> = r.extract.keys().cloned().collect();
-    // Checks compare with the type each extraction gives (a status is a number).
-    let typed: Vec<(String, crate::model::check::ValueType)> = names
-        .iter()
-        .map(|n| {
-            let ty = extract
-                .iter()
-                .find(|(x, _)| x == n)
-                .map_or(crate::model::check::ValueType::Unknown, |(_, e)| e.value_type());
-            (n.clone(), ty)
-        })
-        .collect();
-    let mut status = vec![200];
-    let mut max_error_rate = 0.0;
-    let mut latency = Vec::new();
-    let mut each = Vec::new();
-    let mut never = Vec::new();
-    let mut distribution = None;
-    if let Some(e) = &r.expect {
-        let e_loc = e.loc;
-        let e = &e.value;
-        if let Some(s) = &e.status {
-            if let Some(bad) = s.iter().find(|c| !(100..=599).contains(*c)) {
-                cx.error(e_loc, format!("status {bad} is not an HTTP status code"))
-                    .expected("codes from 100 to 599, e.g. `status: [200, 204]`");
-            }
-            status.clone_from(s);
-        }
-        if let Some(m) = &e.max_error_rate {
-            if !(0.0..=1.0).contains(&m.value) {
-                cx.error(
-                    m.loc,
-                    format!("`maxErrorRate` must be between 0 and 1, found {}", m.value),
-                )
-                .expected("a fraction, e.g. 0.01 for 1%");
-            }
-            max_error_rate = m.value;
-        }
-        for (p, d) in &e.latency {
-            let pct = p
-                .strip_prefix('p')
-                .and_then(|x| x.parse::<f64>().ok())
-                .filter(|x| *x > 0.0 && *x <= 100.0);
-            match pct {
-                Some(pct) => {
-                    if let Some(d) = cx.duration(d) {
-                        latency.push((pct, d));
-                    }
-                }
-                None => {
-                    cx.error(d.loc, format!("unknown percentile `{p}`"))
-                        .expected("`p50`, `p90`, `p99`, `p99.9`, ...");
-                }
-            }
-        }
-        each = e
-            .each
-            .iter()
-            .filter_map(|c| crate::model::check::validate(cx, c, Some(&typed)))
-            .collect();
-        never = e
-            .never
-            .iter()
-            .filter_map(|c| crate::model::check::validate(cx, c, Some(&typed)))
-            .collect();
-        if let Some(d) = &e.distribution {
-            distribution = super::distribution::validate(cx, d, &names);
-            // Too few requests: the test often stops undecided, and a verdict it
-            // leans to carries no stated error rate.
-            if distribution.is_some() && requests < MIN_SPLIT_REQUESTS && r.eventually.is_none() {
-                let loc = r.requests.as_ref().map_or(d.loc, |n| n.loc);
-                cx.warn(
-                    loc,
-                    format!(
-                        "a split check with {requests} requests will often stop before it decides (about 400 answers on average for three categories, 1000 for the slowest 1%)"
-                    ),
-                )
-                .expected(format!("`requests: {MIN_SPLIT_REQUESTS}` or more (a decided test stops early)"));
-            }
-        }
-    }
+    let max_body = max_body(cx, r);
+    let (ca, insecure) = tls(cx, r);
+    let (extract, names, typed) = extractions(cx, r);
+    let x = r
+        .expect
+        .as_ref()
+        .map(|e| validate_expect(cx, e, r, &typed, &names, requests))
+        .unwrap_or_default();
     let eventually_window = r.eventually.as_ref().map(|ev| {
         let w = ev.value.window.unwrap_or(requests);
         if w == 0 || w > requests {
@@ -441,14 +330,118 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
         ca,
         insecure_skip_verify: insecure,
         extract,
-        status,
-        max_error_rate,
-        latency,
-        each,
-        never,
-        distribution,
+        status: x.status.unwrap_or_else(|| vec![200]),
+        max_error_rate: x.max_error_rate,
+        latency: x.latency,
+        each: x.each,
+        never: x.never,
+        distribution: x.distribution,
         eventually_window,
     })
+}
+
+/// `maxBody` in bytes (the default when absent or wrong; wrong is an error).
+fn max_body(cx: &mut Validator, r: &RawProbe) -> u64 {
+    match &r.max_body {
+        None => limits::DEFAULT_MAX_BODY,
+        Some(m) => match crate::language::size::parse_size(&m.value) {
+            Ok(n) if (1..=limits::MAX_BODY).contains(&n) => n,
+            Ok(n) => {
+                cx.error(m.loc, format!("`maxBody` is {n} bytes, out of range"))
+                    .expected("1 byte to 64MiB (the limit is in docs/limits.md)");
+                limits::DEFAULT_MAX_BODY
+            }
+            Err(why) => {
+                cx.error(m.loc, format!("invalid `maxBody`: {why}"))
+                    .expected("a size such as `512KiB`, `4MiB` or a number of bytes");
+                limits::DEFAULT_MAX_BODY
+            }
+        },
+    }
+}
+
+/// The validated `expect` of a probe.
+#[derive(Default)]
+struct Expectations {
+    status: Option<Vec<u16>>,
+    max_error_rate: f64,
+    latency: Vec<(f64, Duration)>,
+    each: Vec<Check>,
+    never: Vec<Check>,
+    distribution: Option<super::distribution::Distribution>,
+}
+
+fn validate_expect(
+    cx: &mut Validator,
+    e: &Spanned<RawExpect>,
+    r: &RawProbe,
+    typed: &[(String, crate::model::check::ValueType)],
+    names: &[String],
+    requests: u32,
+) -> Expectations {
+    let mut x = Expectations::default();
+    let e_loc = e.loc;
+    let e = &e.value;
+    if let Some(s) = &e.status {
+        if let Some(bad) = s.iter().find(|c| !(100..=599).contains(*c)) {
+            cx.error(e_loc, format!("status {bad} is not an HTTP status code"))
+                .expected("codes from 100 to 599, e.g. `status: [200, 204]`");
+        }
+        x.status = Some(s.clone());
+    }
+    if let Some(m) = &e.max_error_rate {
+        if !(0.0..=1.0).contains(&m.value) {
+            cx.error(
+                m.loc,
+                format!("`maxErrorRate` must be between 0 and 1, found {}", m.value),
+            )
+            .expected("a fraction, e.g. 0.01 for 1%");
+        }
+        x.max_error_rate = m.value;
+    }
+    for (p, d) in &e.latency {
+        let pct = p
+            .strip_prefix('p')
+            .and_then(|x| x.parse::<f64>().ok())
+            .filter(|x| *x > 0.0 && *x <= 100.0);
+        match pct {
+            Some(pct) => {
+                if let Some(d) = cx.duration(d) {
+                    x.latency.push((pct, d));
+                }
+            }
+            None => {
+                cx.error(d.loc, format!("unknown percentile `{p}`"))
+                    .expected("`p50`, `p90`, `p99`, `p99.9`, ...");
+            }
+        }
+    }
+    x.each = e
+        .each
+        .iter()
+        .filter_map(|c| crate::model::check::validate(cx, c, Some(typed)))
+        .collect();
+    x.never = e
+        .never
+        .iter()
+        .filter_map(|c| crate::model::check::validate(cx, c, Some(typed)))
+        .collect();
+    if let Some(d) = &e.distribution {
+        x.distribution = super::distribution::validate(cx, d, names);
+        // Too few requests: the test often stops undecided, and a verdict it
+        // leans to carries no stated error rate.
+        if x.distribution.is_some() && requests < MIN_SPLIT_REQUESTS && r.eventually.is_none() {
+            let loc = r.requests.as_ref().map_or(d.loc, |n| n.loc);
+            cx.warn(
+                loc,
+                format!(
+                    "a split check with {requests} requests will often stop before it decides (about 400 answers on average for three categories, 1000 for the slowest 1%)"
+                ),
+            )
+            .expected(format!("`requests: {MIN_SPLIT_REQUESTS}` or more (a decided test stops early)"));
+        }
+    }
+    x
 }
 
 fn validate_extract(cx: &mut Validator, e: &Spanned<RawExtract>) -> Option<Extract> {
@@ -548,4 +541,52 @@ impl Probe {
         }
         lines
     }
+}
+
+/// The CA file (under the playbook's directory) and the opt-out of verification.
+fn tls(cx: &mut Validator, r: &RawProbe) -> (Option<std::path::PathBuf>, bool) {
+    let mut ca = None;
+    let mut insecure = false;
+    if let Some(tls) = &r.tls {
+        insecure = tls.insecure_skip_verify;
+        if let Some(c) = &tls.ca {
+            let p = cx.dir.join(&c.value);
+            if c.value.split(['/', '\\']).any(|x| x == "..") || !p.is_file() {
+                cx.error(
+                    c.loc,
+                    format!("CA file `{}` not found next to the playbook", c.value),
+                );
+            } else {
+                ca = Some(p);
+            }
+        }
+    }
+    (ca, insecure)
+}
+
+/// The extractions, their names, and the type each gives (a status is a number).
+#[allow(clippy::type_complexity)]
+fn extractions(
+    cx: &mut Validator,
+    r: &RawProbe,
+) -> (Vec<(String, Extract)>, Vec<String>, Vec<(String, crate::model::check::ValueType)>) {
+    let mut extract = Vec::new();
+    for (name, e) in &r.extract {
+        if let Some(x) = validate_extract(cx, e) {
+            extract.push((name.clone(), x));
+        }
+    }
+    let names: Vec<String> = r.extract.keys().cloned().collect();
+    // Checks compare with the type each extraction gives (a status is a number).
+    let typed: Vec<(String, crate::model::check::ValueType)> = names
+        .iter()
+        .map(|n| {
+            let ty = extract
+                .iter()
+                .find(|(x, _)| x == n)
+                .map_or(crate::model::check::ValueType::Unknown, |(_, e)| e.value_type());
+            (n.clone(), ty)
+        })
+        .collect();
+    (extract, names, typed)
 }
