@@ -56,7 +56,9 @@ fn measure(bin: &str, playbook: &std::path::Path) -> Cost {
 }
 
 fn probe(url: &str, rest: &str) -> String {
-    format!("name: bench\nsteps:\n  - name: probe\n    timeout: 30s\n    probe:\n      url: {url}\n{rest}")
+    format!(
+        "name: bench\nsteps:\n  - name: probe\n    timeout: 30s\n    probe:\n      url: {url}\n{rest}"
+    )
 }
 
 /// 20 checks, each applied by a `when` and matching a regex.
@@ -76,7 +78,10 @@ fn twenty_checks() -> String {
 fn main() {
     let root = env!("CARGO_MANIFEST_DIR");
     let current = format!("{root}/target/release/scenario");
-    assert!(std::path::Path::new(&current).is_file(), "cargo build --release first");
+    assert!(
+        std::path::Path::new(&current).is_file(),
+        "cargo build --release first"
+    );
     let baseline = std::env::var("SCENARIO_BASELINE").ok();
     let mut bins = vec![("this change", current)];
     if let Some(b) = baseline {
@@ -94,29 +99,50 @@ fn main() {
     let cases = [
         (
             "100 MB body, 16 requests, concurrency 8: peak RSS",
-            write("big.yaml", probe(&big.url(), "      requests: 16\n      concurrency: 8\n      requestTimeout: 20s\n")),
+            write(
+                "big.yaml",
+                probe(
+                    &big.url(),
+                    "      requests: 16\n      concurrency: 8\n      requestTimeout: 20s\n",
+                ),
+            ),
         ),
         (
             "endless body, 8 requests, concurrency 8, requestTimeout 2s: peak RSS",
-            write("endless.yaml", probe(&endless.url(), "      requests: 8\n      concurrency: 8\n      requestTimeout: 2s\n")),
+            write(
+                "endless.yaml",
+                probe(
+                    &endless.url(),
+                    "      requests: 8\n      concurrency: 8\n      requestTimeout: 2s\n",
+                ),
+            ),
         ),
         (
             "1000 answers, no checks: CPU",
-            write("plain.yaml", probe(&steady.url(), "      requests: 1000\n      concurrency: 8\n      extract: { color: $.color, pod: $.pod, num: $.num }\n")),
+            write(
+                "plain.yaml",
+                probe(
+                    &steady.url(),
+                    "      requests: 1000\n      concurrency: 8\n      extract: { color: $.color, pod: $.pod, num: $.num }\n",
+                ),
+            ),
         ),
         (
             "1000 answers, 20 when + regex checks: CPU",
             write("checks.yaml", probe(&steady.url(), &twenty_checks())),
         ),
     ];
-    let mut md = String::from("| case | binary | exit | peak RSS | CPU | wall |\n|:---|:---|---:|---:|---:|---:|\n");
+    let mut md = String::from(
+        "| case | binary | exit | peak RSS | CPU | wall |\n|:---|:---|---:|---:|---:|---:|\n",
+    );
     for (what, playbook) in &cases {
         for (label, bin) in &bins {
             let c = measure(bin, playbook);
             let _ = writeln!(
                 md,
                 "| {what} | {label} | {} | {:.1} MiB | {:.2} s | {:.2} s |",
-                c.exit.map_or_else(|| "signal".to_owned(), |e| e.to_string()),
+                c.exit
+                    .map_or_else(|| "signal".to_owned(), |e| e.to_string()),
                 c.peak_mib,
                 c.cpu_s,
                 c.wall_s

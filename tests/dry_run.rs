@@ -27,19 +27,41 @@ fn dry_run_runs_no_command_sends_no_request_and_does_not_sleep() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!marker.exists(), "the exec step ran: {text}");
-    assert_eq!(server.count.load(Ordering::SeqCst), 0, "the probe sent requests");
+    assert_eq!(
+        server.count.load(Ordering::SeqCst),
+        0,
+        "the probe sent requests"
+    );
     assert!(started.elapsed() < Duration::from_secs(20), "it slept");
-    assert!(text.contains("dry run: not run (exec steps do nothing under --dry-run)"), "{text}");
-    assert!(text.contains(&format!("would run: exec touch {}", marker.display())), "{text}");
-    assert!(text.contains("dry run: not run (probe steps do nothing under --dry-run)"), "{text}");
-    assert!(text.contains("dry run: not run (sleep steps do nothing under --dry-run)"), "{text}");
+    assert!(
+        text.contains("dry run: not run (exec steps do nothing under --dry-run)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("would run: exec touch {}", marker.display())),
+        "{text}"
+    );
+    assert!(
+        text.contains("dry run: not run (probe steps do nothing under --dry-run)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("dry run: not run (sleep steps do nothing under --dry-run)"),
+        "{text}"
+    );
 }
 
 #[test]
 fn the_dry_run_docs_name_what_each_kind_does() {
-    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/playbook.md")).unwrap();
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/playbook.md")).unwrap();
     let section = docs
         .split("## Dry run")
         .nth(1)
@@ -54,6 +76,10 @@ fn the_dry_run_docs_name_what_each_kind_does() {
             scenario::model::action::DryRun::ReadOnly => "runs (reads only)",
             scenario::model::action::DryRun::NotRun => "not run",
         };
-        assert!(row.contains(word), "`{}`: the row should say {word:?}: {row}", kind.name);
+        assert!(
+            row.contains(word),
+            "`{}`: the row should say {word:?}: {row}",
+            kind.name
+        );
     }
 }

@@ -74,11 +74,26 @@ async fn wait_exists_and_deleted() {
 async fn wait_jsonpath_predicates() {
     let ns = settings("mut_jsonpath").await;
     for (holds, mutant) in [
-        ("{ path: $.data.mode, equals: fast }", "{ path: $.data.mode, equals: slow }"),
-        ("{ path: $.data.owner, matches: '^team-' }", "{ path: $.data.owner, matches: '^org-' }"),
-        ("{ path: $.data.mode, oneOf: [fast, slow] }", "{ path: $.data.mode, oneOf: [slow, off] }"),
-        ("{ path: $.data.mode, exists: true }", "{ path: $.data.speed, exists: true }"),
-        ("{ path: $.data.speed, exists: false }", "{ path: $.data.mode, exists: false }"),
+        (
+            "{ path: $.data.mode, equals: fast }",
+            "{ path: $.data.mode, equals: slow }",
+        ),
+        (
+            "{ path: $.data.owner, matches: '^team-' }",
+            "{ path: $.data.owner, matches: '^org-' }",
+        ),
+        (
+            "{ path: $.data.mode, oneOf: [fast, slow] }",
+            "{ path: $.data.mode, oneOf: [slow, off] }",
+        ),
+        (
+            "{ path: $.data.mode, exists: true }",
+            "{ path: $.data.speed, exists: true }",
+        ),
+        (
+            "{ path: $.data.speed, exists: false }",
+            "{ path: $.data.mode, exists: false }",
+        ),
     ] {
         pair(
             &wait(&ns, &format!("      jsonpath:\n        - {holds}\n")),
@@ -125,5 +140,8 @@ async fn patch_json_test_operation() {
     let (code, out) = run_step(&patch("fast"));
     assert_eq!(code, 0, "{out}");
     let (code, out) = run_step(&patch("slow"));
-    assert_ne!(code, 0, "a failed JSON Patch test must fail the step: {out}");
+    assert_ne!(
+        code, 0,
+        "a failed JSON Patch test must fail the step: {out}"
+    );
 }

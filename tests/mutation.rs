@@ -151,7 +151,9 @@ fn a_when_that_cannot_compare_fails_the_check_instead_of_not_applying() {
     ));
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("its condition `num == \"7\"` cannot be judged: 7 is a number, \"7\" is a string"),
+        out.contains(
+            "its condition `num == \"7\"` cannot be judged: 7 is a number, \"7\" is a string"
+        ),
         "{out}"
     );
 }
@@ -288,7 +290,13 @@ fn max_body() {
 #[test]
 fn a_probe_cut_short_by_its_timeout_fails() {
     // 8 answers, then the server never answers again.
-    let s = serve(|n| if n < 8 { json(r#"{"color":"blue"}"#) } else { Reply::Hang });
+    let s = serve(|n| {
+        if n < 8 {
+            json(r#"{"color":"blue"}"#)
+        } else {
+            Reply::Hang
+        }
+    });
     let playbook = format!(
         "name: cut-short\nsteps:\n  - name: probe\n    timeout: 2s\n    probe:\n      url: {}\n      requests: 20\n      concurrency: 1\n      requestTimeout: 10s\n      extract: {{ color: $.color }}\n      expect:\n        each:\n          - {{ value: color, equals: blue }}\n",
         s.url()
@@ -314,7 +322,10 @@ fn eventually_that_never_holds() {
     assert_eq!(code, 0, "{out}");
     let (code, out) = run(&step("green"));
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("expectations did not hold before the step timed out"), "{out}");
+    assert!(
+        out.contains("expectations did not hold before the step timed out"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -334,9 +345,13 @@ fn exec_expect_exit_and_output_checks() {
         ("contains: lu", "contains: re"),
         ("matches: '^b'", "matches: '^g'"),
     ] {
-        let (code, out) = run(&exec(&format!("      expect: {{ exitCode: 3, stdout: {{ {holds} }} }}\n")));
+        let (code, out) = run(&exec(&format!(
+            "      expect: {{ exitCode: 3, stdout: {{ {holds} }} }}\n"
+        )));
         assert_eq!(code, 0, "{holds}: {out}");
-        let (code, out) = run(&exec(&format!("      expect: {{ exitCode: 3, stdout: {{ {mutant} }} }}\n")));
+        let (code, out) = run(&exec(&format!(
+            "      expect: {{ exitCode: 3, stdout: {{ {mutant} }} }}\n"
+        )));
         assert_eq!(code, 1, "{mutant}: {out}");
         assert!(out.contains("its output does not match"), "{out}");
     }

@@ -49,7 +49,11 @@ fn an_endless_body_is_an_error_for_that_answer_not_a_hang() {
         out.contains("the answer's body is larger than 1 MiB (the default `maxBody`; set `maxBody` on the probe to read up to 64 MiB)"),
         "{out}"
     );
-    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -57,7 +61,10 @@ fn a_body_announced_larger_than_max_body_is_not_read() {
     let s = serve(|_| Reply::Sized(100 * 1024 * 1024));
     let (code, out) = run(&probe(&s.url(), 4, "      maxBody: 64KiB\n"));
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("the answer's body is larger than 64 KiB (`maxBody` at "), "{out}");
+    assert!(
+        out.contains("the answer's body is larger than 64 KiB (`maxBody` at "),
+        "{out}"
+    );
 }
 
 #[test]
@@ -67,14 +74,22 @@ fn a_body_that_stalls_fails_by_the_request_timeout() {
     let (code, out) = run(&probe(&s.url(), 2, ""));
     assert_ne!(code, 0, "{out}");
     assert!(out.contains("timed out"), "{out}");
-    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
 fn answers_that_all_differ_are_counted_in_bounded_space() {
     // 300 answers, each a different 2,000-character body.
     let s = serve(|n| {
-        Reply::Full(200, "text/plain", format!("{n:04}{}", "z".repeat(2000)).into_bytes())
+        Reply::Full(
+            200,
+            "text/plain",
+            format!("{n:04}{}", "z".repeat(2000)).into_bytes(),
+        )
     });
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("r.json");
@@ -84,12 +99,18 @@ fn answers_that_all_differ_are_counted_in_bounded_space() {
         &["--report", &format!("json={}", report.display())],
     );
     assert_eq!(code, 0, "{out}");
-    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let values = &r["playbooks"][0]["steps"][0]["outcomes"][0]["data"]["summary"]["values"]["text"];
-    let values = values.as_object().unwrap_or_else(|| panic!("no values in {r}"));
+    let values = values
+        .as_object()
+        .unwrap_or_else(|| panic!("no values in {r}"));
     assert_eq!(values.len(), 101, "100 by name and one count for the rest");
     assert_eq!(values["(more distinct values)"], 200);
-    assert!(values.keys().all(|k| k.chars().count() < 160), "values are cut");
+    assert!(
+        values.keys().all(|k| k.chars().count() < 160),
+        "values are cut"
+    );
     // The terminal never prints a 2,000-character value.
     assert!(!out.contains(&"z".repeat(200)), "{out}");
 }
@@ -119,7 +140,10 @@ fn a_json_value_of_another_type_fails_the_check_and_says_why() {
         "      expect:\n        each:\n          - { path: $.num, equals: \"7\" }\n",
     ));
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("(7 is a number, \"7\" is a string: they never compare equal)"), "{out}");
+    assert!(
+        out.contains("(7 is a number, \"7\" is a string: they never compare equal)"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -132,6 +156,13 @@ fn an_exec_command_that_writes_without_end_is_stopped() {
         &["--allow-exec"],
     );
     assert_eq!(code, 3, "{out}");
-    assert!(out.contains("`yes` wrote more than 4 MiB of output; it was stopped"), "{out}");
-    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+    assert!(
+        out.contains("`yes` wrote more than 4 MiB of output; it was stopped"),
+        "{out}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
 }

@@ -39,7 +39,12 @@ fn every_kind_is_in_the_readme_intro_and_linked_to_its_page() {
         let link = format!("[{}](docs/steps/{}.md)", k.name, k.name);
         assert!(readme.contains(&link), "README lacks {link}");
         assert!(
-            std::path::Path::new(&format!("{}/docs/steps/{}.md", env!("CARGO_MANIFEST_DIR"), k.name)).is_file(),
+            std::path::Path::new(&format!(
+                "{}/docs/steps/{}.md",
+                env!("CARGO_MANIFEST_DIR"),
+                k.name
+            ))
+            .is_file(),
             "docs/steps/{}.md is missing",
             k.name
         );
@@ -57,17 +62,27 @@ fn the_playbook_reference_has_one_row_per_kind() {
 
 #[test]
 fn the_chapter_page_doc_says_what_each_kind_becomes() {
-    let rows = first_cells(&read("docs/chapter-page.md"), "## What each step kind prints");
+    let rows = first_cells(
+        &read("docs/chapter-page.md"),
+        "## What each step kind prints",
+    );
     let named: Vec<&str> = rows
         .iter()
         .flat_map(|r| r.split(", "))
         .map(|c| c.trim_matches('`'))
         .collect();
     for k in KINDS {
-        assert!(named.contains(&k.name), "docs/chapter-page.md's table lacks `{}`: {named:?}", k.name);
+        assert!(
+            named.contains(&k.name),
+            "docs/chapter-page.md's table lacks `{}`: {named:?}",
+            k.name
+        );
     }
     for n in &named {
-        assert!(KINDS.iter().any(|k| k.name == *n), "docs/chapter-page.md names an unknown kind `{n}`");
+        assert!(
+            KINDS.iter().any(|k| k.name == *n),
+            "docs/chapter-page.md names an unknown kind `{n}`"
+        );
     }
 }
 
@@ -82,12 +97,17 @@ fn every_command_is_in_the_readme_table() {
             continue;
         }
         assert!(
-            rows.iter().any(|r| r.starts_with(&format!("`scenario {name}"))),
+            rows.iter()
+                .any(|r| r.starts_with(&format!("`scenario {name}"))),
             "README's command table lacks `scenario {name}`: {rows:?}"
         );
     }
     for r in rows.iter().filter(|r| r.starts_with("`scenario ")) {
-        let name = r.trim_start_matches("`scenario ").split([' ', '`']).next().unwrap();
+        let name = r
+            .trim_start_matches("`scenario ")
+            .split([' ', '`'])
+            .next()
+            .unwrap();
         assert!(
             cli.get_subcommands().any(|s| s.get_name() == name),
             "README's command table names an unknown command `{name}`"

@@ -142,7 +142,8 @@ fn a_stray_answer_ends_an_attempt_and_the_next_waits_for_a_settled_window() {
     let cycle = [0, 1, 0, 1, 2]; // exactly 40/40/20
     for k in 0..50 {
         assert_eq!(
-            c.attempt(), 0,
+            c.attempt(),
+            0,
             "answer {k}: no attempt before 50 settled answers"
         );
         c.observe(cycle[k % 5]);
@@ -183,7 +184,8 @@ fn a_passed_attempt_reopened_needs_a_new_settled_window_and_counts_as_an_attempt
         c.observe(cycle[i % 5]);
     }
     assert_eq!(
-        c.attempt(), 2,
+        c.attempt(),
+        2,
         "a new attempt with the next false-pass budget"
     );
     // A probe without `eventually` never reopens: its one verdict stands.

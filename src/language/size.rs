@@ -47,7 +47,9 @@ pub fn parse_size(s: &ByteSize) -> Result<u64, String> {
         ByteSize::Bytes(n) => return Ok(*n),
         ByteSize::Text(t) => t.trim(),
     };
-    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (n, unit) = text.split_at(digits);
     if unit.starts_with('.') {
         return Err(format!(
@@ -69,4 +71,3 @@ pub fn parse_size(s: &ByteSize) -> Result<u64, String> {
     n.checked_mul(scale)
         .ok_or_else(|| format!("`{}` is too large", limits::excerpt(text)))
 }
-

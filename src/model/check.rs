@@ -231,7 +231,10 @@ pub fn validate(
         (Some(f), Some(_)) if !(f.value >= MIN_FRACTION && f.value <= 1.0) => {
             cx.error(
                 f.loc,
-                format!("`fraction` must be from {MIN_FRACTION:e} to 1, found {:e}", f.value),
+                format!(
+                    "`fraction` must be from {MIN_FRACTION:e} to 1, found {:e}",
+                    f.value
+                ),
             )
             .expected("a share of answers, e.g. 0.95 (one answer in a million is the smallest)");
             return None;
@@ -289,7 +292,11 @@ pub fn validate(
 }
 
 /// Where a check looks: a JSONPath, or a value the probe extracts (by name).
-fn validate_query(cx: &mut Validator, raw: &Spanned<RawCheck>, names: Option<&[String]>) -> Option<Query> {
+fn validate_query(
+    cx: &mut Validator,
+    raw: &Spanned<RawCheck>,
+    names: Option<&[String]>,
+) -> Option<Query> {
     let loc = raw.loc;
     let query = match (&raw.value.path, &raw.value.value) {
         (Some(p), None) => {
@@ -531,7 +538,10 @@ pub fn evaluate(c: &Check, actual: Option<&serde_json::Value>) -> Result<bool, S
         json_eq(e, a)
     };
     let comparable = |e: &V| {
-        c.templated || e.is_null() || a.is_null() || std::mem::discriminant(e) == std::mem::discriminant(a)
+        c.templated
+            || e.is_null()
+            || a.is_null()
+            || std::mem::discriminant(e) == std::mem::discriminant(a)
     };
     match &c.predicate {
         Predicate::Exists(want) => Ok(*want),
@@ -708,7 +718,10 @@ mod tests {
             Predicate::Matches(Pattern::new("^vm-")),
             Some(&json!("vm-10.0.0.1"))
         ));
-        assert!(!holds_p(Predicate::Matches(Pattern::new("^vm-")), Some(&json!(3))));
+        assert!(!holds_p(
+            Predicate::Matches(Pattern::new("^vm-")),
+            Some(&json!(3))
+        ));
         assert!(holds_p(
             Predicate::OneOf(vec![json!("a"), json!("b")]),
             Some(&json!("b"))

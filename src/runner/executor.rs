@@ -317,8 +317,14 @@ fn errored(cluster: Option<String>, message: String, duration: Duration) -> Outc
 fn not_run(cluster: Option<String>, step: &Step, cx: &StepCx<'_>) -> Outcome {
     let pc = crate::model::action::PlanCx::new(cx.env, cx.ctx.clone());
     let details = match step.action.plan(&pc) {
-        Ok(lines) => lines.into_iter().map(|l| format!("would run: {l}")).collect(),
-        Err(d) => vec![format!("would run (its plan does not render: {})", d.message)],
+        Ok(lines) => lines
+            .into_iter()
+            .map(|l| format!("would run: {l}"))
+            .collect(),
+        Err(d) => vec![format!(
+            "would run (its plan does not render: {})",
+            d.message
+        )],
     };
     let captures = step
         .action
@@ -332,7 +338,10 @@ fn not_run(cluster: Option<String>, step: &Step, cx: &StepCx<'_>) -> Outcome {
     Outcome {
         cluster,
         status: Status::Passed,
-        message: format!("dry run: not run ({} steps do nothing under --dry-run)", step.kind.name),
+        message: format!(
+            "dry run: not run ({} steps do nothing under --dry-run)",
+            step.kind.name
+        ),
         details,
         duration: Duration::ZERO,
         captures,

@@ -106,7 +106,10 @@ fn handle(
             }
         }
         Reply::Endless => {
-            write!(stream, "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n")?;
+            write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n"
+            )?;
             let chunk = vec![b'y'; 64 * 1024];
             loop {
                 stream.write_all(&chunk)?;
