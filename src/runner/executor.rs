@@ -125,7 +125,7 @@ fn explain_missing_captures(r: &mut StepResult, unselected: &[&Step], state: &Ca
     }
 }
 
-fn skipped(step: &Step, why: &str, finally: bool) -> StepResult {
+pub(super) fn skipped(step: &Step, why: &str, finally: bool) -> StepResult {
     StepResult {
         name: step.name.clone(),
         kind: step.kind.name,
@@ -352,5 +352,14 @@ async fn timed(cluster: Option<String>, step: &Step, cx: &StepCx<'_>) -> Outcome
             checks,
         },
         Err(StepError::Errored(message)) => errored(cluster, message, duration),
+        Err(StepError::Incomplete {
+            message,
+            details,
+            data,
+        }) => Outcome {
+            details,
+            data,
+            ..errored(cluster, message, duration)
+        },
     }
 }
