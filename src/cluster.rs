@@ -414,6 +414,9 @@ pub fn transient(e: &kube::Error) -> bool {
 /// spend the whole step timeout or pre-flight budget.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The least time a retry leaves for its last attempt before the deadline.
+const LAST_ATTEMPT: Duration = Duration::from_millis(100);
+
 /// Calls `f` until it succeeds, fails for good, or the deadline passes;
 /// transient errors (and an attempt that gets no answer within
 /// [`ATTEMPT_TIMEOUT`]) are retried with exponential backoff (100 ms .. 2 s).
@@ -451,17 +454,23 @@ where
                 )));
             }
         };
-        if Instant::now() + delay >= deadline {
+        // The last attempt gets at least LAST_ATTEMPT before the deadline:
+        // the backoff is shortened to leave it, not skipped.
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left <= LAST_ATTEMPT {
             return Err(ClusterError::Timeout(format!(
                 "{why} ({}, until the time limit)",
                 tries(attempts, started.elapsed())
             )));
         }
+        let wait = delay.min(left - LAST_ATTEMPT);
         tracing::info!(
             "{why}; retrying in {} (attempt {attempts})",
-            humantime::format_duration(delay)
+            humantime::format_duration(Duration::from_millis(
+                u64::try_from(wait.as_millis()).unwrap_or(u64::MAX)
+            ))
         );
-        tokio::time::sleep(delay).await;
+        tokio::time::sleep(wait).await;
         delay = (delay * 2).min(Duration::from_secs(2));
     }
 }
