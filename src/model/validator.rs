@@ -104,6 +104,13 @@ impl Validator {
         if self.captured.is_empty() || !(condition || text.contains("{{") || text.contains("{%")) {
             return;
         }
+        // Cheap first: a word of the text that is a captured name (no compile otherwise).
+        let mentions = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .any(|w| self.captured.contains(w));
+        if !mentions {
+            return;
+        }
         let as_template;
         let template_text = if condition {
             as_template = format!("{{% if {text} %}}{{% endif %}}");
@@ -114,8 +121,16 @@ impl Validator {
         let Some(vars) = template::variables(&self.env, template_text) else {
             return;
         };
+        // Only a fallback (`default`) or a test (`is defined`) lets a template
+        // render without a value (undefined values are errors): without one,
+        // every captured name it uses is needed, and no render is tried.
+        let may_fall_back = text.contains("default") || text.contains("defined");
         for name in vars.iter().filter(|n| self.captured.contains(*n)) {
             if self.needed.borrow().contains(name) {
+                continue;
+            }
+            if !may_fall_back {
+                self.needed.borrow_mut().insert(name.clone());
                 continue;
             }
             let mut ctx = self.preview_context();

@@ -125,25 +125,8 @@ fn explain_missing_captures(r: &mut StepResult, unselected: &[&Step], state: &Ca
     }
 }
 
-pub(super) fn skipped(step: &Step, why: &str, finally: bool) -> StepResult {
-    StepResult {
-        name: step.name.clone(),
-        kind: step.kind.name,
-        status: Status::Skipped,
-        duration: Duration::ZERO,
-        attempts: 0,
-        outcomes: vec![Outcome {
-            cluster: None,
-            status: Status::Skipped,
-            message: format!("skipped: {why}"),
-            details: Vec::new(),
-            duration: Duration::ZERO,
-            captures: Map::new(),
-            data: None,
-            checks: Vec::new(),
-        }],
-        finally,
-    }
+fn skipped(step: &Step, why: &str, finally: bool) -> StepResult {
+    StepResult::skipped(step, why, finally)
 }
 
 fn interrupted(step: &Step, finally: bool) -> StepResult {

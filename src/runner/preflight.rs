@@ -205,7 +205,7 @@ pub fn not_run(pb: &Playbook, problems: &[Problem], why: NotRun, took: Duration)
         .map(|s| (s, false))
         .chain(pb.finally.iter().map(|s| (s, true)))
     {
-        steps.push(super::executor::skipped(step, skip, finally));
+        steps.push(StepResult::skipped(step, skip, finally));
     }
     PlaybookResult {
         name: pb.name.clone(),

@@ -145,10 +145,11 @@ impl Apply {
                 crds.push(o.name.clone());
             }
         }
-        if !crds.is_empty() && !cx.dry_run {
-            if let Err(e) = wait_established(cx, &conn, &crds).await {
-                return Err(done.stopped(e, Vec::new(), total, cx.dry_run));
-            }
+        if !crds.is_empty()
+            && !cx.dry_run
+            && let Err(e) = wait_established(cx, &conn, &crds).await
+        {
+            return Err(done.stopped(e, Vec::new(), total, cx.dry_run));
         }
         // Futures collected first: a closure inside the stream would make the
         // step's future lose `Send` (higher-ranked lifetime inference).
