@@ -517,18 +517,18 @@ fn a_preflight_timeout_must_be_a_positive_bounded_duration() {
         ("25h", "longer than the limit of 24h"),
         ("10", "has no unit"),
         ("1e400s", "invalid duration"),
+        ("-1s", "invalid duration `-1s`"),
+        ("18446744073709551616s", "number is too large"),
+        ("\u{1b}[31m5s", "invalid duration"),
     ] {
         let o = bin()
-            .args([
-                "run",
-                "tests/playbooks/fanout.yaml",
-                "--preflight-timeout",
-                value,
-            ])
+            .args(["run", "tests/playbooks/fanout.yaml"])
+            .arg(format!("--preflight-timeout={value}"))
             .output()
             .unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{value}: {err}");
         assert!(err.contains(message), "{value}: {err}");
+        assert!(!err.contains('\x1b'), "{value}: {err}");
     }
 }

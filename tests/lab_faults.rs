@@ -124,6 +124,8 @@ async fn every_step_kind_gets_through_dropped_and_flapping_connections() {
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(0), "{mode:?}\n{out}\n{err}");
         assert!(proxy.faulted() > 0, "{mode:?}: the proxy injected no fault");
+        // No client-library line for the retried connections (nor any other).
+        assert!(err.trim().is_empty(), "{mode:?}: {err}");
         let r: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
         for s in r["playbooks"][0]["steps"].as_array().unwrap() {
