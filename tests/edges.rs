@@ -249,6 +249,51 @@ fn from_names_the_skipped_step_whose_capture_is_missing() {
 }
 
 #[test]
+fn a_capture_with_a_fallback_or_a_guard_is_not_needed_but_finally_and_tags_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("p.yaml");
+    std::fs::write(
+        &book,
+        "name: needs\nsteps:\n  - name: get-ip\n    tags: [setup]\n    exec:\n      command: [echo, 10.0.0.1]\n      captureStdout: ip\n  - name: fallback\n    exec:\n      command: [echo, \"{{ ip | default('none') }}\"]\n  - name: guarded\n    when: ip is defined\n    exec:\n      command: [echo, \"{{ ip }}\"]\n  - name: step-var\n    vars:\n      addr: \"{{ ip }}:80\"\n    exec:\n      command: [echo, \"{{ addr }}\"]\nfinally:\n  - name: last\n    exec:\n      command: [echo, \"{{ ip }}\"]\n",
+    )
+    .unwrap();
+    let b = book.to_string_lossy().into_owned();
+    let refused = |args: &[&str]| {
+        let mut all = vec!["run", "--allow-exec", b.as_str()];
+        all.extend(args);
+        let o = scenario(&all);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(o.stdout.is_empty(), "{args:?}: nothing ran");
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    // A step var that uses the capture makes the step need it; so does `finally`.
+    let err = refused(&["--only", "step-var"]);
+    assert!(
+        err.contains("error: step `step-var` uses `ip`, which only step `get-ip` captures"),
+        "{err}"
+    );
+    assert!(
+        err.contains("error: step `last` uses `ip`, which only step `get-ip` captures"),
+        "{err}"
+    );
+    assert!(err.ends_with("2 errors found; nothing was run\n"), "{err}");
+    // --skip-tags leaves the producer out as well.
+    let err = refused(&["--skip-tags", "setup"]);
+    assert!(err.contains("step `step-var` uses `ip`"), "{err}");
+    assert!(!err.contains("step `fallback`"), "{err}");
+    assert!(!err.contains("step `guarded`"), "{err}");
+    // With the producer selected, everything runs.
+    let o = scenario(&["run", "--allow-exec", &b, "--tags", "setup"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("`echo 10.0.0.1` exited with 0"));
+}
+
+#[test]
 fn step_vars_are_templates_and_a_mapping_can_come_from_a_variable() {
     let dir = tempfile::tempdir().unwrap();
     let book = dir.path().join("p.yaml");
