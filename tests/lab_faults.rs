@@ -105,7 +105,7 @@ async fn every_step_kind_gets_through_dropped_and_flapping_connections() {
     for mode in [
         Mode::Drop(0.3),
         Mode::Flap {
-            up: Duration::from_millis(400),
+            up: Duration::from_millis(200),
             down: Duration::from_millis(300),
         },
     ] {

@@ -91,7 +91,7 @@ impl Proxy {
         self.shared.accepted.load(Ordering::SeqCst)
     }
 
-    /// Connections reset, dropped or stalled so far.
+    /// Connections reset, dropped, stalled or cut so far.
     pub fn faulted(&self) -> usize {
         self.shared.faulted.load(Ordering::SeqCst)
     }
@@ -108,6 +108,10 @@ impl Drop for Proxy {
 
 fn cut_all(s: &Shared) {
     for c in s.open.lock().unwrap().drain(..) {
+        // A connection still open when cut is a fault the client sees.
+        if c.peer_addr().is_ok() {
+            s.faulted.fetch_add(1, Ordering::SeqCst);
+        }
         reset(&c);
     }
     for c in s.stalled.lock().unwrap().drain(..) {
