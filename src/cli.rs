@@ -109,6 +109,13 @@ fn color(cli: &Cli) -> bool {
     color_on(cli, std::io::stdout().is_terminal())
 }
 
+/// Where the client library logs each failed HTTP request.
+const KUBE_REQUEST_LOG: &str = "kube_client::client::builder";
+
+fn directive(text: &str) -> tracing_subscriber::filter::Directive {
+    text.parse().unwrap_or_default()
+}
+
 fn init_tracing(cli: &Cli) {
     use tracing_subscriber::Layer as _;
     use tracing_subscriber::layer::SubscriberExt as _;
@@ -124,13 +131,22 @@ fn init_tracing(cli: &Cli) {
         }
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SCENARIO_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level))
-        .add_directive(
-            format!("{}=off", PROGRESS_TARGET)
-                .parse()
-                .unwrap_or_default(),
-        );
-    let ansi = !cli.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        .unwrap_or_else(|_| {
+            let mut f = tracing_subscriber::EnvFilter::new(level);
+            if cli.verbose < 2 {
+                // The client library logs an ERROR for every failed request,
+                // retried or not; scenario's own retry lines (`-v`) and its
+                // final error say the same once, so these are shown at -vv only.
+                f = f.add_directive(directive(&format!("{KUBE_REQUEST_LOG}=off")));
+            }
+            f
+        })
+        .add_directive(directive(&format!("{PROGRESS_TARGET}=off")));
+    // Colours only where stderr is a terminal (or forced), like every other output.
+    let ansi = {
+        use std::io::IsTerminal as _;
+        color_on(cli, std::io::stderr().is_terminal())
+    };
     if progress_mode(cli) {
         // Logs go through the progress layer so that they never tear the spinners.
         let style = indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")

@@ -154,6 +154,10 @@ impl Clusters {
                 ClusterError::Config(format!("cluster `{name}` (context {context}): {e}"))
             })?;
         config.connect_timeout = Some(Duration::from_secs(5));
+        // One retry mechanism: `retry` below, bounded by the step's deadline.
+        // The client's own retry layer (429/503/504, up to 15 times) would
+        // retry inside one of our attempts, unseen and unbounded by it.
+        config.default_retry = false;
         // Named in the API servers' audit logs: "which requests did this run make".
         config.headers.push((
             http::header::USER_AGENT,
@@ -405,8 +409,21 @@ pub fn transient(e: &kube::Error) -> bool {
     }
 }
 
+/// Longest single API request (one attempt) inside [`retry`]: a connection
+/// that stalls is given up and tried again, so one stalled attempt cannot
+/// spend the whole step timeout or pre-flight budget.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The least time a retry leaves for its last attempt before the deadline.
+const LAST_ATTEMPT: Duration = Duration::from_millis(100);
+
 /// Calls `f` until it succeeds, fails for good, or the deadline passes;
-/// transient errors are retried with exponential backoff (100 ms .. 2 s).
+/// transient errors (and an attempt that gets no answer within
+/// [`ATTEMPT_TIMEOUT`]) are retried with exponential backoff (100 ms .. 2 s).
+/// Nothing runs past the deadline: the last attempt is cut at it. This is the
+/// one retry mechanism for every request to an API server (the client
+/// library's own retry layer is off, see [`Clusters::get`]); each retry is
+/// logged at `info` (`-v`), and the final error says how many attempts were made.
 ///
 /// # Errors
 /// The classified error; `Timeout` (with the last error) when the deadline passed.
@@ -415,29 +432,54 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, kube::Error>>,
 {
+    let started = Instant::now();
     let mut delay = Duration::from_millis(100);
+    let mut attempts = 0u32;
     loop {
+        attempts += 1;
         let left = deadline.saturating_duration_since(Instant::now());
-        let attempt = tokio::time::timeout(left, f()).await;
-        match attempt {
+        let attempt = tokio::time::timeout(left.min(ATTEMPT_TIMEOUT), f()).await;
+        let why = match attempt {
             Ok(Ok(v)) => return Ok(v),
-            Ok(Err(e)) if transient(&e) => {
-                if Instant::now() + delay >= deadline {
-                    let c = classify(cluster, &e);
-                    return Err(ClusterError::Timeout(format!(
-                        "{c} (retried until the step timeout)"
-                    )));
-                }
-                tracing::debug!(cluster, error = %e, "transient error, retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(2));
-            }
+            Ok(Err(e)) if transient(&e) => classify(cluster, &e).to_string(),
             Ok(Err(e)) => return Err(classify(cluster, &e)),
+            Err(_) if left > ATTEMPT_TIMEOUT => format!(
+                "no answer from the API server of `{cluster}` within {}s",
+                ATTEMPT_TIMEOUT.as_secs()
+            ),
             Err(_) => {
                 return Err(ClusterError::Timeout(format!(
-                    "the step timed out waiting for the API server of `{cluster}`"
+                    "no answer from the API server of `{cluster}` before the time limit ({})",
+                    tries(attempts, started.elapsed())
                 )));
             }
+        };
+        // The last attempt gets at least LAST_ATTEMPT before the deadline:
+        // the backoff is shortened to leave it, not skipped.
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left <= LAST_ATTEMPT {
+            return Err(ClusterError::Timeout(format!(
+                "{why} ({}, until the time limit)",
+                tries(attempts, started.elapsed())
+            )));
         }
+        let wait = delay.min(left - LAST_ATTEMPT);
+        tracing::info!(
+            "{why}; retrying in {} (attempt {attempts})",
+            humantime::format_duration(Duration::from_millis(
+                u64::try_from(wait.as_millis()).unwrap_or(u64::MAX)
+            ))
+        );
+        tokio::time::sleep(wait).await;
+        delay = (delay * 2).min(Duration::from_secs(2));
     }
+}
+
+/// `3 attempts in 1.2s`.
+fn tries(attempts: u32, took: Duration) -> String {
+    format!(
+        "{attempts} attempt{} in {:.1}s",
+        if attempts == 1 { "" } else { "s" },
+        took.as_secs_f64()
+    )
 }

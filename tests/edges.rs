@@ -213,19 +213,84 @@ fn exec_output_is_checked_and_a_failed_check_points_at_its_line() {
 fn from_names_the_skipped_step_whose_capture_is_missing() {
     let dir = tempfile::tempdir().unwrap();
     let book = dir.path().join("p.yaml");
+    let marker = dir.path().join("written");
     std::fs::write(
         &book,
-        "name: from\nsteps:\n  - name: get-ip\n    exec:\n      command: [echo, 10.0.0.1]\n      captureStdout: ip\n  - name: use-ip\n    exec:\n      command: [echo, \"{{ ip }}\"]\n",
+        format!(
+            "name: from\nsteps:\n  - name: get-ip\n    exec:\n      command: [echo, 10.0.0.1]\n      captureStdout: ip\n  - name: write\n    exec:\n      command: [touch, {m}]\n  - name: use-ip\n    exec:\n      command: [echo, \"{{{{ ip }}}}\"]\n",
+            m = marker.display()
+        ),
     )
     .unwrap();
     let b = book.to_string_lossy().into_owned();
-    let o = scenario(&["run", "--allow-exec", &b, "--from", "use-ip"]);
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(3), "{out}");
+    // Refused before anything runs: `write` (selected, before `use-ip`) writes nothing.
+    for selection in [
+        &["--from", "write"][..],
+        &["--only", "write", "--only", "use-ip"],
+    ] {
+        let mut args = vec!["run", "--allow-exec", b.as_str()];
+        args.extend(selection);
+        let o = scenario(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert_eq!(
+            err,
+            format!(
+                "error: step `use-ip` uses `ip`, which only step `get-ip` captures, and the step selection leaves it out\n  --> {b}:10:11\n   |\n10 |   - name: use-ip\n   |           ^^^^^^\n  = expected: a selection that runs `get-ip` before `use-ip` (e.g. --from get-ip), or a fallback in the template (`ip | default(...)`, or `when: ip is defined` on the step)\n\n1 error found; nothing was run\n"
+            )
+        );
+        assert!(o.stdout.is_empty());
+        assert!(!marker.exists(), "a step ran before the refusal");
+    }
+    // Selecting the producer too runs everything.
+    let o = scenario(&["run", "--allow-exec", &b, "--from", "get-ip"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(marker.exists());
+}
+
+#[test]
+fn a_capture_with_a_fallback_or_a_guard_is_not_needed_but_finally_and_tags_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("p.yaml");
+    std::fs::write(
+        &book,
+        "name: needs\nsteps:\n  - name: get-ip\n    tags: [setup]\n    exec:\n      command: [echo, 10.0.0.1]\n      captureStdout: ip\n  - name: fallback\n    exec:\n      command: [echo, \"{{ ip | default('none') }}\"]\n  - name: guarded\n    when: ip is defined\n    exec:\n      command: [echo, \"{{ ip }}\"]\n  - name: step-var\n    vars:\n      addr: \"{{ ip }}:80\"\n    exec:\n      command: [echo, \"{{ addr }}\"]\nfinally:\n  - name: last\n    exec:\n      command: [echo, \"{{ ip }}\"]\n",
+    )
+    .unwrap();
+    let b = book.to_string_lossy().into_owned();
+    let refused = |args: &[&str]| {
+        let mut all = vec!["run", "--allow-exec", b.as_str()];
+        all.extend(args);
+        let o = scenario(&all);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(o.stdout.is_empty(), "{args:?}: nothing ran");
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    // A step var that uses the capture makes the step need it; so does `finally`.
+    let err = refused(&["--only", "step-var"]);
     assert!(
-        out.contains("    `ip` is captured by step `get-ip`, which the step selection left out: start at it (--from get-ip) or select it (--only get-ip)\n"),
-        "{out}"
+        err.contains("error: step `step-var` uses `ip`, which only step `get-ip` captures"),
+        "{err}"
     );
+    assert!(
+        err.contains("error: step `last` uses `ip`, which only step `get-ip` captures"),
+        "{err}"
+    );
+    assert!(err.ends_with("2 errors found; nothing was run\n"), "{err}");
+    // --skip-tags leaves the producer out as well.
+    let err = refused(&["--skip-tags", "setup"]);
+    assert!(err.contains("step `step-var` uses `ip`"), "{err}");
+    assert!(!err.contains("step `fallback`"), "{err}");
+    assert!(!err.contains("step `guarded`"), "{err}");
+    // With the producer selected, everything runs.
+    let o = scenario(&["run", "--allow-exec", &b, "--tags", "setup"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("`echo 10.0.0.1` exited with 0"));
 }
 
 #[test]

@@ -98,8 +98,17 @@ fn a_misnamed_or_dead_cluster_stops_the_run_before_any_write() {
     let server = &lab.cluster("cluster2").unwrap().server;
     let dead = dir.path().join("kubeconfig");
     std::fs::write(&dead, kc.replace(server.as_str(), "https://127.0.0.1:1")).unwrap();
-    let (code, out, err) = run(dir.path(), &dead, &["--var", &var]);
+    let (code, out, err) = run(
+        dir.path(),
+        &dead,
+        &["--var", &var, "--preflight-timeout", "2s"],
+    );
     assert_eq!(code, 3, "{out}\n{err}");
+    // Refused connections are retried until the budget ends, not given up on.
+    assert!(
+        err.contains("attempts in 1.9s, until the time limit)"),
+        "{err}"
+    );
     assert!(
         err.contains("error: pre-flight: cluster `cluster2` (context cluster2, https://127.0.0.1:1/) cannot be reached"),
         "{err}"

@@ -178,6 +178,10 @@ pub struct RunControl {
     /// Old name of `--format` (`-o`/`--output` names a file in every other command).
     #[arg(long = "output", hide = true, value_parser = ["text", "json"])]
     pub output_format: Option<String>,
+    /// Time the pre-flight may take per cluster to connect and resolve kinds,
+    /// transient errors retried inside it (default 20s, at most 24h).
+    #[arg(long, value_name = "DURATION", value_parser = parse_budget)]
+    pub preflight_timeout: Option<std::time::Duration>,
     /// Run shard I of N (playbooks in path order, round robin): `--shard 2/3`.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<(usize, usize)>,
@@ -188,6 +192,14 @@ impl RunControl {
     #[must_use]
     pub fn format(&self) -> &str {
         self.output_format.as_deref().unwrap_or(&self.format)
+    }
+}
+
+/// A duration more than 0 and at most the limit of every duration (24h).
+fn parse_budget(s: &str) -> Result<std::time::Duration, String> {
+    match crate::language::options::parse_duration(s)? {
+        d if d.is_zero() => Err("the pre-flight needs more than 0s".to_owned()),
+        d => Ok(d),
     }
 }
 

@@ -42,6 +42,19 @@ pub fn run(
     color: bool,
 ) -> i32 {
     use std::io::IsTerminal as _;
+    // Signals are caught from the start: a SIGINT/SIGTERM while playbooks
+    // load or during the pre-flight still ends with reports and exit 130.
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            crate::errln!("error: cannot start the async runtime: {e}");
+            return exit::STEP_ERROR;
+        }
+    };
+    let interrupt = listen(&rt);
     let opts = load_options(inputs);
     let (mut files, mut diags) = expand(paths);
     if let Some((i, n)) = control.shard {
@@ -80,6 +93,7 @@ pub fn run(
         kubeconfig: inputs.kubeconfig.clone(),
         interactive: std::io::stdin().is_terminal(),
         selection: run_checks::selection(control),
+        preflight_timeout: control.preflight_timeout,
     };
     let json_lines = control.format() == "json";
     let plain = Plain { quiet };
@@ -91,102 +105,182 @@ pub fn run(
     } else {
         &plain
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            crate::errln!("error: cannot start the async runtime: {e}");
-            return exit::STEP_ERROR;
+    let (results, code) = match preflight(&rt, &books, &ropts, &interrupt) {
+        Some((results, code)) => {
+            if json_lines {
+                results.iter().for_each(JsonLines::playbook_finished);
+            }
+            (results, code)
+        }
+        None => {
+            let results = rt.block_on(run_all(&books, &ropts, control, observer, &interrupt));
+            let mut code = exit::OK;
+            for r in &results {
+                if !json_lines {
+                    crate::out!("{}", summary(r));
+                }
+                code = code.max(r.exit_code());
+            }
+            if results.iter().any(|r| r.interrupted) {
+                code = exit::INTERRUPTED;
+            }
+            (results, code)
         }
     };
-    // Pre-flight: every target cluster reachable and every kind known, before any write.
-    let problems: Vec<preflight::Problem> = rt.block_on(async {
-        futures::future::join_all(books.iter().map(|pb| preflight::check(pb, &ropts)))
-            .await
-            .into_iter()
-            .flatten()
-            .collect()
+    write_reports(&control.reports, &results, code)
+}
+
+/// Installs the SIGINT/SIGTERM handlers (at once, not on first poll) and
+/// returns the count the executor watches.
+fn listen(rt: &tokio::runtime::Runtime) -> Interrupt {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (tx, rx) = tokio::sync::watch::channel(0u8);
+    let _guard = rt.enter();
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        crate::errln!(
+            "warning: cannot catch SIGINT/SIGTERM: they will end the run without reports"
+        );
+        return Interrupt(rx);
+    };
+    rt.spawn(async move {
+        loop {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            let n = tx.borrow().saturating_add(1);
+            crate::errln!(
+                "\n{}",
+                if n == 1 {
+                    "interrupted: stopping the current step, running `finally` (again to skip it)"
+                } else {
+                    "interrupted again: skipping `finally`"
+                }
+            );
+            let _ = tx.send(n);
+        }
     });
+    Interrupt(rx)
+}
+
+/// The pre-flight of every playbook, stopped by a signal. `None`: go on
+/// with the run; else the results (the pre-flight as an errored step of
+/// each playbook) and the exit code of a run that stops here.
+fn preflight(
+    rt: &tokio::runtime::Runtime,
+    books: &[crate::model::playbook::Playbook],
+    ropts: &RunOptions,
+    interrupt: &Interrupt,
+) -> Option<(Vec<PlaybookResult>, i32)> {
+    use preflight::NotRun;
+    let started = std::time::Instant::now();
+    let found: Option<Vec<Vec<preflight::Problem>>> = rt.block_on(async {
+        tokio::select! {
+            biased;
+            () = interrupt.reached(1) => None,
+            p = futures::future::join_all(books.iter().map(|pb| preflight::check(pb, ropts))) => Some(p),
+        }
+    });
+    let took = started.elapsed();
+    let Some(found) = found else {
+        let results = books
+            .iter()
+            .map(|pb| preflight::not_run(pb, &[], NotRun::Interrupted, took))
+            .collect();
+        return Some((results, exit::INTERRUPTED));
+    };
+    if found.iter().all(Vec::is_empty) {
+        return None;
+    }
     // One kubeconfig problem shows once, not once per cluster.
     let mut seen = std::collections::HashSet::new();
-    let problems: Vec<preflight::Problem> = problems
-        .into_iter()
+    let problems: Vec<&preflight::Problem> = found
+        .iter()
+        .flatten()
         .filter(|p| seen.insert(p.message.clone()))
         .collect();
-    if !problems.is_empty() {
-        for p in &problems {
-            crate::errln!("error: pre-flight: {}", p.message);
-        }
-        crate::errln!(
-            "\n{} problem{} found before the run; nothing was written to any cluster",
-            problems.len(),
-            if problems.len() == 1 { "" } else { "s" }
-        );
-        return if problems.iter().any(|p| p.config) {
-            exit::INVALID
-        } else {
-            exit::STEP_ERROR
-        };
+    for p in &problems {
+        crate::errln!("error: pre-flight: {}", p.message);
     }
-    let results = rt.block_on(async {
-        let (tx, rx) = tokio::sync::watch::channel(0u8);
-        tokio::spawn(async move {
-            let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else { return };
-            loop {
-                tokio::select! {
-                    r = tokio::signal::ctrl_c() => if r.is_err() { return },
-                    _ = term.recv() => {}
+    crate::errln!(
+        "\n{} problem{} found before the run; nothing was written to any cluster",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
+    let code = if problems.iter().any(|p| p.config) {
+        exit::INVALID
+    } else {
+        exit::STEP_ERROR
+    };
+    let results: Vec<PlaybookResult> = books
+        .iter()
+        .zip(&found)
+        .map(|(pb, own)| {
+            let why = if own.is_empty() {
+                NotRun::Other
+            } else {
+                NotRun::Problems
+            };
+            preflight::not_run(pb, own, why, took)
+        })
+        .collect();
+    Some((results, code))
+}
+
+/// Runs the playbooks, up to `--jobs` at once; `--fail-fast` starts no new
+/// one after a failure, and an interrupt none at all.
+async fn run_all(
+    books: &[crate::model::playbook::Playbook],
+    ropts: &RunOptions,
+    control: &RunControl,
+    observer: &dyn Observer,
+    interrupt: &Interrupt,
+) -> Vec<PlaybookResult> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let json_lines = control.format() == "json";
+    let failed = AtomicBool::new(false);
+    let runs: Vec<_> = books
+        .iter()
+        .map(|pb| {
+            let failed = &failed;
+            async move {
+                if interrupt.count() > 0 || (control.fail_fast && failed.load(Ordering::SeqCst)) {
+                    return None;
                 }
-                let n = *tx.borrow() + 1;
-                crate::errln!("\n{}", if n == 1 { "interrupted: stopping the current step, running `finally` (again to skip it)" } else { "interrupted again: skipping `finally`" });
-                let _ = tx.send(n);
+                let r = run_playbook_until(pb, ropts, observer, interrupt).await;
+                if r.status != Status::Passed {
+                    failed.store(true, Ordering::SeqCst);
+                }
+                if json_lines {
+                    JsonLines::playbook_finished(&r);
+                }
+                Some(r)
             }
-        });
-        let interrupt = Interrupt(rx);
-        // Up to --jobs playbooks at once; --fail-fast starts no new one after a failure.
-        let failed = std::sync::atomic::AtomicBool::new(false);
-        let runs: Vec<_> = books
-            .iter()
-            .map(|pb| {
-                let (interrupt, failed, ropts) = (&interrupt, &failed, &ropts);
-                async move {
-                    if interrupt.count() > 0 || (control.fail_fast && failed.load(std::sync::atomic::Ordering::SeqCst)) {
-                        return None;
-                    }
-                    let r = run_playbook_until(pb, ropts, observer, interrupt).await;
-                    if r.status != Status::Passed {
-                        failed.store(true, std::sync::atomic::Ordering::SeqCst);
-                    }
-                    if json_lines {
-                        JsonLines::playbook_finished(&r);
-                    }
-                    Some(r)
-                }
-            })
-            .collect();
-        let results: Vec<Option<PlaybookResult>> =
-            futures::stream::StreamExt::collect(futures::stream::StreamExt::buffered(futures::stream::iter(runs), usize::from(control.jobs))).await;
-        results.into_iter().flatten().collect::<Vec<_>>()
-    });
-    let mut code = exit::OK;
-    for r in &results {
-        if !json_lines {
-            crate::out!("{}", summary(r));
-        }
-        code = code.max(r.exit_code());
-    }
-    if results.iter().any(|r| r.interrupted) {
-        code = exit::INTERRUPTED;
-    }
-    for (format, path) in &control.reports {
+        })
+        .collect();
+    let results: Vec<Option<PlaybookResult>> =
+        futures::stream::StreamExt::collect(futures::stream::StreamExt::buffered(
+            futures::stream::iter(runs),
+            usize::from(control.jobs),
+        ))
+        .await;
+    results.into_iter().flatten().collect()
+}
+
+/// Writes every `--report`, each atomically (the previous file stays whole
+/// until the new one replaces it). A report that cannot be written makes
+/// the run an error (exit 3) unless it is already worse.
+fn write_reports(reports: &[(String, String)], results: &[PlaybookResult], mut code: i32) -> i32 {
+    for (format, path) in reports {
         let text = match format.as_str() {
-            "junit" => report::junit(&results),
-            "html" => report::html(&results, code),
-            _ => report::json(&results, code),
+            "junit" => report::junit(results),
+            "html" => report::html(results, code),
+            _ => report::json(results, code),
         };
-        if let Err(e) = std::fs::write(path, text) {
+        if let Err(e) = report::file::write(std::path::Path::new(path), &text) {
             crate::errln!("error: cannot write the {format} report {path}: {e}");
             code = code.max(exit::STEP_ERROR);
         }

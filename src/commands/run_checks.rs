@@ -78,6 +78,7 @@ pub fn check(books: &[Playbook], control: &RunControl, allow_exec: bool) -> Vec<
             .filter(|&i| sel.excluded(&pb.steps, i).is_none())
             .collect();
         selected_any |= !selected.is_empty();
+        diags.extend(missing_captures(pb, &selected));
         if !allow_exec
             && let Some(s) = selected
                 .iter()
@@ -103,6 +104,56 @@ pub fn check(books: &[Playbook], control: &RunControl, allow_exec: bool) -> Vec<
             cli("the step selection (--from/--until/--only/--tags/--skip-tags) runs no step")
                 .with_expected("options that select at least one step"),
         );
+    }
+    diags
+}
+
+/// A step the selection runs (or a `finally` step: they always run) that
+/// needs a capture which only left-out steps make: refused before the
+/// pre-flight, so that nothing is applied before the run would fail on it.
+fn missing_captures(pb: &Playbook, selected: &[usize]) -> Vec<Diagnostic> {
+    let all: Vec<(&crate::model::step::Step, bool)> = pb
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s, selected.contains(&i)))
+        .chain(pb.finally.iter().map(|s| (s, true)))
+        .collect();
+    let mut diags = Vec::new();
+    for (at, (step, runs)) in all.iter().enumerate() {
+        if !runs {
+            continue;
+        }
+        for name in &step.needs {
+            let producers: Vec<&(&crate::model::step::Step, bool)> = all[..at]
+                .iter()
+                .filter(|(s, _)| s.action.captures().contains(name))
+                .collect();
+            if producers.is_empty() || producers.iter().any(|(_, runs)| *runs) {
+                continue;
+            }
+            let names: Vec<String> = producers
+                .iter()
+                .map(|(s, _)| format!("`{}`", s.name))
+                .collect();
+            let first = &producers[0].0.name;
+            diags.push(
+                Diagnostic::new(
+                    &pb.source,
+                    Some(step.loc),
+                    format!(
+                        "step `{}` uses `{name}`, which only step {} captures, and the step selection leaves {} out",
+                        step.name,
+                        names.join(" or "),
+                        if names.len() == 1 { "it" } else { "them" },
+                    ),
+                )
+                .with_expected(format!(
+                    "a selection that runs `{first}` before `{}` (e.g. --from {first}), or a fallback in the template (`{name} | default(...)`, or `when: {name} is defined` on the step)",
+                    step.name
+                )),
+            );
+        }
     }
     diags
 }

@@ -93,6 +93,7 @@ fn validate(
         step_timeout: DEFAULT_TIMEOUT,
         default_rate: None,
         step_vars: BTreeMap::new(),
+        needed: std::cell::RefCell::default(),
     };
     let header: Option<RawPlaybook> = match from_node::<RawPlaybook>(root) {
         Ok(h) => Some(h),

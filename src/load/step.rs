@@ -201,6 +201,7 @@ pub fn validate(
     defaults: &Defaults,
 ) -> Option<Step> {
     let before = v.diags.len();
+    v.needed.borrow_mut().clear();
     let name_ok = !raw.name.value.trim().is_empty()
         && raw
             .name
@@ -243,7 +244,10 @@ pub fn validate(
             }
         });
         match checked {
-            Ok(()) => Some((w.value.clone(), w.loc)),
+            Ok(()) => {
+                v.note_needed(&w.value, true);
+                Some((w.value.clone(), w.loc))
+            }
             Err(e) => {
                 v.error(w.loc, e.message)
                     .expected("a minijinja expression such as `restore` or `mode == 'full'`");
@@ -251,6 +255,15 @@ pub fn validate(
             }
         }
     });
+    // Captures `when` tests (`x is defined`) but does not need: the step
+    // guards itself against their absence.
+    let guarded: BTreeSet<String> = when
+        .as_ref()
+        .and_then(|(w, _)| template::variables(&v.env, &format!("{{% if {w} %}}{{% endif %}}")))
+        .into_iter()
+        .flatten()
+        .filter(|n| !v.needed.borrow().contains(n))
+        .collect();
     let (kind, node) = match actions {
         [] => {
             v.error(
@@ -317,5 +330,6 @@ pub fn validate(
         kind,
         action,
         vars: raw.vars,
+        needs: v.needed.take().difference(&guarded).cloned().collect(),
     })
 }

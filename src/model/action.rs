@@ -284,6 +284,14 @@ pub enum StepError {
     },
     /// The check could not be made.
     Errored(String),
+    /// The step errored after doing part of its work: what it did is in
+    /// `details` and `data` (e.g. the objects an apply applied before the
+    /// API server went away).
+    Incomplete {
+        message: String,
+        details: Vec<String>,
+        data: Option<Value>,
+    },
 }
 
 impl StepError {

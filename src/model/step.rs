@@ -59,4 +59,7 @@ pub struct Step {
     pub action: Arc<dyn Action>,
     /// Step-local template variables.
     pub vars: BTreeMap<String, serde_json::Value>,
+    /// Captured values its templates cannot do without (no `default`, no
+    /// `is defined` guard): a step selection must run a step that captures them.
+    pub needs: std::collections::BTreeSet<String>,
 }

@@ -42,6 +42,10 @@ pub struct Validator {
     pub default_rate: Option<f64>,
     /// Step-local vars of the step being validated (templates are previewed with them).
     pub step_vars: BTreeMap<String, serde_json::Value>,
+    /// Captures the step being validated cannot do without: a template of
+    /// it fails when the value is missing (no `default`, no `is defined`).
+    /// `run` refuses a step selection that leaves out their only producers.
+    pub needed: std::cell::RefCell<BTreeSet<String>>,
 }
 
 impl Validator {
@@ -92,8 +96,61 @@ impl Validator {
         n
     }
 
+    /// Records the captures `text` cannot render without (see [`Self::needed`]):
+    /// each captured name it uses is taken out of the preview scope in turn,
+    /// and a render that then fails on an undefined value needs it.
+    /// `condition`: `text` is a `when` expression, not a template.
+    pub fn note_needed(&self, text: &str, condition: bool) {
+        if self.captured.is_empty() || !(condition || text.contains("{{") || text.contains("{%")) {
+            return;
+        }
+        // Cheap first: a word of the text that is a captured name (no compile otherwise).
+        let mentions = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .any(|w| self.captured.contains(w));
+        if !mentions {
+            return;
+        }
+        let as_template;
+        let template_text = if condition {
+            as_template = format!("{{% if {text} %}}{{% endif %}}");
+            as_template.as_str()
+        } else {
+            text
+        };
+        let Some(vars) = template::variables(&self.env, template_text) else {
+            return;
+        };
+        // Only a fallback (`default`) or a test (`is defined`) lets a template
+        // render without a value (undefined values are errors): without one,
+        // every captured name it uses is needed, and no render is tried.
+        let may_fall_back = text.contains("default") || text.contains("defined");
+        for name in vars.iter().filter(|n| self.captured.contains(*n)) {
+            if self.needed.borrow().contains(name) {
+                continue;
+            }
+            if !may_fall_back {
+                self.needed.borrow_mut().insert(name.clone());
+                continue;
+            }
+            let mut ctx = self.preview_context();
+            if let Some(m) = ctx.as_object_mut() {
+                m.remove(name);
+            }
+            let failed = if condition {
+                template::eval_condition(&self.env, text, &ctx).err()
+            } else {
+                template::render(&self.env, text, &ctx).err()
+            };
+            if failed.is_some_and(|e| e.message.contains("undefined")) {
+                self.needed.borrow_mut().insert(name.clone());
+            }
+        }
+    }
+
     /// Checks a templated string from the playbook.
     pub fn template(&mut self, s: &Spanned<String>, extra: &BTreeSet<String>) -> bool {
+        self.note_needed(&s.value, false);
         let names = self.names(extra);
         match template::check(&self.env, &s.value, &names) {
             Ok(()) => true,
@@ -144,6 +201,7 @@ impl Validator {
     /// Whether a template uses a value that only a run captures.
     #[must_use]
     pub fn uses_captures(&self, text: &str) -> bool {
+        self.note_needed(text, false);
         template::variables(&self.env, text).is_some_and(|vars| {
             vars.iter()
                 .any(|n| n == "captures" || self.captured.contains(n))

@@ -1,5 +1,7 @@
-//! Reports written at the end of a run, formatters of the result tree.
+//! Reports written at the end of a run, formatters of the result tree, and
+//! the atomic file write that puts them on disk.
 
+pub mod file;
 pub mod html;
 pub mod json;
 pub mod junit;

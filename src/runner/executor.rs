@@ -126,24 +126,7 @@ fn explain_missing_captures(r: &mut StepResult, unselected: &[&Step], state: &Ca
 }
 
 fn skipped(step: &Step, why: &str, finally: bool) -> StepResult {
-    StepResult {
-        name: step.name.clone(),
-        kind: step.kind.name,
-        status: Status::Skipped,
-        duration: Duration::ZERO,
-        attempts: 0,
-        outcomes: vec![Outcome {
-            cluster: None,
-            status: Status::Skipped,
-            message: format!("skipped: {why}"),
-            details: Vec::new(),
-            duration: Duration::ZERO,
-            captures: Map::new(),
-            data: None,
-            checks: Vec::new(),
-        }],
-        finally,
-    }
+    StepResult::skipped(step, why, finally)
 }
 
 fn interrupted(step: &Step, finally: bool) -> StepResult {
@@ -393,5 +376,14 @@ async fn timed(cluster: Option<String>, step: &Step, cx: &StepCx<'_>) -> Outcome
             checks,
         },
         Err(StepError::Errored(message)) => errored(cluster, message, duration),
+        Err(StepError::Incomplete {
+            message,
+            details,
+            data,
+        }) => Outcome {
+            details,
+            data,
+            ..errored(cluster, message, duration)
+        },
     }
 }

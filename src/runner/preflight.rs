@@ -9,18 +9,27 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::result::{Outcome, PlaybookResult, Status, StepResult};
 use super::selection::RunOptions;
 use crate::cluster::{ClusterError, Clusters, KubeconfigSource};
 use crate::language::template;
 use crate::model::action::{KindRef, PlanCx};
 use crate::model::playbook::Playbook;
 
-/// How long the pre-flight of one cluster may take.
-const PER_CLUSTER: Duration = Duration::from_secs(20);
+/// How long the pre-flight of one cluster may take by default
+/// (`run --preflight-timeout` changes it). Transient errors are retried
+/// inside it, as steps retry them inside their timeout.
+pub const PER_CLUSTER: Duration = Duration::from_secs(20);
+
+/// The name of the pre-flight in reports: not a valid step name, so it
+/// never collides with one.
+pub const STEP_NAME: &str = "(pre-flight)";
 
 /// One problem found before the run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
+    /// The logical cluster it concerns.
+    pub cluster: String,
     pub message: String,
     /// A context the kubeconfig lacks (usage: exit 2) rather than a cluster
     /// that cannot be reached or lacks a kind (exit 3).
@@ -75,33 +84,34 @@ pub async fn check(pb: &Playbook, opts: &RunOptions) -> Vec<Problem> {
         }
     }
     let clusters = clusters_of(pb, opts);
+    let budget = opts.preflight_timeout.unwrap_or(PER_CLUSTER);
     let checks = targets.iter().map(|(name, kinds)| {
         let (clusters, defined) = (&clusters, &defined);
         async move {
-            let deadline = Instant::now() + PER_CLUSTER;
+            let deadline = Instant::now() + budget;
+            let problem = |config: bool, message: String| Problem {
+                cluster: name.clone(),
+                message,
+                config,
+            };
             let conn = match clusters.get(name).await {
                 Ok(c) => c,
                 Err(e) => {
-                    return vec![Problem {
-                        config: matches!(e, ClusterError::Config(_)),
-                        message: e.to_string(),
-                    }];
+                    return vec![problem(matches!(e, ClusterError::Config(_)), e.to_string())];
                 }
             };
-            let reach = tokio::time::timeout(PER_CLUSTER, conn.client.apiserver_version()).await;
-            let unreachable = match reach {
-                Ok(Ok(_)) => None,
-                Ok(Err(e)) => Some(crate::cluster::classify(name, &e).to_string()),
-                Err(_) => Some(format!("no answer within {}s", PER_CLUSTER.as_secs())),
-            };
-            if let Some(why) = unreachable {
-                return vec![Problem {
-                    config: false,
-                    message: format!(
+            // The same retry as every step's request: transient errors
+            // (refused, reset, 429, 5xx, no answer) are retried until the budget ends.
+            let reach =
+                crate::cluster::retry(deadline, name, || conn.client.apiserver_version()).await;
+            if let Err(why) = reach {
+                return vec![problem(
+                    false,
+                    format!(
                         "cluster `{name}` (context {}, {}) cannot be reached: {why}",
                         conn.context, conn.server
                     ),
-                }];
+                )];
             }
             let mut problems = Vec::new();
             for (api_version, kind) in kinds {
@@ -110,10 +120,7 @@ pub async fn check(pb: &Playbook, opts: &RunOptions) -> Vec<Problem> {
                     continue; // its CRD is applied by the playbook itself
                 }
                 if let Err(e) = conn.kind(api_version, kind, deadline).await {
-                    problems.push(Problem {
-                        config: false,
-                        message: format!("cluster `{name}`: {e}"),
-                    });
+                    problems.push(problem(false, format!("cluster `{name}`: {e}")));
                 }
             }
             problems
@@ -124,4 +131,88 @@ pub async fn check(pb: &Playbook, opts: &RunOptions) -> Vec<Problem> {
         .into_iter()
         .flatten()
         .collect()
+}
+
+/// Why a playbook did not run: the pre-flight stopped the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotRun {
+    /// Its own pre-flight found problems.
+    Problems,
+    /// Another playbook's pre-flight found problems (a run is all or nothing).
+    Other,
+    /// SIGINT/SIGTERM arrived before the steps started.
+    Interrupted,
+}
+
+/// The result of a playbook that did not run because of the pre-flight:
+/// an errored `(pre-flight)` step with one outcome per problem (per
+/// cluster), then its steps, skipped. Reports written from it say what
+/// stopped the run, not "0 tests".
+#[must_use]
+pub fn not_run(pb: &Playbook, problems: &[Problem], why: NotRun, took: Duration) -> PlaybookResult {
+    let outcome = |cluster: Option<String>, status: Status, message: String| Outcome {
+        cluster,
+        status,
+        message,
+        details: Vec::new(),
+        duration: took,
+        captures: serde_json::Map::new(),
+        data: None,
+        checks: Vec::new(),
+    };
+    let (status, outcomes, skip) = match why {
+        NotRun::Problems => (
+            Status::Errored,
+            problems
+                .iter()
+                .map(|p| outcome(Some(p.cluster.clone()), Status::Errored, p.message.clone()))
+                .collect(),
+            "the pre-flight found problems; nothing was written to any cluster",
+        ),
+        NotRun::Other => (
+            Status::Skipped,
+            vec![outcome(
+                None,
+                Status::Skipped,
+                "passed, but another playbook's pre-flight found problems, so nothing ran"
+                    .to_owned(),
+            )],
+            "another playbook's pre-flight found problems; nothing was written to any cluster",
+        ),
+        NotRun::Interrupted => (
+            Status::Errored,
+            vec![outcome(
+                None,
+                Status::Errored,
+                "interrupted (SIGINT/SIGTERM) before the steps started; nothing was written to any cluster"
+                    .to_owned(),
+            )],
+            "interrupted before the steps started",
+        ),
+    };
+    let mut steps = vec![StepResult {
+        name: STEP_NAME.to_owned(),
+        kind: "preflight",
+        status,
+        duration: took,
+        attempts: 1,
+        outcomes,
+        finally: false,
+    }];
+    for (step, finally) in pb
+        .steps
+        .iter()
+        .map(|s| (s, false))
+        .chain(pb.finally.iter().map(|s| (s, true)))
+    {
+        steps.push(StepResult::skipped(step, skip, finally));
+    }
+    PlaybookResult {
+        name: pb.name.clone(),
+        path: pb.source.name.clone(),
+        status,
+        interrupted: why == NotRun::Interrupted,
+        duration: took,
+        steps,
+    }
 }

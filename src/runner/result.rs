@@ -90,6 +90,29 @@ pub struct StepResult {
 }
 
 impl StepResult {
+    /// A step that did not run, and why (`skipped: <why>`).
+    #[must_use]
+    pub fn skipped(step: &crate::model::step::Step, why: &str, finally: bool) -> Self {
+        StepResult {
+            name: step.name.clone(),
+            kind: step.kind.name,
+            status: Status::Skipped,
+            duration: Duration::ZERO,
+            attempts: 0,
+            outcomes: vec![Outcome {
+                cluster: None,
+                status: Status::Skipped,
+                message: format!("skipped: {why}"),
+                details: Vec::new(),
+                duration: Duration::ZERO,
+                captures: Map::new(),
+                data: None,
+                checks: Vec::new(),
+            }],
+            finally,
+        }
+    }
+
     /// The clusters this step ran on, in the order it ran on them.
     #[must_use]
     pub fn clusters(&self) -> Vec<&str> {

@@ -61,4 +61,7 @@ pub struct RunOptions {
     /// Stdin is a terminal (enables `pause`).
     pub interactive: bool,
     pub selection: Selection,
+    /// The pre-flight's budget per cluster (`--preflight-timeout`; `None`:
+    /// the default, 20s).
+    pub preflight_timeout: Option<std::time::Duration>,
 }

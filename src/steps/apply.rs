@@ -131,18 +131,25 @@ impl Apply {
         let mut objs = super::common::render_objects(cx, &self.manifests).await?;
         objs.sort_by_key(|o| rank(&o.kind));
         let ns = super::common::default_namespace(cx, &self.manifests, &conn)?;
+        let total = objs.len();
         let (early, rest): (Vec<ManifestObject>, Vec<ManifestObject>) =
             objs.into_iter().partition(|o| rank(&o.kind) < 2);
-        let mut lines = Vec::new();
+        let mut done = Applied::default();
         let mut crds = Vec::new();
         for o in &early {
-            lines.push(self.apply_one(cx, &conn, o, &ns).await?);
+            match self.apply_one(cx, &conn, o, &ns).await {
+                Ok(one) => done.push(one),
+                Err(e) => return Err(done.stopped(e, Vec::new(), total, cx.dry_run)),
+            }
             if o.kind == "CustomResourceDefinition" {
                 crds.push(o.name.clone());
             }
         }
-        if !crds.is_empty() && !cx.dry_run {
-            wait_established(cx, &conn, &crds).await?;
+        if !crds.is_empty()
+            && !cx.dry_run
+            && let Err(e) = wait_established(cx, &conn, &crds).await
+        {
+            return Err(done.stopped(e, Vec::new(), total, cx.dry_run));
         }
         // Futures collected first: a closure inside the stream would make the
         // step's future lose `Send` (higher-ranked lifetime inference).
@@ -150,14 +157,22 @@ impl Apply {
             .iter()
             .map(|o| self.apply_one(cx, &conn, o, &ns))
             .collect();
-        let results: Vec<Result<String, StepError>> = futures::stream::iter(futs)
+        let results: Vec<Result<(String, String), StepError>> = futures::stream::iter(futs)
             .buffered(CONCURRENCY)
             .collect()
             .await;
+        let mut errors = Vec::new();
         for r in results {
-            lines.push(r?);
+            match r {
+                Ok(one) => done.push(one),
+                Err(e) => errors.push(e),
+            }
         }
-        let n = lines.len();
+        if !errors.is_empty() {
+            let first = errors.remove(0);
+            return Err(done.stopped(first, errors, total, cx.dry_run));
+        }
+        let n = done.lines.len();
         let verb = if cx.dry_run {
             "would apply (server-side dry run)"
         } else {
@@ -165,7 +180,7 @@ impl Apply {
         };
         Ok(Done {
             message: format!("{verb} {n} object{}", if n == 1 { "" } else { "s" }),
-            details: lines,
+            details: done.lines,
             ..Done::default()
         })
     }
@@ -176,7 +191,7 @@ impl Apply {
         conn: &cluster::Conn,
         o: &ManifestObject,
         ns: &str,
-    ) -> Result<String, StepError> {
+    ) -> Result<(String, String), StepError> {
         let at = format!(
             "{} document {} ({})",
             o.file,
@@ -242,9 +257,86 @@ impl Apply {
         if cx.dry_run {
             let after = serde_json::to_value(&applied).unwrap_or_default();
             let before = before.map(|b| serde_json::to_value(&b).unwrap_or_default());
-            return Ok(super::common::diff(&label, before.as_ref(), &after));
+            let shown = super::common::diff(&label, before.as_ref(), &after);
+            return Ok((label, shown));
         }
-        Ok(label)
+        Ok((label.clone(), label))
+    }
+}
+
+/// Most error messages kept in the data of an apply that stopped.
+const MAX_ERRORS_KEPT: usize = 20;
+
+/// What an apply has done so far on one cluster: the objects (as
+/// `Kind ns/name`) and the lines it shows for them.
+#[derive(Default)]
+struct Applied {
+    labels: Vec<String>,
+    lines: Vec<String>,
+}
+
+impl Applied {
+    fn push(&mut self, (label, line): (String, String)) {
+        self.labels.push(label);
+        self.lines.push(line);
+    }
+
+    /// The error that stopped the apply, with what was applied before it on
+    /// this cluster: in the message (a count), in the details (the same
+    /// lines a full apply shows) and in the report's data (`applied`,
+    /// `notApplied`, and the other errors).
+    fn stopped(self, first: StepError, others: Vec<StepError>, total: usize, dry_run: bool) -> StepError {
+        let n = self.labels.len();
+        let failed = total.saturating_sub(n);
+        let what = format!(
+            "{n} of {total} object{} {} before the step stopped{}; {failed} not",
+            if total == 1 { "" } else { "s" },
+            if dry_run { "checked by server-side dry run" } else { "applied" },
+            if n == 0 { "" } else { " (listed below)" },
+        );
+        let message_of = |e: &StepError| match e {
+            StepError::Failed { message, .. }
+            | StepError::Errored(message)
+            | StepError::Incomplete { message, .. } => message.clone(),
+        };
+        let more = others.len().saturating_sub(MAX_ERRORS_KEPT);
+        let data = serde_json::json!({
+            "applied": self.labels,
+            "notApplied": failed,
+            "dryRun": dry_run,
+            "otherErrors": others.iter().take(MAX_ERRORS_KEPT).map(message_of).collect::<Vec<_>>(),
+            "otherErrorsNotShown": more,
+        });
+        let also = if others.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} more object{} failed",
+                others.len(),
+                if others.len() == 1 { "" } else { "s" }
+            )
+        };
+        match first {
+            StepError::Failed {
+                message,
+                mut details,
+                checks,
+                ..
+            } => {
+                details.extend(self.lines);
+                StepError::Failed {
+                    message: format!("{message} ({what}{also})"),
+                    details,
+                    data: Some(data),
+                    checks,
+                }
+            }
+            other => StepError::Incomplete {
+                message: format!("{} ({what}{also})", message_of(&other)),
+                details: self.lines,
+                data: Some(data),
+            },
+        }
     }
 }
 
