@@ -14,8 +14,30 @@ use crate::model::playbook::Playbook;
 use crate::model::step::Step;
 use crate::steps::kubectl::context_var;
 
+/// A fenced code block that nothing in `body` can close: its fence is one
+/// backtick longer than the longest run of backticks in the body.
 fn fence(lang: &str, body: &str) -> String {
-    format!("```{lang}\n{}\n```\n", body.trim_end())
+    let mut longest = 0;
+    let mut run = 0;
+    for c in body.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let f = "`".repeat((longest + 1).max(3));
+    format!("{f}{lang}\n{}\n{f}\n", body.trim_end())
+}
+
+/// The page's front matter, written by a YAML serializer: no character of
+/// a title (a carriage return, U+0085, U+2028) can start another key.
+#[derive(serde::Serialize)]
+struct FrontMatter<'a> {
+    title: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    authors: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<&'a str>,
 }
 
 fn indent(s: &str) -> String {
@@ -37,25 +59,20 @@ fn indent(s: &str) -> String {
 /// A manifest that fails to render with the playbook's values.
 pub fn render(pb: &Playbook, observed: Option<&Observed>) -> Result<String, Diagnostic> {
     let env = crate::language::template::environment();
-    let mut md = String::from("---\n");
-    let _ = writeln!(
-        md,
-        "title: {}",
-        yaml_scalar(pb.title.as_deref().unwrap_or(&pb.name))
-    );
-    if let Some(s) = &pb.summary {
-        let _ = writeln!(md, "summary: {}", yaml_scalar(s));
-    }
-    if !pb.authors.is_empty() {
-        md.push_str("authors:\n");
-        for a in &pb.authors {
-            let _ = writeln!(md, "  - {}", yaml_scalar(a));
-        }
-    }
-    if let Some(d) = &pb.date {
-        let _ = writeln!(md, "date: {}", yaml_scalar(d));
-    }
-    md.push_str("---\n\n");
+    let front = FrontMatter {
+        title: pb.title.as_deref().unwrap_or(&pb.name),
+        summary: pb.summary.as_deref(),
+        authors: &pb.authors,
+        date: pb.date.as_deref(),
+    };
+    let front = serde_saphyr::to_string(&front).map_err(|e| {
+        Diagnostic::new(
+            &pb.source,
+            None,
+            format!("cannot write the front matter: {e}"),
+        )
+    })?;
+    let mut md = format!("---\n{}\n---\n\n", front.trim_end());
     if !pb.outcomes.is_empty() {
         md.push_str("At the end of this chapter you will have:\n\n");
         for o in &pb.outcomes {
@@ -159,23 +176,6 @@ fn text(s: &str) -> String {
         }
     }
     out
-}
-
-/// A front-matter value: as it is when YAML reads it back unchanged, else
-/// double-quoted (`Canary: 90/10`, `#2`).
-fn yaml_scalar(s: &str) -> String {
-    let plain = !s.is_empty()
-        && !s.contains(": ")
-        && !s.contains(" #")
-        && !s.ends_with(':')
-        && s.trim() == s
-        && !s.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@`".contains(c))
-        && !s.contains('\n');
-    if plain {
-        s.to_owned()
-    } else {
-        serde_json::to_string(s).unwrap_or_default()
-    }
 }
 
 /// A title inside an admonition's quotes.

@@ -23,6 +23,22 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// Every text of this diagnostic with `secrets` redacted.
+    pub fn redact(&mut self, secrets: &super::secrets::Secrets) {
+        let r = |s: &mut String| {
+            if let std::borrow::Cow::Owned(x) = secrets.redact(s) {
+                *s = x;
+            }
+        };
+        r(&mut self.message);
+        for s in [&mut self.line_text, &mut self.expected, &mut self.help]
+            .into_iter()
+            .flatten()
+        {
+            r(s);
+        }
+    }
+
     #[must_use]
     pub fn new(src: &Source, loc: Option<Loc>, message: impl Into<String>) -> Self {
         Diagnostic {

@@ -93,6 +93,8 @@ fn validate(
         step_timeout: DEFAULT_TIMEOUT,
         default_rate: None,
         step_vars: BTreeMap::new(),
+        secrets: crate::language::secrets::Secrets::default(),
+        env_refs: crate::language::secrets::env_refs(&src.text),
     };
     let header: Option<RawPlaybook> = match from_node::<RawPlaybook>(root) {
         Ok(h) => Some(h),
@@ -313,7 +315,12 @@ fn validate(
         cx.error(d.loc, format!("invalid date `{}`", d.value))
             .expected("a date as YYYY-MM-DD");
     }
-    if !cx.diags.is_empty() {
+    let (secrets, secret_env) = playbook_secrets(&cx, &opts.env);
+    if !cx.diags.is_empty() || header.is_none() {
+        // An error message never quotes a secret (a rendered line, a value).
+        for d in &mut cx.diags {
+            d.redact(&secrets);
+        }
         return Err(cx.diags);
     }
     let Some(h) = header else {
@@ -337,7 +344,36 @@ fn validate(
         vars,
         steps: out_steps,
         finally: out_finally,
+        secrets,
+        secret_env,
     })
+}
+
+/// The playbook's secrets: what validation found (secret headers, Secret
+/// objects) and the values of the environment variables its templates and
+/// substitutions refer to, except those that name a cluster's kube context
+/// (a context is a name from the kubeconfig, and the page exports it).
+/// Also returns the names of those environment variables.
+fn playbook_secrets(
+    cx: &Validator,
+    env: &BTreeMap<String, String>,
+) -> (crate::language::secrets::Secrets, BTreeSet<String>) {
+    let mut secrets = cx.secrets.clone();
+    let mut names = BTreeSet::new();
+    let contexts: Vec<&str> = cx
+        .cluster_names
+        .iter()
+        .filter_map(|c| cx.scope.context_of(c))
+        .collect();
+    for name in &cx.env_refs {
+        if let Some(v) = env.get(name)
+            && !contexts.contains(&v.as_str())
+        {
+            secrets.add(v);
+            names.insert(name.clone());
+        }
+    }
+    (secrets, names)
 }
 
 /// The root files may come from: `--root DIR` (relative to the working

@@ -42,6 +42,11 @@ pub struct Validator {
     pub default_rate: Option<f64>,
     /// Step-local vars of the step being validated (templates are previewed with them).
     pub step_vars: BTreeMap<String, serde_json::Value>,
+    /// Secrets found while validating: secret header values, the data of
+    /// rendered Secret objects (`language/secrets.rs`).
+    pub secrets: crate::language::secrets::Secrets,
+    /// Environment variables the templates and substitutions refer to.
+    pub env_refs: BTreeSet<String>,
 }
 
 impl Validator {
