@@ -95,6 +95,16 @@ pub fn render(pb: &Playbook, observed: Option<&Observed>) -> Result<String, Diag
         let c = pb.scope.context_of(name).unwrap_or(name);
         let _ = writeln!(exports, "export {}={}", context_var(name), word(c));
     }
+    // Secrets from the environment are shell variables the reader sets.
+    if !pb.secret_env.is_empty() {
+        let _ = writeln!(
+            exports,
+            "# Secrets: the page never shows them; set each one in your shell first."
+        );
+        for n in &pb.secret_env {
+            let _ = writeln!(exports, "export {n}=\"${{{n}:?set {n} first}}\"");
+        }
+    }
     md.push_str(&fence("bash", &exports));
     // The whole chapter in one command, with the flags it needs; not a step
     // of the reader's path, so it sits in a tip.

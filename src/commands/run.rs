@@ -117,7 +117,7 @@ pub fn run(
         .collect();
     if !problems.is_empty() {
         for p in &problems {
-            crate::errln!("error: pre-flight: {}", p.message);
+            crate::errln!("error: pre-flight: {}", safe_text(&books, &p.message));
         }
         crate::errln!(
             "\n{} problem{} found before the run; nothing was written to any cluster",
@@ -212,4 +212,14 @@ mod tests {
             assert_eq!(seen, items, "every item in exactly one of {n} shards");
         }
     }
+}
+
+/// A message from outside (a cluster's, the network's) as it may be printed:
+/// every playbook's secrets redacted, controls escaped, long lines cut.
+fn safe_text(books: &[crate::model::playbook::Playbook], s: &str) -> String {
+    let mut text = s.to_owned();
+    for pb in books {
+        text = pb.secrets.redact(&text).into_owned();
+    }
+    crate::language::untrusted::clean_text(&text)
 }

@@ -326,6 +326,9 @@ fn validate(
     let Some(h) = header else {
         return Err(cx.diags);
     };
+    for d in &mut cx.warnings {
+        d.redact(&secrets);
+    }
     Ok(Playbook {
         name: h.name.value,
         title: h.title,
@@ -367,6 +370,7 @@ fn playbook_secrets(
         .collect();
     for name in &cx.env_refs {
         if let Some(v) = env.get(name)
+            && !name.starts_with(|c: char| c.is_ascii_digit())
             && !contexts.contains(&v.as_str())
         {
             secrets.add(v);
