@@ -134,7 +134,11 @@ pub fn render(pb: &Playbook, observed: Option<&Observed>) -> Result<String, Diag
             }
         }
     }
-    let mut page = Page { heading: 2, reader };
+    let mut page = Page {
+        heading: 2,
+        reader,
+        root: pb.root.to_string_lossy().into_owned(),
+    };
     for step in pb.steps.iter().chain(&pb.finally) {
         let mut part = String::new();
         step_md(&mut part, &mut page, pb, step, &env, observed)?;
@@ -198,6 +202,20 @@ struct Page {
     heading: u8,
     /// What a run's output needs: the objects made so far, the kinds' apiVersions.
     reader: ReaderCx,
+    /// The tutorial root on the machine that renders the page: a run's output
+    /// shows paths under it relative to it, as the reader's commands do.
+    root: String,
+}
+
+impl Page {
+    /// A line of a run's output without the machine's path of the root.
+    fn relative(&self, line: &str) -> String {
+        if self.root.len() < 2 || !line.contains(&self.root) {
+            return line.to_owned();
+        }
+        line.replace(&format!("{}/", self.root), "")
+            .replace(&self.root, ".")
+    }
 }
 
 /// A run's output as the reader would see it, then scenario's own report of
@@ -216,6 +234,8 @@ fn observed_md(
     while view.last().is_some_and(String::is_empty) {
         view.pop();
     }
+    let view: Vec<String> = view.iter().map(|l| page.relative(l)).collect();
+    let log: Vec<String> = step.log(cluster).iter().map(|l| page.relative(l)).collect();
     if !view.is_empty() {
         let _ = writeln!(
             md,
@@ -226,7 +246,7 @@ fn observed_md(
     let _ = writeln!(
         md,
         "??? info \"What `scenario run` reported\"\n\n{}\n",
-        indent(&fence("text", &step.log(cluster).join("\n")))
+        indent(&fence("text", &log.join("\n")))
     );
 }
 

@@ -134,9 +134,14 @@ impl Apply {
         let (early, rest): (Vec<ManifestObject>, Vec<ManifestObject>) =
             objs.into_iter().partition(|o| rank(&o.kind) < 2);
         let mut lines = Vec::new();
+        let mut existed = Vec::new();
         let mut crds = Vec::new();
         for o in &early {
-            lines.push(self.apply_one(cx, &conn, o, &ns).await?);
+            let (line, was) = self.apply_one(cx, &conn, o, &ns).await?;
+            if was {
+                existed.push(line.clone());
+            }
+            lines.push(line);
             if o.kind == "CustomResourceDefinition" {
                 crds.push(o.name.clone());
             }
@@ -150,12 +155,16 @@ impl Apply {
             .iter()
             .map(|o| self.apply_one(cx, &conn, o, &ns))
             .collect();
-        let results: Vec<Result<String, StepError>> = futures::stream::iter(futs)
+        let results: Vec<Result<(String, bool), StepError>> = futures::stream::iter(futs)
             .buffered(CONCURRENCY)
             .collect()
             .await;
         for r in results {
-            lines.push(r?);
+            let (line, was) = r?;
+            if was {
+                existed.push(line.clone());
+            }
+            lines.push(line);
         }
         let n = lines.len();
         let verb = if cx.dry_run {
@@ -166,6 +175,8 @@ impl Apply {
         Ok(Done {
             message: format!("{verb} {n} object{}", if n == 1 { "" } else { "s" }),
             details: lines,
+            // The objects that were there before: not new on the page.
+            data: Some(serde_json::json!({ "existed": existed })),
             ..Done::default()
         })
     }
@@ -176,7 +187,7 @@ impl Apply {
         conn: &cluster::Conn,
         o: &ManifestObject,
         ns: &str,
-    ) -> Result<String, StepError> {
+    ) -> Result<(String, bool), StepError> {
         let at = format!(
             "{} document {} ({})",
             o.file,
@@ -206,13 +217,12 @@ impl Apply {
         if cx.dry_run {
             pp = pp.dry_run();
         }
-        let before = if cx.dry_run {
-            cluster::retry(cx.deadline, &conn.name, || api.get_opt(&o.name))
-                .await
-                .map_err(|e| StepError::Errored(format!("{at}: {e}")))?
-        } else {
-            None
-        };
+        // Read first: a dry run shows the diff, and the page marks as new
+        // only the objects this apply made.
+        let before = cluster::retry(cx.deadline, &conn.name, || api.get_opt(&o.name))
+            .await
+            .map_err(|e| StepError::Errored(format!("{at}: {e}")))?;
+        let existed = before.is_some();
         let patch = Patch::Apply(&obj);
         let applied = cluster::retry(cx.deadline, &conn.name, || api.patch(&o.name, &pp, &patch))
             .await
@@ -233,9 +243,9 @@ impl Apply {
         if cx.dry_run {
             let after = serde_json::to_value(&applied).unwrap_or_default();
             let before = before.map(|b| serde_json::to_value(&b).unwrap_or_default());
-            return Ok(super::common::diff(&label, before.as_ref(), &after));
+            return Ok((super::common::diff(&label, before.as_ref(), &after), existed));
         }
-        Ok(label)
+        Ok((label, existed))
     }
 }
 
@@ -314,12 +324,22 @@ impl Action for Apply {
 
     fn reader_view(&self, o: &Outcome, cx: &mut ReaderCx) -> Vec<String> {
         // kubectl apply --server-side: `TYPE/NAME serverside-applied`, each one made.
+        // Objects that existed before the apply are not marked as made.
+        let existed: Vec<&str> = o.data["existed"]
+            .as_array()
+            .map(|a| a.iter().filter_map(serde_json::Value::as_str).collect())
+            .unwrap_or_default();
         o.details
             .iter()
-            .filter_map(|d| crate::model::observed::object_line(d))
-            .map(|(kind, name, _)| {
-                cx.made.insert(name.to_owned());
-                format!("{{=={}/{name} serverside-applied==}}", cx.type_name(kind))
+            .filter_map(|d| Some((d, crate::model::observed::object_line(d)?)))
+            .map(|(d, (kind, name, _))| {
+                let line = format!("{}/{name} serverside-applied", cx.type_name(kind));
+                if existed.contains(&d.as_str()) {
+                    line
+                } else {
+                    cx.made.insert(name.to_owned());
+                    format!("{{=={line}==}}")
+                }
             })
             .collect()
     }
