@@ -194,6 +194,16 @@ pub fn run(
     code
 }
 
+/// A message from outside (a cluster's, the network's) as it may be printed:
+/// every playbook's secrets redacted, controls escaped, long lines cut.
+fn safe_text(books: &[crate::model::playbook::Playbook], s: &str) -> String {
+    let mut text = s.to_owned();
+    for pb in books {
+        text = pb.secrets.redact(&text).into_owned();
+    }
+    crate::language::untrusted::clean_text(&text)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::commands::run::shard;
@@ -212,14 +222,4 @@ mod tests {
             assert_eq!(seen, items, "every item in exactly one of {n} shards");
         }
     }
-}
-
-/// A message from outside (a cluster's, the network's) as it may be printed:
-/// every playbook's secrets redacted, controls escaped, long lines cut.
-fn safe_text(books: &[crate::model::playbook::Playbook], s: &str) -> String {
-    let mut text = s.to_owned();
-    for pb in books {
-        text = pb.secrets.redact(&text).into_owned();
-    }
-    crate::language::untrusted::clean_text(&text)
 }

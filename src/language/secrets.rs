@@ -120,6 +120,19 @@ impl Secrets {
     }
 }
 
+/// Header names whose values never appear in output.
+#[must_use]
+pub fn is_secret_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    matches!(
+        n.as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "set-cookie" | "x-api-key"
+    ) || n.contains("token")
+        || n.contains("secret")
+        || n.contains("password")
+        || n.contains("api-key")
+}
+
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Standard base64 with padding (what a Secret's `data` holds).

@@ -90,10 +90,8 @@ pub fn quoted(s: &str) -> String {
 /// characters in all.
 pub fn clean_value(v: &mut Value, max: usize) {
     match v {
-        Value::String(s) => {
-            if s.chars().any(is_unsafe) || s.len() > max {
-                *s = escape(&cut(s, max), "\n\t");
-            }
+        Value::String(s) if s.chars().any(is_unsafe) || s.len() > max => {
+            *s = escape(&cut(s, max), "\n\t");
         }
         Value::Array(a) => a.iter_mut().for_each(|x| clean_value(x, max)),
         Value::Object(m) => {

@@ -234,7 +234,7 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
         }
         let value = cx.known_value(v, extra);
         if let Some(text) = &value
-            && super::http::is_secret_header(name)
+            && crate::language::secrets::is_secret_header(name)
         {
             cx.secrets.add(text);
         }
