@@ -123,3 +123,38 @@ fn a_report_shows_kubectl_text_new_objects_only_and_no_machine_path() {
         "a path of the machine on the page:\n{md}"
     );
 }
+
+#[test]
+fn a_probe_shows_what_its_curl_loop_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("p.yaml"),
+        "name: probes\nsteps:\n  - name: colors\n    probe:\n      url: http://127.0.0.1:9/api\n      requests: 10\n      extract: { color: $.color }\n  - name: statuses\n    probe:\n      url: http://127.0.0.1:9/api\n      requests: 10\n",
+    )
+    .unwrap();
+    // Two answers had no `color` (the loop's sed prints nothing for them) and
+    // one request failed (curl's `%{http_code}` is then 000).
+    let report = serde_json::json!({ "playbooks": [{ "name": "probes", "steps": [
+        { "name": "colors", "status": "passed", "outcomes": [{ "cluster": null, "message": "10 answers", "details": [],
+          "data": { "summary": { "values": { "color": { "blue": 5, "green": 3, "(missing)": 2 } },
+                    "statuses": { "200": 10 } },
+                    "distribution": { "categories": ["blue", "other"], "counts": [5, 5] } } }] },
+        { "name": "statuses", "status": "passed", "outcomes": [{ "cluster": null, "message": "10 answers", "details": [],
+          "data": { "summary": { "values": {}, "statuses": { "200": 9, "error": 1 } } } }] },
+    ]}]});
+    std::fs::write(d.join("r.json"), report.to_string()).unwrap();
+    let md = scenario(d, &["docs", "p.yaml", "--from-report", "r.json"]);
+    assert!(
+        md.contains("```text\n      5 blue\n      3 green\n```"),
+        "{md}"
+    );
+    assert!(
+        !md.contains("(missing)") && !md.contains(" other\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("```text\n      1 000\n      9 200\n```"),
+        "{md}"
+    );
+}
