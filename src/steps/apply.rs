@@ -218,10 +218,14 @@ impl Apply {
             pp = pp.dry_run();
         }
         // Read first: a dry run shows the diff, and the page marks as new
-        // only the objects this apply made.
-        let before = cluster::retry(cx.deadline, &conn.name, || api.get_opt(&o.name))
-            .await
-            .map_err(|e| StepError::Errored(format!("{at}: {e}")))?;
+        // only the objects this apply made. A run needs no right to read:
+        // an object it cannot read counts as made (apply needs only `patch`).
+        let read = cluster::retry(cx.deadline, &conn.name, || api.get_opt(&o.name)).await;
+        let before = match read {
+            Ok(b) => b,
+            Err(e) if cx.dry_run => return Err(StepError::Errored(format!("{at}: {e}"))),
+            Err(_) => None,
+        };
         let existed = before.is_some();
         let patch = Patch::Apply(&obj);
         let applied = cluster::retry(cx.deadline, &conn.name, || api.patch(&o.name, &pp, &patch))
