@@ -14,8 +14,30 @@ use crate::model::playbook::Playbook;
 use crate::model::step::Step;
 use crate::steps::kubectl::context_var;
 
+/// A fenced code block that nothing in `body` can close: its fence is one
+/// backtick longer than the longest run of backticks in the body.
 fn fence(lang: &str, body: &str) -> String {
-    format!("```{lang}\n{}\n```\n", body.trim_end())
+    let mut longest = 0;
+    let mut run = 0;
+    for c in body.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let f = "`".repeat((longest + 1).max(3));
+    format!("{f}{lang}\n{}\n{f}\n", body.trim_end())
+}
+
+/// The page's front matter, written by a YAML serializer: no character of
+/// a title (a carriage return, U+0085, U+2028) can start another key.
+#[derive(serde::Serialize)]
+struct FrontMatter<'a> {
+    title: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    authors: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<&'a str>,
 }
 
 fn indent(s: &str) -> String {
@@ -37,25 +59,20 @@ fn indent(s: &str) -> String {
 /// A manifest that fails to render with the playbook's values.
 pub fn render(pb: &Playbook, observed: Option<&Observed>) -> Result<String, Diagnostic> {
     let env = crate::language::template::environment();
-    let mut md = String::from("---\n");
-    let _ = writeln!(
-        md,
-        "title: {}",
-        yaml_scalar(pb.title.as_deref().unwrap_or(&pb.name))
-    );
-    if let Some(s) = &pb.summary {
-        let _ = writeln!(md, "summary: {}", yaml_scalar(s));
-    }
-    if !pb.authors.is_empty() {
-        md.push_str("authors:\n");
-        for a in &pb.authors {
-            let _ = writeln!(md, "  - {}", yaml_scalar(a));
-        }
-    }
-    if let Some(d) = &pb.date {
-        let _ = writeln!(md, "date: {}", yaml_scalar(d));
-    }
-    md.push_str("---\n\n");
+    let front = FrontMatter {
+        title: pb.title.as_deref().unwrap_or(&pb.name),
+        summary: pb.summary.as_deref(),
+        authors: &pb.authors,
+        date: pb.date.as_deref(),
+    };
+    let front = serde_saphyr::to_string(&front).map_err(|e| {
+        Diagnostic::new(
+            &pb.source,
+            None,
+            format!("cannot write the front matter: {e}"),
+        )
+    })?;
+    let mut md = format!("---\n{}\n---\n\n", front.trim_end());
     if !pb.outcomes.is_empty() {
         md.push_str("At the end of this chapter you will have:\n\n");
         for o in &pb.outcomes {
@@ -77,6 +94,16 @@ pub fn render(pb: &Playbook, observed: Option<&Observed>) -> Result<String, Diag
     for (name, _) in &pb.clusters {
         let c = pb.scope.context_of(name).unwrap_or(name);
         let _ = writeln!(exports, "export {}={}", context_var(name), word(c));
+    }
+    // Secrets from the environment are shell variables the reader sets.
+    if !pb.secret_env.is_empty() {
+        let _ = writeln!(
+            exports,
+            "# Secrets: the page never shows them; set each one in your shell first."
+        );
+        for n in &pb.secret_env {
+            let _ = writeln!(exports, "export {n}=\"${{{n}:?set {n} first}}\"");
+        }
     }
     md.push_str(&fence("bash", &exports));
     // The whole chapter in one command, with the flags it needs; not a step
@@ -107,7 +134,11 @@ pub fn render(pb: &Playbook, observed: Option<&Observed>) -> Result<String, Diag
             }
         }
     }
-    let mut page = Page { heading: 2, reader };
+    let mut page = Page {
+        heading: 2,
+        reader,
+        root: pb.root.to_string_lossy().into_owned(),
+    };
     for step in pb.steps.iter().chain(&pb.finally) {
         let mut part = String::new();
         step_md(&mut part, &mut page, pb, step, &env, observed)?;
@@ -161,23 +192,6 @@ fn text(s: &str) -> String {
     out
 }
 
-/// A front-matter value: as it is when YAML reads it back unchanged, else
-/// double-quoted (`Canary: 90/10`, `#2`).
-fn yaml_scalar(s: &str) -> String {
-    let plain = !s.is_empty()
-        && !s.contains(": ")
-        && !s.contains(" #")
-        && !s.ends_with(':')
-        && s.trim() == s
-        && !s.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@`".contains(c))
-        && !s.contains('\n');
-    if plain {
-        s.to_owned()
-    } else {
-        serde_json::to_string(s).unwrap_or_default()
-    }
-}
-
 /// A title inside an admonition's quotes.
 fn title_text(s: &str) -> String {
     s.replace('"', "&quot;")
@@ -188,6 +202,20 @@ struct Page {
     heading: u8,
     /// What a run's output needs: the objects made so far, the kinds' apiVersions.
     reader: ReaderCx,
+    /// The tutorial root on the machine that renders the page: a run's output
+    /// shows paths under it relative to it, as the reader's commands do.
+    root: String,
+}
+
+impl Page {
+    /// A line of a run's output without the machine's path of the root.
+    fn relative(&self, line: &str) -> String {
+        if self.root.len() < 2 || !line.contains(&self.root) {
+            return line.to_owned();
+        }
+        line.replace(&format!("{}/", self.root), "")
+            .replace(&self.root, ".")
+    }
 }
 
 /// A run's output as the reader would see it, then scenario's own report of
@@ -206,6 +234,8 @@ fn observed_md(
     while view.last().is_some_and(String::is_empty) {
         view.pop();
     }
+    let view: Vec<String> = view.iter().map(|l| page.relative(l)).collect();
+    let log: Vec<String> = step.log(cluster).iter().map(|l| page.relative(l)).collect();
     if !view.is_empty() {
         let _ = writeln!(
             md,
@@ -216,7 +246,7 @@ fn observed_md(
     let _ = writeln!(
         md,
         "??? info \"What `scenario run` reported\"\n\n{}\n",
-        indent(&fence("text", &step.log(cluster).join("\n")))
+        indent(&fence("text", &log.join("\n")))
     );
 }
 

@@ -33,10 +33,13 @@ pub fn docs(
     };
     let md = match chapter::render(&pb, observed.as_ref()) {
         Ok(md) => md,
-        Err(d) => {
+        Err(mut d) => {
+            d.redact(&pb.secrets);
             crate::stdio::diagnostics(&[d]);
             return exit::INVALID;
         }
     };
-    emit(output, &md)
+    // Secrets from the environment are shell variables on the page already;
+    // what is left (a Secret's literal data, a report's text) is redacted.
+    emit(output, &pb.secrets.redact(&md))
 }

@@ -104,9 +104,11 @@ pub fn plan(paths: &[PathBuf], output: Option<&Path>, inputs: &Inputs) -> i32 {
                 if !text.is_empty() {
                     text.push('\n');
                 }
-                text.push_str(&t);
+                // No secret in the plan (a rendered Secret, a header, a patch body).
+                text.push_str(&pb.secrets.redact(&t));
             }
-            Err(d) => {
+            Err(mut d) => {
+                d.redact(&pb.secrets);
                 crate::stdio::diagnostics(&[d]);
                 return exit::INVALID;
             }

@@ -203,7 +203,7 @@ fn preflight(
         .filter(|p| seen.insert(p.message.clone()))
         .collect();
     for p in &problems {
-        crate::errln!("error: pre-flight: {}", p.message);
+        crate::errln!("error: pre-flight: {}", safe_text(books, &p.message));
     }
     crate::errln!(
         "\n{} problem{} found before the run; nothing was written to any cluster",
@@ -224,7 +224,10 @@ fn preflight(
             } else {
                 NotRun::Problems
             };
-            preflight::not_run(pb, own, why, took)
+            let mut r = preflight::not_run(pb, own, why, took);
+            // Pre-flight messages quote the cluster's answers and the playbook's values.
+            r.steps.iter_mut().for_each(|s| s.sanitize(&pb.secrets));
+            r
         })
         .collect();
     Some((results, code))
@@ -286,6 +289,16 @@ fn write_reports(reports: &[(String, String)], results: &[PlaybookResult], mut c
         }
     }
     code
+}
+
+/// A message from outside (a cluster's, the network's) as it may be printed:
+/// every playbook's secrets redacted, controls escaped, long lines cut.
+fn safe_text(books: &[crate::model::playbook::Playbook], s: &str) -> String {
+    let mut text = s.to_owned();
+    for pb in books {
+        text = pb.secrets.redact(&text).into_owned();
+    }
+    crate::language::untrusted::clean_text(&text)
 }
 
 #[cfg(test)]

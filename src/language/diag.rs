@@ -23,6 +23,27 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// Every text of this diagnostic with `secrets` redacted.
+    pub fn redact(&mut self, secrets: &super::secrets::Secrets) {
+        let r = |s: &mut String| {
+            if let std::borrow::Cow::Owned(x) = secrets.redact(s) {
+                *s = x;
+            }
+        };
+        r(&mut self.message);
+        // In the source line a secret is masked character for character, so
+        // that the caret under the line still points at its column.
+        if let Some(line) = &mut self.line_text
+            && let std::borrow::Cow::Owned(x) =
+                secrets.redact_with(line, |v| "*".repeat(v.chars().count()))
+        {
+            *line = x;
+        }
+        for s in [&mut self.expected, &mut self.help].into_iter().flatten() {
+            r(s);
+        }
+    }
+
     #[must_use]
     pub fn new(src: &Source, loc: Option<Loc>, message: impl Into<String>) -> Self {
         Diagnostic {
@@ -121,10 +142,36 @@ impl Diagnostic {
         self.render_styled(false)
     }
 
+    /// This diagnostic with every unsafe character made visible: escaped in
+    /// the texts, one U+FFFD each in the source line (so that the caret
+    /// still points at its column).
+    fn shown(&self) -> Diagnostic {
+        use super::untrusted::{clean_text, is_unsafe};
+        let mut d = self.clone();
+        d.message = clean_text(&d.message);
+        d.expected = d.expected.as_deref().map(clean_text);
+        d.help = d.help.as_deref().map(clean_text);
+        d.line_text = d.line_text.as_deref().map(|l| {
+            l.chars()
+                .map(|c| {
+                    if c != '\t' && is_unsafe(c) {
+                        '\u{fffd}'
+                    } else {
+                        c
+                    }
+                })
+                .collect()
+        });
+        d
+    }
+
     /// Renders the diagnostic, in colour when `color` (like rustc: a red
     /// `error`, a blue gutter and arrow, a red caret).
     #[must_use]
     pub fn render_styled(&self, color: bool) -> String {
+        // Nothing in a message or a source line reaches the terminal as a
+        // control character (a value may come from a file or a server).
+        let d = &self.shown();
         let paint = |code: &str, s: &str| {
             if color {
                 format!("\x1b[{code}m{s}\x1b[0m")
@@ -134,29 +181,29 @@ impl Diagnostic {
         };
         let mut out = String::new();
         // A message quoting a huge value is cut: a 1 MB value must not print 1 MB.
-        let message = if self.message.chars().count() > MAX_MESSAGE {
-            let head: String = self.message.chars().take(MAX_MESSAGE).collect();
+        let message = if d.message.chars().count() > MAX_MESSAGE {
+            let head: String = d.message.chars().take(MAX_MESSAGE).collect();
             format!("{head}… (message cut at {MAX_MESSAGE} characters)")
         } else {
-            self.message.clone()
+            d.message.clone()
         };
-        let label = if self.warning {
+        let label = if d.warning {
             paint("1;33", "warning")
         } else {
             paint("1;31", "error")
         };
         let _ = writeln!(out, "{label}: {message}");
-        match self.loc {
+        match d.loc {
             Some(loc) => {
                 let _ = writeln!(
                     out,
                     "  {} {}:{}:{}",
                     paint("1;34", "-->"),
-                    self.file,
+                    d.file,
                     loc.line,
                     loc.col
                 );
-                if let Some(text) = &self.line_text {
+                if let Some(text) = &d.line_text {
                     let num = loc.line.to_string();
                     let pad = " ".repeat(num.len());
                     let shown = text.replace('\t', " ");
@@ -191,13 +238,13 @@ impl Diagnostic {
                 }
             }
             None => {
-                let _ = writeln!(out, "  {} {}", paint("1;34", "-->"), self.file);
+                let _ = writeln!(out, "  {} {}", paint("1;34", "-->"), d.file);
             }
         }
-        if let Some(e) = &self.expected {
+        if let Some(e) = &d.expected {
             let _ = writeln!(out, "  {} {e}", paint("1;36", "= expected:"));
         }
-        if let Some(h) = &self.help {
+        if let Some(h) = &d.help {
             let _ = writeln!(out, "  {} {h}", paint("1;32", "= help:"));
         }
         out

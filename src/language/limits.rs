@@ -50,6 +50,10 @@ pub const MAX_REPORT_BYTES: usize = 16 * 1024 * 1024;
 /// Longest value quoted in a message (characters); longer ones are cut.
 pub const MAX_QUOTED_CHARS: usize = 120;
 
+/// Longest line of outside text shown or reported (characters): a server's
+/// answer, a cluster's message, a command's output; longer ones are cut.
+pub const MAX_LINE_CHARS: usize = 1000;
+
 /// `text`, cut to [`MAX_QUOTED_CHARS`] characters with a note of the rest.
 #[must_use]
 pub fn excerpt(text: &str) -> String {

@@ -100,6 +100,21 @@ impl Scope {
         (Scope { base: ctx }, problems)
     }
 
+    /// This scope with the named environment variables as shell variable
+    /// markers (the chapter page: a secret is a variable the reader exports).
+    #[must_use]
+    pub fn masked_env(&self, names: &std::collections::BTreeSet<String>) -> Self {
+        let mut base = self.base.clone();
+        if let Some(Value::Object(env)) = base.get_mut("env") {
+            for n in names {
+                if let Some(v) = env.get_mut(n) {
+                    *v = Value::String(super::shell::var_marker(n));
+                }
+            }
+        }
+        Scope { base }
+    }
+
     /// What every template sees before any step ran.
     #[must_use]
     pub fn base(&self) -> Value {

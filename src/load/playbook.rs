@@ -94,6 +94,8 @@ fn validate(
         default_rate: None,
         step_vars: BTreeMap::new(),
         needed: std::cell::RefCell::default(),
+        secrets: crate::language::secrets::Secrets::default(),
+        env_refs: crate::language::secrets::env_refs(&src.text),
     };
     let header: Option<RawPlaybook> = match from_node::<RawPlaybook>(root) {
         Ok(h) => Some(h),
@@ -314,12 +316,20 @@ fn validate(
         cx.error(d.loc, format!("invalid date `{}`", d.value))
             .expected("a date as YYYY-MM-DD");
     }
-    if !cx.diags.is_empty() {
+    let (secrets, secret_env) = playbook_secrets(&cx, &opts.env);
+    if !cx.diags.is_empty() || header.is_none() {
+        // An error message never quotes a secret (a rendered line, a value).
+        for d in &mut cx.diags {
+            d.redact(&secrets);
+        }
         return Err(cx.diags);
     }
     let Some(h) = header else {
         return Err(cx.diags);
     };
+    for d in &mut cx.warnings {
+        d.redact(&secrets);
+    }
     Ok(Playbook {
         name: h.name.value,
         title: h.title,
@@ -338,7 +348,37 @@ fn validate(
         vars,
         steps: out_steps,
         finally: out_finally,
+        secrets,
+        secret_env,
     })
+}
+
+/// The playbook's secrets: what validation found (secret headers, Secret
+/// objects) and the values of the environment variables its templates and
+/// substitutions refer to, except those that name a cluster's kube context
+/// (a context is a name from the kubeconfig, and the page exports it).
+/// Also returns the names of those environment variables.
+fn playbook_secrets(
+    cx: &Validator,
+    env: &BTreeMap<String, String>,
+) -> (crate::language::secrets::Secrets, BTreeSet<String>) {
+    let mut secrets = cx.secrets.clone();
+    let mut names = BTreeSet::new();
+    let contexts: Vec<&str> = cx
+        .cluster_names
+        .iter()
+        .filter_map(|c| cx.scope.context_of(c))
+        .collect();
+    for name in &cx.env_refs {
+        if let Some(v) = env.get(name)
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && !contexts.contains(&v.as_str())
+        {
+            secrets.add(v);
+            names.insert(name.clone());
+        }
+    }
+    (secrets, names)
 }
 
 /// The root files may come from: `--root DIR` (relative to the working

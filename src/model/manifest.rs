@@ -172,10 +172,27 @@ impl Validator {
         if contexts.is_empty() {
             contexts.push(self.scope.base());
         }
+        self.env_refs
+            .extend(crate::language::secrets::env_refs(&m.source.text));
+        if m.substitute {
+            // A `${NAME}` that no var gives comes from the environment.
+            for p in crate::language::substitute::placeholders(&m.source.text) {
+                if !contexts.iter().any(|c| c.get(&p.name).is_some()) {
+                    self.env_refs.insert(p.name);
+                }
+            }
+        }
         for ctx in &contexts {
-            if let Err(d) = render_manifest(&self.env, m, ctx) {
-                self.diags.push(d);
-                return;
+            match render_manifest(&self.env, m, ctx) {
+                Ok(objects) => {
+                    for o in &objects {
+                        self.secrets.add_object(&o.object);
+                    }
+                }
+                Err(d) => {
+                    self.diags.push(d);
+                    return;
+                }
             }
         }
     }

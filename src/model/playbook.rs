@@ -37,6 +37,11 @@ pub struct Playbook {
     pub warnings: Vec<crate::language::diag::Diagnostic>,
     pub steps: Vec<Step>,
     pub finally: Vec<Step>,
+    /// What no output may show (`language/secrets.rs`).
+    pub secrets: crate::language::secrets::Secrets,
+    /// The environment variables whose values are secrets: the chapter page
+    /// refers to them as shell variables the reader exports.
+    pub secret_env: std::collections::BTreeSet<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -82,7 +87,9 @@ impl Playbook {
                 }
             }
         }
-        self.scope.step(&step.vars, cluster, &captures)
+        self.scope
+            .masked_env(&self.secret_env)
+            .step(&step.vars, cluster, &captures)
     }
 
     /// The playbook's directory as seen from the root, `""` or ending in `/`

@@ -46,6 +46,11 @@ pub struct Validator {
     /// it fails when the value is missing (no `default`, no `is defined`).
     /// `run` refuses a step selection that leaves out their only producers.
     pub needed: std::cell::RefCell<BTreeSet<String>>,
+    /// Secrets found while validating: secret header values, the data of
+    /// rendered Secret objects (`language/secrets.rs`).
+    pub secrets: crate::language::secrets::Secrets,
+    /// Environment variables the templates and substitutions refer to.
+    pub env_refs: BTreeSet<String>,
 }
 
 impl Validator {

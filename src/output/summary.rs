@@ -66,6 +66,7 @@ pub fn summary(r: &PlaybookResult) -> String {
             }
         }
     }
+    let mut out = crate::language::untrusted::clean_text(&out);
     let count = |st: Status| r.steps.iter().filter(|s| s.status == st).count();
     let _ = writeln!(
         out,

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use crate::language::untrusted;
 use crate::model::action::PROGRESS_TARGET;
 use crate::model::check::CheckResult;
 use crate::model::step::Step;
@@ -36,6 +37,10 @@ pub fn step_report(r: &StepResult, color: bool) -> String {
             let _ = writeln!(out, "{}", check_line(c));
         }
     }
+    // Nothing from outside reaches the terminal as a control sequence, with
+    // colours or without (the result tree is already clean; this holds even
+    // for text added after it was).
+    let mut out = untrusted::clean_text(&out);
     let attempts = if r.attempts > 1 {
         format!(" after {} attempts", r.attempts)
     } else {
@@ -65,10 +70,10 @@ pub fn step_report(r: &StepResult, color: bool) -> String {
 /// compiler's `-->`), with what it expects and what was found.
 #[must_use]
 pub fn check_line(c: &CheckResult) -> String {
-    let found = c
-        .actual
-        .as_ref()
-        .map_or_else(|| "nothing".to_owned(), ToString::to_string);
+    let found = c.actual.as_ref().map_or_else(
+        || "nothing".to_owned(),
+        |v| untrusted::quoted(&v.to_string()),
+    );
     format!("    --> {}: {}; found {found}", c.location, c.check)
 }
 

@@ -38,10 +38,10 @@ fn class(s: Status) -> &'static str {
 }
 
 fn check_html(out: &mut String, c: &CheckResult) {
-    let found = c
-        .actual
-        .as_ref()
-        .map_or_else(|| "nothing".to_owned(), ToString::to_string);
+    let found = c.actual.as_ref().map_or_else(
+        || "nothing".to_owned(),
+        |v| crate::language::untrusted::quoted(&v.to_string()),
+    );
     let _ = writeln!(
         out,
         "<div class=\"check\"><code>{}</code> — <code>{}</code><br>expected <code>{}</code>, found <code>{}</code></div>",

@@ -1,8 +1,9 @@
 //! Escaping shared by the JUnit and HTML reports.
 
-/// Escapes text for XML and HTML content and attributes alike; characters
-/// below U+0020 other than tab, newline and carriage return are dropped
-/// because XML 1.0 cannot carry them at all.
+/// Escapes text for XML and HTML content and attributes alike. Code points
+/// that XML 1.0 cannot carry at all are dropped: characters below U+0020
+/// other than tab, newline and carriage return, and U+FFFE and U+FFFF
+/// (a Rust string holds no lone surrogate).
 pub(super) fn escape_markup(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -13,6 +14,7 @@ pub(super) fn escape_markup(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => {}
+            '\u{fffe}' | '\u{ffff}' => {}
             c => out.push(c),
         }
     }
@@ -28,6 +30,10 @@ mod tests {
         assert_eq!(
             escape_markup("a<b & \"c\"\u{1}"),
             "a&lt;b &amp; &quot;c&quot;"
+        );
+        assert_eq!(
+            escape_markup("x\u{fffe}\u{ffff}\u{1b}\u{7}y\u{10ffff}"),
+            "xy\u{10ffff}"
         );
         assert_eq!(
             escape_markup("<a href='x'>&\"</a>"),

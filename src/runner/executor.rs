@@ -63,6 +63,7 @@ pub async fn run_playbook_until(
             () = interrupt.reached(1) => interrupted(step, false),
         };
         explain_missing_captures(&mut r, &unselected, &state);
+        r.sanitize(&pb.secrets);
         observer.step_finished(&pb.name, &r);
         if r.status.is_failure() && !step.options.continue_on_error {
             stop = true;
@@ -75,10 +76,11 @@ pub async fn run_playbook_until(
             continue;
         }
         observer.step_started(&pb.name, pb.steps.len() + i + 1, total, step);
-        let r = tokio::select! {
+        let mut r = tokio::select! {
             r = run_step(pb, step, &env, &clusters, &mut state, opts, true) => r,
             () = interrupt.reached(2) => interrupted(step, true),
         };
+        r.sanitize(&pb.secrets);
         observer.step_finished(&pb.name, &r);
         results.push(r);
     }

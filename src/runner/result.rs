@@ -7,6 +7,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::language::secrets::Secrets;
+use crate::language::untrusted;
 use crate::model::check::CheckResult;
 use crate::model::exit;
 
@@ -71,6 +73,29 @@ impl Outcome {
     }
 }
 
+impl Outcome {
+    /// This outcome made safe for every output: secrets redacted, control
+    /// characters escaped, long values cut (`language/untrusted.rs`).
+    pub fn sanitize(&mut self, secrets: &Secrets) {
+        use crate::language::limits::{MAX_LINE_CHARS, MAX_QUOTED_CHARS};
+        let text = |s: &mut String| *s = untrusted::clean_text(&secrets.redact(s));
+        text(&mut self.message);
+        self.details.iter_mut().for_each(text);
+        for v in self.captures.values_mut().chain(self.data.as_mut()) {
+            secrets.redact_value(v);
+            untrusted::clean_value(v, MAX_LINE_CHARS);
+        }
+        for c in &mut self.checks {
+            c.check = untrusted::clean_line(&secrets.redact(&c.check));
+            c.expected = untrusted::clean_line(&secrets.redact(&c.expected));
+            if let Some(v) = c.actual.as_mut() {
+                secrets.redact_value(v);
+                untrusted::clean_value(v, MAX_QUOTED_CHARS);
+            }
+        }
+    }
+}
+
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64())
 }
@@ -111,6 +136,12 @@ impl StepResult {
             }],
             finally,
         }
+    }
+
+    /// Every outcome made safe for output ([`Outcome::sanitize`]); the
+    /// executor calls it once, before any observer or report sees the step.
+    pub fn sanitize(&mut self, secrets: &Secrets) {
+        self.outcomes.iter_mut().for_each(|o| o.sanitize(secrets));
     }
 
     /// The clusters this step ran on, in the order it ran on them.

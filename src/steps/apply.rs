@@ -157,7 +157,7 @@ impl Apply {
             .iter()
             .map(|o| self.apply_one(cx, &conn, o, &ns))
             .collect();
-        let results: Vec<Result<(String, String), StepError>> = futures::stream::iter(futs)
+        let results: Vec<Result<Applied1, StepError>> = futures::stream::iter(futs)
             .buffered(CONCURRENCY)
             .collect()
             .await;
@@ -181,6 +181,8 @@ impl Apply {
         Ok(Done {
             message: format!("{verb} {n} object{}", if n == 1 { "" } else { "s" }),
             details: done.lines,
+            // The objects that were there before: not new on the page.
+            data: Some(serde_json::json!({ "existed": done.existed })),
             ..Done::default()
         })
     }
@@ -191,7 +193,7 @@ impl Apply {
         conn: &cluster::Conn,
         o: &ManifestObject,
         ns: &str,
-    ) -> Result<(String, String), StepError> {
+    ) -> Result<Applied1, StepError> {
         let at = format!(
             "{} document {} ({})",
             o.file,
@@ -221,13 +223,16 @@ impl Apply {
         if cx.dry_run {
             pp = pp.dry_run();
         }
-        let before = if cx.dry_run {
-            cluster::retry(cx.deadline, &conn.name, || api.get_opt(&o.name))
-                .await
-                .map_err(|e| StepError::Errored(format!("{at}: {e}")))?
-        } else {
-            None
+        // Read first: a dry run shows the diff, and the page marks as new
+        // only the objects this apply made. A run needs no right to read:
+        // an object it cannot read counts as made (apply needs only `patch`).
+        let read = cluster::retry(cx.deadline, &conn.name, || api.get_opt(&o.name)).await;
+        let before = match read {
+            Ok(b) => b,
+            Err(e) if cx.dry_run => return Err(StepError::Errored(format!("{at}: {e}"))),
+            Err(_) => None,
         };
+        let existed = before.is_some();
         let patch = Patch::Apply(&obj);
         let mut result = cluster::retry(cx.deadline, &conn.name, || api.patch(&o.name, &pp, &patch)).await;
         // Fields scenario itself set (a `patch` step owns them as an update)
@@ -258,27 +263,39 @@ impl Apply {
             let after = serde_json::to_value(&applied).unwrap_or_default();
             let before = before.map(|b| serde_json::to_value(&b).unwrap_or_default());
             let shown = super::common::diff(&label, before.as_ref(), &after);
-            return Ok((label, shown));
+            return Ok(Applied1 { label, line: shown, existed });
         }
-        Ok((label.clone(), label))
+        Ok(Applied1 { line: label.clone(), label, existed })
     }
 }
 
 /// Most error messages kept in the data of an apply that stopped.
 const MAX_ERRORS_KEPT: usize = 20;
 
+/// One object applied: its label (`Kind ns/name`), the line shown for it
+/// (the diff in a dry run) and whether it existed before.
+struct Applied1 {
+    label: String,
+    line: String,
+    existed: bool,
+}
+
 /// What an apply has done so far on one cluster: the objects (as
-/// `Kind ns/name`) and the lines it shows for them.
+/// `Kind ns/name`), the lines it shows for them, and those that existed before.
 #[derive(Default)]
 struct Applied {
     labels: Vec<String>,
     lines: Vec<String>,
+    existed: Vec<String>,
 }
 
 impl Applied {
-    fn push(&mut self, (label, line): (String, String)) {
-        self.labels.push(label);
-        self.lines.push(line);
+    fn push(&mut self, one: Applied1) {
+        if one.existed {
+            self.existed.push(one.line.clone());
+        }
+        self.labels.push(one.label);
+        self.lines.push(one.line);
     }
 
     /// The error that stopped the apply, with what was applied before it on
@@ -416,12 +433,22 @@ impl Action for Apply {
 
     fn reader_view(&self, o: &Outcome, cx: &mut ReaderCx) -> Vec<String> {
         // kubectl apply --server-side: `TYPE/NAME serverside-applied`, each one made.
+        // Objects that existed before the apply are not marked as made.
+        let existed: Vec<&str> = o.data["existed"]
+            .as_array()
+            .map(|a| a.iter().filter_map(serde_json::Value::as_str).collect())
+            .unwrap_or_default();
         o.details
             .iter()
-            .filter_map(|d| crate::model::observed::object_line(d))
-            .map(|(kind, name, _)| {
-                cx.made.insert(name.to_owned());
-                format!("{{=={}/{name} serverside-applied==}}", cx.type_name(kind))
+            .filter_map(|d| Some((d, crate::model::observed::object_line(d)?)))
+            .map(|(d, (kind, name, _))| {
+                let line = format!("{}/{name} serverside-applied", cx.type_name(kind));
+                if existed.contains(&d.as_str()) {
+                    line
+                } else {
+                    cx.made.insert(name.to_owned());
+                    format!("{{=={line}==}}")
+                }
             })
             .collect()
     }

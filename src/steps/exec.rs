@@ -283,6 +283,8 @@ impl Exec {
             return Err(StepError::failed(message, Vec::new()).with_checks(failed));
         }
         let mut done = Done::msg(format!("`{}` exited with {code}", argv.join(" ")));
+        // What the command printed, for the page's "Output of a real run".
+        done.data = Some(serde_json::json!({ "stdout": stdout, "stderr": stderr }));
         if let Some(var) = &self.capture_stdout {
             done.captures
                 .insert(var.clone(), serde_json::Value::String(stdout.clone()));
@@ -394,8 +396,28 @@ impl Action for Exec {
         })
     }
 
+    /// What the command printed (stderr after stdout, as a terminal shows
+    /// them); a failed command's output is in its details.
     fn reader_view(&self, o: &Outcome, _cx: &mut ReaderCx) -> Vec<String> {
-        crate::model::observed::detail_lines(o)
+        let printed: Vec<String> = ["stdout", "stderr"]
+            .iter()
+            .filter_map(|k| o.data[*k].as_str())
+            .filter(|s| !s.is_empty())
+            .flat_map(|s| s.lines().map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        if o.data.is_null() {
+            crate::model::observed::detail_lines(o)
+                .into_iter()
+                .map(|l| {
+                    l.strip_prefix("stdout: ")
+                        .or_else(|| l.strip_prefix("stderr: "))
+                        .unwrap_or(&l)
+                        .to_owned()
+                })
+                .collect()
+        } else {
+            printed
+        }
     }
 
     fn kinds(&self, _pc: &PlanCx<'_>) -> Vec<KindRef> {

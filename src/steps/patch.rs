@@ -346,7 +346,10 @@ impl Patch {
             message,
             details,
             captures,
-            data: None,
+            // What `kubectl patch` prints: the page shows it (`reader_view`).
+            data: Some(serde_json::json!({
+                "kind": r.kind, "name": name, "changed": live != patched,
+            })),
         })
     }
 }
@@ -388,37 +391,52 @@ impl Action for Patch {
     }
 
     fn docs(&self, pc: &PlanCx<'_>, clusters: &[String]) -> Result<Docs, Diagnostic> {
-        use super::kubectl::{context_flag, kind_ref, ns_flag};
-        use crate::language::shell::word;
+        use super::kubectl::{capture_command, context_flag, kind_ref, ns_flag};
+        use crate::language::shell::{var_name, word};
         let r = pc.resource(&self.resource);
         let name = match &r.name {
             NameMatch::Exact(n) => format!(" {}", word(n)),
             _ => String::new(),
         };
         let body = word(&pc.render_json(&self.body).to_string());
-        let commands = clusters
-            .iter()
-            .map(|c| {
-                DocsCommand::on(
-                    c,
-                    format!(
-                        "kubectl {}{} patch {}{name} --type {} -p {body}",
-                        context_flag(c),
-                        ns_flag(r.namespace.as_deref()),
-                        kind_ref(&r),
-                        self.type_name()
-                    ),
-                )
-            })
-            .collect();
+        let mut commands = Vec::new();
+        for c in clusters {
+            // `captureBefore` reads the old value first, so that a later
+            // restore refers to a variable that is set (`bash -u`).
+            let capture = |(v, path): &(String, String)| {
+                DocsCommand::on(c, capture_command(c, &r, &var_name(v, Some(c)), path))
+            };
+            commands.extend(self.before.iter().map(capture));
+            commands.push(DocsCommand::on(
+                c,
+                format!(
+                    "kubectl {}{} patch {}{name} --type {} -p {body}",
+                    context_flag(c),
+                    ns_flag(r.namespace.as_deref()),
+                    kind_ref(&r),
+                    self.type_name()
+                ),
+            ));
+            commands.extend(self.after.iter().map(capture));
+        }
         Ok(Docs {
             commands,
             ..Docs::default()
         })
     }
 
-    fn reader_view(&self, o: &Outcome, _cx: &mut ReaderCx) -> Vec<String> {
-        crate::model::observed::detail_lines(o)
+    /// What `kubectl patch` prints: `configmap/settings patched`, with
+    /// `(no change)` when the object was already so.
+    fn reader_view(&self, o: &Outcome, cx: &mut ReaderCx) -> Vec<String> {
+        let (Some(kind), Some(name)) = (o.data["kind"].as_str(), o.data["name"].as_str()) else {
+            return Vec::new();
+        };
+        let same = if o.data["changed"] == serde_json::Value::Bool(false) {
+            " (no change)"
+        } else {
+            ""
+        };
+        vec![format!("{}/{name} patched{same}", cx.type_name(kind))]
     }
 
     fn kinds(&self, pc: &PlanCx<'_>) -> Vec<KindRef> {

@@ -133,18 +133,7 @@ pub struct Sample {
     pub body: String,
 }
 
-/// Header names whose values never appear in output.
-#[must_use]
-pub fn is_secret_header(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    matches!(
-        n.as_str(),
-        "authorization" | "proxy-authorization" | "cookie" | "set-cookie" | "x-api-key"
-    ) || n.contains("token")
-        || n.contains("secret")
-        || n.contains("password")
-        || n.contains("api-key")
-}
+pub use crate::language::secrets::is_secret_header;
 
 /// A compiled extraction.
 pub(super) struct Extractor {

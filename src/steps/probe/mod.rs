@@ -59,7 +59,7 @@ impl Action for Probe {
     }
 
     fn reader_view(&self, o: &Outcome, _cx: &mut ReaderCx) -> Vec<String> {
-        page::reader_view(&o.data)
+        page::reader_view(self, &o.data)
     }
 
     fn kinds(&self, _pc: &PlanCx<'_>) -> Vec<KindRef> {

@@ -8,11 +8,30 @@ use super::spec::{self, Probe};
 use crate::model::action::PlanCx;
 
 impl Probe {
+    /// The value the reader's loop tallies: the split's first value, else
+    /// the first extracted one, when it is a top-level JSON field (its
+    /// extract name and its JSON key); else the loop tallies statuses.
+    fn tallied(&self) -> Option<(String, String)> {
+        use spec::ExtractFrom;
+        let judged = self
+            .distribution
+            .as_ref()
+            .and_then(|d| d.values.first())
+            .or_else(|| self.extract.first().map(|(n, _)| n))?;
+        let (name, e) = self.extract.iter().find(|(x, _)| x == judged)?;
+        match (&e.from, &e.regex) {
+            (ExtractFrom::JsonPath(p), None) => p
+                .strip_prefix("$.")
+                .filter(|k| k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                .map(|k| (name.clone(), k.to_owned())),
+            _ => None,
+        }
+    }
+
     /// The reader's probe: a curl loop with the probe's count, and a tally of
     /// the value the probe judges (a top-level JSON field), else of the statuses.
     pub(super) fn curl_loop(&self, pc: &PlanCx<'_>) -> String {
         use crate::language::shell::word;
-        use spec::ExtractFrom;
         // A failed request is part of what the probe judges: it shows in the
         // tally (or as `000`) instead of ending the reader's script.
         let mut curl = format!("curl -s --max-time {}", self.request_timeout.as_secs().max(1));
@@ -34,21 +53,7 @@ impl Probe {
         if self.insecure_skip_verify {
             curl.push_str(" -k");
         }
-        // The value to tally: the split's first value, else the first extracted one.
-        let judged = self
-            .distribution
-            .as_ref()
-            .and_then(|d| d.values.first())
-            .or_else(|| self.extract.first().map(|(n, _)| n));
-        let field = judged
-            .and_then(|n| self.extract.iter().find(|(x, _)| x == n))
-            .and_then(|(_, e)| match (&e.from, &e.regex) {
-                (ExtractFrom::JsonPath(p), None) => p
-                    .strip_prefix("$.")
-                    .filter(|k| k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-                    .map(str::to_owned),
-                _ => None,
-            });
+        let field = self.tallied().map(|(_, key)| key);
         let url = word(&pc.render(&self.url));
         let pace = self
             .rate
@@ -83,9 +88,11 @@ impl Probe {
     }
 }
 
-/// One answer as curl prints it, then the loop's tally (`uniq -c`) of the
-/// judged value: the split's counts, else the first extracted value's.
-pub(super) fn reader_view(data: &Value) -> Vec<String> {
+/// One answer as curl prints it, then what the reader's loop prints
+/// (`uniq -c`) for the answers the run got: the tallied field's values
+/// (answers without it print nothing), else the statuses (`000` for a
+/// failed request).
+pub(super) fn reader_view(probe: &Probe, data: &Value) -> Vec<String> {
     let mut lines = Vec::new();
     if let Some(body) = data["samples"]
         .as_array()
@@ -94,25 +101,24 @@ pub(super) fn reader_view(data: &Value) -> Vec<String> {
         lines.push(body.to_owned());
         lines.push(String::new());
     }
-    let d = &data["distribution"];
-    let mut counts: Vec<(String, u64)> = match (d["categories"].as_array(), d["counts"].as_array())
-    {
-        (Some(c), Some(n)) => c
-            .iter()
-            .zip(n)
-            .filter_map(|(c, n)| Some((c.as_str()?.to_owned(), n.as_u64()?)))
-            .filter(|(_, n)| *n > 0)
-            .collect(),
-        _ => data["summary"]["values"]
-            .as_object()
-            .and_then(|m| m.values().next())
-            .and_then(Value::as_object)
+    let counts_of = |m: &Value| -> Vec<(String, u64)> {
+        m.as_object()
             .map(|m| {
                 m.iter()
                     .filter_map(|(k, n)| Some((k.clone(), n.as_u64()?)))
                     .collect()
             })
-            .unwrap_or_default(),
+            .unwrap_or_default()
+    };
+    let mut counts: Vec<(String, u64)> = match probe.tallied() {
+        Some((name, _)) => counts_of(&data["summary"]["values"][&name])
+            .into_iter()
+            .filter(|(k, _)| k != "(missing)")
+            .collect(),
+        None => counts_of(&data["summary"]["statuses"])
+            .into_iter()
+            .map(|(k, n)| (if k == "error" { "000".to_owned() } else { k }, n))
+            .collect(),
     };
     counts.sort();
     for (k, n) in counts {

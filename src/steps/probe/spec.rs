@@ -251,14 +251,18 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
             cx.error(v.loc, format!("invalid header name `{}`", limits::excerpt(name)))
                 .expected("a token such as `Authorization` or `X-Request-Id` (no spaces or `:`)");
         }
-        if let Some(text) = cx.known_value(v, extra)
+        let value = cx.known_value(v, extra);
+        if let Some(text) = &value
+            && crate::language::secrets::is_secret_header(name)
+        {
+            cx.secrets.add(text);
+        }
+        if let Some(text) = value
             && http::HeaderValue::from_str(&text).is_err()
         {
-            cx.error(
-                v.loc,
-                format!("header `{name}` has an invalid value {:?}", limits::excerpt(&text)),
-            )
-            .expected("visible text without newlines or control characters");
+            // The value is never quoted: a header may carry a token.
+            cx.error(v.loc, format!("header `{name}` has an invalid value: {}", bad_char(&text)))
+                .expected("visible text without newlines or control characters");
         }
     }
     if let Some(b) = &r.body {
@@ -589,4 +593,19 @@ fn extractions(
         })
         .collect();
     (extract, names, typed)
+}
+
+/// Where a header value goes wrong, without quoting it: the first character
+/// HTTP refuses and its position.
+fn bad_char(text: &str) -> String {
+    text.chars()
+        .enumerate()
+        .find(|(_, c)| !(*c == '\t' || (' '..='~').contains(c)))
+        .map_or_else(
+            || "it is not visible ASCII text".to_owned(),
+            |(i, c)| {
+                let what = if c.is_control() { "a control character" } else { "not visible ASCII" };
+                format!("character {} is {what} (U+{:04X})", i + 1, c as u32)
+            },
+        )
 }

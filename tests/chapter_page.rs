@@ -1,0 +1,160 @@
+//! The chapter page's commands and a run's output on it, without a cluster:
+//! the page's bash blocks run under `bash -euo pipefail` against a stand-in
+//! `kubectl`, and `docs --from-report` reads a report written here.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+use std::process::Command;
+
+fn scenario(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CLUSTER1")
+        .env_remove("CLUSTER2")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Every top-level `bash` block of a page, in order.
+fn bash_blocks(md: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in md.lines() {
+        if !inside && line == "```bash" {
+            inside = true;
+        } else if inside && line == "```" {
+            inside = false;
+        } else if inside {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn a_patch_restore_runs_under_bash_euo_pipefail() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let md = scenario(root, &["docs", "tests/playbooks/patch.yaml"]);
+    let script = bash_blocks(&md);
+    assert!(
+        script.contains("OLD_MODE_CLUSTER1=$(kubectl --context=\"${CLUSTER1}\" get configmap settings -n default -o jsonpath='{.data.mode}')"),
+        "the old value is read before the patch:\n{script}"
+    );
+    // A kubectl that answers every read with `fast` and logs what it was asked.
+    let dir = tempfile::tempdir().unwrap();
+    let kubectl = dir.path().join("kubectl");
+    std::fs::write(
+        &kubectl,
+        "#!/bin/sh\necho \"$*\" >> \"$(dirname \"$0\")/calls\"\ncase \"$*\" in *jsonpath*) printf fast ;; esac\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&kubectl, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &script])
+        .env("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the page's commands stop under bash -euo pipefail:\n{}\n{script}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let calls = std::fs::read_to_string(dir.path().join("calls")).unwrap();
+    // The restore sends the value read before the patch.
+    assert!(
+        calls.contains(r#"patch configmap settings --type merge -p {"data":{"mode":"fast"}}"#),
+        "{calls}"
+    );
+}
+
+#[test]
+fn a_report_shows_kubectl_text_new_objects_only_and_no_machine_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("m")).unwrap();
+    std::fs::write(
+        d.join("m/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: fresh, namespace: default }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: old, namespace: default }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("p.yaml"),
+        "name: page\nclusters:\n  c1: {}\nsteps:\n  - name: apply\n    clusters: c1\n    apply: { manifests: [m/cm.yaml] }\n  - name: patch\n    clusters: c1\n    patch:\n      resource: { apiVersion: v1, kind: ConfigMap, namespace: default, name: old }\n      body: { data: { a: b } }\n  - name: exec\n    exec: { command: [\"{{ playbook.dir }}/x.sh\"] }\n",
+    )
+    .unwrap();
+    let abs = d.canonicalize().unwrap().display().to_string();
+    let report = serde_json::json!({ "playbooks": [{ "name": "page", "steps": [
+        { "name": "apply", "status": "passed", "outcomes": [{ "cluster": "c1", "message": "applied 2 objects",
+          "details": ["ConfigMap default/fresh", "ConfigMap default/old"],
+          "data": { "existed": ["ConfigMap default/old"] } }] },
+        { "name": "patch", "status": "passed", "outcomes": [{ "cluster": "c1", "message": "patched ConfigMap default/old",
+          "details": ["merge patch {\"data\":{\"a\":\"b\"}}"], "data": { "kind": "ConfigMap", "name": "old", "changed": true } }] },
+        { "name": "exec", "status": "passed", "outcomes": [{ "cluster": null, "message": format!("`{abs}/x.sh` exited with 0"),
+          "details": [], "data": { "stdout": format!("wrote {abs}/out.txt"), "stderr": "" } }] },
+    ]}]});
+    std::fs::write(d.join("r.json"), report.to_string()).unwrap();
+    let md = scenario(d, &["docs", "p.yaml", "--from-report", "r.json"]);
+    assert!(
+        md.contains("{==configmap/fresh serverside-applied==}"),
+        "{md}"
+    );
+    assert!(
+        md.contains("\nconfigmap/old serverside-applied\n"),
+        "an object that existed is not new:\n{md}"
+    );
+    assert!(
+        md.contains("\nconfigmap/old patched\n"),
+        "kubectl's text for a patch:\n{md}"
+    );
+    assert!(
+        md.contains("\nwrote out.txt\n"),
+        "what the command printed, relative to the root:\n{md}"
+    );
+    assert!(
+        !md.contains(&abs),
+        "a path of the machine on the page:\n{md}"
+    );
+}
+
+#[test]
+fn a_probe_shows_what_its_curl_loop_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("p.yaml"),
+        "name: probes\nsteps:\n  - name: colors\n    probe:\n      url: http://127.0.0.1:9/api\n      requests: 10\n      extract: { color: $.color }\n  - name: statuses\n    probe:\n      url: http://127.0.0.1:9/api\n      requests: 10\n",
+    )
+    .unwrap();
+    // Two answers had no `color` (the loop's sed prints nothing for them) and
+    // one request failed (curl's `%{http_code}` is then 000).
+    let report = serde_json::json!({ "playbooks": [{ "name": "probes", "steps": [
+        { "name": "colors", "status": "passed", "outcomes": [{ "cluster": null, "message": "10 answers", "details": [],
+          "data": { "summary": { "values": { "color": { "blue": 5, "green": 3, "(missing)": 2 } },
+                    "statuses": { "200": 10 } },
+                    "distribution": { "categories": ["blue", "other"], "counts": [5, 5] } } }] },
+        { "name": "statuses", "status": "passed", "outcomes": [{ "cluster": null, "message": "10 answers", "details": [],
+          "data": { "summary": { "values": {}, "statuses": { "200": 9, "error": 1 } } } }] },
+    ]}]});
+    std::fs::write(d.join("r.json"), report.to_string()).unwrap();
+    let md = scenario(d, &["docs", "p.yaml", "--from-report", "r.json"]);
+    assert!(
+        md.contains("```text\n      5 blue\n      3 green\n```"),
+        "{md}"
+    );
+    assert!(
+        !md.contains("(missing)") && !md.contains(" other\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("```text\n      1 000\n      9 200\n```"),
+        "{md}"
+    );
+}
