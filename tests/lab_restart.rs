@@ -108,12 +108,13 @@ fn a_wait_survives_an_api_server_restart_and_fails_cleanly_when_it_stays_down() 
     );
 
     // 2. Stopped for good: the pre-flight finds it before the step starts: a
-    // clear error, exit 3, no hang.
+    // clear error, exit 3, no hang. (The pre-flight retries a refused
+    // connection within its budget, here 5 s.)
     kill(restarted.id());
     let _ = restarted.wait();
     let started = Instant::now();
     let out = scenario()
-        .args(["run", "tests/playbooks/wait-restart-short.yaml"])
+        .args(["run", "--preflight-timeout", "5s", "tests/playbooks/wait-restart-short.yaml"])
         .env("KUBECONFIG", &state.kubeconfig)
         .output()
         .unwrap();
