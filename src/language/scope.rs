@@ -46,6 +46,35 @@ impl Captures {
 #[derive(Debug, Clone)]
 pub struct Scope {
     base: Map<String, Value>,
+    /// `base` as the template engine's value, converted once.
+    base_value: minijinja::Value,
+}
+
+/// Before a run, a captured name reads as its `<name>` placeholder. This
+/// object answers every name that way, without a list: a template that
+/// names something unknown was refused before it is rendered, so only
+/// captured names reach it. Building a preview costs nothing per capture.
+#[derive(Debug)]
+struct AnyPlaceholder;
+
+impl minijinja::value::Object for AnyPlaceholder {
+    fn get_value(self: &std::sync::Arc<Self>, key: &minijinja::Value) -> Option<minijinja::Value> {
+        key.as_str().map(|k| minijinja::Value::from(format!("<{k}>")))
+    }
+}
+
+/// `captures.<cluster>.<name>` before a run: placeholders on every cluster.
+#[derive(Debug)]
+struct PlaceholdersPerCluster(Vec<String>);
+
+impl minijinja::value::Object for PlaceholdersPerCluster {
+    fn get_value(self: &std::sync::Arc<Self>, key: &minijinja::Value) -> Option<minijinja::Value> {
+        let k = key.as_str()?;
+        self.0
+            .iter()
+            .any(|c| c == k)
+            .then(|| minijinja::Value::from_object(AnyPlaceholder))
+    }
 }
 
 impl Scope {
@@ -97,7 +126,14 @@ impl Scope {
             }),
         );
         ctx.insert("captures".into(), json!({}));
-        (Scope { base: ctx }, problems)
+        let base_value = minijinja::Value::from_serialize(&ctx);
+        (
+            Scope {
+                base: ctx,
+                base_value,
+            },
+            problems,
+        )
     }
 
     /// What every template sees before any step ran.
@@ -114,6 +150,46 @@ impl Scope {
             .get(cluster)?
             .get("context")?
             .as_str()
+    }
+
+    /// What a step's templates see before the run, as [`Scope::step`] with
+    /// every captured name a `<name>` placeholder, as the template engine's
+    /// value. Its cost does not grow with the captures: it layers the base,
+    /// the step's values and the placeholders instead of copying them.
+    #[must_use]
+    pub fn preview_value(
+        &self,
+        vars: &BTreeMap<String, Value>,
+        cluster: Option<&str>,
+        clusters: &[String],
+    ) -> minijinja::Value {
+        use minijinja::value::merge_maps;
+        let mut layer = BTreeMap::new();
+        if let Some(cl) = cluster.and_then(|c| self.base.get("clusters")?.get(c)) {
+            layer.insert("cluster".to_owned(), minijinja::Value::from_serialize(cl));
+        }
+        layer.insert(
+            "captures".to_owned(),
+            minijinja::Value::from_object(PlaceholdersPerCluster(clusters.to_vec())),
+        );
+        let seen = merge_maps([
+            minijinja::Value::from_object(AnyPlaceholder),
+            self.base_value.clone(),
+            minijinja::Value::from(layer.clone()),
+        ]);
+        if vars.is_empty() {
+            return seen;
+        }
+        // Step vars are templates of everything above (not of each other).
+        let env = template::environment();
+        let rendered: BTreeMap<String, minijinja::Value> = vars
+            .iter()
+            .map(|(k, v)| {
+                let value = template::render_value(&env, v, &seen).unwrap_or_else(|_| v.clone());
+                (k.clone(), minijinja::Value::from_serialize(&value))
+            })
+            .collect();
+        merge_maps([seen, minijinja::Value::from(rendered)])
     }
 
     /// What a step's templates see on `cluster` (or without one): the base,

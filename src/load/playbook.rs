@@ -93,6 +93,8 @@ fn validate(
         step_timeout: DEFAULT_TIMEOUT,
         default_rate: None,
         step_vars: BTreeMap::new(),
+        preview: std::cell::RefCell::default(),
+        names_cache: std::cell::RefCell::default(),
     };
     let header: Option<RawPlaybook> = match from_node::<RawPlaybook>(root) {
         Ok(h) => Some(h),
@@ -214,6 +216,8 @@ fn validate(
         .collect();
     let (scope, problems) = Scope::new(&vars, &contexts, &opts.env, path);
     cx.scope = scope;
+    // The preview context is built from the scope: the one built before is stale.
+    cx.preview.take();
     for (name, e) in problems {
         if let Some(c) = clusters.get(&name) {
             let loc = c.context_loc;
