@@ -341,6 +341,7 @@ fn validate(
         vars,
         steps: out_steps,
         finally: out_finally,
+        contexts: crate::model::playbook::ContextCache::default(),
     })
 }
 
