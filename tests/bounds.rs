@@ -37,13 +37,19 @@ fn from_report_over_the_limit_is_refused_before_reading() {
         "error: --from-report big.json: the report is larger than the limit of 16 MiB (see docs/limits.md)\n"
     );
     // A stream without a size (a character device) stops at the limit.
-    let (code, _, err) = scenario(dir.path(), &["docs", "p.yaml", "--from-report", "/dev/zero"]);
+    let (code, _, err) = scenario(
+        dir.path(),
+        &["docs", "p.yaml", "--from-report", "/dev/zero"],
+    );
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("larger than the limit of 16 MiB"), "{err}");
     // Just under the limit is read (and judged as JSON).
     let under = std::fs::File::create(dir.path().join("under.json")).unwrap();
     under.set_len(1024).unwrap();
-    let (code, _, err) = scenario(dir.path(), &["docs", "p.yaml", "--from-report", "under.json"]);
+    let (code, _, err) = scenario(
+        dir.path(),
+        &["docs", "p.yaml", "--from-report", "under.json"],
+    );
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("not a JSON report"), "{err}");
 }

@@ -20,7 +20,8 @@ pub fn docs(
         Err(code) => return code,
     };
     let observed = match from_report {
-        Some(r) => match super::observed::read_report(r).and_then(|t| super::observed::from_report(&t, &pb.name))
+        Some(r) => match super::observed::read_report(r)
+            .and_then(|t| super::observed::from_report(&t, &pb.name))
         {
             Ok(o) => Some(o),
             Err(e) => {

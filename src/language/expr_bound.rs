@@ -158,7 +158,10 @@ mod tests {
         assert!(check_template(&quoted).is_ok());
         let comment = format!("{{# {} #}}", chain(" or ", n * 2));
         assert!(check_template(&comment).is_ok());
-        let raw = format!("{{% raw %}}{{{{ {} }}}}{{% endraw %}}", chain(" or ", n * 2));
+        let raw = format!(
+            "{{% raw %}}{{{{ {} }}}}{{% endraw %}}",
+            chain(" or ", n * 2)
+        );
         assert!(check_template(&raw).is_ok());
         // Many short tags are fine: the count is per tag.
         let many = "{{ a or b }}".repeat(10 * n);
@@ -196,7 +199,8 @@ mod tests {
                     );
                     let t = format!("{{{{ {e} }}}}");
                     let _ = crate::language::template::check(&env, &t, &known);
-                    let _ = crate::language::template::render(&env, &t, &serde_json::json!({"a": 1}));
+                    let _ =
+                        crate::language::template::render(&env, &t, &serde_json::json!({"a": 1}));
                 }
             })
             .unwrap()

@@ -57,9 +57,21 @@ pub struct Scope {
 #[derive(Debug)]
 struct AnyPlaceholder;
 
+/// The engine's global functions (`range`, `dict`, ...): a placeholder
+/// must not hide them.
+static GLOBALS: std::sync::LazyLock<std::collections::HashSet<String>> =
+    std::sync::LazyLock::new(|| {
+        template::environment()
+            .globals()
+            .map(|(name, _)| name.to_owned())
+            .collect()
+    });
+
 impl minijinja::value::Object for AnyPlaceholder {
     fn get_value(self: &std::sync::Arc<Self>, key: &minijinja::Value) -> Option<minijinja::Value> {
-        key.as_str().map(|k| minijinja::Value::from(format!("<{k}>")))
+        key.as_str()
+            .filter(|k| !GLOBALS.contains(*k))
+            .map(|k| minijinja::Value::from(format!("<{k}>")))
     }
 }
 

@@ -162,7 +162,10 @@ mod tests {
         assert_eq!((missing.name.as_str(), missing.offset), ("NOPE", 3));
         // A value that holds `$${` is the value, not an escape.
         let dollar = |_: &str| Some("$${X}".to_owned());
-        assert_eq!(substitute("v: ${A}, $${B}", dollar).unwrap(), "v: $${X}, ${B}");
+        assert_eq!(
+            substitute("v: ${A}, $${B}", dollar).unwrap(),
+            "v: $${X}, ${B}"
+        );
         assert_eq!(placeholders("$${A} ${B} ${1x} ${C:=d}").len(), 2);
     }
 

@@ -197,7 +197,10 @@ pub fn validate(
         (Some(f), Some(_)) if !(f.value >= MIN_FRACTION && f.value <= 1.0) => {
             cx.error(
                 f.loc,
-                format!("`fraction` must be from {MIN_FRACTION:e} to 1, found {:e}", f.value),
+                format!(
+                    "`fraction` must be from {MIN_FRACTION:e} to 1, found {:e}",
+                    f.value
+                ),
             )
             .expected("a share of answers, e.g. 0.95 (one answer in a million is the smallest)");
             return None;
