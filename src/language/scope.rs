@@ -134,7 +134,12 @@ impl Scope {
             "playbook".into(),
             json!({
                 "path": playbook.to_string_lossy(),
-                "dir": playbook.parent().map(|p| p.to_string_lossy().into_owned()),
+                // Never empty: a bare file name (`d.yaml`) is in `.`, so that
+                // `{{ playbook.dir }}/bin/x.sh` stays relative, not `/bin/x.sh`.
+                "dir": playbook.parent().map(|p| match p.to_string_lossy() {
+                    d if d.is_empty() => ".".to_owned(),
+                    d => d.into_owned(),
+                }),
             }),
         );
         ctx.insert("captures".into(), json!({}));
