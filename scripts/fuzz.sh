@@ -11,7 +11,7 @@ SECONDS_PER_TARGET="${1:-300}"
 # FUZZ_RUNS=N stops each target after N executions (whichever of time and runs comes first).
 RUNS_FLAG=()
 if [ -n "${FUZZ_RUNS:-}" ]; then RUNS_FLAG=(-runs="$FUZZ_RUNS"); fi
-TARGETS="${FUZZ_TARGETS:-load template jsonpath docs}"
+TARGETS="${FUZZ_TARGETS:-load template jsonpath docs condition substitute}"
 export RUSTC_BOOTSTRAP=1
 # FUZZ_SANITIZER=address (cargo-fuzz's default) or none: the engine is safe Rust,
 # so `none` trades memory-error detection in dependencies for 2-3x the executions.
@@ -19,7 +19,7 @@ SAN="${FUZZ_SANITIZER:-none}"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 
 corpus=fuzz/corpus
-mkdir -p "$corpus"/{load,docs,template,jsonpath}
+mkdir -p "$corpus"/{load,docs,template,jsonpath,condition,substitute}
 # Playbooks (valid and invalid) seed the loader and the docs renderer.
 while IFS= read -r f; do
   cp "$f" "$corpus/load/$(echo "$f" | tr '/' '_')"
@@ -33,6 +33,13 @@ grep -rhoE '\{[{%][^\n]*[}%]\}' playbooks tests docs 2>/dev/null | sort -u | hea
 # JSONPaths written in playbooks, tests and docs seed the JSONPath target.
 grep -rhoE '\$[.\[][^ ,}"'"'"'`]*' playbooks tests docs src 2>/dev/null | sort -u | head -500 \
   | awk -v d="$corpus/jsonpath" '{ f = d "/path-" NR; printf "%s", $0 > f; close(f) }'
+
+# Every `when:` expression seeds the condition target; every file with a
+# `${...}` placeholder seeds the substitution target.
+grep -rhoE '^\s*(- )?when: .*' playbooks tests docs 2>/dev/null | sed -E 's/^\s*(- )?when: //; s/^"(.*)"$/\1/' \
+  | sort -u | head -500 | awk -v d="$corpus/condition" '{ f = d "/when-" NR; printf "%s", $0 > f; close(f) }'
+grep -rlE '\$\{[A-Za-z_]' playbooks tests docs examples 2>/dev/null | grep -E '\.(yaml|yml|md)$' | head -200 \
+  | while IFS= read -r f; do { echo "value"; cat "$f"; } > "$corpus/substitute/$(echo "$f" | tr '/' '_')"; done
 
 cargo fuzz build -O -s "$SAN" --fuzz-dir fuzz >/dev/null
 # The targets run from their binaries: a source edit during a campaign does not rebuild them.

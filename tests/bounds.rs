@@ -53,3 +53,24 @@ fn from_report_over_the_limit_is_refused_before_reading() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("not a JSON report"), "{err}");
 }
+
+/// `{{ playbook.dir }}` is never empty: with the playbook given as a bare
+/// file name it is `.`, so `{{ playbook.dir }}/bin/x.sh` is not `/bin/x.sh`.
+#[test]
+fn playbook_dir_of_a_bare_file_name_is_not_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("d.yaml"),
+        "name: t\nsteps:\n  - name: s\n    probe:\n      url: \"http://h/{{ playbook.dir }}/bin\"\n",
+    )
+    .unwrap();
+    for (arg, want) in [("d.yaml", "http://h/./bin"), ("./d.yaml", "http://h/./bin")] {
+        let (code, out, err) = scenario(dir.path(), &["plan", arg]);
+        assert_eq!(code, Some(0), "{arg}: {err}");
+        assert!(out.contains(want), "{arg}: expected {want:?} in:\n{out}");
+        assert!(
+            !out.contains("http://h//bin"),
+            "{arg}: an empty dir in:\n{out}"
+        );
+    }
+}

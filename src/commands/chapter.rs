@@ -126,7 +126,7 @@ pub fn render(pb: &Playbook, observed: Option<&Observed>) -> Result<String, Diag
     let mut reader = ReaderCx::default();
     if observed.is_some() {
         for step in pb.steps.iter().chain(&pb.finally) {
-            let pc = PlanCx::new(&env, pb.preview_context(step));
+            let pc = PlanCx::shared(&env, pb.preview(step));
             for k in step.action.kinds(&pc) {
                 if let crate::model::resource::KindRef::Uses { api_version, kind } = k {
                     reader.api_versions.insert(kind, api_version);
@@ -270,10 +270,9 @@ fn step_md(
         let _ = writeln!(md, "{}\n", d.trim_end());
     }
     let pc_on = |cluster: Option<&str>| PlanCx {
-        env,
-        ctx: pb.docs_context(step, cluster),
         dir_prefix: pb.dir_from_root(),
         timeout: step.options.timeout,
+        ..PlanCx::shared(env, pb.docs_preview(step, cluster))
     };
     let clusters = &step.options.clusters;
     // Each cluster's commands from its own scope (its own captures).
@@ -348,7 +347,7 @@ fn step_md(
     // Manifests a step kind shows folded (none of the built-in kinds since
     // apply and delete print them inline).
     for f in &manifests {
-        let text = crate::language::template::render(env, &f.source.text, &pc.ctx)
+        let text = crate::language::template::render(env, &f.source.text, &pc.value)
             .map_err(|e| Diagnostic::new(&f.source, e.loc, e.message))?;
         let _ = writeln!(
             md,

@@ -77,7 +77,7 @@ fn step_plan(
         let _ = write!(head, " when {w}");
     }
     let _ = writeln!(out, "{head}");
-    let pc = PlanCx::new(env, pb.preview_context(step));
+    let pc = PlanCx::shared(env, pb.preview(step));
     for line in step.action.plan(&pc)? {
         let _ = writeln!(out, "       {line}");
     }

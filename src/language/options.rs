@@ -121,10 +121,7 @@ pub fn parse_rate(r: &RateText) -> Result<f64, String> {
             }
         }
     };
-    if per_second.is_finite()
-        && per_second >= super::limits::MIN_RATE
-        && per_second <= super::limits::MAX_RATE
-    {
+    if (super::limits::MIN_RATE..=super::limits::MAX_RATE).contains(&per_second) {
         Ok(per_second)
     } else {
         let shown = match r {

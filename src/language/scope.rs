@@ -46,6 +46,47 @@ impl Captures {
 #[derive(Debug, Clone)]
 pub struct Scope {
     base: Map<String, Value>,
+    /// `base` as the template engine's value, converted once.
+    base_value: minijinja::Value,
+}
+
+/// Before a run, a captured name reads as its `<name>` placeholder. This
+/// object answers every name that way, without a list: a template that
+/// names something unknown was refused before it is rendered, so only
+/// captured names reach it. Building a preview costs nothing per capture.
+#[derive(Debug)]
+struct AnyPlaceholder;
+
+/// The engine's global functions (`range`, `dict`, ...): a placeholder
+/// must not hide them.
+static GLOBALS: std::sync::LazyLock<std::collections::HashSet<String>> =
+    std::sync::LazyLock::new(|| {
+        template::environment()
+            .globals()
+            .map(|(name, _)| name.to_owned())
+            .collect()
+    });
+
+impl minijinja::value::Object for AnyPlaceholder {
+    fn get_value(self: &std::sync::Arc<Self>, key: &minijinja::Value) -> Option<minijinja::Value> {
+        key.as_str()
+            .filter(|k| !GLOBALS.contains(*k))
+            .map(|k| minijinja::Value::from(format!("<{k}>")))
+    }
+}
+
+/// `captures.<cluster>.<name>` before a run: placeholders on every cluster.
+#[derive(Debug)]
+struct PlaceholdersPerCluster(Vec<String>);
+
+impl minijinja::value::Object for PlaceholdersPerCluster {
+    fn get_value(self: &std::sync::Arc<Self>, key: &minijinja::Value) -> Option<minijinja::Value> {
+        let k = key.as_str()?;
+        self.0
+            .iter()
+            .any(|c| c == k)
+            .then(|| minijinja::Value::from_object(AnyPlaceholder))
+    }
 }
 
 impl Scope {
@@ -93,11 +134,23 @@ impl Scope {
             "playbook".into(),
             json!({
                 "path": playbook.to_string_lossy(),
-                "dir": playbook.parent().map(|p| p.to_string_lossy().into_owned()),
+                // Never empty: a bare file name (`d.yaml`) is in `.`, so that
+                // `{{ playbook.dir }}/bin/x.sh` stays relative, not `/bin/x.sh`.
+                "dir": playbook.parent().map(|p| match p.to_string_lossy() {
+                    d if d.is_empty() => ".".to_owned(),
+                    d => d.into_owned(),
+                }),
             }),
         );
         ctx.insert("captures".into(), json!({}));
-        (Scope { base: ctx }, problems)
+        let base_value = minijinja::Value::from_serialize(&ctx);
+        (
+            Scope {
+                base: ctx,
+                base_value,
+            },
+            problems,
+        )
     }
 
     /// This scope with the named environment variables as shell variable
@@ -112,7 +165,8 @@ impl Scope {
                 }
             }
         }
-        Scope { base }
+        let base_value = minijinja::Value::from_serialize(&base);
+        Scope { base, base_value }
     }
 
     /// What every template sees before any step ran.
@@ -129,6 +183,46 @@ impl Scope {
             .get(cluster)?
             .get("context")?
             .as_str()
+    }
+
+    /// What a step's templates see before the run, as [`Scope::step`] with
+    /// every captured name a `<name>` placeholder, as the template engine's
+    /// value. Its cost does not grow with the captures: it layers the base,
+    /// the step's values and the placeholders instead of copying them.
+    #[must_use]
+    pub fn preview_value(
+        &self,
+        vars: &BTreeMap<String, Value>,
+        cluster: Option<&str>,
+        clusters: &[String],
+    ) -> minijinja::Value {
+        use minijinja::value::merge_maps;
+        let mut layer = BTreeMap::new();
+        if let Some(cl) = cluster.and_then(|c| self.base.get("clusters")?.get(c)) {
+            layer.insert("cluster".to_owned(), minijinja::Value::from_serialize(cl));
+        }
+        layer.insert(
+            "captures".to_owned(),
+            minijinja::Value::from_object(PlaceholdersPerCluster(clusters.to_vec())),
+        );
+        let seen = merge_maps([
+            minijinja::Value::from_object(AnyPlaceholder),
+            self.base_value.clone(),
+            minijinja::Value::from(layer.clone()),
+        ]);
+        if vars.is_empty() {
+            return seen;
+        }
+        // Step vars are templates of everything above (not of each other).
+        let env = template::environment();
+        let rendered: BTreeMap<String, minijinja::Value> = vars
+            .iter()
+            .map(|(k, v)| {
+                let value = template::render_value(&env, v, &seen).unwrap_or_else(|_| v.clone());
+                (k.clone(), minijinja::Value::from_serialize(&value))
+            })
+            .collect();
+        merge_maps([seen, minijinja::Value::from(rendered)])
     }
 
     /// What a step's templates see on `cluster` (or without one): the base,

@@ -266,7 +266,7 @@ fn is_ident(b: u8) -> bool {
 pub fn render(
     env: &Environment<'_>,
     text: &str,
-    ctx: &serde_json::Value,
+    ctx: &(impl serde::Serialize + ?Sized),
 ) -> Result<String, TemplateError> {
     guarded(|| render_unguarded(env, text, ctx))
 }
@@ -274,7 +274,7 @@ pub fn render(
 fn render_unguarded(
     env: &Environment<'_>,
     text: &str,
-    ctx: &serde_json::Value,
+    ctx: &(impl serde::Serialize + ?Sized),
 ) -> Result<String, TemplateError> {
     if !text.contains("{{") && !text.contains("{%") && !text.contains("{#") {
         return Ok(text.to_owned());
@@ -316,7 +316,7 @@ fn render_unguarded(
 pub fn eval_condition(
     env: &Environment<'_>,
     expr: &str,
-    ctx: &serde_json::Value,
+    ctx: &(impl serde::Serialize + ?Sized),
 ) -> Result<bool, TemplateError> {
     guarded(|| eval_condition_unguarded(env, expr, ctx))
 }
@@ -324,7 +324,7 @@ pub fn eval_condition(
 fn eval_condition_unguarded(
     env: &Environment<'_>,
     expr: &str,
-    ctx: &serde_json::Value,
+    ctx: &(impl serde::Serialize + ?Sized),
 ) -> Result<bool, TemplateError> {
     bounded_expression(expr)?;
     let compiled = env
@@ -373,7 +373,7 @@ fn check_condition_unguarded(
 pub fn eval_value(
     env: &Environment<'_>,
     expr: &str,
-    ctx: &serde_json::Value,
+    ctx: &(impl serde::Serialize + ?Sized),
 ) -> Result<serde_json::Value, TemplateError> {
     bounded_expression(expr)?;
     guarded(|| {
@@ -410,7 +410,16 @@ pub fn whole_expression(s: &str) -> Option<&str> {
 pub fn render_value(
     env: &Environment<'_>,
     v: &serde_json::Value,
-    ctx: &serde_json::Value,
+    ctx: &(impl serde::Serialize + ?Sized),
+) -> Result<serde_json::Value, TemplateError> {
+    // The context is converted once for every string of the value.
+    render_value_in(env, v, &minijinja::Value::from_serialize(ctx))
+}
+
+fn render_value_in(
+    env: &Environment<'_>,
+    v: &serde_json::Value,
+    ctx: &minijinja::Value,
 ) -> Result<serde_json::Value, TemplateError> {
     // The error names the string that failed: a value may hold many.
     let named = |s: &str, e: TemplateError| TemplateError {
@@ -424,12 +433,12 @@ pub fn render_value(
         },
         serde_json::Value::Array(a) => serde_json::Value::Array(
             a.iter()
-                .map(|x| render_value(env, x, ctx))
+                .map(|x| render_value_in(env, x, ctx))
                 .collect::<Result<_, _>>()?,
         ),
         serde_json::Value::Object(o) => serde_json::Value::Object(
             o.iter()
-                .map(|(k, x)| Ok((k.clone(), render_value(env, x, ctx)?)))
+                .map(|(k, x)| Ok((k.clone(), render_value_in(env, x, ctx)?)))
                 .collect::<Result<_, TemplateError>>()?,
         ),
         other => other.clone(),
@@ -438,7 +447,58 @@ pub fn render_value(
 
 #[cfg(test)]
 mod tests {
+    use crate::language::expr_bound::check_expression;
+    use crate::language::limits::MAX_EXPRESSION_OPERATORS;
     use crate::language::template::whole_expression;
+
+    fn chain(op: &str, n: usize) -> String {
+        let mut s = "a".to_owned();
+        for _ in 0..n {
+            s.push_str(op);
+            s.push('a');
+        }
+        s
+    }
+
+    /// At the limit, the engine itself stays well within a small thread stack
+    /// (tokio's worker threads have 2 MiB) in a debug build, for every way of
+    /// nesting an expression.
+    #[test]
+    fn the_engine_survives_the_limit_on_a_small_stack() {
+        let n = MAX_EXPRESSION_OPERATORS;
+        let exprs: Vec<String> = vec![
+            chain(" or ", n),
+            chain("~", n),
+            chain(".", n),
+            chain("|a", n / 2),
+            format!("a{}", "[0]".repeat(n)),
+            format!("{}a", "not ".repeat(n)),
+            format!("{}a", "-".repeat(n)),
+            chain(" if a else ", n / 3),
+        ];
+        std::thread::Builder::new()
+            .stack_size(1024 * 1024)
+            .spawn(move || {
+                let env = crate::language::template::environment();
+                let known = ["a".to_owned()].into_iter().collect();
+                for e in &exprs {
+                    assert!(check_expression(e).is_ok(), "{e}");
+                    let _ = crate::language::template::check_condition(&env, e, &known);
+                    let _ = crate::language::template::eval_condition(
+                        &env,
+                        e,
+                        &serde_json::json!({"a": [1]}),
+                    );
+                    let t = format!("{{{{ {e} }}}}");
+                    let _ = crate::language::template::check(&env, &t, &known);
+                    let _ =
+                        crate::language::template::render(&env, &t, &serde_json::json!({"a": 1}));
+                }
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
 
     #[test]
     fn whole_expressions() {

@@ -96,6 +96,8 @@ fn validate(
         needed: std::cell::RefCell::default(),
         secrets: crate::language::secrets::Secrets::default(),
         env_refs: crate::language::secrets::env_refs(&src.text),
+        preview: std::cell::RefCell::default(),
+        names_cache: std::cell::RefCell::default(),
     };
     let header: Option<RawPlaybook> = match from_node::<RawPlaybook>(root) {
         Ok(h) => Some(h),
@@ -217,6 +219,8 @@ fn validate(
         .collect();
     let (scope, problems) = Scope::new(&vars, &contexts, &opts.env, path);
     cx.scope = scope;
+    // The preview context is built from the scope: the one built before is stale.
+    cx.preview.take();
     for (name, e) in problems {
         if let Some(c) = clusters.get(&name) {
             let loc = c.context_loc;
@@ -350,6 +354,7 @@ fn validate(
         finally: out_finally,
         secrets,
         secret_env,
+        contexts: crate::model::playbook::ContextCache::default(),
     })
 }
 

@@ -147,7 +147,7 @@ fn expand_expressions(v: &Validator, node: &Node) -> Node {
             if v.uses_captures(s) {
                 return node.clone();
             }
-            match template::eval_value(&v.env, expr, &v.preview_context()) {
+            match template::eval_value(&v.env, expr, &v.preview_value()) {
                 Ok(value @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
                     Node::from_json(&value, node.loc)
                 }
@@ -232,7 +232,7 @@ pub fn validate(
         let names = v.names(&extra);
         let checked = template::check_condition(&v.env, &w.value, &names).and_then(|()| {
             // Evaluated once with what is known: an unknown test or filter is found now.
-            match template::eval_condition(&v.env, &w.value, &v.preview_context()) {
+            match template::eval_condition(&v.env, &w.value, &v.preview_value()) {
                 Err(e)
                     if ["unknown test", "unknown filter", "unknown function"]
                         .iter()

@@ -220,7 +220,21 @@ pub fn render_manifest(
     m: &ManifestFile,
     ctx: &serde_json::Value,
 ) -> Result<Vec<ManifestObject>, Diagnostic> {
-    let rendered = template::render(env, &m.source.text, ctx).map_err(|e| {
+    render_manifest_in(env, m, ctx, &minijinja::Value::from_serialize(ctx))
+}
+
+/// [`render_manifest`] with the context also given as the template engine's
+/// value (converted once by the caller, e.g. for every step of a plan).
+///
+/// # Errors
+/// As [`render_manifest`].
+pub fn render_manifest_in(
+    env: &Environment<'_>,
+    m: &ManifestFile,
+    ctx: &serde_json::Value,
+    value: &minijinja::Value,
+) -> Result<Vec<ManifestObject>, Diagnostic> {
+    let rendered = template::render(env, &m.source.text, value).map_err(|e| {
         Diagnostic::new(&m.source, e.loc, e.message)
             .with_expected("a template whose variables are all defined")
     })?;
@@ -474,7 +488,7 @@ impl Manifests {
         use super::resource::KindRef;
         let mut out = Vec::new();
         for m in self.files.iter().chain(self.inline.iter()) {
-            let Ok(objs) = render_manifest(pc.env, m, &pc.ctx) else {
+            let Ok(objs) = render_manifest_in(pc.env, m, &pc.ctx, &pc.value) else {
                 continue;
             };
             for o in objs {
@@ -520,7 +534,7 @@ impl Manifests {
     pub fn plan(&self, pc: &PlanCx<'_>) -> Result<Vec<String>, crate::language::diag::Diagnostic> {
         let mut lines = Vec::new();
         for m in self.files.iter().chain(self.inline.iter()) {
-            let objs = crate::model::manifest::render_manifest(pc.env, m, &pc.ctx)?;
+            let objs = render_manifest_in(pc.env, m, &pc.ctx, &pc.value)?;
             lines.push(format!(
                 "{} ({} object{})",
                 pc.page_path(&m.rel),

@@ -42,6 +42,27 @@ pub struct Playbook {
     /// The environment variables whose values are secrets: the chapter page
     /// refers to them as shell variables the reader exports.
     pub secret_env: std::collections::BTreeSet<String>,
+    /// The preview contexts of `plan` and `docs`, built once each.
+    pub contexts: ContextCache,
+}
+
+/// A preview context and the same as the template engine's value.
+pub type SharedContext = (std::sync::Arc<serde_json::Value>, minijinja::Value);
+
+/// Preview contexts by what they depend on (which preview, the cluster and
+/// the step's vars): most steps share one, and building one is linear in the
+/// playbook's captures, so building one per step made `plan` and `docs`
+/// quadratic in the steps. A copy of the playbook starts with an empty cache.
+#[derive(Debug, Default)]
+pub struct ContextCache {
+    names: std::sync::OnceLock<Vec<String>>,
+    built: std::sync::Mutex<std::collections::HashMap<String, SharedContext>>,
+}
+
+impl Clone for ContextCache {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -107,6 +128,50 @@ impl Playbook {
                 .map(|up| "../".repeat(up.components().count()))
                 .unwrap_or_default(),
         }
+    }
+
+    /// [`Self::preview_context`], shared between the steps that see the same.
+    #[must_use]
+    pub fn preview(&self, step: &Step) -> SharedContext {
+        let cluster = step.options.clusters.first().map(String::as_str);
+        self.cached("preview", step, cluster, || {
+            let names = self.contexts.names.get_or_init(|| self.captured_names());
+            let captures = Captures::placeholders(names, self.clusters.keys());
+            self.scope.step(&step.vars, cluster, &captures)
+        })
+    }
+
+    /// [`Self::docs_context`], shared between the steps that see the same.
+    #[must_use]
+    pub fn docs_preview(&self, step: &Step, cluster: Option<&str>) -> SharedContext {
+        self.cached("docs", step, cluster, || self.docs_context(step, cluster))
+    }
+
+    fn cached(
+        &self,
+        what: &str,
+        step: &Step,
+        cluster: Option<&str>,
+        build: impl FnOnce() -> serde_json::Value,
+    ) -> SharedContext {
+        let key = format!(
+            "{what}\n{}\n{}",
+            cluster.unwrap_or(""),
+            serde_json::to_string(&step.vars).unwrap_or_default()
+        );
+        let mut built = self
+            .contexts
+            .built
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        built
+            .entry(key)
+            .or_insert_with(|| {
+                let json = build();
+                let value = minijinja::Value::from_serialize(&json);
+                (std::sync::Arc::new(json), value)
+            })
+            .clone()
     }
 
     /// What a step's templates see before the run (`plan`, `docs`): captured

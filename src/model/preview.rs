@@ -10,7 +10,11 @@ use crate::language::template;
 /// values known before the run (captures are `<name>` placeholders).
 pub struct PlanCx<'a> {
     pub env: &'a minijinja::Environment<'static>,
-    pub ctx: Value,
+    /// The context (shared: `plan` and `docs` build one per cluster and
+    /// step vars, not one per step).
+    pub ctx: std::sync::Arc<Value>,
+    /// `ctx` as the template engine's value, converted once.
+    pub value: minijinja::Value,
     /// The playbook's directory seen from where commands on the chapter page
     /// run (the root): `""` or ending in `/`. Empty for `plan`.
     pub dir_prefix: String,
@@ -22,9 +26,20 @@ impl<'a> PlanCx<'a> {
     /// A context for `plan` (paths as written, relative to the playbook).
     #[must_use]
     pub fn new(env: &'a minijinja::Environment<'static>, ctx: Value) -> Self {
+        let value = minijinja::Value::from_serialize(&ctx);
+        Self::shared(env, (std::sync::Arc::new(ctx), value))
+    }
+
+    /// A context for `plan` from a shared one (see `Playbook::preview`).
+    #[must_use]
+    pub fn shared(
+        env: &'a minijinja::Environment<'static>,
+        (ctx, value): (std::sync::Arc<Value>, minijinja::Value),
+    ) -> Self {
         PlanCx {
             env,
             ctx,
+            value,
             dir_prefix: String::new(),
             timeout: std::time::Duration::from_secs(120),
         }
@@ -56,7 +71,7 @@ impl<'a> PlanCx<'a> {
     /// cannot be rendered yet.
     #[must_use]
     pub fn render(&self, s: &str) -> String {
-        template::render(self.env, s, &self.ctx).unwrap_or_else(|_| s.to_owned())
+        template::render(self.env, s, &self.value).unwrap_or_else(|_| s.to_owned())
     }
 
     /// Renders every string inside a JSON value.

@@ -51,6 +51,21 @@ pub struct Validator {
     pub secrets: crate::language::secrets::Secrets,
     /// Environment variables the templates and substitutions refer to.
     pub env_refs: BTreeSet<String>,
+    /// The last preview context, built once for all the templates of a step
+    /// (building it is linear in the captures so far: once per field would
+    /// make validation quadratic in the steps).
+    pub preview: std::cell::RefCell<Option<Preview>>,
+    /// [`Validator::names`] without `extra`, and the sizes it was built at.
+    pub names_cache: std::cell::RefCell<Option<NamesCache>>,
+}
+
+/// The sizes of `known` and `captured` the names were built at, and the names.
+pub type NamesCache = ((usize, usize), std::rc::Rc<BTreeSet<String>>);
+
+/// A preview context and what it was built from.
+pub struct Preview {
+    key: (Option<String>, BTreeMap<String, serde_json::Value>),
+    value: minijinja::Value,
 }
 
 impl Validator {
@@ -93,12 +108,26 @@ impl Validator {
     }
 
     /// All names a template in the current step may use.
+    /// Shared and kept between calls: `known` and `captured` only grow, and
+    /// `add_captured` extends the set as they do, instead of a copy for
+    /// every template (which made validation quadratic in the steps).
     #[must_use]
-    pub fn names(&self, extra: &BTreeSet<String>) -> BTreeSet<String> {
-        let mut n = self.known.clone();
-        n.extend(self.captured.iter().cloned());
-        n.extend(extra.iter().cloned());
-        n
+    pub fn names(&self, extra: &BTreeSet<String>) -> std::rc::Rc<BTreeSet<String>> {
+        let key = (self.known.len(), self.captured.len());
+        let mut cache = self.names_cache.borrow_mut();
+        let (cached_key, names) = cache.get_or_insert_with(|| ((0, 0), std::rc::Rc::default()));
+        if *cached_key != key {
+            // Built again only when `known` grew or a capture bypassed
+            // `add_captured` (which keeps the set up to date).
+            *names = std::rc::Rc::new(self.known.iter().chain(&self.captured).cloned().collect());
+            *cached_key = key;
+        }
+        if extra.is_empty() {
+            return names.clone();
+        }
+        let mut with_extra = (**names).clone();
+        with_extra.extend(extra.iter().cloned());
+        std::rc::Rc::new(with_extra)
     }
 
     /// Records the captures `text` cannot render without (see [`Self::needed`]):
@@ -225,6 +254,30 @@ impl Validator {
         )
     }
 
+    /// [`Self::preview_context`] as the template engine's value, built once
+    /// per step and without copying the captures (see `Scope::preview_value`):
+    /// validation stays linear in the steps.
+    #[must_use]
+    pub fn preview_value(&self) -> minijinja::Value {
+        let key = (self.step_clusters.first().cloned(), self.step_vars.clone());
+        let mut cache = self.preview.borrow_mut();
+        if let Some(p) = cache.as_ref()
+            && p.key == key
+        {
+            return p.value.clone();
+        }
+        let value = self.scope.preview_value(
+            &self.step_vars,
+            self.step_clusters.first().map(String::as_str),
+            &self.cluster_names,
+        );
+        *cache = Some(Preview {
+            key,
+            value: value.clone(),
+        });
+        value
+    }
+
     /// Checks a templated field and renders it with what is known before the
     /// run. Returns the rendered text when it depends on no capture (so the
     /// caller can check the value itself), `None` otherwise or on an error.
@@ -239,7 +292,7 @@ impl Validator {
             return Some(s.value.clone());
         }
         let captures = self.uses_captures(&s.value);
-        let ctx = self.preview_context();
+        let ctx = self.preview_value();
         match template::render(&self.env, &s.value, &ctx) {
             Ok(text) => (!captures).then_some(text),
             Err(e) => {
@@ -464,9 +517,20 @@ impl Validator {
             }
         }
         for (v, _) in &out {
-            self.captured.insert(v.clone());
+            self.add_captured(v);
         }
         out
+    }
+
+    /// Records a name a step captures (and adds it to the shared names).
+    pub fn add_captured(&mut self, name: &str) {
+        if !self.captured.insert(name.to_owned()) {
+            return;
+        }
+        if let Some(((_, captured), names)) = self.names_cache.get_mut().as_mut() {
+            std::rc::Rc::make_mut(names).insert(name.to_owned());
+            *captured += 1;
+        }
     }
 }
 

@@ -67,7 +67,7 @@ pub async fn check(pb: &Playbook, opts: &RunOptions) -> Vec<Problem> {
         if !step.kind.needs_cluster {
             continue;
         }
-        let pc = PlanCx::new(&env, pb.preview_context(step));
+        let pc = PlanCx::shared(&env, pb.preview(step));
         let kinds = step.action.kinds(&pc);
         for c in &step.options.clusters {
             let names = targets.entry(c.clone()).or_default();

@@ -133,7 +133,7 @@ fn validate(cx: &mut Validator, raw: &Spanned<RawExec>, extra: &BTreeSet<String>
                 format!("capture `{}` would hide an existing variable", c.value),
             );
         }
-        cx.captured.insert(c.value.clone());
+        cx.add_captured(&c.value);
         c.value.clone()
     });
     let mut output_checks = Vec::new();

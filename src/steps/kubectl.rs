@@ -338,7 +338,7 @@ pub fn manifest_commands(
     for f in m.files.iter().chain(m.inline.iter()) {
         if verb.starts_with("delete") {
             // A delete needs only the objects' types and names.
-            let objs = crate::model::manifest::render_manifest(pc.env, f, &pc.ctx)?;
+            let objs = crate::model::manifest::render_manifest_in(pc.env, f, &pc.ctx, &pc.value)?;
             let mut by_ns: Vec<(Option<String>, Vec<String>)> = Vec::new();
             for o in objs {
                 let what = word(&format!(
@@ -367,7 +367,7 @@ pub fn manifest_commands(
             }
             continue;
         }
-        let mut text = crate::language::template::render(pc.env, &f.source.text, &pc.ctx)
+        let mut text = crate::language::template::render(pc.env, &f.source.text, &pc.value)
             .map_err(|e| Diagnostic::new(&f.source, e.loc, e.message))?;
         if f.substitute {
             text = substitute(&text, pc);

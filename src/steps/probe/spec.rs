@@ -203,6 +203,11 @@ pub struct Probe {
 
 /// Why a rendered URL can never be requested, if it cannot.
 pub(super) fn url_problem(url: &str) -> Option<String> {
+    // `http:///api` parses as host `api`: an empty authority is no host.
+    let rest = url.trim_start().split_once("://").map(|(_, r)| r);
+    if rest.is_some_and(|r| r.is_empty() || r.starts_with(['/', '?', '#'])) {
+        return Some("no host".to_owned());
+    }
     match reqwest::Url::parse(url) {
         Err(e) => Some(e.to_string()),
         Ok(u) if !matches!(u.scheme(), "http" | "https") => {
