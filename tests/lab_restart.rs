@@ -114,7 +114,12 @@ fn a_wait_survives_an_api_server_restart_and_fails_cleanly_when_it_stays_down() 
     let _ = restarted.wait();
     let started = Instant::now();
     let out = scenario()
-        .args(["run", "--preflight-timeout", "5s", "tests/playbooks/wait-restart-short.yaml"])
+        .args([
+            "run",
+            "--preflight-timeout",
+            "5s",
+            "tests/playbooks/wait-restart-short.yaml",
+        ])
         .env("KUBECONFIG", &state.kubeconfig)
         .output()
         .unwrap();
