@@ -453,9 +453,10 @@ fn unknown_context_and_unreachable_cluster_are_step_errors() {
         "{err}"
     );
     assert!(o.stdout.is_empty(), "no step ran");
-    // An unreachable cluster: exit 3, found before the run, within the connect timeout.
+    // An unreachable cluster: exit 3, found before the run, within the
+    // pre-flight's budget (it retries a refused connection until then).
     let started = std::time::Instant::now();
-    let o = run(&[]);
+    let o = run(&["--preflight-timeout", "3s"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(
