@@ -74,3 +74,40 @@ fn playbook_dir_of_a_bare_file_name_is_not_empty() {
         );
     }
 }
+
+/// `init` with names YAML would read as something else makes chapters that
+/// validate; names that are not a namespace are refused.
+#[test]
+fn init_names_yaml_would_misread_make_chapters_that_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["true", "null", "1e3", "0x10", "no", "on"] {
+        let (code, out, err) = scenario(dir.path(), &["init", name]);
+        assert_eq!(code, Some(0), "init {name}: {out}{err}");
+        let book = format!("{name}.yaml");
+        let (code, out, err) = scenario(dir.path(), &["validate", &book]);
+        assert_eq!(code, Some(0), "validate {book}: {out}{err}");
+        let (code, out, err) = scenario(dir.path(), &["plan", &book]);
+        assert_eq!(code, Some(0), "plan {book}: {out}{err}");
+        assert!(out.contains(&format!("Namespace {name}")) || out.contains(&format!("name: \"{name}\"")) || out.contains(&format!("name: '{name}'")), "{out}");
+    }
+    for bad in ["Upper", "-lead", "trail-", "a_b", "dot.ted", &"x".repeat(64), "bell\u{7}"] {
+        let (code, _, err) = scenario(dir.path(), &["init", "--", bad]);
+        assert_eq!(code, Some(2), "init {bad:?}: {err}");
+        assert!(err.contains("invalid chapter name"), "{err}");
+        assert!(!err.contains('\u{7}'), "control characters are escaped: {err:?}");
+    }
+}
+
+/// `init` never writes through a dangling symlink to a file outside `--dir`.
+#[test]
+fn init_refuses_a_dangling_symlink_instead_of_writing_through_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("planted.yaml");
+    std::os::unix::fs::symlink(&target, dir.path().join("chap.yaml")).unwrap();
+    let (code, out, err) = scenario(dir.path(), &["init", "chap"]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(err.contains("already exists"), "{err}");
+    assert!(!target.exists(), "wrote through the symlink");
+    assert!(!dir.path().join("chap").exists(), "nothing half-written");
+}

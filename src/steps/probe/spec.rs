@@ -560,11 +560,22 @@ fn tls(cx: &mut Validator, r: &RawProbe) -> (Option<std::path::PathBuf>, bool) {
         insecure = tls.insecure_skip_verify;
         if let Some(c) = &tls.ca {
             let p = cx.dir.join(&c.value);
-            if c.value.split(['/', '\\']).any(|x| x == "..") || !p.is_file() {
+            if !p.is_file() {
                 cx.error(
                     c.loc,
-                    format!("CA file `{}` not found next to the playbook", c.value),
+                    format!("CA file `{}` not found next to the playbook", limits::excerpt(&c.value)),
                 );
+            } else if !cx.under_root(&p) {
+                // As manifests: a playbook reads no file outside its root.
+                cx.error(
+                    c.loc,
+                    format!(
+                        "CA file `{}` is outside the root {}",
+                        limits::excerpt(&c.value),
+                        crate::language::source::display_path(&cx.root)
+                    ),
+                )
+                .expected("a path under the root; widen it with `root:` in the playbook or `--root DIR`");
             } else {
                 ca = Some(p);
             }
