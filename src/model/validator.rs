@@ -322,7 +322,7 @@ impl Validator {
             serde_json::Value::String(s) => {
                 let s = Spanned {
                     value: s.clone(),
-                    loc,
+                    loc: self.text_at_or_after(loc, s),
                 };
                 self.known_value(&s, extra);
             }
@@ -332,6 +332,34 @@ impl Validator {
             }
             _ => {}
         }
+    }
+
+    /// Where `text` is written in the source, at or after `from` (a string
+    /// inside a mapping that keeps one location for all its values); `from`
+    /// when it is not written as is (escapes, folding).
+    fn text_at_or_after(&self, from: Loc, text: &str) -> Loc {
+        if text.is_empty() || text.contains('\n') {
+            return from;
+        }
+        let first = from.line.saturating_sub(1) as usize;
+        self.src
+            .text
+            .lines()
+            .enumerate()
+            .skip(first)
+            .find_map(|(i, line)| {
+                let start = if i == first { from.col.saturating_sub(1) as usize } else { 0 };
+                let col = line
+                    .char_indices()
+                    .skip(start)
+                    .find(|(b, _)| line[*b..].starts_with(text))
+                    .map(|(b, _)| line[..b].chars().count())?;
+                Some(Loc {
+                    line: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                    col: u32::try_from(col + 1).unwrap_or(u32::MAX),
+                })
+            })
+            .unwrap_or(from)
     }
 
     /// Checks that a regular expression compiles within the size limit;

@@ -36,7 +36,7 @@ pub struct RawWait {
     pub jsonpath: Vec<Spanned<RawCheck>>,
     /// Partial object: the object must contain this subtree (lists match element-wise).
     #[serde(rename = "match")]
-    pub match_: Option<serde_json::Value>,
+    pub match_: Option<Spanned<serde_json::Value>>,
     /// How many matching objects must satisfy the conditions (default 1).
     pub count: Option<u32>,
     /// Capture values from the matching object: variable name -> JSONPath.
@@ -99,7 +99,7 @@ fn validate(cx: &mut Validator, raw: &Spanned<RawWait>, extra: &BTreeSet<String>
         .expected("either `for: deleted` alone, or conditions on existing objects");
     }
     if let Some(m) = &r.match_ {
-        cx.template_json(m, raw.loc, extra);
+        cx.template_json(&m.value, m.loc, extra);
     }
     if r.count == Some(0) {
         cx.error(raw.loc, "`count` must be at least 1");
@@ -119,7 +119,7 @@ fn validate(cx: &mut Validator, raw: &Spanned<RawWait>, extra: &BTreeSet<String>
             )
         }),
         checks,
-        match_: r.match_.clone(),
+        match_: r.match_.as_ref().map(|m| m.value.clone()),
         count: r.count.unwrap_or(1),
         capture,
     })
