@@ -148,23 +148,35 @@ fn check_templates(v: &mut Validator, node: &Node, vars: &BTreeSet<String>) {
     }
 }
 
-fn check_pointer(v: &mut Validator, p: &Spanned<String>) {
-    if p.value.contains("{{") {
-        return;
-    }
-    if let Some(problem) = pointer_problem(&p.value) {
+fn check_pointer(v: &mut Validator, p: &Spanned<String>, vars: &BTreeSet<String>) {
+    // A template is checked once rendered, when its inputs are known before
+    // the run (vars, env); one that needs a capture is checked when it runs.
+    let text = if p.value.contains("{{") || p.value.contains("{%") {
+        match v.known_value(p, vars) {
+            Some(rendered) => rendered,
+            None => return,
+        }
+    } else {
+        p.value.clone()
+    };
+    if let Some(problem) = pointer_problem(&text) {
         v.error(p.loc, problem)
             .expected("a JSON Pointer such as `/data/mode` or `/spec/hosts/0` (RFC 6901)");
     }
 }
 
 /// `has_value`: the operation's mapping has a `value` key (`value: null` is a value).
-fn check_operation(v: &mut Validator, op: &Spanned<RawOperation>, has_value: bool) {
+fn check_operation(
+    v: &mut Validator,
+    op: &Spanned<RawOperation>,
+    has_value: bool,
+    vars: &BTreeSet<String>,
+) {
     let o = &op.value;
-    check_pointer(v, &o.path);
+    check_pointer(v, &o.path, vars);
     let name = format!("{:?}", o.op).to_lowercase();
     match (o.op, &o.from) {
-        (Operation::Move | Operation::Copy, Some(from)) => check_pointer(v, from),
+        (Operation::Move | Operation::Copy, Some(from)) => check_pointer(v, from, vars),
         (Operation::Move | Operation::Copy, None) => {
             v.error(op.loc, format!("`{name}` needs `from`"))
                 .expected("`from: /path/to/source` (a JSON Pointer)");
@@ -213,7 +225,7 @@ fn validate(v: &mut Validator, raw: &Spanned<RawPatch>, vars: &BTreeSet<String>)
         (PatchType::Json, Yaml::Seq(items)) => match from_node::<Vec<Spanned<RawOperation>>>(node) {
             Ok(ops) => {
                 for (op, item) in ops.iter().zip(items) {
-                    check_operation(v, op, item.get("value").is_some());
+                    check_operation(v, op, item.get("value").is_some(), vars);
                 }
             }
             Err(e) => {
