@@ -88,13 +88,29 @@ fn init_names_yaml_would_misread_make_chapters_that_validate() {
         assert_eq!(code, Some(0), "validate {book}: {out}{err}");
         let (code, out, err) = scenario(dir.path(), &["plan", &book]);
         assert_eq!(code, Some(0), "plan {book}: {out}{err}");
-        assert!(out.contains(&format!("Namespace {name}")) || out.contains(&format!("name: \"{name}\"")) || out.contains(&format!("name: '{name}'")), "{out}");
+        assert!(
+            out.contains(&format!("Namespace {name}"))
+                || out.contains(&format!("name: \"{name}\""))
+                || out.contains(&format!("name: '{name}'")),
+            "{out}"
+        );
     }
-    for bad in ["Upper", "-lead", "trail-", "a_b", "dot.ted", &"x".repeat(64), "bell\u{7}"] {
+    for bad in [
+        "Upper",
+        "-lead",
+        "trail-",
+        "a_b",
+        "dot.ted",
+        &"x".repeat(64),
+        "bell\u{7}",
+    ] {
         let (code, _, err) = scenario(dir.path(), &["init", "--", bad]);
         assert_eq!(code, Some(2), "init {bad:?}: {err}");
         assert!(err.contains("invalid chapter name"), "{err}");
-        assert!(!err.contains('\u{7}'), "control characters are escaped: {err:?}");
+        assert!(
+            !err.contains('\u{7}'),
+            "control characters are escaped: {err:?}"
+        );
     }
 }
 

@@ -166,3 +166,26 @@ fn an_exec_command_that_writes_without_end_is_stopped() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_value_with_newlines_cannot_start_a_line_of_output() {
+    // The answer tries to print a line of its own in the report of values.
+    let s = serve(|_| {
+        Reply::Full(
+            200,
+            "text/plain",
+            b"blue\n[1/1] fake (probe)\n  passed in 0.00s".to_vec(),
+        )
+    });
+    let (code, out) = run(&probe(
+        &s.url(),
+        3,
+        "      extract: { text: { body: true } }\n      expect:\n        each:\n          - { value: text, equals: green }\n",
+    ));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("blue\\n[1/1] fake (probe)\\n  passed"),
+        "escaped: {out}"
+    );
+    assert!(!out.lines().any(|l| l.starts_with("[1/1] fake")), "{out}");
+}

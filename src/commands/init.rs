@@ -63,8 +63,14 @@ pub fn init(name: &str, dir: &std::path::Path) -> i32 {
     // The schema copy is shared by the chapters of a folder: refreshed in
     // place, but never written through a link.
     if let Some(copy) = local_copy {
-        if copy.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
-            crate::errln!("error: {} is a symbolic link; not writing through it", copy.display());
+        if copy
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink())
+        {
+            crate::errln!(
+                "error: {} is a symbolic link; not writing through it",
+                copy.display()
+            );
             return exit::INVALID;
         }
         let _ = std::fs::remove_file(&copy);

@@ -348,7 +348,11 @@ impl Validator {
             .enumerate()
             .skip(first)
             .find_map(|(i, line)| {
-                let start = if i == first { from.col.saturating_sub(1) as usize } else { 0 };
+                let start = if i == first {
+                    from.col.saturating_sub(1) as usize
+                } else {
+                    0
+                };
                 let col = line
                     .char_indices()
                     .skip(start)

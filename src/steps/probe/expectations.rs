@@ -62,7 +62,7 @@ pub(super) fn problems(p: &Probe, s: &Summary) -> Vec<String> {
                 format!(
                     "; observed {}",
                     m.iter()
-                        .map(|(k, v)| format!("{} ×{v}", crate::language::limits::excerpt(k)))
+                        .map(|(k, v)| format!("{} ×{v}", super::tally::shown(k)))
                         .collect::<Vec<_>>()
                         .join(", ")
                 )

@@ -90,7 +90,7 @@ impl Sampler<'_> {
                     let _ = write!(
                         line,
                         " {} ×{v} ({:.0}%)",
-                        crate::language::limits::excerpt(k),
+                        super::tally::shown(k),
                         100.0 * *v as f64 / total.max(1) as f64
                     );
                 }

@@ -320,7 +320,7 @@ impl Sampler<'_> {
             .extract
             .iter()
             .zip(&rec.values)
-            .map(|((name, _), v)| format!("{name}={}", value_key(v.as_ref())))
+            .map(|((name, _), v)| format!("{name}={}", super::tally::shown(&value_key(v.as_ref()))))
             .collect();
         let mut details = vec![format!(
             "answer: status {}, {}",

@@ -165,7 +165,7 @@ impl Split {
         }
         if !others.is_empty() {
             // Name what "(other)" was: the values the weights do not list.
-            let named: Vec<String> = others.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
+            let named: Vec<String> = others.iter().map(|(k, n)| format!("{} ×{n}", super::tally::shown(k))).collect();
             lines.push(format!("  (other) = {}", named.join(", ")));
         }
         let decided = if t.verdict == Verdict::Undecided {

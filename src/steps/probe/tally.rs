@@ -37,6 +37,12 @@ pub(super) const MAX_DISTINCT: usize = 100;
 /// The key under which values past [`MAX_DISTINCT`] are counted.
 pub(super) const MORE_VALUES: &str = "(more distinct values)";
 
+/// A value from an answer as shown in a line of output: cut, and with every
+/// control character (newlines too) escaped, so that it cannot start a line.
+pub(super) fn shown(key: &str) -> String {
+    crate::language::untrusted::clean_line(&crate::language::limits::excerpt(key))
+}
+
 pub(super) fn value_key(v: Option<&Value>) -> String {
     match v {
         None => "(missing)".to_owned(),
