@@ -12,6 +12,9 @@ pub struct Source {
     /// Path as the user wrote it (or relative to the working directory).
     pub name: String,
     pub text: Arc<str>,
+    /// Byte offset of each line's start, built on first use (so that finding
+    /// a line is not a scan of the file: validation looks up many).
+    line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl Source {
@@ -20,14 +23,29 @@ impl Source {
         Source {
             name: name.into(),
             text: text.into(),
+            line_starts: std::sync::OnceLock::new(),
         }
     }
 
-    /// The text of a 1-based line, if it exists.
+    fn starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .filter(|&i| i < self.text.len())
+                .collect()
+        })
+    }
+
+    /// The text of a 1-based line (without its line break), if it exists.
     #[must_use]
     pub fn line(&self, line: u32) -> Option<&str> {
         let idx = usize::try_from(line).ok()?.checked_sub(1)?;
-        self.text.lines().nth(idx)
+        let starts = self.starts();
+        let start = *starts.get(idx)?;
+        let end = starts.get(idx + 1).copied().unwrap_or(self.text.len());
+        let text = &self.text[start..end];
+        let text = text.strip_suffix('\n').unwrap_or(text);
+        Some(text.strip_suffix('\r').unwrap_or(text))
     }
 }
 

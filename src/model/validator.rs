@@ -341,25 +341,19 @@ impl Validator {
         if text.is_empty() || text.contains('\n') {
             return from;
         }
-        let first = from.line.saturating_sub(1) as usize;
-        self.src
-            .text
-            .lines()
-            .enumerate()
-            .skip(first)
-            .find_map(|(i, line)| {
-                let start = if i == first {
-                    from.col.saturating_sub(1) as usize
-                } else {
-                    0
-                };
+        // A few lines on: the rest of the mapping the location stands for.
+        let first = from.line.max(1);
+        (first..first.saturating_add(200))
+            .map_while(|n| self.src.line(n).map(|l| (n, l)))
+            .find_map(|(n, line)| {
+                let start = if n == first { from.col.saturating_sub(1) as usize } else { 0 };
                 let col = line
                     .char_indices()
                     .skip(start)
                     .find(|(b, _)| line[*b..].starts_with(text))
                     .map(|(b, _)| line[..b].chars().count())?;
                 Some(Loc {
-                    line: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                    line: n,
                     col: u32::try_from(col + 1).unwrap_or(u32::MAX),
                 })
             })
