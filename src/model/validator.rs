@@ -346,7 +346,11 @@ impl Validator {
         (first..first.saturating_add(200))
             .map_while(|n| self.src.line(n).map(|l| (n, l)))
             .find_map(|(n, line)| {
-                let start = if n == first { from.col.saturating_sub(1) as usize } else { 0 };
+                let start = if n == first {
+                    from.col.saturating_sub(1) as usize
+                } else {
+                    0
+                };
                 let col = line
                     .char_indices()
                     .skip(start)
