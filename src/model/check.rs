@@ -4,6 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use super::json::{Compiled, json_eq, subset_mismatches};
 use crate::language::yaml::{Loc, Spanned};
 use crate::model::validator::Validator;
 
@@ -454,62 +455,6 @@ impl Check {
     }
 }
 
-/// A compiled JSONPath query (parsed once, run many times).
-#[derive(Debug, Clone)]
-pub struct Compiled(jsonpath_rust::parser::model::JpQuery);
-
-impl Compiled {
-    /// # Errors
-    /// The path does not parse (validation has already checked it).
-    pub fn new(path: &str) -> Result<Self, String> {
-        let path = crate::language::jsonpath::to_rfc9535(path)?;
-        jsonpath_rust::parser::parse_json_path(&path)
-            .map(Compiled)
-            .map_err(|e| e.to_string())
-    }
-
-    /// Every value the query matches, in document order.
-    fn all(&self, doc: &serde_json::Value) -> Vec<serde_json::Value> {
-        jsonpath_rust::query::js_path_process(&self.0, doc)
-            .map(|v| v.into_iter().map(|r| r.val().clone()).collect())
-            .unwrap_or_default()
-    }
-
-    /// The value to capture: `None` when nothing matches, the value when one
-    /// does, and, as kubectl prints them, the values separated by spaces when
-    /// several do (`{.status.loadBalancer.ingress[0].*}` gives `10.0.0.1`).
-    #[must_use]
-    pub fn capture(&self, doc: &serde_json::Value) -> Option<serde_json::Value> {
-        let found = self.all(doc);
-        match found.len() {
-            0 => None,
-            1 => found.into_iter().next(),
-            _ => Some(serde_json::Value::String(
-                found
-                    .iter()
-                    .map(|v| match v {
-                        serde_json::Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            )),
-        }
-    }
-
-    /// The value at the path: `None` when nothing matches, the value when one
-    /// does, an array when several do.
-    #[must_use]
-    pub fn select(&self, doc: &serde_json::Value) -> Option<serde_json::Value> {
-        let found = self.all(doc);
-        match found.len() {
-            0 => None,
-            1 => found.into_iter().next(),
-            _ => Some(serde_json::Value::Array(found)),
-        }
-    }
-}
-
 /// Evaluates a check's predicate on `actual`.
 #[must_use]
 pub fn holds(c: &Check, actual: Option<&serde_json::Value>) -> bool {
@@ -570,24 +515,6 @@ pub fn evaluate(c: &Check, actual: Option<&serde_json::Value>) -> Result<bool, S
     }
 }
 
-/// Equality where numbers compare by value (`1` == `1.0`).
-#[must_use]
-pub fn json_eq(a: &serde_json::Value, b: &serde_json::Value) -> bool {
-    use serde_json::Value as V;
-    match (a, b) {
-        (V::Number(x), V::Number(y)) => x.as_f64() == y.as_f64(),
-        (V::Array(x), V::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q))
-        }
-        (V::Object(x), V::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
-        }
-        _ => a == b,
-    }
-}
-
 /// Describes what a predicate expects.
 #[must_use]
 pub fn expected_text(p: &Predicate) -> String {
@@ -600,185 +527,6 @@ pub fn expected_text(p: &Predicate) -> String {
     }
 }
 
-/// Partial-object match: every key of `expected` must be in `actual` with a
-/// matching value; lists match element by element and must have the same
-/// length (as chainsaw's assertions do). Returns the mismatches, by path.
-#[must_use]
-pub fn subset_mismatches(expected: &serde_json::Value, actual: &serde_json::Value) -> Vec<String> {
-    let mut out = Vec::new();
-    subset(expected, Some(actual), "", &mut out);
-    out
-}
-
-fn subset(
-    expected: &serde_json::Value,
-    actual: Option<&serde_json::Value>,
-    path: &str,
-    out: &mut Vec<String>,
-) {
-    use serde_json::Value as V;
-    let here = if path.is_empty() { "(root)" } else { path };
-    match (expected, actual) {
-        (_, None) => out.push(format!(
-            "{here}: expected {}, but it is missing",
-            short(expected)
-        )),
-        (V::Object(e), Some(V::Object(a))) => {
-            for (k, ev) in e {
-                let p = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
-                subset(ev, a.get(k), &p, out);
-            }
-        }
-        (V::Array(e), Some(V::Array(a))) => {
-            if e.len() == a.len() {
-                for (i, (ev, av)) in e.iter().zip(a).enumerate() {
-                    subset(ev, Some(av), &format!("{path}[{i}]"), out);
-                }
-            } else {
-                out.push(format!(
-                    "{here}: expected {} items {}, found {} items {}",
-                    e.len(),
-                    short(expected),
-                    a.len(),
-                    short(&V::Array(a.clone()))
-                ));
-            }
-        }
-        (e, Some(a)) => {
-            if !json_eq(e, a) {
-                out.push(format!("{here}: expected {}, found {}", short(e), short(a)));
-            }
-        }
-    }
-}
-
-fn short(v: &serde_json::Value) -> String {
-    let s = v.to_string();
-    if s.chars().count() > 120 {
-        format!("{}…", s.chars().take(120).collect::<String>())
-    } else {
-        s
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn subset_matches_nested_maps_and_lists() {
-        let actual =
-            json!({"spec": {"gateways": ["istio-system/bgc-1"], "hosts": ["*"], "extra": 1}});
-        assert!(subset_mismatches(&json!({"spec": {"hosts": ["*"]}}), &actual).is_empty());
-        assert_eq!(
-            subset_mismatches(
-                &json!({"spec": {"gateways": ["istio-system/bgc-2"]}}),
-                &actual
-            ),
-            vec![
-                "spec.gateways[0]: expected \"istio-system/bgc-2\", found \"istio-system/bgc-1\""
-                    .to_owned()
-            ]
-        );
-        assert_eq!(
-            subset_mismatches(&json!({"spec": {"hosts": ["*", "a"]}}), &actual),
-            vec!["spec.hosts: expected 2 items [\"*\",\"a\"], found 1 items [\"*\"]".to_owned()]
-        );
-        assert_eq!(
-            subset_mismatches(&json!({"status": {"ready": true}}), &actual),
-            vec!["status: expected {\"ready\":true}, but it is missing".to_owned()]
-        );
-    }
-
-    fn check(predicate: Predicate, templated: bool) -> Check {
-        Check {
-            query: Query::JsonPath("$.x".into()),
-            predicate,
-            fraction: 1.0,
-            when: None,
-            templated,
-            loc: Loc::default(),
-        }
-    }
-
-    fn holds_p(p: Predicate, actual: Option<&serde_json::Value>) -> bool {
-        holds(&check(p, false), actual)
-    }
-
-    #[test]
-    fn predicates() {
-        assert!(holds_p(Predicate::Equals(json!(1)), Some(&json!(1.0))));
-        assert!(!holds_p(Predicate::Equals(json!("1")), Some(&json!(1))));
-        assert!(holds_p(
-            Predicate::Matches(Pattern::new("^vm-")),
-            Some(&json!("vm-10.0.0.1"))
-        ));
-        assert!(!holds_p(
-            Predicate::Matches(Pattern::new("^vm-")),
-            Some(&json!(3))
-        ));
-        assert!(holds_p(
-            Predicate::OneOf(vec![json!("a"), json!("b")]),
-            Some(&json!("b"))
-        ));
-        assert!(holds_p(Predicate::Exists(false), None));
-        assert!(!holds_p(Predicate::Equals(json!(null)), None));
-    }
-
-    #[test]
-    fn values_of_different_types_never_compare_and_say_why() {
-        let c = check(Predicate::Equals(json!("200")), false);
-        assert_eq!(
-            evaluate(&c, Some(&json!(200))),
-            Err("200 is a number, \"200\" is a string: they never compare equal".to_owned())
-        );
-        let c = check(Predicate::OneOf(vec![json!(1), json!(2)]), false);
-        assert!(evaluate(&c, Some(&json!("1"))).is_err());
-        let c = check(Predicate::Matches(Pattern::new("^2")), false);
-        assert!(evaluate(&c, Some(&json!(200))).is_err());
-        // null is a value a field may have, not a type error.
-        let c = check(Predicate::Equals(json!("a")), false);
-        assert_eq!(evaluate(&c, Some(&json!(null))), Ok(false));
-    }
-
-    #[test]
-    fn a_rendered_template_compares_as_the_type_found() {
-        let c = check(Predicate::Equals(json!("2")), true);
-        assert_eq!(evaluate(&c, Some(&json!(2))), Ok(true));
-        assert_eq!(evaluate(&c, Some(&json!(3))), Ok(false));
-        assert_eq!(evaluate(&c, Some(&json!("2"))), Ok(true));
-        let c = check(Predicate::Equals(json!("true")), true);
-        assert_eq!(evaluate(&c, Some(&json!(true))), Ok(true));
-        let c = check(Predicate::Equals(json!("x2")), true);
-        assert_eq!(evaluate(&c, Some(&json!(2))), Ok(false));
-    }
-
-    #[test]
-    fn a_pattern_compiles_once_for_every_copy() {
-        let p = Pattern::new("^a+$");
-        let copy = p.clone();
-        assert!(p.regex().is_some());
-        assert!(std::ptr::eq(p.regex().unwrap(), copy.regex().unwrap()));
-    }
-
-    #[test]
-    fn compiled_paths_select_one_or_many() {
-        let doc = json!({"status": {"loadBalancer": {"ingress": [{"ip": "127.0.0.9"}]}}, "items": [1, 2]});
-        assert_eq!(
-            Compiled::new("$.status.loadBalancer.ingress[0].ip")
-                .unwrap()
-                .select(&doc),
-            Some(json!("127.0.0.9"))
-        );
-        assert_eq!(
-            Compiled::new("$.items[*]").unwrap().select(&doc),
-            Some(json!([1, 2]))
-        );
-        assert_eq!(Compiled::new("$.nope").unwrap().select(&doc), None);
-    }
-}
+#[path = "check_tests.rs"]
+mod tests;

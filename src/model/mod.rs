@@ -5,6 +5,7 @@
 pub mod action;
 pub mod check;
 pub mod exit;
+pub mod json;
 pub mod manifest;
 pub mod observed;
 pub mod playbook;

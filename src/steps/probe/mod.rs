@@ -13,6 +13,7 @@ pub mod expectations;
 pub mod http;
 pub mod judge;
 pub mod page;
+pub mod plan;
 pub mod sampler;
 pub mod spec;
 pub mod split;

@@ -1,0 +1,51 @@
+//! What `scenario plan` shows of a probe: the requests, and each expectation in words.
+
+use super::spec::Probe;
+
+impl Probe {
+    #[must_use]
+    pub(super) fn plan_lines(&self, pc: &crate::model::action::PlanCx<'_>) -> Vec<String> {
+        let mut lines = vec![format!(
+            "{} {} x{} (concurrency {}{})",
+            self.method,
+            pc.render(&self.url),
+            self.requests,
+            self.concurrency,
+            self.rate
+                .map(|r| format!(", at most {r}/s"))
+                .unwrap_or_default()
+        )];
+        lines.push(format!(
+            "  expect status in {:?}, error rate <= {}%",
+            self.status,
+            self.max_error_rate * 100.0
+        ));
+        for (p, d) in &self.latency {
+            lines.push(format!(
+                "  expect p{p} latency <= {}",
+                humantime::format_duration(*d)
+            ));
+        }
+        for c in &self.each {
+            lines.push(format!("  expect every answer: {c}"));
+        }
+        for c in &self.never {
+            lines.push(format!("  expect no answer: {c} (the first one fails the step)"));
+        }
+        if let Some(d) = &self.distribution {
+            let w: Vec<String> = d.weights.iter().map(|(k, w)| format!("{k} {w}%")).collect();
+            lines.push(format!(
+                "  expect {} split {} (within ±{} points)",
+                d.values.join("/"),
+                w.join(" / "),
+                d.tolerance
+            ));
+        }
+        if let Some(w) = self.eventually_window {
+            lines.push(format!(
+                "  eventually: judged on the last {w} answers, until the step timeout"
+            ));
+        }
+        lines
+    }
+}
