@@ -131,11 +131,12 @@ fn scan(b: &[u8], mut i: usize, close: Option<u8>) -> Result<usize, usize> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::{check_expression, check_template};
     use crate::language::limits::MAX_EXPRESSION_OPERATORS;
 
-    fn chain(op: &str, n: usize) -> String {
+    /// `a OP a OP a ...` with `n` operators (also used by the template tests).
+    pub(crate) fn chain(op: &str, n: usize) -> String {
         let mut s = "a".to_owned();
         for _ in 0..n {
             s.push_str(op);

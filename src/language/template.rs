@@ -448,17 +448,9 @@ fn render_value_in(
 #[cfg(test)]
 mod tests {
     use crate::language::expr_bound::check_expression;
+    use crate::language::expr_bound::tests::chain;
     use crate::language::limits::MAX_EXPRESSION_OPERATORS;
     use crate::language::template::whole_expression;
-
-    fn chain(op: &str, n: usize) -> String {
-        let mut s = "a".to_owned();
-        for _ in 0..n {
-            s.push_str(op);
-            s.push('a');
-        }
-        s
-    }
 
     /// At the limit, the engine itself stays well within a small thread stack
     /// (tokio's worker threads have 2 MiB) in a debug build, for every way of

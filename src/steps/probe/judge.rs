@@ -103,16 +103,15 @@ impl Sampler<'_> {
     /// Judges what was asked against what was answered.
     fn verdict(&self, cx: &StepCx<'_>, rendered: &Rendered) -> Result<Done, StepError> {
         let p = self.p;
-        let (summary, first_error, judged_on) = match self.window {
+        let (summary, judged_on) = match self.window {
             Some(w) => (
                 summarize(p, self.recent.iter()),
-                self.recent.iter().find_map(|r| r.error.clone()),
                 format!("the last {} answers (eventually, window {w})", self.recent.len()),
             ),
             None => {
                 let s = self.all.summary(p);
                 let n = s.answers;
-                (s, self.all.first_error.clone(), format!("all {n} answers"))
+                (s, format!("all {n} answers"))
             }
         };
         let unanswered = self.unanswered();
@@ -144,7 +143,7 @@ impl Sampler<'_> {
                 "no answer from {} ({} attempts): {}",
                 rendered.url,
                 summary.answers,
-                first_error.unwrap_or_default()
+                summary.first_error.clone().unwrap_or_default()
             )));
         }
         if summary.answers == 0 {

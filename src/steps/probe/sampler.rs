@@ -43,12 +43,13 @@ impl Rendered {
             )));
         }
         // The header is named, never its value: it may hold a token.
-        if let Some((name, _)) = headers
+        if let Some((name, value)) = headers
             .iter()
             .find(|(_, v)| http::HeaderValue::from_str(v).is_err())
         {
             return Err(StepError::Errored(format!(
-                "the rendered header `{name}` has an invalid value (a newline or control character); no request was sent"
+                "the rendered header `{name}` has an invalid value: {}; no request was sent",
+                super::spec::bad_char(value)
             )));
         }
         let render = |checks: &[Check]| {

@@ -565,7 +565,7 @@ fn extractions(
 
 /// Where a header value goes wrong, without quoting it: the first character
 /// HTTP refuses and its position.
-fn bad_char(text: &str) -> String {
+pub(super) fn bad_char(text: &str) -> String {
     text.chars()
         .enumerate()
         .find(|(_, c)| !(*c == '\t' || (' '..='~').contains(c)))

@@ -81,12 +81,7 @@ impl Split {
         let event = self.run.observe(i);
         if other {
             // Named others are for the report: a few names, the rest in one count.
-            let key = if self.others.len() < super::tally::MAX_DISTINCT || self.others.contains_key(&key) {
-                key
-            } else {
-                super::tally::MORE_VALUES.to_owned()
-            };
-            *self.others.entry(key).or_default() += 1;
+            super::tally::count_bounded(&mut self.others, key);
         }
         match event {
             // The attempt just ended: its named others go with it.

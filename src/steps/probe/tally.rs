@@ -43,6 +43,20 @@ pub(super) fn shown(key: &str) -> String {
     crate::language::untrusted::clean_line(&crate::language::limits::excerpt(key))
 }
 
+/// Counts `key` once more, by name while the map holds fewer than
+/// [`MAX_DISTINCT`] names (or already has this one), else under [`MORE_VALUES`].
+pub(super) fn count_bounded<N: std::ops::AddAssign + From<u8> + Default>(
+    counts: &mut BTreeMap<String, N>,
+    key: String,
+) {
+    let key = if counts.len() < MAX_DISTINCT || counts.contains_key(&key) {
+        key
+    } else {
+        MORE_VALUES.to_owned()
+    };
+    *counts.entry(key).or_default() += N::from(1);
+}
+
 pub(super) fn value_key(v: Option<&Value>) -> String {
     match v {
         None => "(missing)".to_owned(),
@@ -72,8 +86,6 @@ pub(super) struct Tally {
     s: Summary,
     /// Latencies in ms (f32: enough for percentiles, half the memory).
     latencies: Vec<f32>,
-    /// The first transport error (to explain "no answer at all").
-    pub(super) first_error: Option<String>,
 }
 
 impl Tally {
@@ -85,7 +97,6 @@ impl Tally {
                 ..Summary::default()
             },
             latencies: Vec::new(),
-            first_error: None,
         }
     }
 
@@ -102,22 +113,15 @@ impl Tally {
         if r.status.is_some() {
             self.latencies.push((r.latency.as_secs_f64() * 1000.0) as f32);
         }
-        if self.first_error.is_none() {
-            self.first_error.clone_from(&r.error);
-        }
         if s.first_error.is_none() {
             s.first_error.clone_from(&r.error);
         }
         if r.ok {
             for (i, (name, _)) in p.extract.iter().enumerate() {
-                let counts = s.values.entry(name.clone()).or_default();
-                let key = value_key(r.values[i].as_ref());
-                let key = if counts.len() < MAX_DISTINCT || counts.contains_key(&key) {
-                    key
-                } else {
-                    MORE_VALUES.to_owned()
-                };
-                *counts.entry(key).or_default() += 1;
+                count_bounded(
+                    s.values.entry(name.clone()).or_default(),
+                    value_key(r.values[i].as_ref()),
+                );
             }
         }
         for (i, passed) in r.each.iter().enumerate() {
