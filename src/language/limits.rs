@@ -18,6 +18,15 @@ pub const MAX_CONCURRENCY: u32 = 256;
 pub const TEMPLATE_FUEL: u64 = 1_000_000;
 /// Largest output of one template render (bytes), enforced as it renders.
 pub const MAX_RENDERED_BYTES: usize = 4 * 1024 * 1024;
+/// Largest value one template operation builds (bytes of text; a list or
+/// map counts as its text): no template needs a value longer than the longest
+/// text it may render.
+pub const MAX_TEMPLATE_VALUE_BYTES: usize = MAX_RENDERED_BYTES;
+/// Most bytes one render builds in all: every value its operators and filters
+/// make and every output captured by a block, counted before each is built.
+pub const MAX_TEMPLATE_WORK_BYTES: usize = 32 * 1024 * 1024;
+/// Most items of a list a template builds (the engine's own `range` limit).
+pub const MAX_TEMPLATE_ITEMS: usize = 100_000;
 /// Deepest YAML nesting.
 pub const MAX_YAML_DEPTH: usize = 64;
 /// Most YAML aliases (and anchors) in one file.

@@ -15,5 +15,9 @@ pub mod size;
 pub mod source;
 pub mod substitute;
 pub mod template;
+#[cfg(test)]
+mod template_bound_tests;
+pub mod template_budget;
+pub mod template_rewrite;
 pub mod untrusted;
 pub mod yaml;

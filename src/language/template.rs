@@ -7,6 +7,8 @@ use std::collections::BTreeSet;
 use minijinja::{Environment, UndefinedBehavior};
 
 use super::limits;
+use super::template_budget;
+use super::template_rewrite::{self, PREFIX, Prepared};
 use crate::language::yaml::Loc;
 
 /// Names that are always present in a template context.
@@ -20,6 +22,8 @@ pub fn environment() -> Environment<'static> {
     env.set_keep_trailing_newline(true);
     // Bounded work: a template that loops for ever runs out of fuel.
     env.set_fuel(Some(limits::TEMPLATE_FUEL));
+    // Bounded size: what a template builds is checked before it is built.
+    template_budget::install(&mut env);
     env
 }
 
@@ -84,6 +88,7 @@ pub fn guarded<T>(f: impl FnOnce() -> Result<T, TemplateError>) -> Result<T, Tem
             message: "the template engine cannot read this text (unbalanced `{{`/`}}`, `{%`/`%}`?)"
                 .to_owned(),
             loc: None,
+            over_limit: false,
         })
     })
 }
@@ -93,6 +98,7 @@ fn bounded_template(text: &str) -> Result<(), TemplateError> {
     super::expr_bound::check_template(text).map_err(|e| TemplateError {
         message: e.message(),
         loc: Some(loc_of_offset(text, e.offset)),
+        over_limit: true,
     })
 }
 
@@ -106,11 +112,13 @@ fn bounded_expression(expr: &str) -> Result<(), TemplateError> {
                 limits::MAX_CONDITION_BYTES
             ),
             loc: None,
+            over_limit: true,
         });
     }
     super::expr_bound::check_expression(expr).map_err(|e| TemplateError {
         message: e.message(),
         loc: None,
+        over_limit: true,
     })
 }
 
@@ -118,10 +126,11 @@ fn bounded_expression(expr: &str) -> Result<(), TemplateError> {
 #[must_use]
 pub fn variables(env: &Environment<'_>, text: &str) -> Option<std::collections::HashSet<String>> {
     bounded_template(text).ok()?;
+    let prepared = template_rewrite::template(text);
     guarded(|| {
-        env.template_from_str(text)
-            .map(|t| t.undeclared_variables(false))
-            .map_err(|e| convert_error(text, &e))
+        env.template_from_str(&prepared.text)
+            .map(|t| without_inserted(t.undeclared_variables(false)))
+            .map_err(|e| convert_error_in(&prepared, text, &e))
     })
     .ok()
 }
@@ -132,6 +141,8 @@ pub struct TemplateError {
     pub message: String,
     /// Position inside the template text (1-based), when known.
     pub loc: Option<Loc>,
+    /// Stopped by a limit of docs/limits.md (size, work), not by a mistake.
+    pub over_limit: bool,
 }
 
 fn loc_of_offset(text: &str, offset: usize) -> Loc {
@@ -142,6 +153,29 @@ fn loc_of_offset(text: &str, offset: usize) -> Loc {
         line: u32::try_from(line).unwrap_or(u32::MAX),
         col: u32::try_from(col).unwrap_or(u32::MAX),
     }
+}
+
+/// The names a template uses, without those the rewrite inserted.
+fn without_inserted(names: std::collections::HashSet<String>) -> std::collections::HashSet<String> {
+    names
+        .into_iter()
+        .filter(|n| !n.starts_with(PREFIX))
+        .collect()
+}
+
+/// Converts an error of the engine on the compiled text of `text` to an
+/// error located in `text`.
+fn convert_error_in(prepared: &Prepared<'_>, text: &str, e: &minijinja::Error) -> TemplateError {
+    let mut t = convert_error(&prepared.text, e);
+    if template_budget::refused() {
+        // Our own limit: its message says it all, without the engine's kind.
+        t.message = e.detail().unwrap_or_default().to_owned();
+        t.over_limit = true;
+    }
+    if let Some(r) = e.range() {
+        t.loc = Some(loc_of_offset(text, prepared.original_offset(r.start)));
+    }
+    t
 }
 
 /// Converts a minijinja error to a located template error.
@@ -157,7 +191,11 @@ pub fn convert_error(text: &str, e: &minijinja::Error) -> TemplateError {
     if let Some(detail) = e.detail() {
         message = format!("{message}: {detail}");
     }
-    TemplateError { message, loc }
+    TemplateError {
+        message,
+        loc,
+        over_limit: false,
+    }
 }
 
 /// Compiles a template and checks that every top-level variable it uses is
@@ -182,12 +220,13 @@ fn check_unguarded(
         return Ok(());
     }
     bounded_template(text)?;
+    let prepared = template_rewrite::template(text);
     let tmpl = env
-        .template_from_str(text)
-        .map_err(|e| convert_error(text, &e))?;
+        .template_from_str(&prepared.text)
+        .map_err(|e| convert_error_in(&prepared, text, &e))?;
     unknown_variable(
         env,
-        tmpl.undeclared_variables(false),
+        without_inserted(tmpl.undeclared_variables(false)),
         known,
         text,
         "template",
@@ -217,6 +256,7 @@ fn unknown_variable(
     Err(TemplateError {
         message,
         loc: find_var(text, &name).map(|o| loc_of_offset(text, o)),
+        over_limit: false,
     })
 }
 
@@ -280,20 +320,24 @@ fn render_unguarded(
         return Ok(text.to_owned());
     }
     bounded_template(text)?;
+    let prepared = template_rewrite::template(text);
     let tmpl = env
-        .template_from_str(text)
-        .map_err(|e| convert_error(text, &e))?;
+        .template_from_str(&prepared.text)
+        .map_err(|e| convert_error_in(&prepared, text, &e))?;
     let mut out = Bounded(Vec::new());
+    template_budget::begin();
     tmpl.render_captured_to(ctx, &mut out).map_err(|e| {
-        let mut t = convert_error(text, &e);
+        let mut t = convert_error_in(&prepared, text, &e);
         match e.kind() {
             minijinja::ErrorKind::WriteFailure => {
+                t.over_limit = true;
                 t.message = format!(
                     "the rendered text exceeds the limit of {} MiB (see docs/limits.md)",
                     limits::MAX_RENDERED_BYTES / (1024 * 1024)
                 );
             }
             minijinja::ErrorKind::OutOfFuel => {
+                t.over_limit = true;
                 t.message = format!(
                     "the template does more than {} steps of work (see docs/limits.md)",
                     limits::TEMPLATE_FUEL
@@ -306,6 +350,7 @@ fn render_unguarded(
     String::from_utf8(out.0).map_err(|e| TemplateError {
         message: format!("the rendered text is not UTF-8: {e}"),
         loc: None,
+        over_limit: false,
     })
 }
 
@@ -327,13 +372,15 @@ fn eval_condition_unguarded(
     ctx: &(impl serde::Serialize + ?Sized),
 ) -> Result<bool, TemplateError> {
     bounded_expression(expr)?;
+    let prepared = template_rewrite::expression(expr);
     let compiled = env
-        .compile_expression(expr)
-        .map_err(|e| convert_error(expr, &e))?;
+        .compile_expression(&prepared.text)
+        .map_err(|e| convert_error_in(&prepared, expr, &e))?;
+    template_budget::begin();
     compiled
         .eval(ctx)
         .map(|v| v.is_true())
-        .map_err(|e| convert_error(expr, &e))
+        .map_err(|e| convert_error_in(&prepared, expr, &e))
 }
 
 /// Checks a `when:` expression: syntax and known variables.
@@ -354,12 +401,13 @@ fn check_condition_unguarded(
     known: &BTreeSet<String>,
 ) -> Result<(), TemplateError> {
     bounded_expression(expr)?;
+    let prepared = template_rewrite::expression(expr);
     let compiled = env
-        .compile_expression(expr)
-        .map_err(|e| convert_error(expr, &e))?;
+        .compile_expression(&prepared.text)
+        .map_err(|e| convert_error_in(&prepared, expr, &e))?;
     unknown_variable(
         env,
-        compiled.undeclared_variables(false),
+        without_inserted(compiled.undeclared_variables(false)),
         known,
         expr,
         "condition",
@@ -376,20 +424,24 @@ pub fn eval_value(
     ctx: &(impl serde::Serialize + ?Sized),
 ) -> Result<serde_json::Value, TemplateError> {
     bounded_expression(expr)?;
+    let prepared = template_rewrite::expression(expr);
     guarded(|| {
+        template_budget::begin();
         let value = env
-            .compile_expression(expr)
+            .compile_expression(&prepared.text)
             .and_then(|e| e.eval(ctx))
-            .map_err(|e| convert_error(expr, &e))?;
+            .map_err(|e| convert_error_in(&prepared, expr, &e))?;
         if value.is_undefined() {
             return Err(TemplateError {
                 message: "undefined value".to_owned(),
                 loc: None,
+                over_limit: false,
             });
         }
         serde_json::to_value(&value).map_err(|e| TemplateError {
             message: e.to_string(),
             loc: None,
+            over_limit: false,
         })
     })
 }
@@ -425,6 +477,7 @@ fn render_value_in(
     let named = |s: &str, e: TemplateError| TemplateError {
         message: format!("template `{s}`: {}", e.message),
         loc: e.loc,
+        over_limit: e.over_limit,
     };
     Ok(match v {
         serde_json::Value::String(s) => match whole_expression(s) {

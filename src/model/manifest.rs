@@ -235,8 +235,12 @@ pub fn render_manifest_in(
     value: &minijinja::Value,
 ) -> Result<Vec<ManifestObject>, Diagnostic> {
     let rendered = template::render(env, &m.source.text, value).map_err(|e| {
-        Diagnostic::new(&m.source, e.loc, e.message)
-            .with_expected("a template whose variables are all defined")
+        let expected = if e.over_limit {
+            "a template within the limits of docs/limits.md"
+        } else {
+            "a template whose variables are all defined"
+        };
+        Diagnostic::new(&m.source, e.loc, e.message).with_expected(expected)
     })?;
     let rendered = if m.substitute {
         let rendered_src = Source::new(format!("{} (rendered)", m.source.name), rendered.as_str());
