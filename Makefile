@@ -26,27 +26,20 @@ check:
 # Installs Debian packages and builds kube-apiserver/kube-controller-manager if not cached;
 # kubectl (Debian's kubernetes-client) renders `kustomize:` directories.
 lab-install: build
-	@command -v kubectl >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null; }
+	scripts/packages.sh demo
 	$(BIN) lab install
 
-# fmt + clippy + every test, the cluster tests against a lab started for this run.
-# (The report tests use junitparser and jsonschema from PyPI as real consumers; the docs
-# test builds the rendered chapter with mkdocs-material.)
-test: check lab-install test-tools
-	@$(BIN) lab down --dir $(LAB_DIR) >/dev/null
-	$(BIN) lab up --dir $(LAB_DIR)
-	$(BIN) lab crds --dir $(LAB_DIR)
-	@status=0; SCENARIO_LAB_DIR=$(LAB_DIR) $(CARGO) test --locked || status=$$?; \
-	  $(BIN) lab down --dir $(LAB_DIR); exit $$status
+# fmt + clippy + every test, the cluster tests against a lab started for this run
+# (scripts/test.sh: the installs run beside the Rust build). The report tests use
+# junitparser and jsonschema from PyPI as real consumers; the docs tests build the
+# rendered chapter with mkdocs-material and load it in headless Chromium.
+test:
+	LAB_DIR=$(LAB_DIR) scripts/test.sh
 
-# The real consumers the tests check our outputs with: junitparser, jsonschema and
-# mkdocs-material (PyPI), yaml-language-server (npm, under target/node), headless
-# Chromium (Debian).
+# The real consumers the tests check our outputs with (PyPI, npm, Debian's Chromium).
 test-tools:
-	python3 -m pip install -q --disable-pip-version-check junitparser jsonschema mkdocs-material
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
-	@test -f target/node/node_modules/yaml-language-server/bin/yaml-language-server || \
-	  { mkdir -p target/node && cd target/node && npm install --silent --no-audit --no-fund yaml-language-server@1; }
+	scripts/packages.sh test
+	scripts/test-tools.sh
 
 # A lab for working on chapters by hand (state in $XDG_STATE_HOME/scenario/lab).
 lab-up: lab-install

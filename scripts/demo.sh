@@ -6,11 +6,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LAB="${DEMO_LAB_DIR:-$PWD/target/demo-lab}"
+mkdir -p target
+# Debian packages and the control-plane build (Go) run beside the Rust build: on a
+# fresh machine each alone leaves a core idle much of the time.
+(scripts/packages.sh demo && bash lab/src/install.sh >/dev/null) >target/setup-lab.log 2>&1 &
+lab=$!
 # The debug profile: the same build `make test` uses, so the two commands share
 # one compilation of the dependency tree on a fresh machine.
 cargo build --locked --bin scenario --example meshlab
 BIN=target/debug/scenario
 MESH=target/debug/examples/meshlab
+kill -0 "$lab" 2>/dev/null && echo "demo: waiting for the lab install (Debian packages, control-plane build; log: target/setup-lab.log)" >&2
+if ! wait "$lab"; then
+  echo "demo: installing the lab failed:" >&2; cat target/setup-lab.log >&2; exit 3
+fi
 "$BIN" lab install
 "$BIN" lab down --dir "$LAB" >/dev/null
 "$BIN" lab up --dir "$LAB"

@@ -16,6 +16,11 @@ fuzz_target!(|data: &[u8]| {
         "m": {"a": 1, "b": "two"}, "t": true,
     });
     let env = template::environment();
+    // The names the bounds insert are reserved: the bounded engine refuses
+    // them, the engine alone sees unknown names.
+    if text.contains("__scenario_") {
+        return;
+    }
     let ours = template::render(&env, text, &ctx);
     if matches!(&ours, Err(e) if e.over_limit) {
         return;

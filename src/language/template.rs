@@ -126,6 +126,7 @@ fn bounded_expression(expr: &str) -> Result<(), TemplateError> {
 #[must_use]
 pub fn variables(env: &Environment<'_>, text: &str) -> Option<std::collections::HashSet<String>> {
     bounded_template(text).ok()?;
+    reserved(text).ok()?;
     let prepared = template_rewrite::template(text);
     guarded(|| {
         env.template_from_str(&prepared.text)
@@ -152,6 +153,21 @@ fn loc_of_offset(text: &str, offset: usize) -> Loc {
     Loc {
         line: u32::try_from(line).unwrap_or(u32::MAX),
         col: u32::try_from(col).unwrap_or(u32::MAX),
+    }
+}
+
+/// Refuses a text that names what the rewrite inserts (`__scenario_...`):
+/// the author cannot call the checks, or tell them apart from their own.
+fn reserved(text: &str) -> Result<(), TemplateError> {
+    match text.find(PREFIX) {
+        None => Ok(()),
+        Some(at) => Err(TemplateError {
+            message: format!(
+                "names that start with `{PREFIX}` are reserved for scenario's own template checks"
+            ),
+            loc: Some(loc_of_offset(text, at)),
+            over_limit: false,
+        }),
     }
 }
 
@@ -220,6 +236,7 @@ fn check_unguarded(
         return Ok(());
     }
     bounded_template(text)?;
+    reserved(text)?;
     let prepared = template_rewrite::template(text);
     let tmpl = env
         .template_from_str(&prepared.text)
@@ -320,6 +337,7 @@ fn render_unguarded(
         return Ok(text.to_owned());
     }
     bounded_template(text)?;
+    reserved(text)?;
     let prepared = template_rewrite::template(text);
     let tmpl = env
         .template_from_str(&prepared.text)
@@ -372,6 +390,7 @@ fn eval_condition_unguarded(
     ctx: &(impl serde::Serialize + ?Sized),
 ) -> Result<bool, TemplateError> {
     bounded_expression(expr)?;
+    reserved(expr)?;
     let prepared = template_rewrite::expression(expr);
     let compiled = env
         .compile_expression(&prepared.text)
@@ -401,6 +420,7 @@ fn check_condition_unguarded(
     known: &BTreeSet<String>,
 ) -> Result<(), TemplateError> {
     bounded_expression(expr)?;
+    reserved(expr)?;
     let prepared = template_rewrite::expression(expr);
     let compiled = env
         .compile_expression(&prepared.text)
@@ -424,6 +444,7 @@ pub fn eval_value(
     ctx: &(impl serde::Serialize + ?Sized),
 ) -> Result<serde_json::Value, TemplateError> {
     bounded_expression(expr)?;
+    reserved(expr)?;
     let prepared = template_rewrite::expression(expr);
     guarded(|| {
         template_budget::begin();

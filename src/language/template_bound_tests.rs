@@ -239,3 +239,17 @@ fn conditions_are_bounded_too() {
         assert!(err.over_limit, "{e}: {err:?}");
     }
 }
+
+#[test]
+fn the_inserted_names_are_reserved() {
+    let env = environment();
+    let known = ["s".to_owned()].into_iter().collect();
+    for t in ["{{ __scenario_l ~ s }}", "x\n{{ __scenario_emit(s) }}"] {
+        let err = super::template::check(&env, t, &known).unwrap_err();
+        assert!(err.message.contains("reserved"), "{t}: {err:?}");
+        assert!(render(&env, t, &ctx()).is_err(), "{t}");
+    }
+    let err =
+        super::template::check_condition(&env, "__scenario_r('~', s, 0)", &known).unwrap_err();
+    assert!(err.message.contains("reserved"), "{err:?}");
+}
