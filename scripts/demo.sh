@@ -7,9 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 LAB="${DEMO_LAB_DIR:-$PWD/target/demo-lab}"
 mkdir -p target
+SECONDS=0
+phase() { echo "[demo +${SECONDS}s] $*" >&2; }
 # Debian packages and the control-plane build (Go) run beside the Rust build: on a
 # fresh machine each alone leaves a core idle much of the time.
-(scripts/packages.sh demo && bash lab/src/install.sh >/dev/null) >target/setup-lab.log 2>&1 &
+(scripts/packages.sh demo && echo "[lab +${SECONDS}s] Debian packages installed" &&
+  bash lab/src/install.sh >/dev/null && echo "[lab +${SECONDS}s] control plane built") >target/setup-lab.log 2>&1 &
 lab=$!
 # The debug profile: the same build `make test` uses, so the two commands share
 # one compilation of the dependency tree on a fresh machine.
@@ -21,6 +24,7 @@ if ! wait "$lab"; then
   echo "demo: installing the lab failed:" >&2; cat target/setup-lab.log >&2; exit 3
 fi
 "$BIN" lab install
+phase "lab installed"
 "$BIN" lab down --dir "$LAB" >/dev/null
 "$BIN" lab up --dir "$LAB"
 mesh_pid=""

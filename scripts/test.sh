@@ -8,24 +8,31 @@ cd "$(dirname "$0")/.."
 LAB_DIR="${LAB_DIR:-$PWD/target/test-lab}"
 BIN=target/debug/scenario
 mkdir -p target
+SECONDS=0
+phase() { echo "[test +${SECONDS}s] $*" >&2; }
 # Debian packages first (one apt-get), then the lab's Go build, in the background.
-(scripts/packages.sh test && bash lab/src/install.sh >/dev/null) >target/setup-lab.log 2>&1 &
+(scripts/packages.sh test && echo "[lab +${SECONDS}s] Debian packages installed" &&
+  bash lab/src/install.sh >/dev/null && echo "[lab +${SECONDS}s] control plane ready") >target/setup-lab.log 2>&1 &
 lab=$!
 scripts/test-tools.sh >target/setup-tools.log 2>&1 &
 tools=$!
 fail() { echo "make test: $1 failed:" >&2; cat "$2" >&2; exit "${3:-1}"; }
 cargo fmt --all -- --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
+phase "clippy done"
 cargo build --locked
 cargo test --locked --no-run -q
+phase "tests built"
 kill -0 "$lab" 2>/dev/null && echo "test: waiting for the lab install (log: target/setup-lab.log)" >&2
 wait "$tools" || fail "installing the test tools (scripts/test-tools.sh)" target/setup-tools.log
 wait "$lab" || fail "installing the lab (scripts/packages.sh, lab/src/install.sh)" target/setup-lab.log 3
+phase "tools and lab installed"
 "$BIN" lab install >/dev/null
 "$BIN" lab down --dir "$LAB_DIR" >/dev/null
 "$BIN" lab up --dir "$LAB_DIR"
 "$BIN" lab crds --dir "$LAB_DIR"
 status=0
 SCENARIO_LAB_DIR="$LAB_DIR" cargo test --locked || status=$?
+phase "tests run"
 "$BIN" lab down --dir "$LAB_DIR"
 exit "$status"
