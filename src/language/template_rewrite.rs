@@ -225,6 +225,12 @@ impl Rewrite {
             let at = i.at.clamp(from, text.len());
             out.push_str(&text[from..at]);
             from = at;
+            // `1 or-x`: an inserted name must not join the word before it.
+            if i.text.starts_with(PREFIX)
+                && out.ends_with(|c: char| c.is_alphanumeric() || c == '_')
+            {
+                out.push(' ');
+            }
             out.push_str(&i.text);
             runs.push((out.len(), at));
         }
