@@ -6,8 +6,11 @@
 #         (`kustomize:` directories)
 #   test: the same, and Chromium for the browser tests
 set -euo pipefail
-want=(etcd-server golang-go rsync jq golang-github-modern-go-reflect2-dev dpkg-dev kubernetes-client)
-[ "${1:-demo}" = test ] && want+=(chromium)
+want=(etcd-server golang-go rsync jq golang-github-modern-go-reflect2-dev dpkg-dev)
+# kubectl and Chromium from anywhere will do (a kubectl installed by hand is newer than
+# Debian's, and its package would collide with it).
+command -v kubectl >/dev/null 2>&1 || want+=(kubernetes-client)
+[ "${1:-demo}" = test ] && ! command -v chromium >/dev/null 2>&1 && want+=(chromium)
 missing=()
 for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0
