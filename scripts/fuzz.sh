@@ -11,7 +11,7 @@ SECONDS_PER_TARGET="${1:-300}"
 # FUZZ_RUNS=N stops each target after N executions (whichever of time and runs comes first).
 RUNS_FLAG=()
 if [ -n "${FUZZ_RUNS:-}" ]; then RUNS_FLAG=(-runs="$FUZZ_RUNS"); fi
-TARGETS="${FUZZ_TARGETS:-load template jsonpath docs condition substitute}"
+TARGETS="${FUZZ_TARGETS:-load template template_rewrite jsonpath docs condition substitute}"
 export RUSTC_BOOTSTRAP=1
 # FUZZ_SANITIZER=address (cargo-fuzz's default) or none: the engine is safe Rust,
 # so `none` trades memory-error detection in dependencies for 2-3x the executions.
@@ -19,7 +19,7 @@ SAN="${FUZZ_SANITIZER:-none}"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 
 corpus=fuzz/corpus
-mkdir -p "$corpus"/{load,docs,template,jsonpath,condition,substitute}
+mkdir -p "$corpus"/{load,docs,template,template_rewrite,jsonpath,condition,substitute}
 # Playbooks (valid and invalid) seed the loader and the docs renderer.
 while IFS= read -r f; do
   cp "$f" "$corpus/load/$(echo "$f" | tr '/' '_')"
@@ -30,6 +30,14 @@ while IFS= read -r f; do cp "$f" "$corpus/template/$(echo "$f" | tr '/' '_')"; d
   < <(find playbooks tests -path '*manifests*' -name '*.yaml' -size -64k)
 grep -rhoE '\{[{%][^\n]*[}%]\}' playbooks tests docs 2>/dev/null | sort -u | head -500 \
   | awk -v d="$corpus/template" '{ f = d "/line-" NR; print > f; close(f) }'
+# The same lines, and the differential unit test's templates, seed the rewrite's target.
+cp "$corpus"/template/line-* "$corpus/template_rewrite/" 2>/dev/null || true
+python3 - "$corpus/template_rewrite" <<'PY'
+import re, sys
+src = open("src/language/template_bound_tests.rs").read()
+for i, t in enumerate(re.findall(r'^    "((?:[^"\\]|\\.)*)",$', src, re.M)):
+    open(f"{sys.argv[1]}/unit-{i}", "w").write(bytes(t, "utf-8").decode("unicode_escape"))
+PY
 # JSONPaths written in playbooks, tests and docs seed the JSONPath target.
 grep -rhoE '\$[.\[][^ ,}"'"'"'`]*' playbooks tests docs src 2>/dev/null | sort -u | head -500 \
   | awk -v d="$corpus/jsonpath" '{ f = d "/path-" NR; printf "%s", $0 > f; close(f) }'
