@@ -2,22 +2,7 @@
 //! used to take the machine (a huge `--from-report`), crash, or write
 //! outside their directory are refused with a message and exit code 2.
 
-use std::path::Path;
-use std::process::Command;
-
-fn scenario(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run scenario");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::support::{Run, Scenario};
 
 const PLAYBOOK: &str = "name: t\nsteps:\n  - name: s\n    sleep: 1s\n";
 
@@ -29,7 +14,14 @@ fn from_report_over_the_limit_is_refused_before_reading() {
     std::fs::write(dir.path().join("p.yaml"), PLAYBOOK).unwrap();
     let big = std::fs::File::create(dir.path().join("big.json")).unwrap();
     big.set_len(16 * 1024 * 1024 + 1).unwrap();
-    let (code, out, err) = scenario(dir.path(), &["docs", "p.yaml", "--from-report", "big.json"]);
+    let Run {
+        status: code,
+        stdout: out,
+        stderr: err,
+    } = Scenario::new()
+        .current_dir(dir.path())
+        .args(["docs", "p.yaml", "--from-report", "big.json"])
+        .run();
     assert_eq!(code, Some(2), "{err}");
     assert!(out.is_empty(), "{out}");
     assert_eq!(
@@ -37,19 +29,27 @@ fn from_report_over_the_limit_is_refused_before_reading() {
         "error: --from-report big.json: the report is larger than the limit of 16 MiB (see docs/limits.md)\n"
     );
     // A stream without a size (a character device) stops at the limit.
-    let (code, _, err) = scenario(
-        dir.path(),
-        &["docs", "p.yaml", "--from-report", "/dev/zero"],
-    );
+    let Run {
+        status: code,
+        stderr: err,
+        ..
+    } = Scenario::new()
+        .current_dir(dir.path())
+        .args(["docs", "p.yaml", "--from-report", "/dev/zero"])
+        .run();
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("larger than the limit of 16 MiB"), "{err}");
     // Just under the limit is read (and judged as JSON).
     let under = std::fs::File::create(dir.path().join("under.json")).unwrap();
     under.set_len(1024).unwrap();
-    let (code, _, err) = scenario(
-        dir.path(),
-        &["docs", "p.yaml", "--from-report", "under.json"],
-    );
+    let Run {
+        status: code,
+        stderr: err,
+        ..
+    } = Scenario::new()
+        .current_dir(dir.path())
+        .args(["docs", "p.yaml", "--from-report", "under.json"])
+        .run();
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("not a JSON report"), "{err}");
 }
@@ -65,7 +65,14 @@ fn playbook_dir_of_a_bare_file_name_is_not_empty() {
     )
     .unwrap();
     for (arg, want) in [("d.yaml", "http://h/./bin"), ("./d.yaml", "http://h/./bin")] {
-        let (code, out, err) = scenario(dir.path(), &["plan", arg]);
+        let Run {
+            status: code,
+            stdout: out,
+            stderr: err,
+        } = Scenario::new()
+            .current_dir(dir.path())
+            .args(["plan", arg])
+            .run();
         assert_eq!(code, Some(0), "{arg}: {err}");
         assert!(out.contains(want), "{arg}: expected {want:?} in:\n{out}");
         assert!(
@@ -81,12 +88,33 @@ fn playbook_dir_of_a_bare_file_name_is_not_empty() {
 fn init_names_yaml_would_misread_make_chapters_that_validate() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["true", "null", "1e3", "0x10", "no", "on"] {
-        let (code, out, err) = scenario(dir.path(), &["init", name]);
+        let Run {
+            status: code,
+            stdout: out,
+            stderr: err,
+        } = Scenario::new()
+            .current_dir(dir.path())
+            .args(["init", name])
+            .run();
         assert_eq!(code, Some(0), "init {name}: {out}{err}");
         let book = format!("{name}.yaml");
-        let (code, out, err) = scenario(dir.path(), &["validate", &book]);
+        let Run {
+            status: code,
+            stdout: out,
+            stderr: err,
+        } = Scenario::new()
+            .current_dir(dir.path())
+            .args(["validate", &book])
+            .run();
         assert_eq!(code, Some(0), "validate {book}: {out}{err}");
-        let (code, out, err) = scenario(dir.path(), &["plan", &book]);
+        let Run {
+            status: code,
+            stdout: out,
+            stderr: err,
+        } = Scenario::new()
+            .current_dir(dir.path())
+            .args(["plan", &book])
+            .run();
         assert_eq!(code, Some(0), "plan {book}: {out}{err}");
         assert!(
             out.contains(&format!("Namespace {name}"))
@@ -104,7 +132,14 @@ fn init_names_yaml_would_misread_make_chapters_that_validate() {
         &"x".repeat(64),
         "bell\u{7}",
     ] {
-        let (code, _, err) = scenario(dir.path(), &["init", "--", bad]);
+        let Run {
+            status: code,
+            stderr: err,
+            ..
+        } = Scenario::new()
+            .current_dir(dir.path())
+            .args(["init", "--", bad])
+            .run();
         assert_eq!(code, Some(2), "init {bad:?}: {err}");
         assert!(err.contains("invalid chapter name"), "{err}");
         assert!(
@@ -121,7 +156,14 @@ fn init_refuses_a_dangling_symlink_instead_of_writing_through_it() {
     let outside = tempfile::tempdir().unwrap();
     let target = outside.path().join("planted.yaml");
     std::os::unix::fs::symlink(&target, dir.path().join("chap.yaml")).unwrap();
-    let (code, out, err) = scenario(dir.path(), &["init", "chap"]);
+    let Run {
+        status: code,
+        stdout: out,
+        stderr: err,
+    } = Scenario::new()
+        .current_dir(dir.path())
+        .args(["init", "chap"])
+        .run();
     assert_eq!(code, Some(2), "{out}{err}");
     assert!(err.contains("already exists"), "{err}");
     assert!(!target.exists(), "wrote through the symlink");

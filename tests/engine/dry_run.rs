@@ -1,11 +1,9 @@
 //! `--dry-run` has no side effect: no command runs, no request is sent, no
 //! sleep or prompt happens; each such step says what it would do. (Cluster
-//! kinds make server-side dry runs: tests/lab_steps.rs.)
+//! kinds make server-side dry runs: tests/lab/lab_steps.rs.)
 
-#[path = "support/raw_http.rs"]
-mod raw_http;
+use crate::support::{Scenario, raw_http};
 
-use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -21,18 +19,12 @@ fn dry_run_runs_no_command_sends_no_request_and_does_not_sleep() {
     );
     std::fs::write(dir.path().join("p.yaml"), playbook).unwrap();
     let started = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
+    let out = Scenario::new()
         .args(["run", "--dry-run", "--allow-exec", "--no-color"])
         .arg(dir.path().join("p.yaml"))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .expect_status(0)
+        .run();
+    let text = out.stdout;
     assert!(!marker.exists(), "the exec step ran: {text}");
     assert_eq!(
         server.count.load(Ordering::SeqCst),

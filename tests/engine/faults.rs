@@ -3,26 +3,21 @@
 //! interrupted pre-flight, atomic report writes under SIGKILL, and the
 //! client library's log lines. Cluster-side faults are in lab_faults.rs.
 
-#[path = "support/faultproxy.rs"]
-mod faultproxy;
-#[path = "support/python.rs"]
-mod python;
+use crate::support::faultproxy;
+use crate::support::python;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
+
+use crate::support::Scenario;
 use std::time::{Duration, Instant};
 
 use faultproxy::{Mode, Proxy};
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_scenario"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    c.env_remove("SCENARIO_LOG")
-        .env_remove("FORCE_COLOR")
-        .env_remove("CLICOLOR_FORCE")
-        .env_remove("NO_COLOR");
-    c
+/// The binary without the log filter a developer may have set.
+fn bin() -> Scenario {
+    Scenario::new().env_remove("SCENARIO_LOG")
 }
 
 /// A kubeconfig whose context `c1` points at `server` (any certificate accepted).
@@ -103,13 +98,6 @@ fn json_report(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("r.json")).unwrap()).unwrap()
 }
 
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn the_preflight_retries_refused_and_reset_connections_within_its_budget() {
     let dir = tempfile::tempdir().unwrap();
@@ -123,11 +111,10 @@ fn the_preflight_retries_refused_and_reset_connections_within_its_budget() {
         .arg("--kubeconfig")
         .arg(&kc)
         .args(["--preflight-timeout", "2s"])
-        .output()
-        .unwrap();
+        .run();
     let took = started.elapsed();
-    let (out, err) = text(&o);
-    assert_eq!(o.status.code(), Some(3), "{out}\n{err}");
+    let (out, err) = (&o.stdout, &o.stderr);
+    assert_eq!(o.status, Some(3), "{out}\n{err}");
     // It did not give up on the first refusal, and it kept to its budget.
     assert!(
         took >= Duration::from_millis(1700),
@@ -148,11 +135,10 @@ fn the_preflight_retries_refused_and_reset_connections_within_its_budget() {
         .arg("--kubeconfig")
         .arg(&kc)
         .args(["--preflight-timeout", "2s"])
-        .output()
-        .unwrap();
+        .run();
     let took = started.elapsed();
-    let (out, err) = text(&o);
-    assert_eq!(o.status.code(), Some(3), "{out}\n{err}");
+    let (out, err) = (&o.stdout, &o.stderr);
+    assert_eq!(o.status, Some(3), "{out}\n{err}");
     assert!(
         took >= Duration::from_millis(1700),
         "gave up early: {took:?}"
@@ -179,11 +165,10 @@ fn a_stalled_api_server_is_given_up_at_the_budget() {
         .arg(&kc)
         .args(["--preflight-timeout", "3s"])
         .args(reports(dir.path()))
-        .output()
-        .unwrap();
+        .run();
     let took = started.elapsed();
-    let (out, err) = text(&o);
-    assert_eq!(o.status.code(), Some(3), "{out}\n{err}");
+    let (out, err) = (&o.stdout, &o.stderr);
+    assert_eq!(o.status, Some(3), "{out}\n{err}");
     assert!(took >= Duration::from_millis(2900), "{took:?}");
     assert!(took < Duration::from_millis(4500), "over budget: {took:?}");
     assert!(err.contains("no answer"), "{err}");
@@ -215,10 +200,9 @@ fn a_failed_preflight_writes_every_report_with_an_error_per_playbook() {
         .arg(&kc)
         .args(["--preflight-timeout", "500ms"])
         .args(reports(dir.path()))
-        .output()
-        .unwrap();
-    let (out, err) = text(&o);
-    assert_eq!(o.status.code(), Some(3), "{out}\n{err}");
+        .run();
+    let (out, err) = (&o.stdout, &o.stderr);
+    assert_eq!(o.status, Some(3), "{out}\n{err}");
     let cases = consume(dir.path());
     assert_eq!(
         cases,
@@ -258,9 +242,8 @@ fn a_failed_preflight_writes_every_report_with_an_error_per_playbook() {
         .arg(&kc)
         .args(["--context", "c1=nope"])
         .args(reports(dir.path()))
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+        .run();
+    assert_eq!(o.status, Some(2), "{:?}", (&o.stdout, &o.stderr));
     assert_eq!(consume(dir.path())["a-cluster"]["(pre-flight)"], "Error");
     assert_eq!(json_report(dir.path())["exitCode"], 2);
 }
@@ -276,6 +259,7 @@ fn stalled_run(dir: &Path, proxy: &Proxy) -> Child {
         .arg(&kc)
         .args(["--preflight-timeout", "60s"])
         .args(reports(dir))
+        .command()
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -352,13 +336,9 @@ fn sigkill_between_the_temporary_file_and_the_rename_keeps_the_previous_report()
     let dir = tempfile::tempdir().unwrap();
     let first = local_playbook(dir.path(), "first", 3);
     let second = local_playbook(dir.path(), "second", 300);
-    let run = |pb: &Path| {
-        let mut c = bin();
-        c.arg("run").arg(pb).args(reports(dir.path()));
-        c
-    };
-    let o = run(&first).output().unwrap();
-    assert_eq!(o.status.code(), Some(0));
+    let run = |pb: &Path| bin().arg("run").arg(pb).args(reports(dir.path()));
+    let o = run(&first).run();
+    assert_eq!(o.status, Some(0));
     let before_json = std::fs::read(dir.path().join("r.json")).unwrap();
     let before_xml = std::fs::read(dir.path().join("r.xml")).unwrap();
 
@@ -366,6 +346,7 @@ fn sigkill_between_the_temporary_file_and_the_rename_keeps_the_previous_report()
     // file (the JUnit report); it is killed there.
     let mut child = run(&second)
         .env("SCENARIO_TEST_REPORT_PAUSE_MS", "20000")
+        .command()
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
@@ -390,8 +371,8 @@ fn sigkill_between_the_temporary_file_and_the_rename_keeps_the_previous_report()
 
     // The next run replaces them (and a leftover temporary file stays a
     // separate, hidden file).
-    let o = run(&second).output().unwrap();
-    assert_eq!(o.status.code(), Some(0));
+    let o = run(&second).run();
+    assert_eq!(o.status, Some(0));
     assert_eq!(consume(dir.path())["second"]["s299"], "passed");
 }
 
@@ -404,6 +385,7 @@ fn sigkill_at_random_moments_never_leaves_a_broken_report() {
         .arg("run")
         .arg(&pb)
         .args(reports(dir.path()))
+        .command()
         .stdout(Stdio::null())
         .output()
         .unwrap();
@@ -416,6 +398,7 @@ fn sigkill_at_random_moments_never_leaves_a_broken_report() {
         .arg("run")
         .arg(&pb)
         .args(reports(dir.path()))
+        .command()
         .stdout(Stdio::null())
         .output()
         .unwrap();
@@ -428,6 +411,7 @@ fn sigkill_at_random_moments_never_leaves_a_broken_report() {
             .arg("run")
             .arg(&pb)
             .args(reports(dir.path()))
+            .command()
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
@@ -452,6 +436,7 @@ fn a_signal_during_the_report_write_does_not_cut_it() {
         .arg(&pb)
         .args(reports(dir.path()))
         .env("SCENARIO_TEST_REPORT_PAUSE_MS", "800")
+        .command()
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -475,19 +460,19 @@ fn client_library_lines_are_folded_quiet_and_plain() {
     let pb = cluster_playbook(dir.path(), "p");
     let kc = kubeconfig(dir.path(), &format!("https://{}", refused()));
     let run = |args: &[&str], force_color: bool| {
-        let mut c = bin();
-        c.arg("run")
+        let mut c = bin()
+            .arg("run")
             .arg(&pb)
             .arg("--kubeconfig")
             .arg(&kc)
             .args(["--preflight-timeout", "1s"])
             .args(args);
         if force_color {
-            c.env("FORCE_COLOR", "1");
+            c = c.env("FORCE_COLOR", "1");
         }
-        let o = c.output().unwrap();
-        assert_eq!(o.status.code(), Some(3));
-        String::from_utf8_lossy(&o.stderr).into_owned()
+        let o = c.run();
+        assert_eq!(o.status, Some(3));
+        o.stderr
     };
     let kube_line = |e: &str| e.contains("kube_client") || e.contains("failed with error");
     // Default and -q: scenario's own error once, no client-library line, no colour.
@@ -524,10 +509,9 @@ fn a_preflight_timeout_must_be_a_positive_bounded_duration() {
         let o = bin()
             .args(["run", "tests/playbooks/fanout.yaml"])
             .arg(format!("--preflight-timeout={value}"))
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{value}: {err}");
+            .run();
+        let err = &o.stderr;
+        assert_eq!(o.status, Some(2), "{value}: {err}");
         assert!(err.contains(message), "{value}: {err}");
         assert!(!err.contains('\x1b'), "{value}: {err}");
     }

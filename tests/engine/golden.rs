@@ -1,11 +1,12 @@
 //! Golden tests: every playbook under tests/invalid/ is refused with exactly
 //! the error text in its `.stderr` file and exit code 2.
 //!
-//! Regenerate after an intended change with `UPDATE_GOLDEN=1 cargo test --test golden`
+//! Regenerate after an intended change with `UPDATE_GOLDEN=1 cargo test --test engine golden`
 //! and review the diff.
 
 use std::path::Path;
-use std::process::Command;
+
+use crate::support::Scenario;
 
 #[test]
 fn invalid_playbooks_give_the_golden_errors() {
@@ -27,31 +28,25 @@ fn invalid_playbooks_give_the_golden_errors() {
     let mut failures = Vec::new();
     for case in &cases {
         let rel = case.strip_prefix(root).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
-            .current_dir(root)
-            .arg("validate")
-            .arg(rel)
-            .env_remove("NO_COLOR")
-            .output()
-            .expect("run scenario");
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let out = Scenario::new().arg("validate").arg(rel).run();
+        let stderr = out.stderr;
         let golden = case.with_extension("stderr");
         if update {
             std::fs::write(&golden, &stderr).unwrap();
         }
         let expected = std::fs::read_to_string(&golden).unwrap_or_default();
-        if out.status.code() != Some(2) {
+        if out.status != Some(2) {
             failures.push(format!(
                 "{}: exit code {:?}, expected 2",
                 rel.display(),
-                out.status.code()
+                out.status
             ));
         }
         if !out.stdout.is_empty() {
             failures.push(format!(
                 "{}: unexpected stdout {:?}",
                 rel.display(),
-                String::from_utf8_lossy(&out.stdout)
+                out.stdout
             ));
         }
         if stderr != expected {

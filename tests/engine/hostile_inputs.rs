@@ -1,43 +1,24 @@
 //! Hostile input never panics, never hangs and never half-runs: each case is
 //! refused with a located error and exit code 2.
 
-use std::io::Read as _;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::support::Scenario;
 
 /// Runs `scenario validate` on content written to a temp file. A run still
-/// going after `HANG` is killed and counts as a hang (this is a guard against
+/// going after `HANG` is killed and fails the test (this is a guard against
 /// hangs, not a speed measurement: see BENCHMARKS.md for timings).
 fn validate_bytes(name: &str, content: &[u8]) -> (Option<i32>, String) {
     const HANG: Duration = Duration::from_secs(20);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
     std::fs::write(&path, content).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scenario"))
+    let run = Scenario::new()
         .arg("validate")
         .arg(&path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut err = String::new();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut err)
-                .unwrap();
-            return (status.code(), err);
-        }
-        if start.elapsed() > HANG {
-            let _ = child.kill();
-            panic!("{name}: still running after {HANG:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+        .timeout(HANG)
+        .run();
+    (run.status, run.stderr)
 }
 
 fn refused(name: &str, content: &[u8], expect: &str) {

@@ -2,7 +2,8 @@
 //! the schema line, and the committed JSON Schema matches the Rust types.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use crate::support::Scenario;
 
 const SCHEMA_LINE: &str = "# yaml-language-server: $schema=";
 
@@ -51,19 +52,8 @@ fn every_shipped_playbook_validates() {
     );
     assert!(books.len() >= 2, "playbooks and examples: {books:?}");
     for p in &books {
-        let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
-            .current_dir(root())
-            .arg("validate")
-            .arg(p)
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}:\n{}",
-            p.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = Scenario::new().arg("validate").arg(p).run();
+        assert_eq!(out.status, Some(0), "{}:\n{}", p.display(), out.stderr);
     }
 }
 
@@ -145,16 +135,12 @@ fn every_step_kind_has_a_docs_page_whose_example_validates() {
             let tmp = tempfile::tempdir().unwrap();
             let path = tmp.path().join("example.yaml");
             std::fs::write(&path, block).unwrap();
-            let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
-                .arg("validate")
-                .arg(&path)
-                .output()
-                .unwrap();
+            let out = Scenario::new().arg("validate").arg(&path).run();
             assert_eq!(
-                out.status.code(),
+                out.status,
                 Some(0),
                 "docs/steps/{kind}.md example {i}:\n{}",
-                String::from_utf8_lossy(&out.stderr)
+                out.stderr
             );
         }
     }

@@ -2,7 +2,7 @@
 //! the same values for `playbook.*`, `clusters.*`, `env.*`, playbook vars and
 //! step vars. (No cluster needed: the step is an `exec`.)
 
-use std::process::Command;
+use crate::support::{Run, Scenario};
 
 const PLAYBOOK: &str = r#"name: scope
 clusters:
@@ -19,19 +19,12 @@ steps:
       captureStdout: seen
 "#;
 
-fn scenario(args: &[&str], dir: &std::path::Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
-        .args(args)
+/// The binary in `dir`, with the environment value the playbook shows.
+fn scenario(dir: &std::path::Path) -> Scenario {
+    Scenario::new()
         .current_dir(dir)
         .env("SCOPE_MARK", "marked")
         .env_remove("SCOPE_CTX")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]
@@ -46,15 +39,27 @@ fn plan_run_and_docs_render_the_same_scope() {
     let same = "chapter/scope.yaml|chapter|ctx-one|hello|here|";
     let expected = format!("{same}<redacted>");
 
-    let (code, plan, err) = scenario(&["plan", "chapter/scope.yaml"], tmp.path());
-    assert_eq!(code, 0, "{err}");
+    let Run {
+        status: code,
+        stdout: plan,
+        stderr: err,
+    } = scenario(tmp.path())
+        .args(["plan", "chapter/scope.yaml"])
+        .run();
+    assert_eq!(code, Some(0), "{err}");
     assert!(
         plan.contains(&format!("exec echo {expected} (needs --allow-exec)")),
         "plan:\n{plan}"
     );
 
-    let (code, docs, err) = scenario(&["docs", "chapter/scope.yaml"], tmp.path());
-    assert_eq!(code, 0, "{err}");
+    let Run {
+        status: code,
+        stdout: docs,
+        stderr: err,
+    } = scenario(tmp.path())
+        .args(["docs", "chapter/scope.yaml"])
+        .run();
+    assert_eq!(code, Some(0), "{err}");
     // The same values; on the page as one shell word (the `|` would pipe),
     // the captured output a shell variable.
     assert!(
@@ -62,8 +67,14 @@ fn plan_run_and_docs_render_the_same_scope() {
         "docs:\n{docs}"
     );
 
-    let (code, run, err) = scenario(&["run", "--allow-exec", "chapter/scope.yaml"], tmp.path());
-    assert_eq!(code, 0, "{run}\n{err}");
+    let Run {
+        status: code,
+        stdout: run,
+        stderr: err,
+    } = scenario(tmp.path())
+        .args(["run", "--allow-exec", "chapter/scope.yaml"])
+        .run();
+    assert_eq!(code, Some(0), "{run}\n{err}");
     assert!(
         run.contains(&format!("captured seen = \"{expected}\"")),
         "run:\n{run}"

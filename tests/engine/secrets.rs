@@ -8,7 +8,9 @@
 
 use std::io::{Read as _, Write as _};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
+
+use crate::support::Scenario;
 
 const TOKEN: &str = "tok-SUPER-s3cret-7731";
 const LITERAL_KEY: &str = "literal-api-key-5309";
@@ -90,14 +92,9 @@ fn write_playbooks(dir: &Path, url: &str) {
     .unwrap();
 }
 
-fn scenario(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scenario"))
-        .args(args)
-        .current_dir(dir)
-        .env("TOKEN", TOKEN)
-        .env_remove("NO_COLOR")
-        .output()
-        .unwrap()
+/// The binary in `dir` with the token in its environment.
+fn scenario(dir: &Path) -> Scenario {
+    Scenario::new().current_dir(dir).env("TOKEN", TOKEN)
 }
 
 fn assert_no_secret(what: &str, text: &str) {
@@ -106,32 +103,34 @@ fn assert_no_secret(what: &str, text: &str) {
     }
 }
 
-fn both(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
-}
-
 #[test]
 fn validate_plan_and_docs_show_no_secret() {
     let dir = tempfile::tempdir().unwrap();
     write_playbooks(dir.path(), "http://127.0.0.1:9/api");
     for pb in ["cluster.yaml", "local.yaml"] {
-        let v = scenario(dir.path(), &["validate", pb]);
-        assert!(v.status.success(), "{}", both(&v));
-        assert_no_secret("validate", &both(&v));
-        let p = scenario(dir.path(), &["plan", pb]);
-        assert!(p.status.success(), "{}", both(&p));
-        assert_no_secret("plan", &both(&p));
-        let d = scenario(dir.path(), &["docs", pb]);
-        assert!(d.status.success(), "{}", both(&d));
-        assert_no_secret("docs", &both(&d));
+        let v = scenario(dir.path()).args(["validate", pb]).run();
+        assert!(v.success(), "{}", v.both());
+        assert_no_secret("validate", &v.both());
+        let p = scenario(dir.path()).args(["plan", pb]).run();
+        assert!(p.success(), "{}", p.both());
+        assert_no_secret("plan", &p.both());
+        let d = scenario(dir.path()).args(["docs", pb]).run();
+        assert!(d.success(), "{}", d.both());
+        assert_no_secret("docs", &d.both());
     }
-    let plan = both(&scenario(dir.path(), &["plan", "cluster.yaml"]));
+    let plan = scenario(dir.path())
+        .args(["plan", "cluster.yaml"])
+        .run()
+        .both();
     assert!(
         plan.contains(r#"{"data":{"token":"<redacted>"}}"#),
         "{plan}"
     );
     // The page: the token is a variable that the reader exports first.
-    let page = both(&scenario(dir.path(), &["docs", "cluster.yaml"]));
+    let page = scenario(dir.path())
+        .args(["docs", "cluster.yaml"])
+        .run()
+        .both();
     assert!(
         page.contains("export TOKEN=\"${TOKEN:?set TOKEN first}\""),
         "{page}"
@@ -144,17 +143,17 @@ fn validate_plan_and_docs_show_no_secret() {
         page.contains(r#"'{"data":{"token":"'"${TOKEN}"'"}}'"#),
         "the patch too:\n{page}"
     );
-    let local = both(&scenario(dir.path(), &["docs", "local.yaml"]));
+    let local = scenario(dir.path())
+        .args(["docs", "local.yaml"])
+        .run()
+        .both();
     assert!(local.contains("?t=${TOKEN}"), "{local}");
     // The context comes from the environment too but is no secret: it is exported as given.
-    let ctx = Command::new(env!("CARGO_BIN_EXE_scenario"))
+    let ctx = scenario(dir.path())
         .args(["docs", "cluster.yaml"])
-        .current_dir(dir.path())
-        .env("TOKEN", TOKEN)
         .env("CTX", "kind-east")
-        .output()
-        .unwrap();
-    assert!(both(&ctx).contains("export C1=kind-east"), "{}", both(&ctx));
+        .run();
+    assert!(ctx.both().contains("export C1=kind-east"), "{}", ctx.both());
 }
 
 #[test]
@@ -166,9 +165,9 @@ fn a_run_shows_no_secret_in_any_output_or_report() {
     for r in &reports {
         args.extend(["--report", r]);
     }
-    let run = scenario(dir.path(), &args);
-    let text = both(&run);
-    assert_eq!(run.status.code(), Some(1), "the checks fail:\n{text}");
+    let run = scenario(dir.path()).args(&args).run();
+    let text = run.both();
+    assert_eq!(run.status, Some(1), "the checks fail:\n{text}");
     assert!(
         text.contains("token is <redacted>"),
         "the exec output is shown, redacted:\n{text}"
@@ -185,16 +184,15 @@ fn a_run_shows_no_secret_in_any_output_or_report() {
     }
     let mut json_args = args.clone();
     json_args.extend(["--format", "json"]);
-    let jl = scenario(dir.path(), &json_args);
-    assert_eq!(jl.status.code(), Some(1));
-    assert_no_secret("JSON Lines", &both(&jl));
+    let jl = scenario(dir.path()).args(&json_args).run();
+    assert_eq!(jl.status, Some(1));
+    assert_no_secret("JSON Lines", &jl.both());
     // The page built from that report.
-    let page = scenario(
-        dir.path(),
-        &["docs", "local.yaml", "--from-report", "r.json"],
-    );
-    assert!(page.status.success(), "{}", both(&page));
-    assert_no_secret("docs --from-report", &both(&page));
+    let page = scenario(dir.path())
+        .args(["docs", "local.yaml", "--from-report", "r.json"])
+        .run();
+    assert!(page.success(), "{}", page.both());
+    assert_no_secret("docs --from-report", &page.both());
 }
 
 #[test]
@@ -205,15 +203,13 @@ fn a_header_error_names_the_header_and_not_the_value() {
         "name: h\nsteps:\n  - name: s\n    probe:\n      url: http://127.0.0.1:9/\n      headers: { Authorization: \"Bearer {{ env.TOKEN }}\" }\n",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
+    let out = Scenario::new()
         .args(["validate", "p.yaml"])
         .current_dir(dir.path())
         .env("TOKEN", format!("{TOKEN}\n"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = both(&out);
+        .run();
+    assert_eq!(out.status, Some(2));
+    let err = out.both();
     assert!(
         err.contains("error: header `Authorization` has an invalid value: character 29 is a control character (U+000A)"),
         "{err}"

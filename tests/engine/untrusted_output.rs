@@ -7,14 +7,14 @@
 //! headless Chromium) and the `docs --from-report` page (built by mkdocs)
 //! must each stay well-formed, show no control sequence and run no script.
 
-#[path = "support/python.rs"]
-mod python;
-#[path = "support/site.rs"]
-mod site;
+use crate::support::python;
+use crate::support::site;
 
 use std::io::{Read as _, Write as _};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
+
+use crate::support::Scenario;
 
 /// The hostile answer: JSON whose strings carry everything above.
 fn hostile_body() -> String {
@@ -69,18 +69,6 @@ fn playbook(dir: &Path, url: &str) -> std::path::PathBuf {
     )
     .unwrap();
     p
-}
-
-fn scenario(args: &[&str], dir: &Path, env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_scenario"));
-    c.args(args)
-        .current_dir(dir)
-        .env_remove("NO_COLOR")
-        .env_remove("FORCE_COLOR");
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.output().unwrap()
 }
 
 /// Nothing of the server's answer reaches a terminal as a control
@@ -141,13 +129,13 @@ fn regex_free_sgr_count(text: &str) -> usize {
 fn plain_terminal_output_without_colour_shows_remote_controls_escaped() {
     let dir = tempfile::tempdir().unwrap();
     let pb = playbook(dir.path(), &serve(hostile_body()));
-    let out = scenario(
-        &["run", pb.to_str().unwrap()],
-        dir.path(),
-        &[("NO_COLOR", "1")],
-    );
-    assert_eq!(out.status.code(), Some(1), "the checks fail: {out:?}");
-    let text = String::from_utf8(out.stdout).unwrap() + &String::from_utf8(out.stderr).unwrap();
+    let out = Scenario::new()
+        .current_dir(dir.path())
+        .args(["run", pb.to_str().unwrap()])
+        .envs([("NO_COLOR", "1")])
+        .run();
+    assert_eq!(out.status, Some(1), "the checks fail: {out:?}");
+    let text = out.both();
     assert_terminal_safe(&text, false);
     // The summary at the end repeats the failures, as safely.
     assert!(text.contains("failures:"), "{text}");
@@ -184,13 +172,12 @@ fn live_terminal_output_with_colour_shows_remote_controls_escaped() {
 fn json_lines_stay_valid_json_with_every_value_cut() {
     let dir = tempfile::tempdir().unwrap();
     let pb = playbook(dir.path(), &serve(hostile_body()));
-    let out = scenario(
-        &["run", pb.to_str().unwrap(), "--format", "json"],
-        dir.path(),
-        &[],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    let text = String::from_utf8(out.stdout).unwrap();
+    let out = Scenario::new()
+        .current_dir(dir.path())
+        .args(["run", pb.to_str().unwrap(), "--format", "json"])
+        .run();
+    assert_eq!(out.status, Some(1));
+    let text = out.stdout;
     let mut events = 0;
     for line in text.lines() {
         let v: serde_json::Value =
@@ -217,8 +204,9 @@ fn reports_are_well_formed_and_run_no_script() {
         dir.path().join("r.xml"),
         dir.path().join("r.html"),
     );
-    let out = scenario(
-        &[
+    let out = Scenario::new()
+        .current_dir(dir.path())
+        .args([
             "run",
             pb.to_str().unwrap(),
             "--report",
@@ -227,11 +215,9 @@ fn reports_are_well_formed_and_run_no_script() {
             &format!("junit={}", x.display()),
             "--report",
             &format!("html={}", h.display()),
-        ],
-        dir.path(),
-        &[],
-    );
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
+        ])
+        .run();
+    assert_eq!(out.status, Some(1), "{out:?}");
     // JSON: parses, and keeps no value whole.
     let json = std::fs::read_to_string(&j).unwrap();
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -289,29 +275,27 @@ fn the_page_from_a_hostile_report_fences_everything_and_builds() {
     let dir = tempfile::tempdir().unwrap();
     let pb = playbook(dir.path(), &serve(hostile_body()));
     let j = dir.path().join("r.json");
-    let out = scenario(
-        &[
+    let out = Scenario::new()
+        .current_dir(dir.path())
+        .args([
             "run",
             pb.to_str().unwrap(),
             "--report",
             &format!("json={}", j.display()),
-        ],
-        dir.path(),
-        &[],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    let page = scenario(
-        &[
+        ])
+        .run();
+    assert_eq!(out.status, Some(1));
+    let page = Scenario::new()
+        .current_dir(dir.path())
+        .args([
             "docs",
             pb.to_str().unwrap(),
             "--from-report",
             j.to_str().unwrap(),
-        ],
-        dir.path(),
-        &[],
-    );
-    assert!(page.status.success(), "{page:?}");
-    let md = String::from_utf8(page.stdout).unwrap();
+        ])
+        .run();
+    assert!(page.success(), "{page:?}");
+    let md = page.stdout;
     assert!(
         !md.contains(&"x".repeat(1001)),
         "a value printed whole on the page"

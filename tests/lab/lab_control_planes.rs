@@ -1,6 +1,6 @@
 //! The local lab, tested against the real control planes it starts.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use kube::api::{
 };
 use kube::discovery::Discovery;
 use kube::runtime::wait::{await_condition, conditions};
-use support::{CLUSTERS, client, lab, namespace};
+use support::{CLUSTERS, Scenario, client, lab, namespace};
 
 #[tokio::test]
 async fn three_api_servers_answer_through_the_kubeconfig_contexts() {
@@ -268,43 +268,22 @@ async fn the_audit_log_records_who_did_what() {
 /// A lab of its own: up, no-op up, crash report, down leaves nothing behind.
 #[test]
 fn lab_lifecycle_up_status_crash_down() {
-    let bin = env!("CARGO_BIN_EXE_scenario");
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("lab");
-    let run = |args: &[&str]| {
-        Command::new(bin)
-            .args(args)
-            .arg("--dir")
-            .arg(&dir)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| Scenario::new().args(args).arg("--dir").arg(&dir).run();
     let up = run(&["lab", "up", "--clusters", "solo,duo"]);
-    assert!(
-        up.status.success(),
-        "{}",
-        String::from_utf8_lossy(&up.stderr)
-    );
-    assert!(String::from_utf8_lossy(&up.stdout).starts_with(&format!(
+    assert!(up.success(), "{}", up.stderr);
+    assert!(up.stdout.starts_with(&format!(
         "lab is up in {}",
         dir.canonicalize().unwrap().display()
     )));
     let state = scenario_lab::LabState::load(&dir).unwrap();
     assert_eq!(state.clusters.len(), 2);
     let again = run(&["lab", "up", "--clusters", "solo,duo"]);
-    assert!(again.status.success());
-    assert!(
-        String::from_utf8_lossy(&again.stdout).contains("already up"),
-        "{}",
-        String::from_utf8_lossy(&again.stdout)
-    );
+    assert!(again.success());
+    assert!(again.stdout.contains("already up"), "{}", again.stdout);
     let status = run(&["lab", "status"]);
-    assert_eq!(
-        status.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&status.stdout)
-    );
+    assert_eq!(status.status, Some(0), "{}", status.stdout);
     // A crashed component is reported with its log.
     let kcm = state.clusters[1]
         .controller_manager
@@ -313,22 +292,18 @@ fn lab_lifecycle_up_status_crash_down() {
     unsafe { libc::kill(kcm.pid as i32, libc::SIGKILL) };
     std::thread::sleep(Duration::from_millis(300));
     let status = run(&["lab", "status"]);
-    assert_eq!(status.status.code(), Some(3));
-    let text = String::from_utf8_lossy(&status.stdout);
+    assert_eq!(status.status, Some(3));
+    let text = &status.stdout;
     assert!(
         text.contains("kube-controller-manager (duo)") && text.contains("NOT RUNNING"),
         "{text}"
     );
     let up_again = run(&["lab", "up", "--clusters", "solo,duo"]);
-    assert!(!up_again.status.success());
-    assert!(String::from_utf8_lossy(&up_again.stderr).contains("partly down"));
+    assert!(!up_again.success());
+    assert!(up_again.stderr.contains("partly down"));
     // Down: no process and no port left.
     let down = run(&["lab", "down"]);
-    assert!(
-        down.status.success(),
-        "{}",
-        String::from_utf8_lossy(&down.stderr)
-    );
+    assert!(down.success(), "{}", down.stderr);
     let mut pids = vec![state.etcd.pid];
     let mut ports = vec![state.etcd.port];
     for c in &state.clusters {

@@ -6,8 +6,7 @@
 //! metadata and status: spec, a ConfigMap's data) on every cluster must be the same. For the traffic-management chapter (with the
 //! mesh emulator) and for the chapter `scenario init` writes.
 
-#[path = "support/meshlab.rs"]
-mod meshlab;
+use crate::support::meshlab;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -4,13 +4,12 @@
 //! kind that talks to a cluster retry inside their budget and never run past
 //! it; an apply cut short by a dying API server lists what it applied.
 
-#[path = "support/faultproxy.rs"]
-mod faultproxy;
-mod support;
+use crate::support::faultproxy;
+use crate::support::{self, Scenario};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use faultproxy::{Mode, Proxy};
@@ -32,15 +31,15 @@ fn proxied(dir: &Path, mode: Mode) -> (Proxy, PathBuf) {
     (proxy, path)
 }
 
-fn scenario(pb: &Path, kubeconfig: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_scenario"));
-    c.arg("run")
+/// `scenario run` of `pb` through `kubeconfig`, without a developer's log filter.
+fn scenario(pb: &Path, kubeconfig: &Path, args: &[&str]) -> Scenario {
+    Scenario::new()
+        .arg("run")
         .arg(pb)
         .arg("--kubeconfig")
         .arg(kubeconfig)
         .args(args)
-        .env_remove("SCENARIO_LOG");
-    c
+        .env_remove("SCENARIO_LOG")
 }
 
 /// Every step kind that talks to a cluster, on cluster1, each with a 4s timeout.
@@ -118,11 +117,10 @@ async fn every_step_kind_gets_through_dropped_and_flapping_connections() {
             &kc,
             &["--report", &format!("json={}", report.display())],
         )
-        .output()
-        .unwrap();
-        let out = String::from_utf8_lossy(&o.stdout);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(0), "{mode:?}\n{out}\n{err}");
+        .run();
+        let out = &o.stdout;
+        let err = &o.stderr;
+        assert_eq!(o.status, Some(0), "{mode:?}\n{out}\n{err}");
         assert!(proxy.faulted() > 0, "{mode:?}: the proxy injected no fault");
         // No client-library line for the retried connections (nor any other).
         assert!(err.trim().is_empty(), "{mode:?}: {err}");
@@ -149,6 +147,7 @@ async fn every_step_kind_stops_at_its_timeout_when_the_server_goes_away() {
             &kc,
             &["--report", &format!("json={}", report.display())],
         )
+        .command()
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -229,15 +228,8 @@ async fn the_preflight_gets_through_flapping_and_dropped_connections() {
             )
             .unwrap();
             let started = Instant::now();
-            let o = scenario(&pb, &kc, &["--preflight-timeout", "10s"])
-                .output()
-                .unwrap();
-            assert_eq!(
-                o.status.code(),
-                Some(0),
-                "{mode:?} run {i}: {}",
-                String::from_utf8_lossy(&o.stderr)
-            );
+            let o = scenario(&pb, &kc, &["--preflight-timeout", "10s"]).run();
+            assert_eq!(o.status, Some(0), "{mode:?} run {i}: {}", o.stderr);
             assert!(started.elapsed() < Duration::from_secs(15));
             drop(proxy);
         }
@@ -284,6 +276,7 @@ async fn an_apply_cut_by_a_dying_api_server_lists_what_it_applied_per_cluster() 
         &["--report", &format!("json={}", report.display())],
     )
     .current_dir(dir.path())
+    .command()
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
     .spawn()

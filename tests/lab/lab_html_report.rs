@@ -3,12 +3,10 @@
 //! check is written, and the split table are on the page; nothing is loaded
 //! from elsewhere.
 
-mod support;
+use crate::support;
 
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/site.rs"]
-mod site;
+use crate::support::http;
+use crate::support::site;
 
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! `svc`, `services`, `cm/settings`, `virtualservices.networking.istio.io`
 //! resolved by discovery, and kubectl's `{.status.loadBalancer.ingress[0].*}`.
 
-mod support;
+use crate::support;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use kube::api::{Api, Patch, PatchParams, PostParams};

@@ -1,11 +1,11 @@
 //! LAB: the mutation suite for the cluster check kinds (the probe's and
-//! exec's are in tests/mutation.rs). Each check passes as written against a
+//! exec's are in tests/probe/mutation.rs). Each check passes as written against a
 //! real API server and FAILS (exit 1) once its expectation is changed, so no
 //! check can silently become a no-op: `wait` (exists, deleted, condition,
 //! jsonpath equals/matches/oneOf/exists, match, count) and `patch`'s JSON
 //! Patch `test`.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::{apply_json, client, namespace, run_playbook};

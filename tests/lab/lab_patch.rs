@@ -2,7 +2,7 @@
 //! another manager created, restore from a captured value, JSON Patch, dry
 //! run (checked in the audit log), and a missing object.
 
-mod support;
+use crate::support;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, PostParams};

@@ -2,9 +2,7 @@
 //! `run` stops before its first write; the audit logs of the other API
 //! servers show no write request from scenario.
 
-mod support;
-
-use std::process::Command;
+use crate::support::{self, Scenario};
 
 const PLAYBOOK: &str = r#"name: preflight
 clusters:
@@ -53,19 +51,14 @@ fn run(
     kubeconfig: &std::path::Path,
     args: &[&str],
 ) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
+    let out = Scenario::new()
         .arg("run")
         .arg(dir.join("p.yaml"))
         .arg("--kubeconfig")
         .arg(kubeconfig)
         .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+        .run();
+    (out.code(), out.stdout, out.stderr)
 }
 
 #[test]

@@ -1,10 +1,8 @@
 //! Reports (JUnit, JSON), run control and interrupts, on the real binary.
 
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/python.rs"]
-mod python;
-mod support;
+use crate::support;
+use crate::support::http;
+use crate::support::python;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -6,14 +6,10 @@ use std::os::unix::process::CommandExt as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::Scenario;
+
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, PostParams};
-
-fn scenario() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_scenario"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    c
-}
 
 fn kill(pid: u32) {
     unsafe { libc::kill(pid as i32, libc::SIGTERM) };
@@ -31,16 +27,11 @@ fn a_wait_survives_an_api_server_restart_and_fails_cleanly_when_it_stays_down() 
     scenario::install_crypto_provider();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("lab");
-    let up = scenario()
+    Scenario::new()
         .args(["lab", "up", "--clusters", "solo", "--dir"])
         .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        up.status.success(),
-        "{}",
-        String::from_utf8_lossy(&up.stderr)
-    );
+        .expect_status(0)
+        .run();
     let state = scenario_lab::LabState::load(&dir).unwrap();
     let api = &state.clusters[0].apiserver;
     let argv: Vec<String> = std::fs::read(format!("/proc/{}/cmdline", api.pid))
@@ -52,9 +43,10 @@ fn a_wait_survives_an_api_server_restart_and_fails_cleanly_when_it_stays_down() 
 
     // 1. Stopped and restarted while the step waits: it recovers.
     let started = Instant::now();
-    let run = scenario()
+    let run = Scenario::new()
         .args(["run", "tests/playbooks/wait-restart.yaml"])
         .env("KUBECONFIG", &state.kubeconfig)
+        .command()
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -113,7 +105,7 @@ fn a_wait_survives_an_api_server_restart_and_fails_cleanly_when_it_stays_down() 
     kill(restarted.id());
     let _ = restarted.wait();
     let started = Instant::now();
-    let out = scenario()
+    let out = Scenario::new()
         .args([
             "run",
             "--preflight-timeout",
@@ -121,11 +113,9 @@ fn a_wait_survives_an_api_server_restart_and_fails_cleanly_when_it_stays_down() 
             "tests/playbooks/wait-restart-short.yaml",
         ])
         .env("KUBECONFIG", &state.kubeconfig)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
+        .run();
+    let (stdout, stderr) = (&out.stdout, &out.stderr);
+    assert_eq!(out.status, Some(3), "{stdout}\n{stderr}");
     assert!(
         stderr.contains("cannot reach the API server of `solo`"),
         "{stderr}"
@@ -140,14 +130,9 @@ fn a_wait_survives_an_api_server_restart_and_fails_cleanly_when_it_stays_down() 
         started.elapsed()
     );
 
-    let down = scenario()
+    Scenario::new()
         .args(["lab", "down", "--dir"])
         .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        down.status.success(),
-        "{}",
-        String::from_utf8_lossy(&down.stderr)
-    );
+        .expect_status(0)
+        .run();
 }

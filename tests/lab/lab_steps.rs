@@ -1,13 +1,13 @@
 //! Cluster steps (`scenario run`) against the real API servers of the lab.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::json;
-use support::{apply_json, client, namespace, run_playbook};
+use support::{Scenario, apply_json, client, namespace, run_playbook};
 
 #[tokio::test]
 async fn apply_fans_out_to_two_clusters_and_orders_namespaces_first() {
@@ -430,8 +430,7 @@ fn unknown_context_and_unreachable_cluster_are_step_errors() {
     let kc = dir.path().join("kubeconfig");
     std::fs::write(&kc, "apiVersion: v1\nkind: Config\nclusters:\n- name: dead\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: cluster1\n  context:\n    cluster: dead\n    user: u\nusers:\n- name: u\n  user:\n    token: x\ncurrent-context: cluster1\n").unwrap();
     let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_scenario"))
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
+        Scenario::new()
             .args([
                 "run",
                 "tests/playbooks/unreachable.yaml",
@@ -439,13 +438,12 @@ fn unknown_context_and_unreachable_cluster_are_step_errors() {
                 kc.to_str().unwrap(),
             ])
             .args(args)
-            .output()
-            .unwrap()
+            .run()
     };
     // A context the kubeconfig lacks is a usage error (exit 2), found before the run.
     let o = run(&["--context", "cluster1=cluster9"]);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
+    let err = &o.stderr;
+    assert_eq!(o.status, Some(2), "{err}");
     assert!(
         err.contains(
             "error: pre-flight: cluster `cluster1`: context `cluster9` is not in the kubeconfig (contexts: cluster1)"
@@ -457,8 +455,8 @@ fn unknown_context_and_unreachable_cluster_are_step_errors() {
     // pre-flight's budget (it retries a refused connection until then).
     let started = std::time::Instant::now();
     let o = run(&["--preflight-timeout", "3s"]);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(3), "{err}");
+    let err = &o.stderr;
+    assert_eq!(o.status, Some(3), "{err}");
     assert!(
         err.contains("error: pre-flight: cluster `cluster1` (context cluster1, https://127.0.0.1:1/) cannot be reached: cannot reach the API server of `cluster1`"),
         "{err}"

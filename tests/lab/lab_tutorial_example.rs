@@ -2,19 +2,17 @@
 //! layout (files beside the chapter, envsubst placeholders, kustomize, kubectl
 //! JSONPath and resource names) validates and runs on the lab.
 
-mod support;
+use crate::support::{self, Scenario};
 
 use std::process::Command;
 
 #[test]
 fn the_tutorial_layout_example_validates_and_runs() {
     let book = "examples/tutorial-repo/chapters/settings.yaml";
-    let o = Command::new(env!("CARGO_BIN_EXE_scenario"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    Scenario::new()
         .args(["validate", book])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        .expect_status(0)
+        .run();
     if Command::new("kubectl")
         .arg("version")
         .arg("--client")

@@ -1,11 +1,8 @@
 //! `scenario docs` and `scenario init`.
 
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/python.rs"]
-mod python;
-#[path = "support/site.rs"]
-mod site;
+use crate::support::http;
+use crate::support::python;
+use crate::support::site;
 
 use std::path::Path;
 use std::process::Command;

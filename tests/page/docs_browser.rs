@@ -4,10 +4,8 @@
 //! off). The DOM has no template left, no placeholder that the browser took
 //! for a tag, and no path of the machine that rendered it.
 
-#[path = "support/python.rs"]
-mod python;
-#[path = "support/site.rs"]
-mod site;
+use crate::support::python;
+use crate::support::site;
 
 /// Elements a rendered mkdocs-material page is made of; anything else in the
 /// DOM is text that the browser parsed as a tag (`<ingress_ip>`).

@@ -3,29 +3,21 @@
 //! its bounds, says what happened, and keeps memory bounded (peak RSS is in
 //! BENCHMARKS.md: `cargo bench --bench probe_memory`).
 
-#[path = "support/raw_http.rs"]
-mod raw_http;
+use crate::support::{Scenario, raw_http};
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use raw_http::{Reply, json, serve};
 
 fn run_in(dir: &std::path::Path, playbook: &str, args: &[&str]) -> (i32, String) {
     std::fs::write(dir.join("p.yaml"), playbook).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
+    let out = Scenario::new()
         .arg("run")
         .arg("--no-color")
         .args(args)
         .arg(dir.join("p.yaml"))
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
+        .run();
+    (out.code(), out.both())
 }
 
 fn run(playbook: &str) -> (i32, String) {

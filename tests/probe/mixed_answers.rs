@@ -2,10 +2,8 @@
 //! denied") in set proportions: splits over several values, `never` and
 //! `when` checks on mixed answers.
 
-#[path = "support/http.rs"]
-mod http;
+use crate::support::{Scenario, http};
 
-use std::process::Command;
 use std::time::Instant;
 
 use http::{Behaviour, start};
@@ -23,21 +21,9 @@ fn run(playbook: &str) -> (i32, String, f64) {
     let path = dir.path().join("p.yaml");
     std::fs::write(&path, playbook).unwrap();
     let started = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
-        .arg("run")
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = Scenario::new().arg("run").arg(&path).run();
     // stdout, then stderr: a failure shows both.
-    (
-        out.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-        started.elapsed().as_secs_f64(),
-    )
+    (out.code(), out.both(), started.elapsed().as_secs_f64())
 }
 
 /// A probe that accepts 200 and 403 and extracts the status, the color
@@ -146,13 +132,9 @@ fn a_split_with_too_few_requests_is_warned_about_before_the_run() {
             format!("name: few\nsteps:\n  - name: s\n    probe:\n      url: http://127.0.0.1:9/api\n{extra}      extract: {{ color: $.color }}\n      expect:\n        distribution: {{ value: color, weights: {{ blue: 50, green: 50 }} }}\n"),
         )
         .unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
-            .arg("validate")
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "a warning, not an error");
-        String::from_utf8_lossy(&out.stderr).into_owned()
+        let out = Scenario::new().arg("validate").arg(&path).run();
+        assert_eq!(out.status, Some(0), "a warning, not an error");
+        out.stderr
     };
     let warned = validate("");
     assert!(

@@ -4,10 +4,7 @@
 //! became a no-op (never applied, compared nothing, judged fewer answers
 //! than asked for) passes its mutant and fails this suite.
 
-#[path = "support/raw_http.rs"]
-mod raw_http;
-
-use std::process::Command;
+use crate::support::{Scenario, raw_http};
 
 use raw_http::{Reply, json, serve};
 
@@ -15,19 +12,13 @@ use raw_http::{Reply, json, serve};
 fn run(playbook: &str) -> (i32, String) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("p.yaml"), playbook).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
+    let out = Scenario::new()
         .arg("run")
         .arg("--allow-exec")
         .arg("--no-color")
         .arg(dir.path().join("p.yaml"))
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
+        .run();
+    (out.code(), out.both())
 }
 
 /// A probe step of 20 requests to `url` with `body` (YAML, indented by 6).

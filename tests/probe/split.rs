@@ -1,7 +1,6 @@
 //! The sequential split test on simulated answers (no cluster, no network).
 
-#[path = "support/prng.rs"]
-mod prng;
+use crate::support::prng;
 
 use prng::SplitMix64;
 use scenario::steps::probe::converge::{Converging, Event};

@@ -1,9 +1,7 @@
 //! Probe steps against a local HTTP server with controllable answers.
 
-#[path = "support/http.rs"]
-mod http;
+use crate::support::{Scenario, http};
 
-use std::process::Command;
 use std::time::Duration;
 
 use http::{Behaviour, start};
@@ -19,16 +17,11 @@ fn run(playbook: &str, files: &[(&str, &str)]) -> (i32, String, String) {
     for (name, text) in files {
         std::fs::write(dir.path().join(name), text).unwrap();
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
+    let out = Scenario::new()
         .arg("run")
         .arg(dir.path().join("p.yaml"))
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+        .run();
+    (out.code(), out.stdout, out.stderr)
 }
 
 fn split_playbook(url: &str, w: &str) -> String {
@@ -382,17 +375,16 @@ async fn a_failed_check_points_at_its_line_in_terminal_junit_and_json() {
     );
     std::fs::write(&path, pb).unwrap();
     let (junit, json) = (dir.path().join("r.xml"), dir.path().join("r.json"));
-    let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
+    let out = Scenario::new()
         .arg("run")
         .arg(&path)
         .arg("--report")
         .arg(format!("junit={}", junit.display()))
         .arg("--report")
         .arg(format!("json={}", json.display()))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+        .run();
+    let stdout = out.stdout;
+    assert_eq!(out.status, Some(1), "{stdout}");
     let at = format!("{}:10:13", path.display());
     assert!(
         stdout.contains(&format!(
@@ -498,13 +490,9 @@ async fn a_never_check_fails_on_the_first_matching_answer_without_waiting() {
     );
     std::fs::write(&path, pb).unwrap();
     let started = std::time::Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
-        .arg("run")
-        .arg(&path)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let out = Scenario::new().arg("run").arg(&path).run();
+    let stdout = out.stdout;
+    assert_eq!(out.status, Some(1), "{stdout}");
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "failed at once, not at the 60 s timeout"
