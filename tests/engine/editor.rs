@@ -7,6 +7,8 @@
 use std::path::Path;
 use std::process::Command;
 
+use crate::support::Scenario;
+
 const SERVER: &str = "target/node/node_modules/yaml-language-server/bin/yaml-language-server";
 
 #[test]
@@ -23,11 +25,10 @@ fn the_yaml_language_server_completes_and_checks_a_chapter_made_by_init() {
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_string_lossy().into_owned();
-    let o = Command::new(env!("CARGO_BIN_EXE_scenario"))
+    Scenario::new()
         .args(["init", "chapter", "--dir", &d])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        .expect_status(0)
+        .run();
     let book = dir.path().join("chapter.yaml");
     let mut text = std::fs::read_to_string(&book).unwrap();
     // Three mistakes an author makes, and a step being written.
@@ -104,5 +105,26 @@ fn the_yaml_language_server_completes_and_checks_a_chapter_made_by_init() {
             .unwrap_or("")
             .contains("Unable to load schema")),
         "the schema resolves: {diags:?}"
+    );
+}
+
+#[test]
+fn init_outside_a_clone_writes_a_schema_the_editor_can_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_string_lossy().into_owned();
+    let o = Scenario::new().args(["init", "ch1", "--dir", &d]).run();
+    assert_eq!(o.status, Some(0), "{}", o.stderr);
+    let book = std::fs::read_to_string(dir.path().join("ch1.yaml")).unwrap();
+    assert!(
+        book.starts_with("# yaml-language-server: $schema=playbook.schema.json\n"),
+        "{book}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("playbook.schema.json")).unwrap(),
+        Scenario::new().args(["schema"]).run().stdout
+    );
+    assert!(
+        o.stdout
+            .contains(&format!("created {d}/playbook.schema.json\n"))
     );
 }
