@@ -31,7 +31,7 @@ fn exec_playbook(dir: &std::path::Path, command: &str) -> std::path::PathBuf {
 #[should_panic(expected = "still running after 1s")]
 fn the_harness_stops_a_run_that_outlives_its_timeout() {
     let dir = tempfile::tempdir().unwrap();
-    let book = exec_playbook(dir.path(), "sleep 30");
+    let book = exec_playbook(dir.path(), "sleep 5");
     Scenario::new()
         .args(["run", "--allow-exec"])
         .arg(&book)

@@ -293,12 +293,12 @@ pub fn diff(want: &str, got: &str) -> String {
             out += &line(' ', a[i]);
             i += 1;
             j += 1;
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            out += &line('+', b[j]);
-            j += 1;
-        } else {
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
             out += &line('-', a[i]);
             i += 1;
+        } else {
+            out += &line('+', b[j]);
+            j += 1;
         }
     }
     out
