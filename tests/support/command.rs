@@ -228,25 +228,25 @@ impl Scenario {
             stderr: text("stderr", stderr.join().expect("stderr reader")),
         };
         let mut wrong = Vec::new();
-        if let Some(want) = self.status {
-            if run.status != want {
-                wrong.push(format!(
-                    "exit status: expected {want:?}, got {:?}",
-                    run.status
-                ));
-            }
+        if let Some(want) = self.status
+            && run.status != want
+        {
+            wrong.push(format!(
+                "exit status: expected {want:?}, got {:?}",
+                run.status
+            ));
         }
         for (name, want, got) in [
             ("stdout", &self.stdout, &run.stdout),
             ("stderr", &self.stderr, &run.stderr),
         ] {
-            if let Some(want) = want {
-                if want != got {
-                    wrong.push(format!(
-                        "{name} differs (- expected, + actual):\n{}",
-                        diff(want, got)
-                    ));
-                }
+            if let Some(want) = want
+                && want != got
+            {
+                wrong.push(format!(
+                    "{name} differs (- expected, + actual):\n{}",
+                    diff(want, got)
+                ));
             }
         }
         if !wrong.is_empty() {
