@@ -19,6 +19,7 @@ mod harness;
 mod hostile_inputs;
 mod manifests;
 mod output;
+mod output_channels;
 mod playbook_inputs;
 mod playbooks;
 mod prose_lists;
