@@ -13,8 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-#[path = "prng.rs"]
-mod prng;
+use super::prng;
 
 /// What the proxy does with a new connection.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -23,7 +23,11 @@ impl Drop for Mesh {
 
 /// Starts the emulator on the lab in `lab_dir` (extra flags in `args`).
 pub fn start(lab_dir: &Path, args: &[&str]) -> Mesh {
-    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/debug/examples/meshlab");
+    // Beside the binary under test, wherever CARGO_TARGET_DIR puts it.
+    let bin = Path::new(env!("CARGO_BIN_EXE_scenario"))
+        .parent()
+        .expect("the binary is in a directory")
+        .join("examples/meshlab");
     assert!(
         bin.is_file(),
         "build the emulator first: cargo build --example meshlab (cargo test builds examples)"

@@ -1,8 +1,26 @@
-//! Test harness for cluster tests: a real local lab (etcd + kube-apiservers),
-//! started once per test run, or an already-running one via `SCENARIO_LAB_DIR`
-//! (what `make test` does). Each test gets its own namespace.
+//! What the test binaries share (each `tests/<area>/main.rs` has it once as
+//! `mod support`): [`Scenario`], the one way to run the binary and assert its
+//! exact output; local servers (`http`, `raw_http`, the fault proxy), the mesh
+//! emulator, headless-browser and mkdocs helpers, Python consumers.
+//!
+//! The rest of this file is the harness for cluster tests: a real local lab
+//! (etcd + kube-apiservers), started once per test run, or an already-running
+//! one via `SCENARIO_LAB_DIR` (what `make test` does). Each test gets its own
+//! namespace.
 
 #![allow(dead_code)]
+
+pub mod command;
+pub mod faultproxy;
+pub mod http;
+pub mod meshlab;
+pub mod prng;
+pub mod python;
+pub mod raw_http;
+pub mod site;
+
+#[allow(unused_imports)] // not every binary destructures a Run
+pub use command::{Run, Scenario};
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -75,20 +93,13 @@ pub async fn drop_namespace(client: &kube::Client, name: &str) {
 
 /// Runs `scenario run` on a test playbook against the lab; returns (exit code, stdout, stderr).
 pub fn run_playbook(playbook: &str, args: &[&str]) -> (i32, String, String) {
-    let state = lab();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scenario"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let out = Scenario::new()
         .arg("run")
         .arg(playbook)
         .args(args)
-        .env("KUBECONFIG", &state.kubeconfig)
-        .output()
-        .expect("run scenario");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+        .env("KUBECONFIG", &lab().kubeconfig)
+        .run();
+    (out.code(), out.stdout, out.stderr)
 }
 
 /// Applies a JSON object with server-side apply under a field manager.

@@ -1,0 +1,228 @@
+//! The chapter end to end on the lab with the mesh emulator, plus the negative
+//! runs: a stuck mesh, a missing translated Gateway, an invalid edit (proved
+//! to open no connection to any API server). One test, run in order: the runs
+//! share the lab and restart the emulator between them.
+
+use crate::support::meshlab;
+use crate::support::{self, Scenario};
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use meshlab::Mesh;
+
+fn meshlab(args: &[&str]) -> Mesh {
+    meshlab::start(&support::lab().dir, args)
+}
+
+/// A copy of the chapter (playbook + manifests) whose text `edit` may change.
+fn chapter_copy(edit: impl Fn(String) -> String) -> (tempfile::TempDir, PathBuf) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks");
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("cp")
+        .arg("-r")
+        .arg(root.join("traffic-management"))
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(root.join("traffic-management.yaml")).unwrap();
+    let path = dir.path().join("traffic-management.yaml");
+    std::fs::write(&path, edit(text)).unwrap();
+    (dir, path)
+}
+
+fn run(playbook: &Path, mesh: Option<&Mesh>, extra: &[&str]) -> (i32, String) {
+    run_with(playbook, mesh, extra, &support::lab().kubeconfig)
+}
+
+/// `run` through another kubeconfig.
+fn run_with(
+    playbook: &Path,
+    mesh: Option<&Mesh>,
+    extra: &[&str],
+    kubeconfig: &Path,
+) -> (i32, String) {
+    let mut cmd = Scenario::new()
+        .arg("run")
+        .arg(playbook)
+        .env("KUBECONFIG", kubeconfig);
+    if let Some(m) = mesh {
+        cmd = cmd.args(["--var", &format!("ingress_port={}", m.port)]);
+    }
+    let out = cmd.args(extra).run();
+    (out.code(), out.both())
+}
+
+/// A kubeconfig like the lab's whose every server is a local port that
+/// counts the connections made to it (and answers none): a run through it
+/// that opens no connection made no request to any API server. (The audit
+/// logs cannot tell: the other lab tests of this binary run at the same
+/// time.)
+fn counting_kubeconfig(dir: &Path) -> (PathBuf, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&count);
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            seen.fetch_add(1, Ordering::SeqCst);
+            drop(conn);
+        }
+    });
+    let lab = support::lab();
+    let mut kc = std::fs::read_to_string(&lab.kubeconfig).unwrap();
+    for c in &lab.clusters {
+        assert!(kc.contains(&c.server), "{} is in the kubeconfig", c.server);
+        kc = kc.replace(&c.server, &url);
+    }
+    let path = dir.join("kubeconfig");
+    std::fs::write(&path, kc).unwrap();
+    (path, count)
+}
+
+/// Requests scenario made, per the API servers' audit logs.
+fn scenario_requests() -> usize {
+    support::lab()
+        .clusters
+        .iter()
+        .map(|c| {
+            std::fs::read_to_string(&c.audit_log)
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| l.contains("\"userAgent\":\"scenario/"))
+                .count()
+        })
+        .sum()
+}
+
+/// Sets the `timeout` of one step (replacing the one it has, if any).
+fn step_timeout(text: String, step: &str, timeout: &str) -> String {
+    let marker = format!("  - name: {step}\n");
+    let at = text
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no step {step}"))
+        + marker.len();
+    let (head, tail) = text.split_at(at);
+    let end = tail.find("\n  - name: ").map_or(tail.len(), |i| i + 1);
+    let (block, rest) = tail.split_at(end);
+    let block: String = block
+        .lines()
+        .filter(|l| !l.starts_with("    timeout:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    format!("{head}    timeout: {timeout}\n{block}{rest}")
+}
+
+#[test]
+fn the_chapter_end_to_end_and_its_failure_modes() {
+    support::lab();
+
+    // 1. The chapter passes, and `restore=true` puts the clusters back.
+    let mesh = meshlab(&[]);
+    let before = scenario_requests();
+    let playbook = Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks/traffic-management.yaml");
+    let (code, out) = run(&playbook, Some(&mesh), &["--var", "restore=true"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("traffic-management: passed — 17 passed, 0 failed, 0 errored, 0 skipped"),
+        "{out}"
+    );
+    assert!(
+        out.contains("color split within ±10 points of the weights"),
+        "{out}"
+    );
+    let split = out.split("[15/17] split-blue-green-canary").nth(1).unwrap();
+    for color in ["blue      40.0%", "green     40.0%", "yellow    20.0%"] {
+        assert!(split.contains(color), "{color} row missing:\n{split}");
+    }
+    assert!(
+        scenario_requests() > before,
+        "the audit logs record the run's requests"
+    );
+    drop(mesh);
+
+    // 2. A mesh stuck on 50/50: the 40/40/20 check fails with a readable report, exit 1.
+    let mesh = meshlab(&["--freeze-after", "3"]);
+    let (_dir, stuck) = chapter_copy(|t| step_timeout(t, "split-blue-green-canary", "6s"));
+    let (code, out) = run(&stuck, Some(&mesh), &[]);
+    assert_eq!(code, 1, "{out}");
+    let row = |name: &str| {
+        out.lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(row("split-blue-green").contains(" passed "), "{out}");
+    assert!(row("split-blue-green-canary").contains(" FAILED "), "{out}");
+    assert!(out.contains("verdict: OFF: `yellow` is 10 points or more from its weight (sequential test, decided after"), "{out}");
+    assert!(out.contains("expectations did not hold before the step timed out (the color split is off: yellow 0.0% observed, 20% expected)"), "{out}");
+    drop(mesh);
+
+    // 3. No translated Gateway: the wait times out with what it saw, exit 1.
+    let mesh = meshlab(&["--no-gateway"]);
+    let (_dir, nogw) = chapter_copy(|t| step_timeout(t, "verify-gateway", "3s"));
+    let (code, out) = run(&nogw, Some(&mesh), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("timed out waiting until networking.istio.io/v1alpha3 Gateway bgc-virtualgateway-* in istio-system exists"), "{out}");
+    assert!(out.contains("last observed: no matching Gateway (present: cross-network-gateway, istio-ingressgateway-istio-system-cluster1-gloo-mesh, istiod-gateway)"), "{out}");
+    drop(mesh);
+
+    // 4. A policy that names the wrong cluster for green, then one with the wrong
+    //    namespace for canary: the emulator routes only to workloads it runs (a
+    //    real mesh answers 503 for the rest), so the chapter fails on each.
+    for (what, wrong, step) in [
+        (
+            "cluster",
+            "green: { cluster: cluster1, namespace: blue-green-canary }",
+            "all-green",
+        ),
+        (
+            "namespace",
+            "canary: { cluster: cluster1, namespace: blue-green-canary }",
+            "all-canary",
+        ),
+    ] {
+        let mesh = meshlab(&[]);
+        let (_dir, book) = chapter_copy(|t| {
+            let right = if what == "cluster" {
+                "green: { cluster: cluster2, namespace: blue-green-canary }"
+            } else {
+                "canary: { cluster: cluster1, namespace: vm-blue-green-canary }"
+            };
+            assert!(t.contains(right), "the chapter's versions changed");
+            step_timeout(t.replace(right, wrong), step, "6s")
+        });
+        let (code, out) = run(&book, Some(&mesh), &[]);
+        assert_eq!(code, 1, "a wrong {what} must fail the chapter: {out}");
+        let failed = out
+            .lines()
+            .find(|l| l.starts_with(&format!("{step} ")))
+            .unwrap_or_default()
+            .to_owned();
+        assert!(failed.contains(" FAILED "), "{what}: {out}");
+        assert!(
+            out.contains("503"),
+            "{what}: the unroutable share answers 503: {out}"
+        );
+        drop(mesh);
+    }
+
+    // 5. An invalid edit is refused before any cluster is touched.
+    let (dir, invalid) = chapter_copy(|t| t.replacen("    wait:\n", "    wiat:\n", 1));
+    std::thread::sleep(Duration::from_millis(500));
+    let (kubeconfig, connections) = counting_kubeconfig(dir.path());
+    let (code, out) = run_with(&invalid, None, &[], &kubeconfig);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("error: unknown action `wiat`"), "{out}");
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        0,
+        "the invalid run made requests to an API server"
+    );
+}
