@@ -53,7 +53,18 @@ where
             allow_exec,
             control,
         } => commands::run::run(
-            &playbooks, &inputs, dry_run, allow_exec, &control, cli.quiet, progress, color,
+            &commands::run::Request {
+                paths: &playbooks,
+                inputs: &inputs,
+                control: &control,
+                dry_run,
+                allow_exec,
+            },
+            commands::run::Display {
+                quiet: cli.quiet,
+                progress,
+                color,
+            },
         ),
         Command::Docs {
             playbook,
