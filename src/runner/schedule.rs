@@ -209,12 +209,12 @@ fn safe_text(books: &[Playbook], s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Schedule, Scheduler};
     use crate::model::exit;
     use crate::model::playbook::Playbook;
     use crate::model::step::Step;
     use crate::runner::observer::Observer;
     use crate::runner::result::{PlaybookResult, Status, StepResult};
+    use crate::runner::schedule::{Schedule, Scheduler};
     use crate::runner::selection::RunOptions;
 
     /// Counts the playbooks it hears end.
