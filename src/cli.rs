@@ -3,7 +3,7 @@
 
 use std::ffi::OsString;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 
 use crate::commands;
 use crate::commands::args::{Cli, Command};
@@ -78,21 +78,8 @@ where
             &inputs,
         ),
         Command::Init { name, dir } => commands::init::init(&name, &dir),
-        Command::Schema { report, output } => {
-            let text = if report {
-                crate::report::schema()
-            } else {
-                commands::schema::playbook_schema()
-            };
-            commands::common::emit(output.as_deref(), &text)
-        }
-        Command::Completions { shell } => {
-            let mut cmd = Cli::command();
-            let mut script = Vec::new();
-            clap_complete::generate(shell, &mut cmd, "scenario", &mut script);
-            crate::stdio::out(&String::from_utf8_lossy(&script));
-            exit::OK
-        }
+        Command::Schema { report, output } => commands::schema::schema(report, output.as_deref()),
+        Command::Completions { shell } => commands::completions::completions(shell),
         Command::Lab(cmd) => commands::lab::lab(cmd),
     }
 }
