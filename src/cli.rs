@@ -7,8 +7,8 @@ use clap::Parser;
 
 use crate::commands;
 use crate::commands::args::{Cli, Command};
-use crate::model::action::PROGRESS_TARGET;
 use crate::model::exit;
+use crate::output::progress::PROGRESS_TARGET;
 use crate::runtime::install_crypto_provider;
 
 /// Runs the CLI with the given arguments; returns the process exit code.
