@@ -8,7 +8,7 @@
 //! attempts under `eventually`.
 
 pub mod converge;
-pub mod distribution;
+pub mod defaults;
 pub mod expectations;
 pub mod http;
 pub mod judge;
@@ -17,6 +17,7 @@ pub mod plan;
 pub mod sampler;
 pub mod spec;
 pub mod split;
+pub mod split_spec;
 pub mod stats;
 pub mod tally;
 

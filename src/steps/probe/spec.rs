@@ -8,6 +8,10 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::defaults::{
+    CONCURRENCY, MAX_ERROR_RATE, METHOD, METHODS, MIN_SPLIT_REQUESTS, REQUEST_TIMEOUT, REQUESTS,
+    STATUS,
+};
 use crate::language::limits;
 use crate::model::check::{Check, RawCheck};
 use crate::model::validator::Validator;
@@ -164,7 +168,7 @@ pub struct RawExpect {
     #[serde(default)]
     pub never: Vec<Spanned<RawCheck>>,
     /// A categorical value must follow these weights.
-    pub distribution: Option<Spanned<super::distribution::RawDistribution>>,
+    pub distribution: Option<Spanned<super::split_spec::RawSplit>>,
 }
 
 /// Keep probing until the expectations hold.
@@ -197,7 +201,8 @@ pub struct Probe {
     pub latency: Vec<(f64, Duration)>,
     pub each: Vec<Check>,
     pub never: Vec<Check>,
-    pub distribution: Option<super::distribution::Distribution>,
+    /// The split check (`expect.distribution`).
+    pub split: Option<super::split_spec::SplitSpec>,
     pub eventually_window: Option<u32>,
 }
 
@@ -219,16 +224,67 @@ pub(super) fn url_problem(url: &str) -> Option<String> {
     }
 }
 
-/// Requests below which a split check is warned about (see `stats`: a true
-/// 40/40/20 needs 949 answers at p99).
-const MIN_SPLIT_REQUESTS: u32 = 1000;
-
-const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
-
-#[allow(clippy::too_many_lines)]
+/// Reads and checks a probe in phases, in the order of its YAML: what is
+/// sent, how many and how fast, the body cap and TLS, what is extracted,
+/// what is expected, then `eventually`.
 pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTreeSet<String>) -> Option<Probe> {
     let r = &raw.value;
     let before = cx.diags.len();
+    let method = check_request(cx, r, extra);
+    let pace = pace(cx, r);
+    let max_body = max_body(cx, r);
+    let (ca, insecure) = tls(cx, r);
+    let (extract, names, typed) = extractions(cx, r);
+    let x = r
+        .expect
+        .as_ref()
+        .map(|e| validate_expect(cx, e, r, &typed, &names, pace.requests))
+        .unwrap_or_default();
+    let eventually_window = r.eventually.as_ref().map(|ev| {
+        let w = ev.value.window.unwrap_or(pace.requests);
+        if w == 0 || w > pace.requests {
+            cx.error(
+                ev.loc,
+                format!(
+                    "`eventually.window` must be between 1 and `requests` ({}), found {w}",
+                    pace.requests
+                ),
+            );
+        }
+        w
+    });
+    (cx.diags.len() == before).then(|| Probe {
+        url: r.url.value.clone(),
+        method,
+        headers: r
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect(),
+        body: r.body.as_ref().map(|b| b.value.clone()),
+        requests: pace.requests,
+        concurrency: pace.concurrency,
+        rate: pace.rate,
+        request_timeout: pace.request_timeout,
+        max_body,
+        max_body_loc: r.max_body.as_ref().map(|m| m.loc),
+        ca,
+        insecure_skip_verify: insecure,
+        extract,
+        status: x.status.unwrap_or_else(|| STATUS.to_vec()),
+        max_error_rate: x.max_error_rate,
+        latency: x.latency,
+        each: x.each,
+        never: x.never,
+        split: x.split,
+        eventually_window,
+    })
+}
+
+/// What is sent: the URL, the method (returned, upper case), the headers
+/// (secret ones remembered for redaction; a value is never quoted) and the
+/// body's template.
+fn check_request(cx: &mut Validator, r: &RawProbe, extra: &BTreeSet<String>) -> String {
     if let Some(url) = cx.known_value(&r.url, extra) {
         if let Some(problem) = url_problem(&url) {
             cx.error(r.url.loc, format!("invalid URL `{}`: {problem}", limits::excerpt(&url)))
@@ -244,7 +300,7 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
     let method = r
         .method
         .as_ref()
-        .map_or_else(|| "GET".to_owned(), |m| m.value.to_uppercase());
+        .map_or_else(|| METHOD.to_owned(), |m| m.value.to_uppercase());
     if let Some(m) = &r.method
         && !METHODS.contains(&method.as_str())
     {
@@ -273,6 +329,19 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
     if let Some(b) = &r.body {
         cx.known_value(b, extra);
     }
+    method
+}
+
+/// How many requests, how many at once, how fast, and how long each may take.
+struct Pace {
+    requests: u32,
+    concurrency: u32,
+    rate: Option<f64>,
+    request_timeout: Duration,
+}
+
+/// `requests`, `rate` (else `defaults.rate`), `concurrency`, `requestTimeout`.
+fn pace(cx: &mut Validator, r: &RawProbe) -> Pace {
     let bounded = |cx: &mut Validator,
                    v: &Option<Spanned<u32>>,
                    what: &str,
@@ -286,67 +355,27 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
         Some(n) => n.value,
         None => default,
     };
-    let requests = bounded(cx, &r.requests, "requests", 100, limits::MAX_REQUESTS);
+    let requests = bounded(cx, &r.requests, "requests", REQUESTS, limits::MAX_REQUESTS);
     let rate = match &r.rate {
         Some(x) => cx.rate(x),
         None => cx.default_rate,
     };
-    let concurrency = bounded(cx, &r.concurrency, "concurrency", 8, limits::MAX_CONCURRENCY);
+    let concurrency = bounded(cx, &r.concurrency, "concurrency", CONCURRENCY, limits::MAX_CONCURRENCY);
     let request_timeout = match r.request_timeout.as_ref().map(|t| (t, cx.duration(t))) {
         Some((t, Some(d))) if d.is_zero() => {
             cx.error(t.loc, "`requestTimeout` is 0: every request would time out")
                 .expected("a duration of more than 0, e.g. `5s`");
             d
         }
-        Some((_, d)) => d.unwrap_or(Duration::from_secs(5)),
-        None => Duration::from_secs(5),
+        Some((_, d)) => d.unwrap_or(REQUEST_TIMEOUT),
+        None => REQUEST_TIMEOUT,
     };
-    let max_body = max_body(cx, r);
-    let (ca, insecure) = tls(cx, r);
-    let (extract, names, typed) = extractions(cx, r);
-    let x = r
-        .expect
-        .as_ref()
-        .map(|e| validate_expect(cx, e, r, &typed, &names, requests))
-        .unwrap_or_default();
-    let eventually_window = r.eventually.as_ref().map(|ev| {
-        let w = ev.value.window.unwrap_or(requests);
-        if w == 0 || w > requests {
-            cx.error(
-                ev.loc,
-                format!(
-                    "`eventually.window` must be between 1 and `requests` ({requests}), found {w}"
-                ),
-            );
-        }
-        w
-    });
-    (cx.diags.len() == before).then(|| Probe {
-        url: r.url.value.clone(),
-        method,
-        headers: r
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), v.value.clone()))
-            .collect(),
-        body: r.body.as_ref().map(|b| b.value.clone()),
+    Pace {
         requests,
         concurrency,
         rate,
         request_timeout,
-        max_body,
-        max_body_loc: r.max_body.as_ref().map(|m| m.loc),
-        ca,
-        insecure_skip_verify: insecure,
-        extract,
-        status: x.status.unwrap_or_else(|| vec![200]),
-        max_error_rate: x.max_error_rate,
-        latency: x.latency,
-        each: x.each,
-        never: x.never,
-        distribution: x.distribution,
-        eventually_window,
-    })
+    }
 }
 
 /// `maxBody` in bytes (the default when absent or wrong; wrong is an error).
@@ -370,14 +399,27 @@ fn max_body(cx: &mut Validator, r: &RawProbe) -> u64 {
 }
 
 /// The validated `expect` of a probe.
-#[derive(Default)]
 struct Expectations {
     status: Option<Vec<u16>>,
     max_error_rate: f64,
     latency: Vec<(f64, Duration)>,
     each: Vec<Check>,
     never: Vec<Check>,
-    distribution: Option<super::distribution::Distribution>,
+    split: Option<super::split_spec::SplitSpec>,
+}
+
+impl Default for Expectations {
+    /// What a probe without `expect` (or a part of it) expects.
+    fn default() -> Self {
+        Expectations {
+            status: None,
+            max_error_rate: MAX_ERROR_RATE,
+            latency: Vec::new(),
+            each: Vec::new(),
+            never: Vec::new(),
+            split: None,
+        }
+    }
 }
 
 fn validate_expect(
@@ -436,10 +478,10 @@ fn validate_expect(
         .filter_map(|c| crate::model::check::validate(cx, c, Some(typed)))
         .collect();
     if let Some(d) = &e.distribution {
-        x.distribution = super::distribution::validate(cx, d, names);
+        x.split = super::split_spec::validate(cx, d, names);
         // Too few requests: the test often stops undecided, and a verdict it
         // leans to carries no stated error rate.
-        if x.distribution.is_some() && requests < MIN_SPLIT_REQUESTS && r.eventually.is_none() {
+        if x.split.is_some() && requests < MIN_SPLIT_REQUESTS && r.eventually.is_none() {
             let loc = r.requests.as_ref().map_or(d.loc, |n| n.loc);
             cx.warn(
                 loc,
