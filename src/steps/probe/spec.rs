@@ -168,7 +168,8 @@ pub struct RawExpect {
     #[serde(default)]
     pub never: Vec<Spanned<RawCheck>>,
     /// A categorical value must follow these weights.
-    pub distribution: Option<Spanned<super::split_spec::RawSplit>>,
+    #[serde(rename = "distribution")]
+    pub split: Option<Spanned<super::split_spec::RawSplit>>,
 }
 
 /// Keep probing until the expectations hold.
@@ -477,7 +478,7 @@ fn validate_expect(
         .iter()
         .filter_map(|c| crate::model::check::validate(cx, c, Some(typed)))
         .collect();
-    if let Some(d) = &e.distribution {
+    if let Some(d) = &e.split {
         x.split = super::split_spec::validate(cx, d, names);
         // Too few requests: the test often stops undecided, and a verdict it
         // leans to carries no stated error rate.
