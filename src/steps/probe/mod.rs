@@ -11,6 +11,7 @@
 pub mod converge;
 pub mod defaults;
 pub mod expectations;
+pub mod extract;
 pub mod http;
 pub mod judge;
 pub mod page;
