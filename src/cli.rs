@@ -3,12 +3,12 @@
 
 use std::ffi::OsString;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 
 use crate::commands;
 use crate::commands::args::{Cli, Command};
-use crate::model::action::PROGRESS_TARGET;
 use crate::model::exit;
+use crate::output::progress::PROGRESS_TARGET;
 use crate::runtime::install_crypto_provider;
 
 /// Runs the CLI with the given arguments; returns the process exit code.
@@ -53,7 +53,18 @@ where
             allow_exec,
             control,
         } => commands::run::run(
-            &playbooks, &inputs, dry_run, allow_exec, &control, cli.quiet, progress, color,
+            &commands::run::Request {
+                paths: &playbooks,
+                inputs: &inputs,
+                control: &control,
+                dry_run,
+                allow_exec,
+            },
+            commands::run::Display {
+                quiet: cli.quiet,
+                progress,
+                color,
+            },
         ),
         Command::Docs {
             playbook,
@@ -67,21 +78,8 @@ where
             &inputs,
         ),
         Command::Init { name, dir } => commands::init::init(&name, &dir),
-        Command::Schema { report, output } => {
-            let text = if report {
-                crate::report::schema()
-            } else {
-                commands::schema::playbook_schema()
-            };
-            commands::common::emit(output.as_deref(), &text)
-        }
-        Command::Completions { shell } => {
-            let mut cmd = Cli::command();
-            let mut script = Vec::new();
-            clap_complete::generate(shell, &mut cmd, "scenario", &mut script);
-            crate::stdio::out(&String::from_utf8_lossy(&script));
-            exit::OK
-        }
+        Command::Schema { report, output } => commands::schema::schema(report, output.as_deref()),
+        Command::Completions { shell } => commands::completions::completions(shell),
         Command::Lab(cmd) => commands::lab::lab(cmd),
     }
 }

@@ -5,7 +5,8 @@
 //! The layers, each importing only those before it:
 //! [`language`] (located YAML, templates, diagnostics) -> [`cluster`] (the
 //! Kubernetes client) -> [`model`] (the validated playbook and the step
-//! interface) -> [`steps`] (one file per kind, one list) -> [`load`] ->
+//! interface) -> [`tools`] (programs scenario runs: `kubectl kustomize`) ->
+//! [`steps`] (one file per kind, one list) -> [`load`] ->
 //! [`runner`] (the result tree) -> [`output`] / [`report`] (its formatters)
 //! -> [`commands`] -> [`cli`].
 
@@ -24,6 +25,7 @@ pub mod runner;
 pub mod runtime;
 pub mod stdio;
 pub mod steps;
+pub mod tools;
 
 pub use cli::run;
 pub use runtime::install_crypto_provider;

@@ -3,6 +3,7 @@
 pub mod args;
 pub mod chapter;
 pub mod common;
+pub mod completions;
 pub mod docs;
 pub mod init;
 pub mod lab;

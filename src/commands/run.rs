@@ -1,5 +1,6 @@
-//! `scenario run`: load and check every playbook, then run them (up to
-//! `--jobs` at once), print the results and write the reports.
+//! `scenario run`: load and check every playbook, then hand them to the
+//! runner's scheduler (signals, pre-flight, `--jobs`, `--fail-fast`), print
+//! the summaries and write the reports.
 
 use std::path::PathBuf;
 
@@ -8,12 +9,12 @@ use super::common::{expand, load_options};
 use super::run_checks;
 use crate::load;
 use crate::model::exit;
+use crate::model::playbook::Playbook;
 use crate::output::jsonl::JsonLines;
 use crate::output::summary::summary;
 use crate::output::terminal::{Plain, Tty};
 use crate::report;
-use crate::runner::preflight;
-use crate::runner::{Interrupt, Observer, PlaybookResult, RunOptions, Status, run_playbook_until};
+use crate::runner::{Observer, PlaybookResult, RunOptions, Schedule, Scheduler};
 
 /// `I/N` shards: playbook k (in the given order) belongs to shard (k mod N) + 1.
 #[must_use]
@@ -26,38 +27,86 @@ pub fn shard<T>(items: Vec<T>, index: usize, total: usize) -> Vec<T> {
         .collect()
 }
 
-#[allow(
-    clippy::too_many_lines,
-    clippy::too_many_arguments,
-    clippy::fn_params_excessive_bools
-)]
-pub fn run(
-    paths: &[PathBuf],
-    inputs: &Inputs,
-    dry_run: bool,
-    allow_exec: bool,
-    control: &RunControl,
-    quiet: bool,
-    progress: bool,
-    color: bool,
-) -> i32 {
+/// What `scenario run` was asked to do.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub paths: &'a [PathBuf],
+    pub inputs: &'a Inputs,
+    pub control: &'a RunControl,
+    /// `--dry-run`.
+    pub dry_run: bool,
+    /// `--allow-exec`.
+    pub allow_exec: bool,
+}
+
+/// How the run shows itself on the terminal.
+#[derive(Debug, Clone, Copy)]
+pub struct Display {
+    /// `-q`: no progress lines.
+    pub quiet: bool,
+    /// Live spinners (text output, stdout and stderr on a terminal).
+    pub progress: bool,
+    /// Colors on stdout.
+    pub color: bool,
+}
+
+/// `scenario run`: loads and checks every playbook, hands them to the
+/// runner's [`Scheduler`], prints the summaries and writes the reports.
+pub fn run(req: &Request<'_>, display: Display) -> i32 {
     use std::io::IsTerminal as _;
     // Signals are caught from the start: a SIGINT/SIGTERM while playbooks
     // load or during the pre-flight still ends with reports and exit 130.
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
+    let scheduler = match Scheduler::start() {
+        Ok(s) => s,
         Err(e) => {
-            crate::errln!("error: cannot start the async runtime: {e}");
+            crate::errln!("error: {e}");
             return exit::STEP_ERROR;
         }
     };
-    let interrupt = listen(&rt);
-    let opts = load_options(inputs);
-    let (mut files, mut diags) = expand(paths);
-    if let Some((i, n)) = control.shard {
+    let books = match load_all(req, display.quiet) {
+        Ok(books) => books,
+        Err(code) => return code,
+    };
+    let control = req.control;
+    let schedule = Schedule {
+        run: RunOptions {
+            dry_run: req.dry_run,
+            allow_exec: req.allow_exec,
+            kubeconfig: req.inputs.kubeconfig.clone(),
+            interactive: std::io::stdin().is_terminal(),
+            selection: run_checks::selection(control),
+            preflight_timeout: control.preflight_timeout,
+        },
+        jobs: usize::from(control.jobs),
+        fail_fast: control.fail_fast,
+    };
+    let json_lines = control.format() == "json";
+    let plain = Plain {
+        quiet: display.quiet,
+    };
+    let tty = Tty::new(display.color);
+    let observer: &dyn Observer = if json_lines {
+        &JsonLines
+    } else if display.progress {
+        &tty
+    } else {
+        &plain
+    };
+    let finished = scheduler.run(&books, &schedule, observer);
+    if finished.ran && !json_lines {
+        for r in &finished.results {
+            crate::out!("{}", summary(r));
+        }
+    }
+    write_reports(&control.reports, &finished.results, finished.code)
+}
+
+/// The playbooks of this shard, loaded and checked against the command line
+/// (everything before the first request), or the exit code of invalid input.
+fn load_all(req: &Request<'_>, quiet: bool) -> Result<Vec<Playbook>, i32> {
+    let opts = load_options(req.inputs);
+    let (mut files, mut diags) = expand(req.paths);
+    if let Some((i, n)) = req.control.shard {
         files = shard(files, i, n);
         if !quiet {
             crate::outln!(
@@ -72,7 +121,6 @@ pub fn run(
             );
         }
     }
-    // Everything is loaded and validated before the first request.
     let mut books = Vec::new();
     for p in &files {
         match load::load(p, &opts) {
@@ -81,196 +129,14 @@ pub fn run(
         }
     }
     if diags.is_empty() {
-        diags = run_checks::check(&books, control, allow_exec);
+        diags = run_checks::check(&books, req.control, req.allow_exec);
     }
-    if !diags.is_empty() {
+    if diags.is_empty() {
+        Ok(books)
+    } else {
         crate::stdio::diagnostics(&diags);
-        return exit::INVALID;
+        Err(exit::INVALID)
     }
-    let ropts = RunOptions {
-        dry_run,
-        allow_exec,
-        kubeconfig: inputs.kubeconfig.clone(),
-        interactive: std::io::stdin().is_terminal(),
-        selection: run_checks::selection(control),
-        preflight_timeout: control.preflight_timeout,
-    };
-    let json_lines = control.format() == "json";
-    let plain = Plain { quiet };
-    let tty = Tty::new(color);
-    let observer: &dyn Observer = if json_lines {
-        &JsonLines
-    } else if progress {
-        &tty
-    } else {
-        &plain
-    };
-    let (results, code) = match preflight(&rt, &books, &ropts, &interrupt) {
-        Some((results, code)) => {
-            if json_lines {
-                results.iter().for_each(JsonLines::playbook_finished);
-            }
-            (results, code)
-        }
-        None => {
-            let results = rt.block_on(run_all(&books, &ropts, control, observer, &interrupt));
-            let mut code = exit::OK;
-            for r in &results {
-                if !json_lines {
-                    crate::out!("{}", summary(r));
-                }
-                code = code.max(r.exit_code());
-            }
-            if results.iter().any(|r| r.interrupted) {
-                code = exit::INTERRUPTED;
-            }
-            (results, code)
-        }
-    };
-    write_reports(&control.reports, &results, code)
-}
-
-/// Installs the SIGINT/SIGTERM handlers (at once, not on first poll) and
-/// returns the count the executor watches.
-fn listen(rt: &tokio::runtime::Runtime) -> Interrupt {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (tx, rx) = tokio::sync::watch::channel(0u8);
-    let _guard = rt.enter();
-    let (Ok(mut int), Ok(mut term)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
-        crate::errln!(
-            "warning: cannot catch SIGINT/SIGTERM: they will end the run without reports"
-        );
-        return Interrupt(rx);
-    };
-    rt.spawn(async move {
-        loop {
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
-            }
-            let n = tx.borrow().saturating_add(1);
-            crate::errln!(
-                "\n{}",
-                if n == 1 {
-                    "interrupted: stopping the current step, running `finally` (again to skip it)"
-                } else {
-                    "interrupted again: skipping `finally`"
-                }
-            );
-            let _ = tx.send(n);
-        }
-    });
-    Interrupt(rx)
-}
-
-/// The pre-flight of every playbook, stopped by a signal. `None`: go on
-/// with the run; else the results (the pre-flight as an errored step of
-/// each playbook) and the exit code of a run that stops here.
-fn preflight(
-    rt: &tokio::runtime::Runtime,
-    books: &[crate::model::playbook::Playbook],
-    ropts: &RunOptions,
-    interrupt: &Interrupt,
-) -> Option<(Vec<PlaybookResult>, i32)> {
-    use preflight::NotRun;
-    let started = std::time::Instant::now();
-    let found: Option<Vec<Vec<preflight::Problem>>> = rt.block_on(async {
-        tokio::select! {
-            biased;
-            () = interrupt.reached(1) => None,
-            p = futures::future::join_all(books.iter().map(|pb| preflight::check(pb, ropts))) => Some(p),
-        }
-    });
-    let took = started.elapsed();
-    let Some(found) = found else {
-        let results = books
-            .iter()
-            .map(|pb| preflight::not_run(pb, &[], NotRun::Interrupted, took))
-            .collect();
-        return Some((results, exit::INTERRUPTED));
-    };
-    if found.iter().all(Vec::is_empty) {
-        return None;
-    }
-    // One kubeconfig problem shows once, not once per cluster.
-    let mut seen = std::collections::HashSet::new();
-    let problems: Vec<&preflight::Problem> = found
-        .iter()
-        .flatten()
-        .filter(|p| seen.insert(p.message.clone()))
-        .collect();
-    for p in &problems {
-        crate::errln!("error: pre-flight: {}", safe_text(books, &p.message));
-    }
-    crate::errln!(
-        "\n{} problem{} found before the run; nothing was written to any cluster",
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" }
-    );
-    let code = if problems.iter().any(|p| p.config) {
-        exit::INVALID
-    } else {
-        exit::STEP_ERROR
-    };
-    let results: Vec<PlaybookResult> = books
-        .iter()
-        .zip(&found)
-        .map(|(pb, own)| {
-            let why = if own.is_empty() {
-                NotRun::Other
-            } else {
-                NotRun::Problems
-            };
-            let mut r = preflight::not_run(pb, own, why, took);
-            // Pre-flight messages quote the cluster's answers and the playbook's values.
-            r.steps.iter_mut().for_each(|s| s.sanitize(&pb.secrets));
-            r
-        })
-        .collect();
-    Some((results, code))
-}
-
-/// Runs the playbooks, up to `--jobs` at once; `--fail-fast` starts no new
-/// one after a failure, and an interrupt none at all.
-async fn run_all(
-    books: &[crate::model::playbook::Playbook],
-    ropts: &RunOptions,
-    control: &RunControl,
-    observer: &dyn Observer,
-    interrupt: &Interrupt,
-) -> Vec<PlaybookResult> {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let json_lines = control.format() == "json";
-    let failed = AtomicBool::new(false);
-    let runs: Vec<_> = books
-        .iter()
-        .map(|pb| {
-            let failed = &failed;
-            async move {
-                if interrupt.count() > 0 || (control.fail_fast && failed.load(Ordering::SeqCst)) {
-                    return None;
-                }
-                let r = run_playbook_until(pb, ropts, observer, interrupt).await;
-                if r.status != Status::Passed {
-                    failed.store(true, Ordering::SeqCst);
-                }
-                if json_lines {
-                    JsonLines::playbook_finished(&r);
-                }
-                Some(r)
-            }
-        })
-        .collect();
-    let results: Vec<Option<PlaybookResult>> =
-        futures::stream::StreamExt::collect(futures::stream::StreamExt::buffered(
-            futures::stream::iter(runs),
-            usize::from(control.jobs),
-        ))
-        .await;
-    results.into_iter().flatten().collect()
 }
 
 /// Writes every `--report`, each atomically (the previous file stays whole
@@ -289,16 +155,6 @@ fn write_reports(reports: &[(String, String)], results: &[PlaybookResult], mut c
         }
     }
     code
-}
-
-/// A message from outside (a cluster's, the network's) as it may be printed:
-/// every playbook's secrets redacted, controls escaped, long lines cut.
-fn safe_text(books: &[crate::model::playbook::Playbook], s: &str) -> String {
-    let mut text = s.to_owned();
-    for pb in books {
-        text = pb.secrets.redact(&text).into_owned();
-    }
-    crate::language::untrusted::clean_text(&text)
 }
 
 #[cfg(test)]

@@ -1,5 +1,8 @@
 //! `scenario schema`: the playbook's JSON Schema, generated from the raw
-//! types and the step registry (one property per step kind).
+//! types and the step registry (one property per step kind), or with
+//! `--report` the JSON report's.
+
+use std::path::Path;
 
 use serde_json::{Value, json};
 
@@ -8,6 +11,17 @@ use crate::steps::KINDS;
 
 /// Where the committed schema lives, relative to the repository.
 pub const SCHEMA_PATH: &str = "schemas/playbook.schema.json";
+
+/// `scenario schema [--report] [-o FILE]`.
+#[must_use]
+pub fn schema(report: bool, output: Option<&Path>) -> i32 {
+    let text = if report {
+        crate::report::schema()
+    } else {
+        playbook_schema()
+    };
+    super::common::emit(output, &text)
+}
 
 /// The playbook JSON Schema, pretty-printed with a trailing newline.
 #[must_use]

@@ -17,7 +17,7 @@ use crate::language::source::{Source, display_path, read_text};
 use crate::language::template;
 use crate::language::yaml::{self, Loc, Node, Spanned, Value};
 use crate::model::playbook::{Cluster, Playbook};
-use crate::model::step::{DEFAULT_TIMEOUT, RetryPolicy};
+use crate::model::step::{DEFAULT_TIMEOUT, RetryPolicy, Step};
 use crate::model::validator::Validator;
 
 /// Loads and validates a playbook. Returns every problem found.
@@ -70,7 +70,9 @@ pub fn load_text(
     validate(&root, src, dir, path, opts)
 }
 
-#[allow(clippy::too_many_lines)]
+/// Validates the playbook in phases, each reporting into the validator:
+/// header, vars, clusters and their contexts, the scope, the root, the
+/// step defaults, the steps, then the result (or every problem found).
 fn validate(
     root: &Node,
     src: Source,
@@ -78,10 +80,68 @@ fn validate(
     path: &Path,
     opts: &LoadOptions,
 ) -> Result<Playbook, Vec<Diagnostic>> {
-    let mut cx = Validator {
+    let mut cx = validator(&src, &dir, path);
+    let header: Option<RawPlaybook> = match from_node::<RawPlaybook>(root) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            cx.diags.push(Diagnostic::from_yaml(&src, &e));
+            None
+        }
+    };
+    let vars = read_vars(&mut cx, root, header.as_ref(), opts);
+    let mut clusters = read_clusters(&mut cx, root, header.as_ref());
+    override_contexts(&mut cx, &mut clusters, opts, header.is_some());
+    build_scope(&mut cx, &clusters, &vars, opts, path);
+    set_root(&mut cx, header.as_ref().and_then(|h| h.root.as_ref()), opts);
+    let defaults = read_defaults(&mut cx, header.as_ref());
+    let [steps, finally] = read_steps(&mut cx, root, &defaults, header.is_some());
+    if let Some(d) = header.as_ref().and_then(|h| h.date.as_ref())
+        && !is_date(&d.value)
+    {
+        cx.error(d.loc, format!("invalid date `{}`", d.value))
+            .expected("a date as YYYY-MM-DD");
+    }
+    let (secrets, secret_env) = playbook_secrets(&cx, &opts.env);
+    let Some(h) = header.filter(|_| cx.diags.is_empty()) else {
+        // An error message never quotes a secret (a rendered line, a value).
+        for d in &mut cx.diags {
+            d.redact(&secrets);
+        }
+        return Err(cx.diags);
+    };
+    for d in &mut cx.warnings {
+        d.redact(&secrets);
+    }
+    Ok(Playbook {
+        name: h.name.value,
+        title: h.title,
+        summary: h.summary,
+        authors: h.authors,
+        date: h.date.map(|d| d.value),
+        outcomes: h.outcomes,
+        next: h.next,
+        root: cx.root.clone(),
+        source: src,
+        path: path.to_path_buf(),
+        dir,
+        scope: cx.scope,
+        warnings: cx.warnings,
+        clusters,
+        vars,
+        steps,
+        finally,
+        secrets,
+        secret_env,
+        contexts: crate::model::playbook::ContextCache::default(),
+    })
+}
+
+/// A validator for the playbook `src` in `dir`, before anything is read.
+fn validator(src: &Source, dir: &Path, path: &Path) -> Validator {
+    Validator {
         src: src.clone(),
-        dir: dir.clone(),
-        root: dir.canonicalize().unwrap_or_else(|_| dir.clone()),
+        dir: dir.to_path_buf(),
+        root: dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf()),
         diags: Vec::new(),
         warnings: Vec::new(),
         env: template::environment(),
@@ -98,18 +158,19 @@ fn validate(
         env_refs: crate::language::secrets::env_refs(&src.text),
         preview: std::cell::RefCell::default(),
         names_cache: std::cell::RefCell::default(),
-    };
-    let header: Option<RawPlaybook> = match from_node::<RawPlaybook>(root) {
-        Ok(h) => Some(h),
-        Err(e) => {
-            cx.diags.push(Diagnostic::from_yaml(&src, &e));
-            None
-        }
-    };
+    }
+}
 
-    // Variables: defaults, then --vars-file, then --var.
+/// The variables: defaults (from the header, or read from the YAML when the
+/// header is invalid), no builtin name, then `--vars-file` and `--var`.
+fn read_vars(
+    cx: &mut Validator,
+    root: &Node,
+    header: Option<&RawPlaybook>,
+    opts: &LoadOptions,
+) -> IndexMap<String, serde_json::Value> {
     let mut vars: IndexMap<String, serde_json::Value> = IndexMap::new();
-    if let Some(h) = &header {
+    if let Some(h) = header {
         vars.clone_from(&h.vars);
     } else if let Some(Value::Map(entries)) = root.get("vars").map(|n| &n.value) {
         for (k, v) in entries {
@@ -137,49 +198,67 @@ fn validate(
                 ));
         }
     }
-    apply_overrides(&mut cx, &mut vars, opts);
+    apply_overrides(cx, &mut vars, opts);
     cx.known.extend(vars.keys().cloned());
+    vars
+}
 
+/// The clusters and their context templates. With an invalid header, only
+/// their names (so that steps can still be checked).
+fn read_clusters(
+    cx: &mut Validator,
+    root: &Node,
+    header: Option<&RawPlaybook>,
+) -> IndexMap<String, Cluster> {
     let mut clusters: IndexMap<String, Cluster> = IndexMap::new();
-    if let Some(h) = &header {
-        for (name, c) in &h.clusters {
-            let ctx = c.value.context.clone().unwrap_or(Spanned {
-                value: name.clone(),
-                loc: c.loc,
-            });
-            cx.template(&ctx, &BTreeSet::new());
-            clusters.insert(
-                name.clone(),
-                Cluster {
-                    name: name.clone(),
-                    context: ctx.value.clone(),
-                    context_loc: ctx.loc,
-                    context_override: None,
-                    description: c.value.description.clone(),
-                },
-            );
+    let Some(h) = header else {
+        if let Some(Value::Map(entries)) = root.get("clusters").map(|n| &n.value) {
+            cx.cluster_names = entries
+                .iter()
+                .filter_map(|(k, _)| match &k.value {
+                    Value::Str(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect();
         }
-    } else if let Some(Value::Map(entries)) = root.get("clusters").map(|n| &n.value) {
-        // Keep the names so that steps can still be checked.
-        cx.cluster_names = entries
-            .iter()
-            .filter_map(|(k, _)| match &k.value {
-                Value::Str(s) => Some(s.clone()),
-                _ => None,
-            })
-            .collect();
+        return clusters;
+    };
+    for (name, c) in &h.clusters {
+        let ctx = c.value.context.clone().unwrap_or(Spanned {
+            value: name.clone(),
+            loc: c.loc,
+        });
+        cx.template(&ctx, &BTreeSet::new());
+        clusters.insert(
+            name.clone(),
+            Cluster {
+                name: name.clone(),
+                context: ctx.value.clone(),
+                context_loc: ctx.loc,
+                context_override: None,
+                description: c.value.description.clone(),
+            },
+        );
     }
-    if header.is_some() {
-        cx.cluster_names = clusters.keys().cloned().collect();
-    }
+    cx.cluster_names = clusters.keys().cloned().collect();
+    clusters
+}
+
+/// `--context CLUSTER=CTX` (or `--context CTX` for a playbook's only
+/// cluster). Unknown clusters are reported only when the header is valid.
+fn override_contexts(
+    cx: &mut Validator,
+    clusters: &mut IndexMap<String, Cluster>,
+    opts: &LoadOptions,
+    valid_header: bool,
+) {
     for (name, ctx) in &opts.contexts {
-        // `--context CTX` alone: the playbook's only cluster.
         if name.is_empty() {
             if clusters.len() == 1 {
                 if let Some(c) = clusters.values_mut().next() {
                     c.context_override = Some(ctx.clone());
                 }
-            } else if header.is_some() {
+            } else if valid_header {
                 let known: Vec<String> = clusters.keys().cloned().collect();
                 cx.diags.push(
                     Diagnostic::file(
@@ -197,7 +276,7 @@ fn validate(
             }
         } else if let Some(c) = clusters.get_mut(name) {
             c.context_override = Some(ctx.clone());
-        } else if header.is_some() {
+        } else if valid_header {
             let known: Vec<String> = clusters.keys().cloned().collect();
             let mut d = Diagnostic::file(
                 "<command line>",
@@ -210,6 +289,17 @@ fn validate(
             cx.diags.push(d);
         }
     }
+}
+
+/// The one scope templates see (vars, env, resolved contexts); a context
+/// that does not render is reported at its cluster.
+fn build_scope(
+    cx: &mut Validator,
+    clusters: &IndexMap<String, Cluster>,
+    vars: &IndexMap<String, serde_json::Value>,
+    opts: &LoadOptions,
+    path: &Path,
+) {
     let contexts: Vec<(String, String, bool)> = clusters
         .values()
         .map(|c| match &c.context_override {
@@ -217,7 +307,7 @@ fn validate(
             None => (c.name.clone(), c.context.clone(), false),
         })
         .collect();
-    let (scope, problems) = Scope::new(&vars, &contexts, &opts.env, path);
+    let (scope, problems) = Scope::new(vars, &contexts, &opts.env, path);
     cx.scope = scope;
     // The preview context is built from the scope: the one built before is stale.
     cx.preview.take();
@@ -238,23 +328,24 @@ fn validate(
                 ));
         }
     }
+}
 
-    set_root(&mut cx, header.as_ref().and_then(|h| h.root.as_ref()), opts);
-
-    // Defaults for every step.
+/// `defaults:`: what every step that does not say otherwise gets (and the
+/// probes' default rate).
+fn read_defaults(cx: &mut Validator, header: Option<&RawPlaybook>) -> Defaults {
     let mut defaults = Defaults {
         timeout: DEFAULT_TIMEOUT,
         retry: RetryPolicy::default(),
         clusters: Vec::new(),
     };
-    if let Some(d) = header.as_ref().and_then(|h| h.defaults.as_ref()) {
+    if let Some(d) = header.and_then(|h| h.defaults.as_ref()) {
         if let Some(t) = &d.value.timeout
             && let Some(t) = cx.timeout(t)
         {
             defaults.timeout = t;
         }
         if let Some(r) = &d.value.retry
-            && let Some(r) = retry_policy(&mut cx, r)
+            && let Some(r) = retry_policy(cx, r)
         {
             defaults.retry = r;
         }
@@ -265,33 +356,41 @@ fn validate(
             cx.default_rate = cx.rate(r);
         }
     }
+    defaults
+}
 
+/// `steps:` then `finally:`, each step checked on its own, names unique
+/// across both; the playbook needs at least one step.
+fn read_steps(
+    cx: &mut Validator,
+    root: &Node,
+    defaults: &Defaults,
+    valid_header: bool,
+) -> [Vec<Step>; 2] {
     let mut names: BTreeMap<String, Loc> = BTreeMap::new();
-    let mut out_steps = Vec::new();
-    let mut out_finally = Vec::new();
-    for (key, out) in [("steps", &mut out_steps), ("finally", &mut out_finally)] {
+    ["steps", "finally"].map(|key| {
+        let mut out = Vec::new();
         match root.get(key).map(|n| (&n.value, n.loc)) {
             Some((Value::Seq(items), _)) => {
                 for item in items {
-                    if let Some((raw, actions)) = read_options(&mut cx, item) {
-                        {
-                            if let Some(prev) = names.get(&raw.name.value) {
-                                let prev = *prev;
-                                cx.error(
-                                    raw.name.loc,
-                                    format!("duplicate step name `{}`", raw.name.value),
-                                )
-                                .help(format!(
-                                    "the first step with this name is at line {}",
-                                    prev.line
-                                ));
-                            } else {
-                                names.insert(raw.name.value.clone(), raw.name.loc);
-                            }
-                            if let Some(step) = validate_step(&mut cx, raw, &actions, &defaults) {
-                                out.push(step);
-                            }
-                        }
+                    let Some((raw, actions)) = read_options(cx, item) else {
+                        continue;
+                    };
+                    if let Some(prev) = names.get(&raw.name.value) {
+                        let prev = *prev;
+                        cx.error(
+                            raw.name.loc,
+                            format!("duplicate step name `{}`", raw.name.value),
+                        )
+                        .help(format!(
+                            "the first step with this name is at line {}",
+                            prev.line
+                        ));
+                    } else {
+                        names.insert(raw.name.value.clone(), raw.name.loc);
+                    }
+                    if let Some(step) = validate_step(cx, raw, &actions, defaults) {
+                        out.push(step);
                     }
                 }
                 if key == "steps" && items.is_empty() {
@@ -305,7 +404,7 @@ fn validate(
             }
             Some((Value::Null, _)) | None => {}
             Some((other, loc)) => {
-                if header.is_some() {
+                if valid_header {
                     cx.error(
                         loc,
                         format!("`{key}` must be a list of steps, found {}", other.kind()),
@@ -313,48 +412,7 @@ fn validate(
                 }
             }
         }
-    }
-    if let Some(d) = header.as_ref().and_then(|h| h.date.as_ref())
-        && !is_date(&d.value)
-    {
-        cx.error(d.loc, format!("invalid date `{}`", d.value))
-            .expected("a date as YYYY-MM-DD");
-    }
-    let (secrets, secret_env) = playbook_secrets(&cx, &opts.env);
-    if !cx.diags.is_empty() || header.is_none() {
-        // An error message never quotes a secret (a rendered line, a value).
-        for d in &mut cx.diags {
-            d.redact(&secrets);
-        }
-        return Err(cx.diags);
-    }
-    let Some(h) = header else {
-        return Err(cx.diags);
-    };
-    for d in &mut cx.warnings {
-        d.redact(&secrets);
-    }
-    Ok(Playbook {
-        name: h.name.value,
-        title: h.title,
-        summary: h.summary,
-        authors: h.authors,
-        date: h.date.map(|d| d.value),
-        outcomes: h.outcomes,
-        next: h.next,
-        root: cx.root.clone(),
-        source: src,
-        path: path.to_path_buf(),
-        dir,
-        scope: cx.scope,
-        warnings: cx.warnings,
-        clusters,
-        vars,
-        steps: out_steps,
-        finally: out_finally,
-        secrets,
-        secret_env,
-        contexts: crate::model::playbook::ContextCache::default(),
+        out
     })
 }
 

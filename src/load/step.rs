@@ -192,8 +192,8 @@ pub fn read_options(v: &mut Validator, node: &Node) -> Option<(RawStepOptions, A
     }
 }
 
-/// Validates one step (options, then its action).
-#[allow(clippy::too_many_lines)]
+/// Validates one step: its name, its options (with the playbook's
+/// defaults), its `when`, then its one action and what that action needs.
 pub fn validate(
     v: &mut Validator,
     raw: RawStepOptions,
@@ -202,94 +202,15 @@ pub fn validate(
 ) -> Option<Step> {
     let before = v.diags.len();
     v.needed.borrow_mut().clear();
-    let name_ok = !raw.name.value.trim().is_empty()
-        && raw
-            .name
-            .value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
-    if !name_ok {
-        v.error(raw.name.loc, format!("invalid step name `{}`", raw.name.value))
-            .expected("letters, digits, `-`, `_` or `.` (the name is used on the command line and in reports)");
-    }
+    check_name(v, &raw.name);
     let extra: BTreeSet<String> = raw.vars.keys().cloned().collect();
-    let timeout = match &raw.timeout {
-        Some(t) => v.timeout(t).unwrap_or(defaults.timeout),
-        None => defaults.timeout,
-    };
-    let retry = match &raw.retry {
-        Some(r) => retry_policy(v, r).unwrap_or_default(),
-        None => defaults.retry.clone(),
-    };
-    let clusters = match &raw.clusters {
-        Some(c) => v.cluster_refs(c),
-        None => defaults.clusters.clone(),
-    };
-    v.step_clusters.clone_from(&clusters);
-    v.step_timeout = timeout;
-    v.step_vars.clone_from(&raw.vars);
-    let when = raw.when.as_ref().and_then(|w| {
-        let names = v.names(&extra);
-        let checked = template::check_condition(&v.env, &w.value, &names).and_then(|()| {
-            // Evaluated once with what is known: an unknown test or filter is found now.
-            match template::eval_condition(&v.env, &w.value, &v.preview_value()) {
-                Err(e)
-                    if ["unknown test", "unknown filter", "unknown function"]
-                        .iter()
-                        .any(|k| e.message.contains(k)) =>
-                {
-                    Err(e)
-                }
-                _ => Ok(()),
-            }
-        });
-        match checked {
-            Ok(()) => {
-                v.note_needed(&w.value, true);
-                Some((w.value.clone(), w.loc))
-            }
-            Err(e) => {
-                v.error(w.loc, e.message)
-                    .expected("a minijinja expression such as `restore` or `mode == 'full'`");
-                None
-            }
-        }
-    });
-    // Captures `when` tests (`x is defined`) but does not need: the step
-    // guards itself against their absence.
-    let guarded: BTreeSet<String> = when
-        .as_ref()
-        .and_then(|(w, _)| template::variables(&v.env, &format!("{{% if {w} %}}{{% endif %}}")))
-        .into_iter()
-        .flatten()
-        .filter(|n| !v.needed.borrow().contains(n))
-        .collect();
-    let (kind, node) = match actions {
-        [] => {
-            v.error(
-                raw.name.loc,
-                format!("step `{}` has no action", raw.name.value),
-            )
-            .expected(format!("exactly one of: {}", ACTIONS.join(", ")));
-            return None;
-        }
-        [(kind, _, node)] => (*kind, node),
-        [(first, _, _), (second, loc, _), ..] => {
-            v.error(
-                *loc,
-                format!(
-                    "step `{}` has more than one action (`{}` and `{}`)",
-                    raw.name.value, first.name, second.name
-                ),
-            )
-            .expected("exactly one action per step; split it into two steps");
-            return None;
-        }
-    };
+    let options = read_step_options(v, &raw, defaults, &extra);
+    let guarded = guarded(v, options.when.as_ref());
+    let (kind, node) = single_action(v, &raw, actions)?;
     check_step_vars(v, &raw.vars, raw.name.loc);
     let node = expand_expressions(v, node);
     let action = (kind.parse)(v, &node, &extra)?;
-    if kind.needs_cluster && clusters.is_empty() {
+    if kind.needs_cluster && options.clusters.is_empty() {
         v.error(
             raw.name.loc,
             format!(
@@ -319,17 +240,130 @@ pub fn validate(
         per_cluster: raw.per_cluster,
         title: raw.title,
         doc: raw.doc,
-        options: StepOptions {
-            clusters,
-            timeout,
-            retry,
-            continue_on_error: raw.continue_on_error,
-            when,
-            tags: raw.tags,
-        },
+        options,
         kind,
         action,
         vars: raw.vars,
         needs: v.needed.take().difference(&guarded).cloned().collect(),
     })
+}
+
+/// A step name is used on the command line and in reports.
+fn check_name(v: &mut Validator, name: &Spanned<String>) {
+    let ok = !name.value.trim().is_empty()
+        && name
+            .value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if !ok {
+        v.error(name.loc, format!("invalid step name `{}`", name.value))
+            .expected("letters, digits, `-`, `_` or `.` (the name is used on the command line and in reports)");
+    }
+}
+
+/// The step's options, the playbook's defaults filling what it does not
+/// set; the validator learns the step's clusters, timeout and vars.
+fn read_step_options(
+    v: &mut Validator,
+    raw: &RawStepOptions,
+    defaults: &Defaults,
+    extra: &BTreeSet<String>,
+) -> StepOptions {
+    let timeout = match &raw.timeout {
+        Some(t) => v.timeout(t).unwrap_or(defaults.timeout),
+        None => defaults.timeout,
+    };
+    let retry = match &raw.retry {
+        Some(r) => retry_policy(v, r).unwrap_or_default(),
+        None => defaults.retry.clone(),
+    };
+    let clusters = match &raw.clusters {
+        Some(c) => v.cluster_refs(c),
+        None => defaults.clusters.clone(),
+    };
+    v.step_clusters.clone_from(&clusters);
+    v.step_timeout = timeout;
+    v.step_vars.clone_from(&raw.vars);
+    let when = raw.when.as_ref().and_then(|w| read_when(v, w, extra));
+    StepOptions {
+        clusters,
+        timeout,
+        retry,
+        continue_on_error: raw.continue_on_error,
+        when,
+        tags: raw.tags.clone(),
+    }
+}
+
+/// `when:`: a condition over known names, evaluated once with what is
+/// known now so that an unknown test or filter is found before the run.
+fn read_when(
+    v: &mut Validator,
+    w: &Spanned<String>,
+    extra: &BTreeSet<String>,
+) -> Option<(String, Loc)> {
+    let names = v.names(extra);
+    let checked = template::check_condition(&v.env, &w.value, &names).and_then(|()| {
+        match template::eval_condition(&v.env, &w.value, &v.preview_value()) {
+            Err(e)
+                if ["unknown test", "unknown filter", "unknown function"]
+                    .iter()
+                    .any(|k| e.message.contains(k)) =>
+            {
+                Err(e)
+            }
+            _ => Ok(()),
+        }
+    });
+    match checked {
+        Ok(()) => {
+            v.note_needed(&w.value, true);
+            Some((w.value.clone(), w.loc))
+        }
+        Err(e) => {
+            v.error(w.loc, e.message)
+                .expected("a minijinja expression such as `restore` or `mode == 'full'`");
+            None
+        }
+    }
+}
+
+/// Captures `when` tests (`x is defined`) but does not need: the step
+/// guards itself against their absence.
+fn guarded(v: &Validator, when: Option<&(String, Loc)>) -> BTreeSet<String> {
+    when.and_then(|(w, _)| template::variables(&v.env, &format!("{{% if {w} %}}{{% endif %}}")))
+        .into_iter()
+        .flatten()
+        .filter(|n| !v.needed.borrow().contains(n))
+        .collect()
+}
+
+/// The step's one action (none, or two, is an error at the step).
+fn single_action<'n>(
+    v: &mut Validator,
+    raw: &RawStepOptions,
+    actions: &'n [(&'static Kind, Loc, Node)],
+) -> Option<(&'static Kind, &'n Node)> {
+    match actions {
+        [] => {
+            v.error(
+                raw.name.loc,
+                format!("step `{}` has no action", raw.name.value),
+            )
+            .expected(format!("exactly one of: {}", ACTIONS.join(", ")));
+            None
+        }
+        [(kind, _, node)] => Some((*kind, node)),
+        [(first, _, _), (second, loc, _), ..] => {
+            v.error(
+                *loc,
+                format!(
+                    "step `{}` has more than one action (`{}` and `{}`)",
+                    raw.name.value, first.name, second.name
+                ),
+            )
+            .expected("exactly one action per step; split it into two steps");
+            None
+        }
+    }
 }

@@ -27,8 +27,52 @@ use crate::language::from_node::from_node;
 use crate::language::template;
 use crate::language::yaml::{Node, Spanned};
 
-/// Target of the tracing spans that carry the terminal's progress spinners.
-pub const PROGRESS_TARGET: &str = "scenario::progress";
+/// How a running step shows that it is working: a spinner or a bar on a
+/// terminal, nothing elsewhere. The output layer decides how it looks
+/// (`output::progress`); steps and the runner only say what to show.
+pub trait Progress: Send + Sync {
+    /// A spinner with a message, shown while the returned meter lives.
+    fn spinner(&self, message: &str) -> Box<dyn Meter>;
+    /// A count of things done, shown while the returned meter lives.
+    fn counter(&self, counter: &Counter<'_>) -> Box<dyn Meter>;
+}
+
+/// What a progress counter shows: `LABEL: N/TOTAL UNIT, RATE/sNOTE`.
+#[derive(Debug, Clone, Copy)]
+pub struct Counter<'a> {
+    /// What is counting (`probe`).
+    pub label: &'a str,
+    /// What is counted (`answers`).
+    pub unit: &'a str,
+    /// How many are expected; `None`: open-ended (a spinner and the count).
+    pub total: Option<u64>,
+    /// Shown after the rate (` (paced at 5/s)`), or empty.
+    pub note: &'a str,
+}
+
+/// A progress shown while it lives.
+pub trait Meter: Send + Sync {
+    /// `n` more things done.
+    fn inc(&self, n: u64);
+}
+
+impl Meter for () {
+    fn inc(&self, _: u64) {}
+}
+
+/// No progress shown: pipes, CI logs, JSON Lines, tests.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn spinner(&self, _: &str) -> Box<dyn Meter> {
+        Box::new(())
+    }
+
+    fn counter(&self, _: &Counter<'_>) -> Box<dyn Meter> {
+        Box::new(())
+    }
+}
 
 /// A step kind as written: its key, its raw form and its validation.
 pub trait StepKind: Action + Sized + 'static {
@@ -200,6 +244,8 @@ pub struct StepCx<'a> {
     pub dir: &'a std::path::Path,
     /// The playbook file as shown in messages (check results point into it).
     pub file: &'a str,
+    /// Where the step shows how far it has got.
+    pub progress: &'a dyn Progress,
 }
 
 impl StepCx<'_> {

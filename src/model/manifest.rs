@@ -1,6 +1,8 @@
 //! Manifests: template files (or inline YAML, or a kustomize directory) that
 //! render to Kubernetes objects; found and checked at validation time,
-//! rendered again at plan and run time.
+//! rendered again at plan and run time. The model spawns no process: the
+//! kustomize build is `tools::kustomize`'s, and a step's sources as a whole
+//! are validated by `steps::common::manifests`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -31,7 +33,7 @@ pub struct ManifestFile {
 impl Validator {
     /// A path field rendered with what is known before the run (paths are
     /// needed at validation: they may not depend on captures).
-    fn known_path(&mut self, s: &Spanned<String>, extra: &BTreeSet<String>) -> Option<String> {
+    pub fn known_path(&mut self, s: &Spanned<String>, extra: &BTreeSet<String>) -> Option<String> {
         if self.uses_captures(&s.value) {
             self.error(s.loc, format!("path `{}` depends on a capture", s.value))
                 .expected("a path from vars and env, known before the run");
@@ -162,7 +164,7 @@ impl Validator {
 
     /// Renders a manifest with the values known now and checks the result is
     /// YAML made of Kubernetes objects.
-    fn prerender(&mut self, m: &ManifestFile) {
+    pub fn prerender(&mut self, m: &ManifestFile) {
         let none = Captures::default();
         let mut contexts: Vec<serde_json::Value> = self
             .step_clusters
@@ -345,7 +347,7 @@ fn offset_loc(text: &str, offset: usize) -> yaml::Loc {
 /// cluster as text, which is worth a warning. True when the manifest can be
 /// pre-rendered now (substituted as the run will): no placeholder is missing
 /// and none waits for a capture.
-fn check_placeholders(
+pub fn check_placeholders(
     cx: &mut Validator,
     m: &mut ManifestFile,
     substitute: bool,
@@ -390,82 +392,6 @@ fn check_placeholders(
         && !found.iter().any(|p| {
             p.default.is_none() && (cx.captured.contains(&p.name) || extra.contains(&p.name))
         })
-}
-
-/// Builds a kustomize directory with `kubectl kustomize` at validation time,
-/// so that a broken one is found before anything runs. Without kubectl on
-/// PATH the build is left to the run (and `plan` says so).
-///
-/// # Errors
-/// What kubectl said, or that it did not finish within 30 s.
-pub fn kustomize_build(dir: &Path) -> Result<Option<String>, String> {
-    let child = std::process::Command::new("kubectl")
-        .arg("kustomize")
-        .arg(dir)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn();
-    let mut child = match child {
-        Ok(c) => c,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot run kubectl: {e}")),
-    };
-    // Read both pipes while waiting, so that a large output cannot block kubectl.
-    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(mut p) = pipe {
-                let _ = std::io::Read::read_to_end(&mut p, &mut buf);
-            }
-            buf
-        })
-    };
-    let stdout = drain(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-    );
-    let stderr = drain(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-    );
-    let started = std::time::Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > std::time::Duration::from_secs(30) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err("it did not finish within 30 s".to_owned());
-            }
-            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
-            Err(e) => return Err(e.to_string()),
-        }
-    };
-    let out = stdout.join().unwrap_or_default();
-    let err = stderr.join().unwrap_or_default();
-    if status.success() {
-        Ok(Some(String::from_utf8_lossy(&out).into_owned()))
-    } else {
-        let err = String::from_utf8_lossy(&err);
-        Err(crate::language::limits::excerpt(&kubectl_message(&err)))
-    }
-}
-
-/// The message of a kubectl error, without klog's prefix
-/// (`E1126 03:05:02.19 123 run.go:72] "command failed" err="..."`) or `Error: `.
-fn kubectl_message(stderr: &str) -> String {
-    let line = stderr.trim().lines().last().unwrap_or_default();
-    if let Some((_, err)) = line.split_once(" err=\"") {
-        return err.trim_end_matches('"').replace("\\\"", "\"");
-    }
-    line.trim_start_matches("error: ")
-        .trim_start_matches("Error: ")
-        .to_owned()
 }
 
 /// Where manifests come from (shared by apply and delete).
@@ -560,75 +486,5 @@ impl Manifests {
             ));
         }
         Ok(lines)
-    }
-}
-
-/// Validates manifest sources.
-#[allow(clippy::too_many_arguments)]
-pub fn manifests(
-    cx: &mut Validator,
-    files: &[Spanned<String>],
-    inline: Option<&Spanned<String>>,
-    kustomize: Option<&Spanned<String>>,
-    namespace: Option<&Spanned<String>>,
-    substitute: bool,
-    extra: &BTreeSet<String>,
-) -> Manifests {
-    let files = cx.manifests(files, extra, substitute);
-    let inline = inline.and_then(|s| {
-        if !cx.template(s, extra) {
-            return None;
-        }
-        let src = crate::language::source::Source::new(
-            format!("{} (inline manifest at line {})", cx.src.name, s.loc.line),
-            s.value.as_str(),
-        );
-        let m = ManifestFile {
-            rel: format!("inline manifest (line {})", s.loc.line),
-            path: cx.src.name.clone().into(),
-            source: src,
-            uses_captures: cx.uses_captures(&s.value),
-            substitute: false,
-        };
-        let mut m = m;
-        if check_placeholders(cx, &mut m, substitute, extra) && !m.uses_captures {
-            cx.prerender(&m);
-        }
-        Some(m)
-    });
-    let kustomize = kustomize.and_then(|k| {
-        let rendered = cx.known_path(k, extra)?;
-        let dir = cx.dir.join(&rendered);
-        if !dir.join("kustomization.yaml").is_file() && !dir.join("kustomization.yml").is_file() {
-            cx.error(k.loc, format!("`{rendered}` is not a kustomize directory"))
-                .expected("a directory (relative to the playbook) holding kustomization.yaml");
-        } else if !cx.under_root(&dir) {
-            let root = display_path(&cx.root);
-            cx.error(
-                k.loc,
-                format!("kustomize directory `{rendered}` is outside the root {root}"),
-            )
-            .expected(
-                "a directory under the root; widen it with `root:` in the playbook or `--root DIR`",
-            );
-        } else if let Err(problem) = kustomize_build(&dir) {
-            cx.error(
-                k.loc,
-                format!("`kubectl kustomize {rendered}` fails: {problem}"),
-            )
-            .expected("a kustomize directory that builds");
-        }
-        Some(rendered)
-    });
-    if let Some(ns) = namespace {
-        cx.template(ns, extra);
-    }
-    Manifests {
-        files,
-        inline,
-        kustomize_dir: kustomize.as_ref().map(|k| cx.dir.join(k)),
-        kustomize,
-        namespace: namespace.map(|n| n.value.clone()),
-        substitute,
     }
 }

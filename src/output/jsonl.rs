@@ -11,14 +11,6 @@ impl JsonLines {
     fn emit(v: &serde_json::Value) {
         crate::outln!("{v}");
     }
-
-    /// The event closing a playbook.
-    pub fn playbook_finished(r: &PlaybookResult) {
-        Self::emit(&serde_json::json!({
-            "event": "playbook_finished", "playbook": r.name, "path": r.path,
-            "status": r.status, "exitCode": r.exit_code(), "durationSeconds": r.duration.as_secs_f64(),
-        }));
-    }
 }
 
 impl Observer for JsonLines {
@@ -33,5 +25,13 @@ impl Observer for JsonLines {
         Self::emit(
             &serde_json::json!({ "event": "step_finished", "playbook": playbook, "result": result }),
         );
+    }
+
+    /// The event closing a playbook.
+    fn playbook_finished(&self, r: &PlaybookResult) {
+        Self::emit(&serde_json::json!({
+            "event": "playbook_finished", "playbook": r.name, "path": r.path,
+            "status": r.status, "exitCode": r.exit_code(), "durationSeconds": r.duration.as_secs_f64(),
+        }));
     }
 }

@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 
+use super::progress::{PROGRESS_TARGET, Spinners};
 use crate::language::untrusted;
-use crate::model::action::PROGRESS_TARGET;
+use crate::model::action::Progress;
 use crate::model::check::CheckResult;
 use crate::model::step::Step;
 use crate::runner::observer::Observer;
@@ -127,6 +128,10 @@ impl Observer for Tty {
         if let Ok(mut m) = self.spans.lock() {
             m.insert((playbook.to_owned(), step.name.clone()), (span, heading));
         }
+    }
+
+    fn progress(&self) -> &dyn Progress {
+        &Spinners
     }
 
     fn step_finished(&self, playbook: &str, r: &StepResult) {

@@ -14,7 +14,7 @@ use super::selection::RunOptions;
 use crate::cluster::Clusters;
 use crate::language::scope::Captures;
 use crate::language::template;
-use crate::model::action::{PROGRESS_TARGET, StepCx, StepError};
+use crate::model::action::{Progress, StepCx, StepError};
 use crate::model::playbook::Playbook;
 use crate::model::step::Step;
 
@@ -37,6 +37,13 @@ pub async fn run_playbook_until(
     let started = Instant::now();
     let env = template::environment();
     let clusters = super::preflight::clusters_of(pb, opts);
+    let run = Run {
+        pb,
+        env: &env,
+        clusters: &clusters,
+        opts,
+        progress: observer.progress(),
+    };
     let mut state = Captures::default();
     let total = pb.steps.len() + pb.finally.len();
     let mut results = Vec::new();
@@ -59,7 +66,7 @@ pub async fn run_playbook_until(
         }
         observer.step_started(&pb.name, i + 1, total, step);
         let mut r = tokio::select! {
-            r = run_step(pb, step, &env, &clusters, &mut state, opts, false) => r,
+            r = run_step(&run, step, &mut state, false) => r,
             () = interrupt.reached(1) => interrupted(step, false),
         };
         explain_missing_captures(&mut r, &unselected, &state);
@@ -77,7 +84,7 @@ pub async fn run_playbook_until(
         }
         observer.step_started(&pb.name, pb.steps.len() + i + 1, total, step);
         let mut r = tokio::select! {
-            r = run_step(pb, step, &env, &clusters, &mut state, opts, true) => r,
+            r = run_step(&run, step, &mut state, true) => r,
             () = interrupt.reached(2) => interrupted(step, true),
         };
         r.sanitize(&pb.secrets);
@@ -139,16 +146,18 @@ fn interrupted(step: &Step, finally: bool) -> StepResult {
     r
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn run_step(
-    pb: &Playbook,
-    step: &Step,
-    env: &minijinja::Environment<'static>,
-    clusters: &Clusters,
-    state: &mut Captures,
-    opts: &RunOptions,
-    finally: bool,
-) -> StepResult {
+/// What every step of one playbook's run shares.
+struct Run<'a> {
+    pb: &'a Playbook,
+    env: &'a minijinja::Environment<'static>,
+    clusters: &'a Clusters,
+    opts: &'a RunOptions,
+    /// Where steps show their progress (the observer's).
+    progress: &'a dyn Progress,
+}
+
+async fn run_step(run: &Run<'_>, step: &Step, state: &mut Captures, finally: bool) -> StepResult {
+    let Run { pb, env, .. } = *run;
     let started = Instant::now();
     if let Some((expr, _)) = &step.options.when {
         let ctx = pb.scope.step(&step.vars, None, state);
@@ -171,7 +180,7 @@ async fn run_step(
     let mut delay = policy.delay;
     let outcomes = loop {
         attempt += 1;
-        let outcomes = attempt_step(pb, step, env, clusters, state, opts, deadline).await;
+        let outcomes = attempt_step(run, step, state, deadline).await;
         let ok = outcomes.iter().all(|o| o.status == Status::Passed);
         let left = deadline.saturating_duration_since(Instant::now());
         if ok || attempt >= policy.attempts || left <= delay {
@@ -218,14 +227,18 @@ async fn run_step(
 }
 
 async fn attempt_step(
-    pb: &Playbook,
+    run: &Run<'_>,
     step: &Step,
-    env: &minijinja::Environment<'static>,
-    clusters: &Clusters,
     state: &Captures,
-    opts: &RunOptions,
     deadline: Instant,
 ) -> Vec<Outcome> {
+    let Run {
+        pb,
+        env,
+        clusters,
+        opts,
+        progress,
+    } = *run;
     let context = |conn, cluster: Option<&str>| StepCx {
         conn,
         ctx: pb.scope.step(&step.vars, cluster, state),
@@ -236,6 +249,7 @@ async fn attempt_step(
         allow_exec: opts.allow_exec,
         dir: &pb.dir,
         file: &pb.source.name,
+        progress,
     };
     if !step.kind.needs_cluster {
         return vec![timed(None, step, &context(None, None)).await];
@@ -245,12 +259,8 @@ async fn attempt_step(
         async move {
             let started = Instant::now();
             // One spinner per cluster of a fanned-out step, on terminals.
-            let spinner = tracing::info_span!(target: PROGRESS_TARGET, "cluster");
-            if step.options.clusters.len() > 1 {
-                use tracing_indicatif::span_ext::IndicatifSpanExt as _;
-                spinner.pb_set_message(&format!("  {c}: {}", doing(step, env, state, pb, c)));
-                spinner.pb_start();
-            }
+            let _spinner = (step.options.clusters.len() > 1)
+                .then(|| progress.spinner(&format!("  {c}: {}", doing(step, env, state, pb, c))));
             let conn = match clusters.get(c).await {
                 Ok(conn) => conn,
                 Err(e) => return errored(Some(c.clone()), e.to_string(), started.elapsed()),

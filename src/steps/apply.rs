@@ -47,7 +47,7 @@ pub struct Apply {
 fn validate(cx: &mut Validator, raw: &Spanned<RawApply>, extra: &BTreeSet<String>) -> Option<Apply> {
     let r = &raw.value;
     let before = cx.diags.len();
-    let manifests = crate::model::manifest::manifests(
+    let manifests = super::manifests::manifests(
         cx,
         &r.manifests,
         r.inline.as_ref(),

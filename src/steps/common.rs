@@ -22,25 +22,9 @@ pub async fn render_objects(
     }
     if let Some(k) = &m.kustomize {
         let dir = cx.dir.join(k);
-        let output = tokio::process::Command::new("kubectl")
-            .arg("kustomize")
-            .arg(&dir)
-            .output()
+        let mut text = crate::tools::kustomize::build_for_run(&dir, k)
             .await
-            .map_err(|e| {
-                StepError::Errored(if e.kind() == std::io::ErrorKind::NotFound {
-                    format!("`kustomize: {k}` needs kubectl on PATH (kubectl kustomize renders the directory)")
-                } else {
-                    format!("cannot run kubectl kustomize: {e}")
-                })
-            })?;
-        if !output.status.success() {
-            return Err(StepError::Errored(format!(
-                "kubectl kustomize {k} failed: {}",
-                String::from_utf8_lossy(&output.stderr).trim()
-            )));
-        }
-        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+            .map_err(StepError::Errored)?;
         if m.substitute {
             // `kustomize build | envsubst`: the step's scope gives the values.
             text = crate::language::substitute::substitute(&text, |n| {

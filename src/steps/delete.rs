@@ -69,7 +69,7 @@ pub struct Delete {
 fn validate(cx: &mut Validator, raw: &Spanned<RawDelete>, extra: &BTreeSet<String>) -> Option<Delete> {
     let r = &raw.value;
     let before = cx.diags.len();
-    let manifests = crate::model::manifest::manifests(
+    let manifests = super::manifests::manifests(
         cx,
         &r.manifests,
         r.inline.as_ref(),

@@ -383,7 +383,7 @@ pub fn manifest_commands(
             .kustomize_dir
             .as_deref()
             .filter(|_| m.substitute)
-            .and_then(|d| crate::model::manifest::kustomize_build(d).ok().flatten());
+            .and_then(|d| crate::tools::kustomize::build(d).ok().flatten());
         out.push(DocsCommand::on(
             cluster,
             match built {

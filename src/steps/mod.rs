@@ -7,6 +7,7 @@ use crate::model::action::{Kind, StepKind, kind};
 
 pub mod common;
 pub mod kubectl;
+pub mod manifests;
 
 /// Declares the kind modules and the registry, from one list.
 macro_rules! step_kinds {

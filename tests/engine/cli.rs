@@ -260,6 +260,23 @@ fn schema_command_prints_the_committed_schema() {
 }
 
 #[test]
+fn schema_report_prints_and_writes_the_committed_report_schema() {
+    let committed = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/report.schema.json"),
+    )
+    .unwrap();
+    let o = scenario(&["schema", "--report"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), committed);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.schema.json");
+    let o = scenario(&["schema", "--report", "-o", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "", "written to the file, not stdout");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), committed);
+}
+
+#[test]
 fn completions_for_each_shell() {
     for (shell, marker) in [
         ("bash", "_scenario()"),

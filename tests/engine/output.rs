@@ -89,3 +89,51 @@ fn on_a_tty_steps_show_a_live_spinner_and_colors() {
     assert!(!raw.contains("\x1b[32m"), "{raw:?}");
     assert_eq!(normalise(&raw.replace("\r\n", "\n")), SNAPSHOT);
 }
+
+/// A server on loopback that answers every request `200 ok` and closes.
+fn tiny_server() -> String {
+    use std::io::{BufRead as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut reader = std::io::BufReader::new(&conn);
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                    line.clear();
+                }
+                let _ = (&conn).write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                );
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn on_a_tty_a_probe_shows_its_answers_as_a_bar() {
+    let dir = tempfile::tempdir().unwrap();
+    let pb = dir.path().join("p.yaml");
+    let url = tiny_server();
+    std::fs::write(
+        &pb,
+        format!("name: bar\nsteps:\n  - name: ask\n    probe:\n      url: {url}\n      requests: 8\n      rate: 8\n"),
+    )
+    .unwrap();
+    let raw = in_pty(&pb, &[("NO_COLOR", "1")]);
+    assert!(
+        raw.contains("probe: ") && raw.contains("/8 answers, ") && raw.contains(" (paced at 8/s)"),
+        "a bar with the answers out of the requests, the rate and the pace: {raw:?}"
+    );
+    // Not in a pipe.
+    let out = Command::new(env!("CARGO_BIN_EXE_scenario"))
+        .arg("run")
+        .arg(&pb)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(!text.contains("/8 answers"), "no bar in a pipe: {text}");
+}

@@ -1,15 +1,17 @@
 //! `probe`: send N HTTP requests, extract values, assert on each answer, and
 //! check that answers split as the weights say. `spec` reads and checks the
-//! step (`distribution` its split expectation); `judge::run` renders the
-//! requests, `sampler` sends them and observes each answer, `http` makes one
-//! request and reads its answer (bodies capped by `maxBody`), `tally` counts,
+//! step (`split_spec` its split check, `defaults` every default of the probe);
+//! `judge::run` renders the requests, `sampler` sends them and observes each
+//! answer, `http` makes one request and reads its answer (bodies capped by
+//! `maxBody`), `tally` counts,
 //! and `judge` decides on the requests asked for. `split` turns answers into
 //! categories, `stats` holds the sequential split test and `converge` its
 //! attempts under `eventually`.
 
 pub mod converge;
-pub mod distribution;
+pub mod defaults;
 pub mod expectations;
+pub mod extract;
 pub mod http;
 pub mod judge;
 pub mod page;
@@ -17,6 +19,7 @@ pub mod plan;
 pub mod sampler;
 pub mod spec;
 pub mod split;
+pub mod split_spec;
 pub mod stats;
 pub mod tally;
 

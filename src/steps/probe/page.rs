@@ -14,7 +14,7 @@ impl Probe {
     fn tallied(&self) -> Option<(String, String)> {
         use spec::ExtractFrom;
         let judged = self
-            .distribution
+            .split
             .as_ref()
             .and_then(|d| d.values.first())
             .or_else(|| self.extract.first().map(|(n, _)| n))?;

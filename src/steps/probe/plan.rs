@@ -32,7 +32,7 @@ impl Probe {
         for c in &self.never {
             lines.push(format!("  expect no answer: {c} (the first one fails the step)"));
         }
-        if let Some(d) = &self.distribution {
+        if let Some(d) = &self.split {
             let w: Vec<String> = d.weights.iter().map(|(k, w)| format!("{k} {w}%")).collect();
             lines.push(format!(
                 "  expect {} split {} (within ±{} points)",

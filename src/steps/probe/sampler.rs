@@ -14,7 +14,7 @@ use super::spec::Probe;
 use super::split::Split;
 use super::stats::Verdict;
 use super::tally::{Tally, summarize, value_key};
-use crate::model::action::{StepCx, StepError};
+use crate::model::action::{Counter, Meter, StepCx, StepError};
 use crate::model::check::{Check, Query};
 
 /// What the step renders before the first request: a value that depends on
@@ -229,32 +229,17 @@ impl<'p> Sampler<'p> {
     }
 }
 
-/// A progress bar on terminals (a no-op span elsewhere).
-fn progress_bar(p: &Probe) -> tracing::Span {
-    use tracing_indicatif::span_ext::IndicatifSpanExt as _;
-    let bar = tracing::info_span!(target: crate::model::action::PROGRESS_TARGET, "probe");
-    // `{{rate}}` is the measured rate; a paced probe also shows its pace.
+/// A progress bar on terminals (nothing elsewhere): answers out of the
+/// requests, or a count under `eventually`.
+fn progress_bar(p: &Probe, cx: &StepCx<'_>) -> Box<dyn Meter> {
+    // A paced probe also shows its pace.
     let pace = p.rate.map(|r| format!(" (paced at {r}/s)")).unwrap_or_default();
-    let template = if p.eventually_window.is_some() {
-        format!("  {{spinner}} probe: {{pos}} answers, {{rate}}{pace} {{elapsed}}")
-    } else {
-        format!("  {{bar:30}} probe: {{pos}}/{{len}} answers, {{rate}}{pace} {{elapsed}}")
-    };
-    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
-        // Whole requests per second: "10747/s", not "10,747.1727/s".
-        let style = style.with_key(
-            "rate",
-            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = write!(w, "{:.0}/s", state.per_sec());
-            },
-        );
-        bar.pb_set_style(&style);
-    }
-    if p.eventually_window.is_none() {
-        bar.pb_set_length(u64::from(p.requests));
-    }
-    bar.pb_start();
-    bar
+    cx.progress.counter(&Counter {
+        label: "probe",
+        unit: "answers",
+        total: p.eventually_window.is_none().then_some(u64::from(p.requests)),
+        note: &pace,
+    })
 }
 
 impl Sampler<'_> {
@@ -262,7 +247,7 @@ impl Sampler<'_> {
     /// the answers until every expectation is decided, the requests are all
     /// answered, or the step's deadline comes. A forbidden answer ends it at once.
     pub(super) async fn drive(&mut self, cx: &StepCx<'_>, req: &Request<'_>) -> Option<(usize, Option<String>)> {
-        let bar = progress_bar(self.p);
+        let bar = progress_bar(self.p, cx);
         let limit = self.p.concurrency as usize;
         let mut inflight = FuturesUnordered::new();
         loop {
@@ -298,7 +283,7 @@ impl Sampler<'_> {
             let Ok(Some((rec, sample))) = next else {
                 return None;
             };
-            tracing_indicatif::span_ext::IndicatifSpanExt::pb_inc(&bar, 1);
+            bar.inc(1);
             match self.observe(rec, sample) {
                 Next::More => {}
                 Next::Enough => {

@@ -8,10 +8,16 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::defaults::{
+    CONCURRENCY, MAX_ERROR_RATE, METHOD, METHODS, MIN_SPLIT_REQUESTS, REQUEST_TIMEOUT, REQUESTS,
+    STATUS,
+};
 use crate::language::limits;
 use crate::model::check::{Check, RawCheck};
 use crate::model::validator::Validator;
 use crate::language::yaml::Spanned;
+
+pub use super::extract::{Extract, ExtractFrom, RawExtract, RawExtractSpec};
 
 /// Send HTTP requests and assert on the answers.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -54,86 +60,6 @@ pub struct RawProbe {
     pub eventually: Option<Spanned<RawEventually>>,
 }
 
-/// Where an extracted value comes from.
-#[derive(Debug, Clone, JsonSchema)]
-#[serde(untagged)]
-pub enum RawExtract {
-    /// A JSONPath on the JSON body.
-    Path(String),
-    /// A JSONPath, a header, the status or the body text, optionally through a regex.
-    Spec(RawExtractSpec),
-}
-
-impl<'de> Deserialize<'de> for RawExtract {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RawExtract;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSONPath or a mapping with `jsonpath`, `header`, `status` or `body`")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawExtract, E> {
-                Ok(RawExtract::Path(v.to_owned()))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                map: A,
-            ) -> Result<RawExtract, A::Error> {
-                RawExtractSpec::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-                    .map(RawExtract::Spec)
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// An extraction with its source spelled out.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase", rename = "ExtractSpec")]
-pub struct RawExtractSpec {
-    /// RFC 9535 JSONPath on the JSON body.
-    pub jsonpath: Option<String>,
-    /// A response header (case-insensitive).
-    pub header: Option<String>,
-    /// The HTTP status code.
-    #[serde(default)]
-    pub status: bool,
-    /// The body text.
-    #[serde(default)]
-    pub body: bool,
-    /// A regular expression applied to the value's text: the first group (or the whole match).
-    pub regex: Option<String>,
-}
-
-/// Where a validated extraction reads from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ExtractFrom {
-    JsonPath(String),
-    Header(String),
-    Status,
-    Body,
-}
-
-/// A validated extraction.
-#[derive(Debug, Clone)]
-pub struct Extract {
-    pub from: ExtractFrom,
-    pub regex: Option<String>,
-}
-
-impl Extract {
-    /// The type of the values it gives, where the source fixes it.
-    #[must_use]
-    pub fn value_type(&self) -> crate::model::check::ValueType {
-        use crate::model::check::ValueType;
-        match (&self.from, &self.regex) {
-            (_, Some(_)) | (ExtractFrom::Header(_) | ExtractFrom::Body, None) => ValueType::Text,
-            (ExtractFrom::Status, None) => ValueType::Number,
-            (ExtractFrom::JsonPath(_), None) => ValueType::Unknown,
-        }
-    }
-}
-
 /// TLS options.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", rename = "Tls")]
@@ -164,7 +90,8 @@ pub struct RawExpect {
     #[serde(default)]
     pub never: Vec<Spanned<RawCheck>>,
     /// A categorical value must follow these weights.
-    pub distribution: Option<Spanned<super::distribution::RawDistribution>>,
+    #[serde(rename = "distribution")]
+    pub split: Option<Spanned<super::split_spec::RawSplit>>,
 }
 
 /// Keep probing until the expectations hold.
@@ -197,7 +124,8 @@ pub struct Probe {
     pub latency: Vec<(f64, Duration)>,
     pub each: Vec<Check>,
     pub never: Vec<Check>,
-    pub distribution: Option<super::distribution::Distribution>,
+    /// The split check (`expect.distribution`).
+    pub split: Option<super::split_spec::SplitSpec>,
     pub eventually_window: Option<u32>,
 }
 
@@ -219,16 +147,67 @@ pub(super) fn url_problem(url: &str) -> Option<String> {
     }
 }
 
-/// Requests below which a split check is warned about (see `stats`: a true
-/// 40/40/20 needs 949 answers at p99).
-const MIN_SPLIT_REQUESTS: u32 = 1000;
-
-const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
-
-#[allow(clippy::too_many_lines)]
+/// Reads and checks a probe in phases, in the order of its YAML: what is
+/// sent, how many and how fast, the body cap and TLS, what is extracted,
+/// what is expected, then `eventually`.
 pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTreeSet<String>) -> Option<Probe> {
     let r = &raw.value;
     let before = cx.diags.len();
+    let method = check_request(cx, r, extra);
+    let pace = pace(cx, r);
+    let max_body = max_body(cx, r);
+    let (ca, insecure) = tls(cx, r);
+    let (extract, names, typed) = super::extract::extractions(cx, &r.extract);
+    let x = r
+        .expect
+        .as_ref()
+        .map(|e| validate_expect(cx, e, r, &typed, &names, pace.requests))
+        .unwrap_or_default();
+    let eventually_window = r.eventually.as_ref().map(|ev| {
+        let w = ev.value.window.unwrap_or(pace.requests);
+        if w == 0 || w > pace.requests {
+            cx.error(
+                ev.loc,
+                format!(
+                    "`eventually.window` must be between 1 and `requests` ({}), found {w}",
+                    pace.requests
+                ),
+            );
+        }
+        w
+    });
+    (cx.diags.len() == before).then(|| Probe {
+        url: r.url.value.clone(),
+        method,
+        headers: r
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect(),
+        body: r.body.as_ref().map(|b| b.value.clone()),
+        requests: pace.requests,
+        concurrency: pace.concurrency,
+        rate: pace.rate,
+        request_timeout: pace.request_timeout,
+        max_body,
+        max_body_loc: r.max_body.as_ref().map(|m| m.loc),
+        ca,
+        insecure_skip_verify: insecure,
+        extract,
+        status: x.status.unwrap_or_else(|| STATUS.to_vec()),
+        max_error_rate: x.max_error_rate,
+        latency: x.latency,
+        each: x.each,
+        never: x.never,
+        split: x.split,
+        eventually_window,
+    })
+}
+
+/// What is sent: the URL, the method (returned, upper case), the headers
+/// (secret ones remembered for redaction; a value is never quoted) and the
+/// body's template.
+fn check_request(cx: &mut Validator, r: &RawProbe, extra: &BTreeSet<String>) -> String {
     if let Some(url) = cx.known_value(&r.url, extra) {
         if let Some(problem) = url_problem(&url) {
             cx.error(r.url.loc, format!("invalid URL `{}`: {problem}", limits::excerpt(&url)))
@@ -244,7 +223,7 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
     let method = r
         .method
         .as_ref()
-        .map_or_else(|| "GET".to_owned(), |m| m.value.to_uppercase());
+        .map_or_else(|| METHOD.to_owned(), |m| m.value.to_uppercase());
     if let Some(m) = &r.method
         && !METHODS.contains(&method.as_str())
     {
@@ -273,6 +252,19 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
     if let Some(b) = &r.body {
         cx.known_value(b, extra);
     }
+    method
+}
+
+/// How many requests, how many at once, how fast, and how long each may take.
+struct Pace {
+    requests: u32,
+    concurrency: u32,
+    rate: Option<f64>,
+    request_timeout: Duration,
+}
+
+/// `requests`, `rate` (else `defaults.rate`), `concurrency`, `requestTimeout`.
+fn pace(cx: &mut Validator, r: &RawProbe) -> Pace {
     let bounded = |cx: &mut Validator,
                    v: &Option<Spanned<u32>>,
                    what: &str,
@@ -286,67 +278,27 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
         Some(n) => n.value,
         None => default,
     };
-    let requests = bounded(cx, &r.requests, "requests", 100, limits::MAX_REQUESTS);
+    let requests = bounded(cx, &r.requests, "requests", REQUESTS, limits::MAX_REQUESTS);
     let rate = match &r.rate {
         Some(x) => cx.rate(x),
         None => cx.default_rate,
     };
-    let concurrency = bounded(cx, &r.concurrency, "concurrency", 8, limits::MAX_CONCURRENCY);
+    let concurrency = bounded(cx, &r.concurrency, "concurrency", CONCURRENCY, limits::MAX_CONCURRENCY);
     let request_timeout = match r.request_timeout.as_ref().map(|t| (t, cx.duration(t))) {
         Some((t, Some(d))) if d.is_zero() => {
             cx.error(t.loc, "`requestTimeout` is 0: every request would time out")
                 .expected("a duration of more than 0, e.g. `5s`");
             d
         }
-        Some((_, d)) => d.unwrap_or(Duration::from_secs(5)),
-        None => Duration::from_secs(5),
+        Some((_, d)) => d.unwrap_or(REQUEST_TIMEOUT),
+        None => REQUEST_TIMEOUT,
     };
-    let max_body = max_body(cx, r);
-    let (ca, insecure) = tls(cx, r);
-    let (extract, names, typed) = extractions(cx, r);
-    let x = r
-        .expect
-        .as_ref()
-        .map(|e| validate_expect(cx, e, r, &typed, &names, requests))
-        .unwrap_or_default();
-    let eventually_window = r.eventually.as_ref().map(|ev| {
-        let w = ev.value.window.unwrap_or(requests);
-        if w == 0 || w > requests {
-            cx.error(
-                ev.loc,
-                format!(
-                    "`eventually.window` must be between 1 and `requests` ({requests}), found {w}"
-                ),
-            );
-        }
-        w
-    });
-    (cx.diags.len() == before).then(|| Probe {
-        url: r.url.value.clone(),
-        method,
-        headers: r
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), v.value.clone()))
-            .collect(),
-        body: r.body.as_ref().map(|b| b.value.clone()),
+    Pace {
         requests,
         concurrency,
         rate,
         request_timeout,
-        max_body,
-        max_body_loc: r.max_body.as_ref().map(|m| m.loc),
-        ca,
-        insecure_skip_verify: insecure,
-        extract,
-        status: x.status.unwrap_or_else(|| vec![200]),
-        max_error_rate: x.max_error_rate,
-        latency: x.latency,
-        each: x.each,
-        never: x.never,
-        distribution: x.distribution,
-        eventually_window,
-    })
+    }
 }
 
 /// `maxBody` in bytes (the default when absent or wrong; wrong is an error).
@@ -370,14 +322,27 @@ fn max_body(cx: &mut Validator, r: &RawProbe) -> u64 {
 }
 
 /// The validated `expect` of a probe.
-#[derive(Default)]
 struct Expectations {
     status: Option<Vec<u16>>,
     max_error_rate: f64,
     latency: Vec<(f64, Duration)>,
     each: Vec<Check>,
     never: Vec<Check>,
-    distribution: Option<super::distribution::Distribution>,
+    split: Option<super::split_spec::SplitSpec>,
+}
+
+impl Default for Expectations {
+    /// What a probe without `expect` (or a part of it) expects.
+    fn default() -> Self {
+        Expectations {
+            status: None,
+            max_error_rate: MAX_ERROR_RATE,
+            latency: Vec::new(),
+            each: Vec::new(),
+            never: Vec::new(),
+            split: None,
+        }
+    }
 }
 
 fn validate_expect(
@@ -435,11 +400,11 @@ fn validate_expect(
         .iter()
         .filter_map(|c| crate::model::check::validate(cx, c, Some(typed)))
         .collect();
-    if let Some(d) = &e.distribution {
-        x.distribution = super::distribution::validate(cx, d, names);
+    if let Some(d) = &e.split {
+        x.split = super::split_spec::validate(cx, d, names);
         // Too few requests: the test often stops undecided, and a verdict it
         // leans to carries no stated error rate.
-        if x.distribution.is_some() && requests < MIN_SPLIT_REQUESTS && r.eventually.is_none() {
+        if x.split.is_some() && requests < MIN_SPLIT_REQUESTS && r.eventually.is_none() {
             let loc = r.requests.as_ref().map_or(d.loc, |n| n.loc);
             cx.warn(
                 loc,
@@ -451,57 +416,6 @@ fn validate_expect(
         }
     }
     x
-}
-
-fn validate_extract(cx: &mut Validator, e: &Spanned<RawExtract>) -> Option<Extract> {
-    match &e.value {
-        RawExtract::Path(p) => {
-            let s = Spanned {
-                value: p.clone(),
-                loc: e.loc,
-            };
-            cx.jsonpath(&s)?;
-            Some(Extract {
-                from: ExtractFrom::JsonPath(p.clone()),
-                regex: None,
-            })
-        }
-        RawExtract::Spec(spec) => {
-            let mut from = Vec::new();
-            if let Some(p) = &spec.jsonpath {
-                cx.jsonpath(&Spanned {
-                    value: p.clone(),
-                    loc: e.loc,
-                })?;
-                from.push(ExtractFrom::JsonPath(p.clone()));
-            }
-            if let Some(h) = &spec.header {
-                from.push(ExtractFrom::Header(h.to_ascii_lowercase()));
-            }
-            if spec.status {
-                from.push(ExtractFrom::Status);
-            }
-            if spec.body {
-                from.push(ExtractFrom::Body);
-            }
-            if from.len() != 1 {
-                cx.error(e.loc, "an extraction reads from exactly one source")
-                    .expected(
-                        "one of `jsonpath: <path>`, `header: <name>`, `status: true`, `body: true`",
-                    );
-                return None;
-            }
-            if let Some(re) = &spec.regex
-                && !cx.regex(re, e.loc)
-            {
-                return None;
-            }
-            Some(Extract {
-                from: from.remove(0),
-                regex: spec.regex.clone(),
-            })
-        }
-    }
 }
 
 /// The CA file (under the playbook's directory) and the opt-out of verification.
@@ -534,33 +448,6 @@ fn tls(cx: &mut Validator, r: &RawProbe) -> (Option<std::path::PathBuf>, bool) {
         }
     }
     (ca, insecure)
-}
-
-/// The extractions, their names, and the type each gives (a status is a number).
-#[allow(clippy::type_complexity)]
-fn extractions(
-    cx: &mut Validator,
-    r: &RawProbe,
-) -> (Vec<(String, Extract)>, Vec<String>, Vec<(String, crate::model::check::ValueType)>) {
-    let mut extract = Vec::new();
-    for (name, e) in &r.extract {
-        if let Some(x) = validate_extract(cx, e) {
-            extract.push((name.clone(), x));
-        }
-    }
-    let names: Vec<String> = r.extract.keys().cloned().collect();
-    // Checks compare with the type each extraction gives (a status is a number).
-    let typed: Vec<(String, crate::model::check::ValueType)> = names
-        .iter()
-        .map(|n| {
-            let ty = extract
-                .iter()
-                .find(|(x, _)| x == n)
-                .map_or(crate::model::check::ValueType::Unknown, |(_, e)| e.value_type());
-            (n.clone(), ty)
-        })
-        .collect();
-    (extract, names, typed)
 }
 
 /// Where a header value goes wrong, without quoting it: the first character

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::converge::{Converging, Event};
 use super::http::Record;
-use super::distribution::Distribution;
+use super::split_spec::SplitSpec;
 use super::spec::Probe;
 use super::stats::{SplitTest, Verdict};
 use super::tally::value_key;
@@ -16,7 +16,7 @@ pub(super) struct Split {
     /// The extracted values that make an answer's category, in order.
     value_indexes: Vec<usize>,
     pub(super) run: Converging,
-    pub(super) spec: Distribution,
+    pub(super) spec: SplitSpec,
     /// Values outside the weights counted as "(other)" since the current
     /// attempt (or settling) began, by name.
     others: BTreeMap<String, u64>,
@@ -47,7 +47,7 @@ pub(super) fn category(r: &Record, indexes: &[usize]) -> String {
 
 impl Split {
     pub(super) fn new(p: &Probe) -> Option<Self> {
-        let d = p.distribution.clone()?;
+        let d = p.split.clone()?;
         let value_indexes = d
             .values
             .iter()

@@ -1,10 +1,15 @@
-//! The `distribution` expectation of a probe: which values make an answer's
-//! category, the weights, the tolerance and the error rates, checked.
+//! The split check as written (`expect.distribution` in the YAML; the code
+//! calls it the split): which values make an answer's category, the
+//! weights, the tolerance and the error rates, checked.
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::defaults::{
+    FALSE_FAIL, FALSE_PASS, MAX_ERROR_PROBABILITY, MAX_TOLERANCE, MIN_ERROR_PROBABILITY,
+    MIN_TOLERANCE, TOLERANCE,
+};
 use crate::language::yaml::Spanned;
 use crate::model::validator::Validator;
 
@@ -41,9 +46,10 @@ impl ValueNames {
 }
 
 /// Distribution check: e.g. `value: color`, `weights: {blue: 40, green: 40, yellow: 20}`.
+// The schema keeps the YAML's name (`Distribution`).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", rename = "Distribution")]
-pub struct RawDistribution {
+pub struct RawSplit {
     /// Name of an extracted value, or a list of names: an answer's category is
     /// their values joined with `/` (a value the answer lacks is left out), so
     /// `[status, color]` gives `200/blue` and, for a text answer, `403`.
@@ -60,8 +66,9 @@ pub struct RawDistribution {
     pub false_pass: Option<Spanned<f64>>,
 }
 
+/// A validated split check.
 #[derive(Debug, Clone)]
-pub struct Distribution {
+pub struct SplitSpec {
     /// The extracted values that make the category (joined with `/`).
     pub values: Vec<String>,
     pub weights: Vec<(String, f64)>,
@@ -70,20 +77,11 @@ pub struct Distribution {
     pub false_pass: f64,
 }
 
-/// Default `falseFail`: 1e-5 per check (it costs a few answers, see `stats`).
-pub const DEFAULT_FALSE_FAIL: f64 = 1e-5;
-/// The smallest `falseFail`/`falsePass`: a smaller error probability is not
-/// a number the test can keep (and far below any other risk of a run).
-pub const MIN_ERROR_PROBABILITY: f64 = 1e-12;
-/// The smallest `tolerance` (percentage points): a closer split needs more
-/// answers than a probe may request.
-pub const MIN_TOLERANCE: f64 = 0.1;
-
 pub(super) fn validate(
     cx: &mut Validator,
-    d: &Spanned<RawDistribution>,
+    d: &Spanned<RawSplit>,
     names: &[String],
-) -> Option<Distribution> {
+) -> Option<SplitSpec> {
     let v = &d.value;
     let before = cx.diags.len();
     let values = v.value.value.names();
@@ -129,11 +127,11 @@ pub(super) fn validate(
             .expected("percentages that add up to 100, e.g. {blue: 40, green: 40, yellow: 20}");
     }
     let frac = |cx: &mut Validator, x: &Option<Spanned<f64>>, what: &str, default: f64| match x {
-        Some(f) if !(f.value >= MIN_ERROR_PROBABILITY && f.value < 0.5) => {
+        Some(f) if !(f.value >= MIN_ERROR_PROBABILITY && f.value < MAX_ERROR_PROBABILITY) => {
             cx.error(
                 f.loc,
                 format!(
-                    "`{what}` must be a probability from {MIN_ERROR_PROBABILITY:e} to 0.5, found {:e}",
+                    "`{what}` must be a probability from {MIN_ERROR_PROBABILITY:e} to {MAX_ERROR_PROBABILITY}, found {:e}",
                     f.value
                 ),
             );
@@ -143,22 +141,22 @@ pub(super) fn validate(
         None => default,
     };
     let tolerance = match &v.tolerance {
-        Some(t) if !(t.value >= MIN_TOLERANCE && t.value < 50.0) => {
+        Some(t) if !(t.value >= MIN_TOLERANCE && t.value < MAX_TOLERANCE) => {
             cx.error(
                 t.loc,
                 format!(
-                    "`tolerance` must be from {MIN_TOLERANCE} to 50 percentage points, found {:e}",
+                    "`tolerance` must be from {MIN_TOLERANCE} to {MAX_TOLERANCE} percentage points, found {:e}",
                     t.value
                 ),
             );
-            10.0
+            TOLERANCE
         }
         Some(t) => t.value,
-        None => 10.0,
+        None => TOLERANCE,
     };
-    let false_fail = frac(cx, &v.false_fail, "falseFail", DEFAULT_FALSE_FAIL);
-    let false_pass = frac(cx, &v.false_pass, "falsePass", 0.01);
-    (cx.diags.len() == before).then_some(Distribution {
+    let false_fail = frac(cx, &v.false_fail, "falseFail", FALSE_FAIL);
+    let false_pass = frac(cx, &v.false_pass, "falsePass", FALSE_PASS);
+    (cx.diags.len() == before).then_some(SplitSpec {
         values,
         weights,
         tolerance,
