@@ -158,3 +158,56 @@ fn a_probe_shows_what_its_curl_loop_prints() {
         "{md}"
     );
 }
+
+/// The count of each curl loop of a page (`seq 1 N`) and the sum of the
+/// `uniq -c` counts of the run's output block that follows it.
+fn loops_and_shown_sums(md: &str) -> Vec<(u64, u64)> {
+    md.split("$(seq 1 ").skip(1).map(loop_and_shown_sum).collect()
+}
+
+fn loop_and_shown_sum(after: &str) -> (u64, u64) {
+    let count: u64 = after.split(')').next().unwrap().parse().unwrap();
+    let view = after
+        .split("Output of a real run:\n\n```text\n")
+        .nth(1)
+        .expect("an output block");
+    let view = view.split("\n```").next().unwrap();
+    let sum = view
+        .lines()
+        .filter_map(|l| l.trim_start().split_once(' '))
+        .filter_map(|(n, _)| n.parse::<u64>().ok())
+        .sum();
+    (count, sum)
+}
+
+#[test]
+fn an_early_decided_probe_shows_a_loop_whose_tally_is_the_one_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("p.yaml"),
+        "name: probes\nsteps:\n  - name: colors\n    probe:\n      url: http://127.0.0.1:9/api\n      requests: 2000\n      extract: { color: $.color }\n      expect:\n        distribution: { value: color, weights: { blue: 50, green: 50 } }\n  - name: statuses\n    probe:\n      url: http://127.0.0.1:9/api\n      requests: 1000\n",
+    )
+    .unwrap();
+    // The split was decided after 412 answers; the status probe timed out
+    // after 37 answers (2 of them failed requests).
+    let report = serde_json::json!({ "playbooks": [{ "name": "probes", "steps": [
+        { "name": "colors", "status": "passed", "outcomes": [{ "cluster": null, "message": "412 answers", "details": [],
+          "data": { "summary": { "values": { "color": { "blue": 210, "green": 202 } },
+                    "statuses": { "200": 412 } },
+                    "distribution": { "categories": ["blue", "green", "(other)"], "counts": [210, 202, 0] } } }] },
+        { "name": "statuses", "status": "failed", "outcomes": [{ "cluster": null, "message": "timed out", "details": [],
+          "data": { "summary": { "values": {}, "statuses": { "200": 35, "error": 2 } } } }] },
+    ]}]});
+    std::fs::write(d.join("r.json"), report.to_string()).unwrap();
+    let md = scenario(d, &["docs", "p.yaml", "--from-report", "r.json"]);
+    assert_eq!(loops_and_shown_sums(&md), [(412, 412), (37, 37)], "{md}");
+    assert!(
+        md.contains("# the run judged 412 answers (the probe sends up to 2000): this loop sends 412\nfor i in $(seq 1 412);"),
+        "{md}"
+    );
+    // Without a report, the loop sends the probe's own count.
+    let md = scenario(d, &["docs", "p.yaml"]);
+    assert!(md.contains("$(seq 1 2000)") && md.contains("$(seq 1 1000)"), "{md}");
+    assert!(!md.contains("the run judged"), "{md}");
+}

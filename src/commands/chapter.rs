@@ -269,9 +269,15 @@ fn step_md(
     if let Some(d) = &step.doc {
         let _ = writeln!(md, "{}\n", d.trim_end());
     }
+    let ran = observed.and_then(|o| o.get(&step.name));
     let pc_on = |cluster: Option<&str>| PlanCx {
         dir_prefix: pb.dir_from_root(),
         timeout: step.options.timeout,
+        observed: ran.and_then(|r| {
+            r.outcomes
+                .iter()
+                .find(|o| cluster.is_none() || o.cluster.as_deref() == cluster)
+        }),
         ..PlanCx::shared(env, pb.docs_preview(step, cluster))
     };
     let clusters = &step.options.clusters;

@@ -20,6 +20,10 @@ pub struct PlanCx<'a> {
     pub dir_prefix: String,
     /// The step's timeout (`kubectl wait --timeout` on the chapter page).
     pub timeout: std::time::Duration,
+    /// With `docs --from-report`: the run's outcome of this step on this
+    /// cluster. Commands whose output depends on what the run did (a probe's
+    /// count of requests) follow it, so that the page shows what they print.
+    pub observed: Option<&'a super::observed::Outcome>,
 }
 
 impl<'a> PlanCx<'a> {
@@ -42,6 +46,7 @@ impl<'a> PlanCx<'a> {
             value,
             dir_prefix: String::new(),
             timeout: std::time::Duration::from_secs(120),
+            observed: None,
         }
     }
 

@@ -59,16 +59,29 @@ impl Probe {
             .rate
             .map(|r| format!(" sleep {:.3};", 1.0 / r))
             .unwrap_or_default();
+        // With a run's report, the loop sends as many requests as the
+        // answers the run judged (a decided split stops early; `eventually`
+        // judges its last window), so that its tally is the one shown.
+        let count = pc
+            .observed
+            .and_then(|o| judged_answers(&o.data))
+            .unwrap_or(u64::from(self.requests));
         let line = match field {
             Some(k) => format!(
-                "for i in $(seq 1 {}); do {curl} {url} || true; echo;{pace} done | sed -n {} | sort | uniq -c",
-                self.requests,
+                "for i in $(seq 1 {count}); do {curl} {url} || true; echo;{pace} done | sed -n {} | sort | uniq -c",
                 word(&format!(r#"s/.*"{k}": *"\{{0,1\}}\([^",}}]*\).*/\1/p"#))
             ),
             None => format!(
-                "for i in $(seq 1 {}); do {curl} -o /dev/null -w '%{{http_code}}\\n' {url} || true;{pace} done | sort | uniq -c",
-                self.requests
+                "for i in $(seq 1 {count}); do {curl} -o /dev/null -w '%{{http_code}}\\n' {url} || true;{pace} done | sort | uniq -c"
             ),
+        };
+        let line = if count == u64::from(self.requests) {
+            line
+        } else {
+            format!(
+                "# the run judged {count} answers (the probe sends up to {}): this loop sends {count}\n{line}",
+                self.requests
+            )
         };
         // Secrets are never on the page: the reader exports them first.
         let secrets: Vec<String> = self
@@ -86,6 +99,14 @@ impl Probe {
             )
         }
     }
+}
+
+/// The answers a run judged: what its tally covers (every answer has a
+/// status, `error` for a failed request).
+fn judged_answers(data: &Value) -> Option<u64> {
+    let statuses = data["summary"]["statuses"].as_object()?;
+    let n: u64 = statuses.values().filter_map(Value::as_u64).sum();
+    (n > 0).then_some(n)
 }
 
 /// One answer as curl prints it, then what the reader's loop prints
