@@ -162,7 +162,10 @@ fn a_probe_shows_what_its_curl_loop_prints() {
 /// The count of each curl loop of a page (`seq 1 N`) and the sum of the
 /// `uniq -c` counts of the run's output block that follows it.
 fn loops_and_shown_sums(md: &str) -> Vec<(u64, u64)> {
-    md.split("$(seq 1 ").skip(1).map(loop_and_shown_sum).collect()
+    md.split("$(seq 1 ")
+        .skip(1)
+        .map(loop_and_shown_sum)
+        .collect()
 }
 
 fn loop_and_shown_sum(after: &str) -> (u64, u64) {
@@ -208,6 +211,180 @@ fn an_early_decided_probe_shows_a_loop_whose_tally_is_the_one_shown() {
     );
     // Without a report, the loop sends the probe's own count.
     let md = scenario(d, &["docs", "p.yaml"]);
-    assert!(md.contains("$(seq 1 2000)") && md.contains("$(seq 1 1000)"), "{md}");
+    assert!(
+        md.contains("$(seq 1 2000)") && md.contains("$(seq 1 1000)"),
+        "{md}"
+    );
     assert!(!md.contains("the run judged"), "{md}");
+}
+
+/// Decodes standard base64 (the test's own, to check what the page applies).
+fn unbase64(s: &str) -> Vec<u8> {
+    let abc = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let digits: Vec<u32> = s
+        .trim_end_matches('=')
+        .bytes()
+        .map(|c| abc.iter().position(|&b| b == c).expect("base64") as u32)
+        .collect();
+    let mut out = Vec::new();
+    for chunk in digits.chunks(4) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, d)| n | (d << (18 - 6 * i)));
+        for i in 0..chunk.len() - 1 {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+    }
+    out
+}
+
+#[test]
+fn secret_values_in_a_manifest_are_variables_the_reader_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("m")).unwrap();
+    let long_key = format!("k{}", "-long".repeat(60));
+    // Hostile values: newlines, quotes, command substitution, backticks,
+    // a variable, a backslash, a value shorter than redaction sees, and
+    // `data` that is not text (kept in base64 as written).
+    let text: Vec<(String, String)> = vec![
+        ("db.password".into(), "line1\nline2\n".into()),
+        ("db-password".into(), "it's \"quoted\"".into()),
+        ("ключ".into(), "$(touch pwned)`touch pwned2`".into()),
+        (long_key.clone(), "${HOME}\\n".into()),
+        ("pin".into(), "ab".into()),
+    ];
+    let mut yaml = String::from(
+        "apiVersion: v1\nkind: Secret\nmetadata: { name: app-creds, namespace: default }\ntype: Opaque\nstringData:\n",
+    );
+    for (k, v) in &text[..4] {
+        yaml.push_str(&format!(
+            "  {}: {}\n",
+            serde_json::json!(k),
+            serde_json::json!(v)
+        ));
+    }
+    yaml.push_str("data:\n  pin: YWI=\n  blob: /wAQ\n");
+    std::fs::write(d.join("m/secret.yaml"), &yaml).unwrap();
+    std::fs::write(
+        d.join("m/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: plain }\ndata: { greeting: hello }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("p.yaml"),
+        "name: secrets\nclusters:\n  c1: {}\nsteps:\n  - name: apply\n    clusters: c1\n    apply: { manifests: [m/secret.yaml, m/cm.yaml] }\n",
+    )
+    .unwrap();
+    let md = scenario(d, &["docs", "p.yaml"]);
+    // No value on the page, in any form, and nothing redacted either.
+    for (_, v) in &text {
+        for shown in [
+            v.clone(),
+            serde_json::json!(v).to_string(),
+            v.trim().to_owned(),
+        ] {
+            assert!(!md.contains(&shown), "{shown:?} on the page:\n{md}");
+        }
+    }
+    assert!(!md.contains("YWI=") && !md.contains("/wAQ"), "{md}");
+    assert!(!md.contains("<redacted>"), "{md}");
+    // A document without secrets is as written.
+    assert!(
+        md.contains("metadata: { name: plain }\ndata: { greeting: hello }\n"),
+        "{md}"
+    );
+    // Each value a variable, exported in "Ensure Environment" with where it is written.
+    let ensure = md.split("```bash\n").nth(1).unwrap();
+    let ensure = ensure.split("\n```").next().unwrap();
+    let mut env: Vec<(String, String)> = Vec::new();
+    let lines: Vec<&str> = ensure.lines().collect();
+    for (i, l) in lines.iter().enumerate() {
+        let Some(what) = l.strip_prefix("# key ") else {
+            continue;
+        };
+        let (key, rest) = what.split_once(" of Secret ").unwrap();
+        assert!(rest.starts_with("default/app-creds"), "{l}");
+        // A long key is cut: `k-long-long…-long… (333 characters)`.
+        let (key, cut) = match key.split_once('…') {
+            Some((k, _)) => (k, true),
+            None => (key, false),
+        };
+        let name = lines[i + 1]
+            .strip_prefix("export ")
+            .and_then(|x| x.split('=').next())
+            .unwrap_or_else(|| panic!("an export after {l}:\n{ensure}"));
+        assert!(
+            name.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                && name.len() <= 60,
+            "{name}"
+        );
+        assert!(
+            !env.iter().any(|(n, _)| n == name),
+            "{name} twice:\n{ensure}"
+        );
+        let value = if key == "blob" {
+            assert!(rest.ends_with(" (in base64)"), "{l}");
+            "/wAQ".to_owned()
+        } else {
+            text.iter()
+                .find(|(k, _)| k == key || (cut && k.starts_with(key)))
+                .unwrap_or_else(|| panic!("no key {key}:\n{ensure}"))
+                .1
+                .clone()
+        };
+        env.push((name.to_owned(), value));
+    }
+    assert_eq!(env.len(), 6, "{ensure}");
+    assert!(
+        env.iter().any(|(n, _)| n == "APP_CREDS_DB_PASSWORD"),
+        "{ensure}"
+    );
+    // Run as printed, with the exports filled: kubectl gets the same Secret.
+    let bin = tempfile::tempdir().unwrap();
+    std::fs::write(
+        bin.path().join("kubectl"),
+        "#!/bin/sh\ncat >> \"$(dirname \"$0\")/applied\"\necho --- >> \"$(dirname \"$0\")/applied\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        bin.path().join("kubectl"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let out = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &bash_blocks(&md)])
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.path().display()))
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::read_dir(work.path()).unwrap().next().is_none(),
+        "a value ran as a command"
+    );
+    let applied = std::fs::read_to_string(bin.path().join("applied")).unwrap();
+    let secret: serde_json::Value =
+        serde_saphyr::from_str(applied.split("\n---\n").next().unwrap()).unwrap();
+    assert_eq!(secret["metadata"]["name"], "app-creds");
+    assert!(secret.get("stringData").is_none(), "{applied}");
+    let data = secret["data"].as_object().unwrap();
+    assert_eq!(data.len(), 6, "{applied}");
+    for (k, v) in &text {
+        assert_eq!(
+            unbase64(data[k.as_str()].as_str().unwrap()),
+            v.as_bytes(),
+            "{k}:\n{applied}"
+        );
+    }
+    assert_eq!(data["blob"], "/wAQ");
 }

@@ -8,6 +8,7 @@ pub mod exit;
 pub mod json;
 pub mod manifest;
 pub mod observed;
+pub mod page_secrets;
 pub mod playbook;
 pub mod preview;
 pub mod resource;

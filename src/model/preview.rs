@@ -24,6 +24,9 @@ pub struct PlanCx<'a> {
     /// cluster. Commands whose output depends on what the run did (a probe's
     /// count of requests) follow it, so that the page shows what they print.
     pub observed: Option<&'a super::observed::Outcome>,
+    /// On the chapter page: the variables that stand for Secret values
+    /// written in manifests (`docs` writes such a Secret with them).
+    pub page_secrets: Option<&'a std::sync::Mutex<super::page_secrets::PageSecrets>>,
 }
 
 impl<'a> PlanCx<'a> {
@@ -47,6 +50,7 @@ impl<'a> PlanCx<'a> {
             dir_prefix: String::new(),
             timeout: std::time::Duration::from_secs(120),
             observed: None,
+            page_secrets: None,
         }
     }
 
@@ -69,6 +73,16 @@ impl<'a> PlanCx<'a> {
             ".".to_owned()
         } else {
             parts.join("/")
+        }
+    }
+
+    /// A rendered manifest as the chapter page shows it: a Secret's literal
+    /// values are variables (`model/page_secrets.rs`).
+    #[must_use]
+    pub fn page_manifest(&self, text: String) -> String {
+        match self.page_secrets.map(std::sync::Mutex::lock) {
+            Some(Ok(mut p)) => p.rewrite(&text),
+            _ => text,
         }
     }
 
