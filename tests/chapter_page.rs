@@ -39,6 +39,53 @@ fn bash_blocks(md: &str) -> String {
     out
 }
 
+/// A report written by hand made whole: what scenario writes for each
+/// outcome besides the fields a test sets (a verdict, a duration, no
+/// captures, no failed checks), and for a probe's data (`summary` only)
+/// the rest of its observations.
+fn complete(mut report: serde_json::Value) -> serde_json::Value {
+    use serde_json::json;
+    for pb in report["playbooks"].as_array_mut().unwrap() {
+        for step in pb["steps"].as_array_mut().unwrap() {
+            let status = step["status"].clone();
+            for o in step["outcomes"].as_array_mut().unwrap() {
+                let o = o.as_object_mut().unwrap();
+                o.entry("status").or_insert(status.clone());
+                o.entry("duration").or_insert(json!(0.5));
+                o.entry("captures").or_insert(json!({}));
+                o.entry("checks").or_insert(json!([]));
+                let Some(data) = o.get_mut("data").and_then(|d| d.as_object_mut()) else {
+                    continue;
+                };
+                if let Some(summary) = data.get_mut("summary").and_then(|s| s.as_object_mut()) {
+                    let answers: u64 = summary["statuses"]
+                        .as_object()
+                        .unwrap()
+                        .values()
+                        .map(|n| n.as_u64().unwrap())
+                        .sum();
+                    let errors = summary["statuses"]
+                        .get("error")
+                        .cloned()
+                        .unwrap_or(json!(0));
+                    summary.insert("answers".into(), json!(answers));
+                    summary.insert("errors".into(), errors);
+                    summary.insert("error_rate".into(), json!(0.0));
+                    summary.insert("latency_ms".into(), json!({ "p50": 1.0 }));
+                    summary.insert("checks_passed".into(), json!([]));
+                    data.insert("url".into(), json!("http://127.0.0.1:9/api"));
+                    data.insert("sent".into(), json!(answers));
+                    data.insert("unanswered".into(), json!(0));
+                    data.insert("judged_on".into(), json!(format!("all {answers} answers")));
+                    data.insert("distribution".into(), json!(null));
+                    data.insert("samples".into(), json!([]));
+                }
+            }
+        }
+    }
+    report
+}
+
 #[test]
 fn a_patch_restore_runs_under_bash_euo_pipefail() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -100,7 +147,7 @@ fn a_report_shows_kubectl_text_new_objects_only_and_no_machine_path() {
         { "name": "exec", "status": "passed", "outcomes": [{ "cluster": null, "message": format!("`{abs}/x.sh` exited with 0"),
           "details": [], "data": { "stdout": format!("wrote {abs}/out.txt"), "stderr": "" } }] },
     ]}]});
-    std::fs::write(d.join("r.json"), report.to_string()).unwrap();
+    std::fs::write(d.join("r.json"), complete(report).to_string()).unwrap();
     let md = scenario(d, &["docs", "p.yaml", "--from-report", "r.json"]);
     assert!(
         md.contains("{==configmap/fresh serverside-applied==}"),
@@ -143,7 +190,7 @@ fn a_probe_shows_what_its_curl_loop_prints() {
         { "name": "statuses", "status": "passed", "outcomes": [{ "cluster": null, "message": "10 answers", "details": [],
           "data": { "summary": { "values": {}, "statuses": { "200": 9, "error": 1 } } } }] },
     ]}]});
-    std::fs::write(d.join("r.json"), report.to_string()).unwrap();
+    std::fs::write(d.join("r.json"), complete(report).to_string()).unwrap();
     let md = scenario(d, &["docs", "p.yaml", "--from-report", "r.json"]);
     assert!(
         md.contains("```text\n      5 blue\n      3 green\n```"),
@@ -202,7 +249,7 @@ fn an_early_decided_probe_shows_a_loop_whose_tally_is_the_one_shown() {
         { "name": "statuses", "status": "failed", "outcomes": [{ "cluster": null, "message": "timed out", "details": [],
           "data": { "summary": { "values": {}, "statuses": { "200": 35, "error": 2 } } } }] },
     ]}]});
-    std::fs::write(d.join("r.json"), report.to_string()).unwrap();
+    std::fs::write(d.join("r.json"), complete(report).to_string()).unwrap();
     let md = scenario(d, &["docs", "p.yaml", "--from-report", "r.json"]);
     assert_eq!(loops_and_shown_sums(&md), [(412, 412), (37, 37)], "{md}");
     assert!(

@@ -286,17 +286,8 @@ fn observed_md(
     );
 }
 
-fn step_md(
-    md: &mut String,
-    page: &mut Page,
-    pb: &Playbook,
-    step: &Step,
-    (env, secrets): (
-        &minijinja::Environment<'static>,
-        &std::sync::Mutex<PageSecrets>,
-    ),
-    observed: Option<&Observed>,
-) -> Result<(), Diagnostic> {
+/// A step's section, title and prose.
+fn heading_md(md: &mut String, page: &mut Page, step: &Step) {
     if let Some(s) = &step.section {
         let _ = writeln!(md, "## {s}\n");
         page.heading = 2;
@@ -308,6 +299,66 @@ fn step_md(
     if let Some(d) = &step.doc {
         let _ = writeln!(md, "{}\n", d.trim_end());
     }
+}
+
+/// A bare capture name means the first target's value: set after that
+/// cluster's commands.
+fn bare_captures(cmds: &mut Vec<(Option<String>, String)>, step: &Step) {
+    let Some(first) = step.options.clusters.first() else {
+        return;
+    };
+    let at = cmds
+        .iter()
+        .rposition(|(on, _)| on.as_deref() == Some(first.as_str()))
+        .map_or(cmds.len(), |i| i + 1);
+    for (k, name) in step.action.captures().iter().enumerate() {
+        cmds.insert(
+            at + k,
+            (
+                Some(first.clone()),
+                format!(
+                    "{}=\"${{{}}}\"",
+                    var_name(name, None),
+                    var_name(name, Some(first))
+                ),
+            ),
+        );
+    }
+}
+
+/// What scenario checks, in words (the step's plan lines).
+fn checks_md(md: &mut String, plan: &[String]) {
+    let _ = writeln!(
+        md,
+        "!!! success \"What `scenario run` checks\"\n\n{}\n",
+        indent(
+            &plan
+                .iter()
+                .map(|l| {
+                    // Indented plan lines are details of the line above: a nested item.
+                    let depth = (l.len() - l.trim_start().len()) / 2;
+                    format!("{}- {}", "    ".repeat(depth), text(&show(l.trim())))
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    );
+}
+
+/// One step of the chapter: its prose, its commands, what scenario checks,
+/// and (with a report) what a real run printed.
+fn step_md(
+    md: &mut String,
+    page: &mut Page,
+    pb: &Playbook,
+    step: &Step,
+    (env, secrets): (
+        &minijinja::Environment<'static>,
+        &std::sync::Mutex<PageSecrets>,
+    ),
+    observed: Option<&Observed>,
+) -> Result<(), Diagnostic> {
+    heading_md(md, page, step);
     let ran = observed.and_then(|o| o.get(&step.name));
     let pc_on = |cluster: Option<&str>| PlanCx {
         dir_prefix: pb.dir_from_root(),
@@ -338,26 +389,7 @@ fn step_md(
         manifests.extend(d.manifests);
         cmds.extend(d.commands.into_iter().map(|c| (c.cluster, c.line)));
     }
-    // A bare capture name means the first target's value.
-    if let Some(first) = clusters.first() {
-        let at = cmds
-            .iter()
-            .rposition(|(on, _)| on.as_deref() == Some(first.as_str()))
-            .map_or(cmds.len(), |i| i + 1);
-        for (k, name) in step.action.captures().iter().enumerate() {
-            cmds.insert(
-                at + k,
-                (
-                    Some(first.clone()),
-                    format!(
-                        "{}=\"${{{}}}\"",
-                        var_name(name, None),
-                        var_name(name, Some(first))
-                    ),
-                ),
-            );
-        }
-    }
+    bare_captures(&mut cmds, step);
     if let Some(tip) = &tip {
         let _ = writeln!(md, "!!! tip\n{}\n", indent(&text(&show(tip))));
     }
@@ -402,23 +434,7 @@ fn step_md(
             indent(&fence("yaml", &show(&text)))
         );
     }
-    // What scenario checks, in words.
-    let plan = step.action.plan(&pc)?;
-    let _ = writeln!(
-        md,
-        "!!! success \"What `scenario run` checks\"\n\n{}\n",
-        indent(
-            &plan
-                .iter()
-                .map(|l| {
-                    // Indented plan lines are details of the line above: a nested item.
-                    let depth = (l.len() - l.trim_start().len()) / 2;
-                    format!("{}- {}", "    ".repeat(depth), text(&show(l.trim())))
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    );
+    checks_md(md, &step.action.plan(&pc)?);
     if let Some(o) = observed
         .and_then(|o| o.get(&step.name))
         .filter(|_| !(step.per_cluster && clusters.len() > 1))

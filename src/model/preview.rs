@@ -23,7 +23,7 @@ pub struct PlanCx<'a> {
     /// With `docs --from-report`: the run's outcome of this step on this
     /// cluster. Commands whose output depends on what the run did (a probe's
     /// count of requests) follow it, so that the page shows what they print.
-    pub observed: Option<&'a super::observed::Outcome>,
+    pub observed: Option<&'a super::outcome::Outcome>,
     /// On the chapter page: the variables that stand for Secret values
     /// written in manifests (`docs` writes such a Secret with them).
     pub page_secrets: Option<&'a std::sync::Mutex<super::page_secrets::PageSecrets>>,
