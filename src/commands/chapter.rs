@@ -10,6 +10,7 @@ use crate::language::diag::Diagnostic;
 use crate::language::shell::{show, var_name, word};
 use crate::model::action::PlanCx;
 use crate::model::observed::ReaderCx;
+use crate::model::page_secrets::PageSecrets;
 use crate::model::playbook::Playbook;
 use crate::model::step::Step;
 use crate::steps::kubectl::context_var;
@@ -90,22 +91,35 @@ pub fn render(pb: &Playbook, observed: Option<&Observed>) -> Result<String, Diag
         md,
         "Run the commands of this chapter in order, from the tutorial's root directory{root}, in a shell where the kube contexts of its clusters are set:\n"
     );
-    let mut exports = String::new();
-    for (name, _) in &pb.clusters {
-        let c = pb.scope.context_of(name).unwrap_or(name);
-        let _ = writeln!(exports, "export {}={}", context_var(name), word(c));
-    }
-    // Secrets from the environment are shell variables the reader sets.
-    if !pb.secret_env.is_empty() {
-        let _ = writeln!(
-            exports,
-            "# Secrets: the page never shows them; set each one in your shell first."
-        );
-        for n in &pb.secret_env {
-            let _ = writeln!(exports, "export {n}=\"${{{n}:?set {n} first}}\"");
+    // The steps first: the Secret values their manifests write become
+    // variables that "Ensure Environment" exports.
+    let mut page = Page {
+        heading: 2,
+        reader: reader_cx(pb, &env, observed),
+        root: pb.root.to_string_lossy().into_owned(),
+    };
+    let secrets = std::sync::Mutex::new(PageSecrets::new(page_vars(pb)));
+    let mut body = String::new();
+    for step in pb.steps.iter().chain(&pb.finally) {
+        let mut part = String::new();
+        step_md(&mut part, &mut page, pb, step, (&env, &secrets), observed)?;
+        body.push('\n');
+        match &step.options.when {
+            // Optional: folded, so that its commands are not on the main path.
+            Some((cond, _)) => {
+                let _ = writeln!(
+                    body,
+                    "??? example \"Optional: {}\"\n\n    `scenario run` does this only when `{}` holds.\n\n{}",
+                    title_text(step.title.as_deref().unwrap_or(&step.name)),
+                    cond.trim(),
+                    indent(&part)
+                );
+            }
+            None => body.push_str(&part),
         }
     }
-    md.push_str(&fence("bash", &exports));
+    let secrets = secrets.into_inner().unwrap_or_default();
+    md.push_str(&fence("bash", &exports(pb, &secrets)));
     // The whole chapter in one command, with the flags it needs; not a step
     // of the reader's path, so it sits in a tip.
     let mut run = format!("scenario run {}", word(&pb_page_path(pb)));
@@ -113,7 +127,7 @@ pub fn render(pb: &Playbook, observed: Option<&Observed>) -> Result<String, Diag
         .steps
         .iter()
         .chain(&pb.finally)
-        .any(|s| s.kind.name == "exec")
+        .any(|s| s.kind.needs_allow_exec)
     {
         run.push_str(" --allow-exec");
     }
@@ -122,11 +136,59 @@ pub fn render(pb: &Playbook, observed: Option<&Observed>) -> Result<String, Diag
         "\n!!! tip \"The whole chapter, checked\"\n\n    `scenario` runs every step below and checks what this page says you will see:\n\n{}",
         indent(&fence("bash", &run))
     );
-    // Each kind's apiVersion, for kubectl's names of types in a run's output.
+    md.push_str(&body);
+    if let Some(next) = &pb.next {
+        let _ = writeln!(md, "\n{}", next.trim_end());
+    }
+    Ok(md)
+}
+
+/// "Ensure Environment": the clusters' contexts, then the secrets the reader
+/// sets (from the environment, and the values of Secrets in manifests).
+fn exports(pb: &Playbook, secrets: &PageSecrets) -> String {
+    let mut exports = String::new();
+    for (name, _) in &pb.clusters {
+        let c = pb.scope.context_of(name).unwrap_or(name);
+        let _ = writeln!(exports, "export {}={}", context_var(name), word(c));
+    }
+    if !pb.secret_env.is_empty() || !secrets.is_empty() {
+        let _ = writeln!(
+            exports,
+            "# Secrets: the page never shows them; set each one in your shell first."
+        );
+        for n in &pb.secret_env {
+            let _ = writeln!(exports, "export {n}=\"${{{n}:?set {n} first}}\"");
+        }
+        exports.push_str(&secrets.exports());
+    }
+    exports
+}
+
+/// The shell variables the page sets besides Secret values: contexts,
+/// environment secrets, captures.
+fn page_vars(pb: &Playbook) -> Vec<String> {
+    let mut names: Vec<String> = pb.clusters.iter().map(|(c, _)| context_var(c)).collect();
+    names.extend(pb.secret_env.iter().cloned());
+    for s in pb.steps.iter().chain(&pb.finally) {
+        for c in s.action.captures() {
+            names.push(var_name(&c, None));
+            names.extend(s.options.clusters.iter().map(|k| var_name(&c, Some(k))));
+        }
+    }
+    names
+}
+
+/// What a run's output needs of the playbook: each kind's apiVersion, for
+/// kubectl's names of types.
+fn reader_cx(
+    pb: &Playbook,
+    env: &minijinja::Environment<'static>,
+    observed: Option<&Observed>,
+) -> ReaderCx {
     let mut reader = ReaderCx::default();
     if observed.is_some() {
         for step in pb.steps.iter().chain(&pb.finally) {
-            let pc = PlanCx::shared(&env, pb.preview(step));
+            let pc = PlanCx::shared(env, pb.preview(step));
             for k in step.action.kinds(&pc) {
                 if let crate::model::resource::KindRef::Uses { api_version, kind } = k {
                     reader.api_versions.insert(kind, api_version);
@@ -134,33 +196,7 @@ pub fn render(pb: &Playbook, observed: Option<&Observed>) -> Result<String, Diag
             }
         }
     }
-    let mut page = Page {
-        heading: 2,
-        reader,
-        root: pb.root.to_string_lossy().into_owned(),
-    };
-    for step in pb.steps.iter().chain(&pb.finally) {
-        let mut part = String::new();
-        step_md(&mut part, &mut page, pb, step, &env, observed)?;
-        md.push('\n');
-        match &step.options.when {
-            // Optional: folded, so that its commands are not on the main path.
-            Some((cond, _)) => {
-                let _ = writeln!(
-                    md,
-                    "??? example \"Optional: {}\"\n\n    `scenario run` does this only when `{}` holds.\n\n{}",
-                    title_text(step.title.as_deref().unwrap_or(&step.name)),
-                    cond.trim(),
-                    indent(&part)
-                );
-            }
-            None => md.push_str(&part),
-        }
-    }
-    if let Some(next) = &pb.next {
-        let _ = writeln!(md, "\n{}", next.trim_end());
-    }
-    Ok(md)
+    reader
 }
 
 /// The playbook's path from the root, as the page shows it.
@@ -250,14 +286,8 @@ fn observed_md(
     );
 }
 
-fn step_md(
-    md: &mut String,
-    page: &mut Page,
-    pb: &Playbook,
-    step: &Step,
-    env: &minijinja::Environment<'static>,
-    observed: Option<&Observed>,
-) -> Result<(), Diagnostic> {
+/// A step's section, title and prose.
+fn heading_md(md: &mut String, page: &mut Page, step: &Step) {
     if let Some(s) = &step.section {
         let _ = writeln!(md, "## {s}\n");
         page.heading = 2;
@@ -269,9 +299,76 @@ fn step_md(
     if let Some(d) = &step.doc {
         let _ = writeln!(md, "{}\n", d.trim_end());
     }
+}
+
+/// A bare capture name means the first target's value: set after that
+/// cluster's commands.
+fn bare_captures(cmds: &mut Vec<(Option<String>, String)>, step: &Step) {
+    let Some(first) = step.options.clusters.first() else {
+        return;
+    };
+    let at = cmds
+        .iter()
+        .rposition(|(on, _)| on.as_deref() == Some(first.as_str()))
+        .map_or(cmds.len(), |i| i + 1);
+    for (k, name) in step.action.captures().iter().enumerate() {
+        cmds.insert(
+            at + k,
+            (
+                Some(first.clone()),
+                format!(
+                    "{}=\"${{{}}}\"",
+                    var_name(name, None),
+                    var_name(name, Some(first))
+                ),
+            ),
+        );
+    }
+}
+
+/// What scenario checks, in words (the step's plan lines).
+fn checks_md(md: &mut String, plan: &[String]) {
+    let _ = writeln!(
+        md,
+        "!!! success \"What `scenario run` checks\"\n\n{}\n",
+        indent(
+            &plan
+                .iter()
+                .map(|l| {
+                    // Indented plan lines are details of the line above: a nested item.
+                    let depth = (l.len() - l.trim_start().len()) / 2;
+                    format!("{}- {}", "    ".repeat(depth), text(&show(l.trim())))
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    );
+}
+
+/// One step of the chapter: its prose, its commands, what scenario checks,
+/// and (with a report) what a real run printed.
+fn step_md(
+    md: &mut String,
+    page: &mut Page,
+    pb: &Playbook,
+    step: &Step,
+    (env, secrets): (
+        &minijinja::Environment<'static>,
+        &std::sync::Mutex<PageSecrets>,
+    ),
+    observed: Option<&Observed>,
+) -> Result<(), Diagnostic> {
+    heading_md(md, page, step);
+    let ran = observed.and_then(|o| o.get(&step.name));
     let pc_on = |cluster: Option<&str>| PlanCx {
         dir_prefix: pb.dir_from_root(),
         timeout: step.options.timeout,
+        page_secrets: Some(secrets),
+        observed: ran.and_then(|r| {
+            r.outcomes
+                .iter()
+                .find(|o| cluster.is_none() || o.cluster.as_deref() == cluster)
+        }),
         ..PlanCx::shared(env, pb.docs_preview(step, cluster))
     };
     let clusters = &step.options.clusters;
@@ -292,26 +389,7 @@ fn step_md(
         manifests.extend(d.manifests);
         cmds.extend(d.commands.into_iter().map(|c| (c.cluster, c.line)));
     }
-    // A bare capture name means the first target's value.
-    if let Some(first) = clusters.first() {
-        let at = cmds
-            .iter()
-            .rposition(|(on, _)| on.as_deref() == Some(first.as_str()))
-            .map_or(cmds.len(), |i| i + 1);
-        for (k, name) in step.action.captures().iter().enumerate() {
-            cmds.insert(
-                at + k,
-                (
-                    Some(first.clone()),
-                    format!(
-                        "{}=\"${{{}}}\"",
-                        var_name(name, None),
-                        var_name(name, Some(first))
-                    ),
-                ),
-            );
-        }
-    }
+    bare_captures(&mut cmds, step);
     if let Some(tip) = &tip {
         let _ = writeln!(md, "!!! tip\n{}\n", indent(&text(&show(tip))));
     }
@@ -356,23 +434,7 @@ fn step_md(
             indent(&fence("yaml", &show(&text)))
         );
     }
-    // What scenario checks, in words.
-    let plan = step.action.plan(&pc)?;
-    let _ = writeln!(
-        md,
-        "!!! success \"What `scenario run` checks\"\n\n{}\n",
-        indent(
-            &plan
-                .iter()
-                .map(|l| {
-                    // Indented plan lines are details of the line above: a nested item.
-                    let depth = (l.len() - l.trim_start().len()) / 2;
-                    format!("{}- {}", "    ".repeat(depth), text(&show(l.trim())))
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    );
+    checks_md(md, &step.action.plan(&pc)?);
     if let Some(o) = observed
         .and_then(|o| o.get(&step.name))
         .filter(|_| !(step.per_cluster && clusters.len() > 1))

@@ -15,11 +15,13 @@ use tokio::time::Instant;
 
 use super::check::{Check, CheckResult};
 use super::manifest::ManifestFile;
-pub use super::observed::{Outcome, ReaderCx};
+pub use super::observed::ReaderCx;
+pub use super::outcome::Outcome;
 pub use super::preview::PlanCx;
 use super::preview::map_strings;
 pub use super::resource::KindRef;
 use super::resource::Resource;
+pub use super::step_data::StepData;
 use super::validator::Validator;
 use crate::cluster::{ClusterError, Conn};
 use crate::language::diag::Diagnostic;
@@ -305,7 +307,7 @@ pub struct Done {
     pub message: String,
     pub details: Vec<String>,
     pub captures: Map<String, Value>,
-    pub data: Option<Value>,
+    pub data: Option<StepData>,
 }
 
 impl Done {
@@ -325,7 +327,7 @@ pub enum StepError {
     Failed {
         message: String,
         details: Vec<String>,
-        data: Option<Value>,
+        data: Option<StepData>,
         checks: Vec<CheckResult>,
     },
     /// The check could not be made.
@@ -336,7 +338,7 @@ pub enum StepError {
     Incomplete {
         message: String,
         details: Vec<String>,
-        data: Option<Value>,
+        data: Option<StepData>,
     },
 }
 

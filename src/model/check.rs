@@ -406,7 +406,7 @@ fn type_problem(c: &Check, name: &str, ty: ValueType) -> Option<(String, String)
 // ---------------------------------------------------------------------------
 
 /// Where a check is written: file, line and column in the playbook.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 pub struct Location {
     pub file: String,
     pub line: u32,
@@ -421,7 +421,7 @@ impl std::fmt::Display for Location {
 
 /// The result of a check: what it asked, what was found, and where it is
 /// written, so that a failure can point at its line like a compiler does.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, JsonSchema)]
 pub struct CheckResult {
     /// The check as written (`$.data.mode == "fast"`).
     pub check: String,

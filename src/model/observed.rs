@@ -1,20 +1,11 @@
-//! A step's outcome as a run's JSON report keeps it, and what the chapter
-//! page carries from step to step when it shows a run as its reader would
-//! see it. Each step kind turns its outcomes into that view
+//! What the chapter page carries from step to step when it shows a run as
+//! its reader would see it. Each step kind turns its outcomes (read back from
+//! a JSON report, `model/outcome.rs`) into that view
 //! (`Action::reader_view`): it knows what its commands print.
 
 use std::collections::{BTreeSet, HashMap};
 
-use serde_json::Value;
-
-/// One outcome of a step (one cluster, or none), read back from a JSON report.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    pub cluster: Option<String>,
-    pub message: String,
-    pub details: Vec<String>,
-    pub data: Value,
-}
+use super::outcome::Outcome;
 
 /// What the page knows while it shows a run, step after step.
 #[derive(Debug, Default)]

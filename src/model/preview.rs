@@ -20,6 +20,13 @@ pub struct PlanCx<'a> {
     pub dir_prefix: String,
     /// The step's timeout (`kubectl wait --timeout` on the chapter page).
     pub timeout: std::time::Duration,
+    /// With `docs --from-report`: the run's outcome of this step on this
+    /// cluster. Commands whose output depends on what the run did (a probe's
+    /// count of requests) follow it, so that the page shows what they print.
+    pub observed: Option<&'a super::outcome::Outcome>,
+    /// On the chapter page: the variables that stand for Secret values
+    /// written in manifests (`docs` writes such a Secret with them).
+    pub page_secrets: Option<&'a std::sync::Mutex<super::page_secrets::PageSecrets>>,
 }
 
 impl<'a> PlanCx<'a> {
@@ -42,6 +49,8 @@ impl<'a> PlanCx<'a> {
             value,
             dir_prefix: String::new(),
             timeout: std::time::Duration::from_secs(120),
+            observed: None,
+            page_secrets: None,
         }
     }
 
@@ -64,6 +73,16 @@ impl<'a> PlanCx<'a> {
             ".".to_owned()
         } else {
             parts.join("/")
+        }
+    }
+
+    /// A rendered manifest as the chapter page shows it: a Secret's literal
+    /// values are variables (`model/page_secrets.rs`).
+    #[must_use]
+    pub fn page_manifest(&self, text: String) -> String {
+        match self.page_secrets.map(std::sync::Mutex::lock) {
+            Some(Ok(mut p)) => p.rewrite(&text),
+            _ => text,
         }
     }
 

@@ -55,7 +55,7 @@ pub fn summary(r: &PlaybookResult) -> String {
                     o.status.word(),
                     o.message
                 );
-                for d in &o.details {
+                for d in &o.shown_details() {
                     for line in d.lines().take(20) {
                         let _ = writeln!(out, "    {line}");
                     }

@@ -29,7 +29,7 @@ pub fn step_report(r: &StepResult, color: bool) -> String {
     let mut out = String::new();
     for o in &r.outcomes {
         let _ = writeln!(out, "  {}", o.headline());
-        for d in &o.details {
+        for d in &o.shown_details() {
             for line in d.lines() {
                 let _ = writeln!(out, "    {line}");
             }

@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use super::markup::escape_markup as esc;
 
 use crate::model::check::CheckResult;
+use crate::model::step_data::{SplitReport, StepData};
 use crate::runner::result::{Outcome, PlaybookResult, Status, StepResult};
 
 const STYLE: &str = "
@@ -53,30 +54,15 @@ fn check_html(out: &mut String, c: &CheckResult) {
 }
 
 /// The split table of a probe outcome, as bars: expected and observed share.
-fn split_html(out: &mut String, data: &serde_json::Value) {
-    let d = &data["distribution"];
-    let (Some(cats), Some(exp), Some(counts)) = (
-        d["categories"].as_array(),
-        d["expected"].as_array(),
-        d["counts"].as_array(),
-    ) else {
-        return;
-    };
-    let n: u64 = counts.iter().filter_map(serde_json::Value::as_u64).sum();
+fn split_html(out: &mut String, d: &SplitReport) {
+    let n: u64 = d.counts.iter().sum();
     let _ = writeln!(
         out,
         "<table class=\"split\"><tr><th>category</th><th class=\"num\">expected</th><th class=\"num\">observed</th><th class=\"num\">answers</th><th>share</th></tr>"
     );
-    for (i, cat) in cats.iter().enumerate() {
-        let expected = exp
-            .get(i)
-            .and_then(serde_json::Value::as_f64)
-            .unwrap_or(0.0)
-            * 100.0;
-        let count = counts
-            .get(i)
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0);
+    for (i, cat) in d.categories.iter().enumerate() {
+        let expected = d.expected.get(i).copied().unwrap_or(0.0) * 100.0;
+        let count = d.counts.get(i).copied().unwrap_or(0);
         if count == 0 && expected == 0.0 {
             continue;
         }
@@ -88,7 +74,7 @@ fn split_html(out: &mut String, data: &serde_json::Value) {
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td class=\"num\">{expected:.0}%</td><td class=\"num\">{observed:.1}%</td><td class=\"num\">{count}</td><td><span class=\"bar\" style=\"width:{:.1}%\"></span><br><span class=\"bar expected\" style=\"width:{:.1}%\"></span></td></tr>",
-            esc(cat.as_str().unwrap_or("?")),
+            esc(cat),
             observed.min(100.0) * 0.9,
             expected.min(100.0) * 0.9,
         );
@@ -110,17 +96,16 @@ fn outcome_html(out: &mut String, o: &Outcome) {
     for c in &o.checks {
         check_html(out, c);
     }
-    if let Some(data) = &o.data {
-        split_html(out, data);
+    if let Some(d) = o
+        .data
+        .as_ref()
+        .and_then(StepData::probe)
+        .and_then(|p| p.distribution.as_ref())
+    {
+        split_html(out, d);
     }
-    let details: Vec<&String> = o
-        .details
-        .iter()
-        .filter(|d| !d.starts_with("sample: "))
-        .collect();
-    if !details.is_empty() {
-        let text: Vec<&str> = details.iter().map(|d| d.as_str()).collect();
-        let _ = writeln!(out, "<pre>{}</pre>", esc(&text.join("\n")));
+    if !o.details.is_empty() {
+        let _ = writeln!(out, "<pre>{}</pre>", esc(&o.details.join("\n")));
     }
 }
 

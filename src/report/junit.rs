@@ -62,7 +62,7 @@ pub fn junit(results: &[PlaybookResult]) -> String {
                 .iter()
                 .flat_map(|o| {
                     std::iter::once(o.headline())
-                        .chain(o.details.iter().map(|d| format!("  {d}")))
+                        .chain(o.shown_details().into_iter().map(|d| format!("  {d}")))
                         .chain(
                             o.checks
                                 .iter()

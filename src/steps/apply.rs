@@ -10,6 +10,7 @@ use futures::future::BoxFuture;
 use crate::language::diag::Diagnostic;
 use crate::model::action::{Action, Docs, KindRef, PlanCx, StepKind, Outcome, ReaderCx};
 use crate::model::manifest::Manifests;
+use crate::model::step_data::{self, ApplyStopped, StepData};
 use crate::model::validator::Validator;
 use crate::language::yaml::Spanned;
 
@@ -182,7 +183,9 @@ impl Apply {
             message: format!("{verb} {n} object{}", if n == 1 { "" } else { "s" }),
             details: done.lines,
             // The objects that were there before: not new on the page.
-            data: Some(serde_json::json!({ "existed": done.existed })),
+            data: Some(StepData::Applied(step_data::Applied {
+                existed: done.existed,
+            })),
             ..Done::default()
         })
     }
@@ -317,12 +320,12 @@ impl Applied {
             | StepError::Incomplete { message, .. } => message.clone(),
         };
         let more = others.len().saturating_sub(MAX_ERRORS_KEPT);
-        let data = serde_json::json!({
-            "applied": self.labels,
-            "notApplied": failed,
-            "dryRun": dry_run,
-            "otherErrors": others.iter().take(MAX_ERRORS_KEPT).map(message_of).collect::<Vec<_>>(),
-            "otherErrorsNotShown": more,
+        let data = StepData::ApplyStopped(ApplyStopped {
+            applied: self.labels,
+            not_applied: failed,
+            dry_run,
+            other_errors: others.iter().take(MAX_ERRORS_KEPT).map(message_of).collect(),
+            other_errors_not_shown: more,
         });
         let also = if others.is_empty() {
             String::new()
@@ -434,16 +437,16 @@ impl Action for Apply {
     fn reader_view(&self, o: &Outcome, cx: &mut ReaderCx) -> Vec<String> {
         // kubectl apply --server-side: `TYPE/NAME serverside-applied`, each one made.
         // Objects that existed before the apply are not marked as made.
-        let existed: Vec<&str> = o.data["existed"]
-            .as_array()
-            .map(|a| a.iter().filter_map(serde_json::Value::as_str).collect())
-            .unwrap_or_default();
+        let existed: &[String] = match &o.data {
+            Some(StepData::Applied(a)) => &a.existed,
+            _ => &[],
+        };
         o.details
             .iter()
             .filter_map(|d| Some((d, crate::model::observed::object_line(d)?)))
             .map(|(d, (kind, name, _))| {
                 let line = format!("{}/{name} serverside-applied", cx.type_name(kind));
-                if existed.contains(&d.as_str()) {
+                if existed.contains(d) {
                     line
                 } else {
                     cx.made.insert(name.to_owned());

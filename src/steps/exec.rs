@@ -11,6 +11,7 @@ use futures::future::BoxFuture;
 use crate::language::diag::Diagnostic;
 use crate::language::yaml::Spanned;
 use crate::model::action::{Action, Docs, KindRef, DocsCommand, Done, PlanCx, StepCx, StepError, StepKind, Outcome, ReaderCx};
+use crate::model::step_data::{ExecOutput, StepData};
 use crate::model::validator::Validator;
 
 /// Run a local command (needs `--allow-exec`).
@@ -264,14 +265,17 @@ impl Exec {
             if !stderr.is_empty() {
                 details.push(format!("stderr: {stderr}"));
             }
-            return Err(StepError::failed(
-                format!(
+            return Err(StepError::Failed {
+                message: format!(
                     "`{}` exited with {code}, expected {}",
                     argv.join(" "),
                     self.expect_exit
                 ),
                 details,
-            ));
+                // What the command printed, for the page.
+                data: Some(StepData::Exec(ExecOutput { stdout, stderr })),
+                checks: Vec::new(),
+            });
         }
         let failed = self.failed_output_checks(cx, &stdout, &stderr)?;
         if !failed.is_empty() {
@@ -284,7 +288,10 @@ impl Exec {
         }
         let mut done = Done::msg(format!("`{}` exited with {code}", argv.join(" ")));
         // What the command printed, for the page's "Output of a real run".
-        done.data = Some(serde_json::json!({ "stdout": stdout, "stderr": stderr }));
+        done.data = Some(StepData::Exec(ExecOutput {
+            stdout: stdout.clone(),
+            stderr,
+        }));
         if let Some(var) = &self.capture_stdout {
             done.captures
                 .insert(var.clone(), serde_json::Value::String(stdout.clone()));
@@ -397,27 +404,15 @@ impl Action for Exec {
     }
 
     /// What the command printed (stderr after stdout, as a terminal shows
-    /// them); a failed command's output is in its details.
+    /// them), passed or failed.
     fn reader_view(&self, o: &Outcome, _cx: &mut ReaderCx) -> Vec<String> {
-        let printed: Vec<String> = ["stdout", "stderr"]
-            .iter()
-            .filter_map(|k| o.data[*k].as_str())
-            .filter(|s| !s.is_empty())
-            .flat_map(|s| s.lines().map(str::to_owned).collect::<Vec<_>>())
-            .collect();
-        if o.data.is_null() {
-            crate::model::observed::detail_lines(o)
-                .into_iter()
-                .map(|l| {
-                    l.strip_prefix("stdout: ")
-                        .or_else(|| l.strip_prefix("stderr: "))
-                        .unwrap_or(&l)
-                        .to_owned()
-                })
-                .collect()
-        } else {
-            printed
-        }
+        let Some(StepData::Exec(out)) = &o.data else {
+            return Vec::new();
+        };
+        [&out.stdout, &out.stderr]
+            .into_iter()
+            .flat_map(|s| s.lines().map(str::to_owned))
+            .collect()
     }
 
     fn kinds(&self, _pc: &PlanCx<'_>) -> Vec<KindRef> {

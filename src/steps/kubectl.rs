@@ -372,6 +372,7 @@ pub fn manifest_commands(
         if f.substitute {
             text = substitute(&text, pc);
         }
+        let text = pc.page_manifest(text);
         out.push(DocsCommand::on(
             cluster,
             heredoc(&format!("{cmd} -f -"), &text),
@@ -388,7 +389,10 @@ pub fn manifest_commands(
             cluster,
             match built {
                 // Substituted output: what the step sends, inline.
-                Some(text) => heredoc(&format!("{cmd} -f -"), &substitute(&text, pc)),
+                Some(text) => heredoc(
+                    &format!("{cmd} -f -"),
+                    &pc.page_manifest(substitute(&text, pc)),
+                ),
                 None if m.substitute => {
                     format!("kubectl kustomize {} | envsubst | {cmd} -f -", word(&dir))
                 }

@@ -17,6 +17,7 @@ use crate::language::from_node::from_node;
 use crate::language::yaml::{Node, Spanned, Value as Yaml};
 use crate::model::action::{Action, Docs, KindRef, DocsCommand, Done, PlanCx, StepCx, StepError, StepKind, Outcome, ReaderCx};
 use crate::model::check::Compiled;
+use crate::model::step_data::{Patched, StepData};
 use crate::model::resource::{NameMatch, RawResource, Resource};
 use crate::model::validator::Validator;
 
@@ -359,8 +360,10 @@ impl Patch {
             details,
             captures,
             // What `kubectl patch` prints: the page shows it (`reader_view`).
-            data: Some(serde_json::json!({
-                "kind": r.kind, "name": name, "changed": live != patched,
+            data: Some(StepData::Patched(Patched {
+                kind: r.kind.clone(),
+                name: name.clone(),
+                changed: live != patched,
             })),
         })
     }
@@ -440,15 +443,11 @@ impl Action for Patch {
     /// What `kubectl patch` prints: `configmap/settings patched`, with
     /// `(no change)` when the object was already so.
     fn reader_view(&self, o: &Outcome, cx: &mut ReaderCx) -> Vec<String> {
-        let (Some(kind), Some(name)) = (o.data["kind"].as_str(), o.data["name"].as_str()) else {
+        let Some(StepData::Patched(p)) = &o.data else {
             return Vec::new();
         };
-        let same = if o.data["changed"] == serde_json::Value::Bool(false) {
-            " (no change)"
-        } else {
-            ""
-        };
-        vec![format!("{}/{name} patched{same}", cx.type_name(kind))]
+        let same = if p.changed { "" } else { " (no change)" };
+        vec![format!("{}/{} patched{same}", cx.type_name(&p.kind), p.name)]
     }
 
     fn kinds(&self, pc: &PlanCx<'_>) -> Vec<KindRef> {

@@ -177,6 +177,19 @@ async fn from_report_shows_what_a_real_run_observed() {
         .filter(|l| l.starts_with("    ") && (l.ends_with(" blue") || l.ends_with(" green")))
         .collect();
     assert_eq!(tally.len(), 2, "a `uniq -c` line per color: {md}");
+    // The printed loop sends as many requests as the tally shown counts (a
+    // decided split stops before the probe's 2000).
+    let count: u64 = md
+        .split("$(seq 1 ")
+        .nth(1)
+        .and_then(|a| a.split(')').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a curl loop");
+    let shown: u64 = tally
+        .iter()
+        .filter_map(|l| l.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(count, shown, "{md}");
     // scenario's own lines are folded under the reader's view.
     assert!(
         observed.contains("??? info \"What `scenario run` reported\""),

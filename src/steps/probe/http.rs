@@ -11,7 +11,6 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Serialize;
 use serde_json::Value;
 use tokio::time::Instant;
 
@@ -125,13 +124,7 @@ fn kept(v: Value) -> Value {
 }
 
 /// A sample answer for the report (secrets redacted).
-#[derive(Debug, Clone, Serialize)]
-pub struct Sample {
-    pub status: Option<u16>,
-    pub error: Option<String>,
-    pub headers: BTreeMap<String, String>,
-    pub body: String,
-}
+pub use crate::model::step_data::Sample;
 
 pub use crate::language::secrets::is_secret_header;
 

@@ -4,29 +4,15 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
-
-use super::http::{SAMPLES, Sample};
 use super::sampler::{Rendered, Sampler};
 use super::expectations::{failed_checks, problems};
 use super::spec::Probe;
 use super::split::Split;
-use super::stats::{SplitTest, Verdict};
+use super::stats::Verdict;
 use super::tally::{Summary, summarize};
 use crate::model::action::{Done, StepCx, StepError};
+use crate::model::step_data::{ProbeReport, StepData};
 
-/// Report data for JSON reports.
-#[derive(Debug, Serialize)]
-struct Observations<'a> {
-    url: &'a str,
-    sent: u64,
-    /// Requests asked for that got no answer before the step timed out.
-    unanswered: u64,
-    summary: &'a Summary,
-    judged_on: &'a str,
-    distribution: Option<&'a SplitTest>,
-    samples: &'a [Sample],
-}
 
 /// Runs a probe.
 ///
@@ -127,16 +113,15 @@ impl Sampler<'_> {
             issues.push(problem);
         }
         let details = self.details(&summary, &judged_on, rendered);
-        let data = serde_json::to_value(Observations {
-            url: &rendered.url,
+        let data = Some(StepData::Probe(Box::new(ProbeReport {
+            url: rendered.url.clone(),
             sent: self.sent,
             unanswered,
-            summary: &summary,
-            judged_on: &judged_on,
-            distribution: self.split.as_ref().map(Split::shown),
-            samples: &self.samples,
-        })
-        .ok();
+            summary: summary.report(),
+            judged_on: judged_on.clone(),
+            distribution: self.split.as_ref().map(|s| s.shown().report()),
+            samples: self.samples.clone(),
+        })));
         // No answer at all, only transport errors: the check could not be made.
         if summary.answers > 0 && summary.statuses.len() == 1 && summary.statuses.contains_key("error") {
             return Err(StepError::Errored(format!(
@@ -165,10 +150,8 @@ impl Sampler<'_> {
             if message.is_empty() {
                 message = "expectations did not hold".to_owned();
             }
-            let mut details = details;
-            for s in self.samples.iter().take(SAMPLES) {
-                details.push(format!("sample: {}", serde_json::to_string(s).unwrap_or_default()));
-            }
+            // The samples are in `data`: the terminal shows them under a
+            // failed probe (`Outcome::shown_details`).
             return Err(StepError::Failed {
                 message,
                 details,

@@ -63,7 +63,11 @@ impl Action for Probe {
     }
 
     fn reader_view(&self, o: &Outcome, _cx: &mut ReaderCx) -> Vec<String> {
-        page::reader_view(self, &o.data)
+        o.data
+            .as_ref()
+            .and_then(crate::model::step_data::StepData::probe)
+            .map(|d| page::reader_view(self, d))
+            .unwrap_or_default()
     }
 
     fn kinds(&self, _pc: &PlanCx<'_>) -> Vec<KindRef> {

@@ -1,11 +1,10 @@
 //! The probe on the chapter page: the reader's curl loop, and what it shows
 //! for a real run.
 
-use serde_json::Value;
-
 use super::http;
 use super::spec::{self, Probe};
 use crate::model::action::PlanCx;
+use crate::model::step_data::ProbeReport;
 
 impl Probe {
     /// The value the reader's loop tallies: the split's first value, else
@@ -59,16 +58,30 @@ impl Probe {
             .rate
             .map(|r| format!(" sleep {:.3};", 1.0 / r))
             .unwrap_or_default();
+        // With a run's report, the loop sends as many requests as the
+        // answers the run judged (a decided split stops early; `eventually`
+        // judges its last window), so that its tally is the one shown.
+        let count = pc
+            .observed
+            .and_then(|o| o.data.as_ref()?.probe())
+            .and_then(judged_answers)
+            .unwrap_or(u64::from(self.requests));
         let line = match field {
             Some(k) => format!(
-                "for i in $(seq 1 {}); do {curl} {url} || true; echo;{pace} done | sed -n {} | sort | uniq -c",
-                self.requests,
+                "for i in $(seq 1 {count}); do {curl} {url} || true; echo;{pace} done | sed -n {} | sort | uniq -c",
                 word(&format!(r#"s/.*"{k}": *"\{{0,1\}}\([^",}}]*\).*/\1/p"#))
             ),
             None => format!(
-                "for i in $(seq 1 {}); do {curl} -o /dev/null -w '%{{http_code}}\\n' {url} || true;{pace} done | sort | uniq -c",
-                self.requests
+                "for i in $(seq 1 {count}); do {curl} -o /dev/null -w '%{{http_code}}\\n' {url} || true;{pace} done | sort | uniq -c"
             ),
+        };
+        let line = if count == u64::from(self.requests) {
+            line
+        } else {
+            format!(
+                "# the run judged {count} answers (the probe sends up to {}): this loop sends {count}\n{line}",
+                self.requests
+            )
         };
         // Secrets are never on the page: the reader exports them first.
         let secrets: Vec<String> = self
@@ -88,36 +101,37 @@ impl Probe {
     }
 }
 
+/// The answers a run judged: what its tally covers (every answer has a
+/// status, `error` for a failed request).
+fn judged_answers(data: &ProbeReport) -> Option<u64> {
+    let n: usize = data.summary.statuses.values().sum();
+    (n > 0).then_some(n as u64)
+}
+
 /// One answer as curl prints it, then what the reader's loop prints
 /// (`uniq -c`) for the answers the run got: the tallied field's values
 /// (answers without it print nothing), else the statuses (`000` for a
 /// failed request).
-pub(super) fn reader_view(probe: &Probe, data: &Value) -> Vec<String> {
+pub(super) fn reader_view(probe: &Probe, data: &ProbeReport) -> Vec<String> {
     let mut lines = Vec::new();
-    if let Some(body) = data["samples"]
-        .as_array()
-        .and_then(|s| s.iter().find_map(|x| x["body"].as_str()))
-    {
-        lines.push(body.to_owned());
+    if let Some(s) = data.samples.first() {
+        lines.push(s.body.clone());
         lines.push(String::new());
     }
-    let counts_of = |m: &Value| -> Vec<(String, u64)> {
-        m.as_object()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, n)| Some((k.clone(), n.as_u64()?)))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let mut counts: Vec<(String, u64)> = match probe.tallied() {
-        Some((name, _)) => counts_of(&data["summary"]["values"][&name])
+    let summary = &data.summary;
+    let mut counts: Vec<(String, usize)> = match probe.tallied() {
+        Some((name, _)) => summary
+            .values
+            .get(&name)
             .into_iter()
-            .filter(|(k, _)| k != "(missing)")
+            .flatten()
+            .filter(|(k, _)| *k != "(missing)")
+            .map(|(k, n)| (k.clone(), *n))
             .collect(),
-        None => counts_of(&data["summary"]["statuses"])
-            .into_iter()
-            .map(|(k, n)| (if k == "error" { "000".to_owned() } else { k }, n))
+        None => summary
+            .statuses
+            .iter()
+            .map(|(k, n)| (if k == "error" { "000".to_owned() } else { k.clone() }, *n))
             .collect(),
     };
     counts.sort();

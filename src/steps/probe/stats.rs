@@ -63,17 +63,8 @@ struct Alternative {
     ruled_out: bool,
 }
 
-/// The verdict so far.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    /// Not decided yet.
-    Undecided,
-    /// Within the tolerance of the weights.
-    Within,
-    /// Off by at least the tolerance in some category.
-    Off,
-}
+/// The verdict so far (a report's type: `model/step_data.rs`).
+pub use crate::model::step_data::Verdict;
 
 /// A sequential split test.
 #[derive(Debug, Clone, Serialize)]
@@ -97,6 +88,38 @@ pub struct SplitTest {
 }
 
 impl SplitTest {
+    /// The test as a report shows it.
+    #[must_use]
+    pub fn report(&self) -> crate::model::step_data::SplitReport {
+        use crate::model::step_data::{AlternativeReport, SplitReport};
+        SplitReport {
+            categories: self.categories.clone(),
+            expected: self.expected.clone(),
+            counts: self.counts.clone(),
+            n: self.n,
+            tolerance: self.tolerance,
+            false_fail: self.false_fail,
+            false_pass: self.false_pass,
+            fail_at: self.fail_at,
+            pass_at: self.pass_at,
+            alternatives: self
+                .alternatives
+                .iter()
+                .map(|a| AlternativeReport {
+                    category: a.category,
+                    p0: a.p0,
+                    p1: a.p1,
+                    hit: a.hit,
+                    miss: a.miss,
+                    llr: a.llr,
+                    ruled_out: a.ruled_out,
+                })
+                .collect(),
+            verdict: self.verdict,
+            off_category: self.off_category,
+        }
+    }
+
     /// `weights` in percent (summing to 100), `tolerance` in percentage points.
     #[must_use]
     pub fn new(

@@ -57,6 +57,22 @@ pub(super) fn count_bounded<N: std::ops::AddAssign + From<u8> + Default>(
     *counts.entry(key).or_default() += N::from(1);
 }
 
+impl Summary {
+    /// The counts as a report shows them.
+    #[must_use]
+    pub fn report(&self) -> crate::model::step_data::ProbeSummary {
+        crate::model::step_data::ProbeSummary {
+            answers: self.answers,
+            errors: self.errors,
+            error_rate: self.error_rate,
+            statuses: self.statuses.clone(),
+            latency_ms: self.latency_ms.clone(),
+            values: self.values.clone(),
+            checks_passed: self.checks_passed.clone(),
+        }
+    }
+}
+
 pub(super) fn value_key(v: Option<&Value>) -> String {
     match v {
         None => "(missing)".to_owned(),
