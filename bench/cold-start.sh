@@ -50,7 +50,7 @@ mkdir -p "$REPO/bench/results"
   echo
   echo "Phases (seconds since each command started; the installs run beside the Rust build):"
   echo
-  grep -h '^\[\(demo\|test\|lab\) +' "$W/demo.log" "$W/scenario/target/setup-lab.log" "$W/test.log" 2>/dev/null | sed 's/^/    /' || true
+  grep -h '^\[\(demo\|test\|lab\) +' "$W/demo.log" "$W/scenario/target/setup-lab-demo.log" "$W/scenario/target/setup-lab-test.log" "$W/test.log" 2>/dev/null | sed 's/^/    /' || true
   echo
   tail -3 "$W/test.log" | sed 's/^/    /'
 } > "$REPO/bench/results/cold-start.md"

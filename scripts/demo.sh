@@ -12,16 +12,17 @@ phase() { echo "[demo +${SECONDS}s] $*" >&2; }
 # Debian packages and the control-plane build (Go) run beside the Rust build: on a
 # fresh machine each alone leaves a core idle much of the time.
 (scripts/packages.sh demo && echo "[lab +${SECONDS}s] Debian packages installed" &&
-  bash lab/src/install.sh >/dev/null && echo "[lab +${SECONDS}s] control plane built") >target/setup-lab.log 2>&1 &
+  bash lab/src/install.sh >/dev/null && echo "[lab +${SECONDS}s] control plane built") >target/setup-lab-demo.log 2>&1 &
 lab=$!
 # The debug profile: the same build `make test` uses, so the two commands share
 # one compilation of the dependency tree on a fresh machine.
 cargo build --locked --bin scenario --example meshlab
 BIN=target/debug/scenario
 MESH=target/debug/examples/meshlab
-kill -0 "$lab" 2>/dev/null && echo "demo: waiting for the lab install (Debian packages, control-plane build; log: target/setup-lab.log)" >&2
+phase "scenario and the emulator built"
+kill -0 "$lab" 2>/dev/null && echo "demo: waiting for the lab install (Debian packages, control-plane build; log: target/setup-lab-demo.log)" >&2
 if ! wait "$lab"; then
-  echo "demo: installing the lab failed:" >&2; cat target/setup-lab.log >&2; exit 3
+  echo "demo: installing the lab failed:" >&2; cat target/setup-lab-demo.log >&2; exit 3
 fi
 "$BIN" lab install
 phase "lab installed"
