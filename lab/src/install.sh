@@ -94,7 +94,7 @@ for what in kube-apiserver kube-controller-manager; do
   [ -x "$BIN/$what" ] || todo+=("cmd/$what")
 done
 if [ ${#todo[@]} -gt 0 ]; then
-  log "building ${todo[*]} (the first build takes about 8 minutes on 2 cores; log: $CACHE/build.log)"
+  log "building ${todo[*]} (the first build takes about 6 minutes on 2 cores; log: $CACHE/build.log)"
   start=$(date +%s)
   if ! (cd "$SRC/.go/src/k8s.io/kubernetes" && GOPATH="$SRC/.go" GO111MODULE=off CGO_ENABLED=0 HOME="$CACHE/home" \
         GOCACHE="$CACHE/gocache" make WHAT="${todo[*]}" >"$CACHE/build.log" 2>&1); then
