@@ -83,15 +83,20 @@ pub fn expression(text: &str) -> Prepared<'_> {
     let Ok(tree) = minijinja::machinery::parse_expr(text) else {
         return unchanged(text);
     };
-    let Some(tokens) = Tokens::read(text, true) else {
+    let Some(mut r) = Tokens::read(text, true).map(Rewrite::new) else {
         return unchanged(text);
-    };
-    let mut r = Rewrite {
-        tokens,
-        inserts: Vec::new(),
     };
     r.expr(&tree, 0);
     r.apply(text)
+}
+
+/// The whitespace rules of `template::environment` (they decide where raw
+/// text ends, so the tokens' offsets match the engine's).
+fn whitespace() -> WhitespaceConfig {
+    WhitespaceConfig {
+        keep_trailing_newline: true,
+        ..WhitespaceConfig::default()
+    }
 }
 
 fn unchanged(text: &str) -> Prepared<'_> {
@@ -126,12 +131,8 @@ enum Tok {
 
 impl Tokens {
     fn read(text: &str, in_expr: bool) -> Option<Self> {
-        let ws = WhitespaceConfig {
-            keep_trailing_newline: true,
-            ..WhitespaceConfig::default()
-        };
         let mut list = Vec::new();
-        for t in tokenize(text, in_expr, Default::default(), ws) {
+        for t in tokenize(text, in_expr, Default::default(), whitespace()) {
             let (tok, span) = t.ok()?;
             let what = match tok {
                 Token::ParenClose => Tok::CloseParen,
@@ -200,6 +201,13 @@ struct Rewrite {
 }
 
 impl Rewrite {
+    fn new(tokens: Tokens) -> Self {
+        Rewrite {
+            tokens,
+            inserts: Vec::new(),
+        }
+    }
+
     fn wrap(&mut self, start: usize, end: usize, depth: i64, open: String, close: &str) {
         self.inserts.push(Insert {
             at: start,
