@@ -185,6 +185,10 @@ pub struct RunControl {
     /// Run shard I of N (playbooks in path order, round robin): `--shard 2/3`.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<(usize, usize)>,
+    /// In a Kubernetes Indexed Job: the number of shards, the shard being the
+    /// pod's JOB_COMPLETION_INDEX (0-based). `--shard` wins over both.
+    #[arg(long, value_name = "N", env = "SCENARIO_SHARD_COUNT", value_parser = super::shard::parse_count)]
+    pub shard_count: Option<usize>,
 }
 
 impl RunControl {
@@ -213,6 +217,10 @@ fn parse_shard(s: &str) -> Result<(usize, usize), String> {
     );
     if n == 0 || i == 0 || i > n {
         return Err(format!("`{s}`: I must be between 1 and N"));
+    }
+    let max = crate::language::limits::MAX_SHARDS;
+    if n > max {
+        return Err(format!("`{s}`: at most {max} shards"));
     }
     Ok((i, n))
 }

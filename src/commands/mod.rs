@@ -12,4 +12,5 @@ pub mod plan;
 pub mod run;
 pub mod run_checks;
 pub mod schema;
+pub mod shard;
 pub mod validate;

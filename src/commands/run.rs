@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use super::args::{Inputs, RunControl};
 use super::common::{expand, load_options};
 use super::run_checks;
+use super::shard;
 use crate::load;
 use crate::model::exit;
 use crate::model::playbook::Playbook;
@@ -15,17 +16,6 @@ use crate::output::summary::summary;
 use crate::output::terminal::{Plain, Tty};
 use crate::report;
 use crate::runner::{Observer, PlaybookResult, RunOptions, Schedule, Scheduler};
-
-/// `I/N` shards: playbook k (in the given order) belongs to shard (k mod N) + 1.
-#[must_use]
-pub fn shard<T>(items: Vec<T>, index: usize, total: usize) -> Vec<T> {
-    items
-        .into_iter()
-        .enumerate()
-        .filter(|(k, _)| total > 0 && k % total + 1 == index)
-        .map(|(_, t)| t)
-        .collect()
-}
 
 /// What `scenario run` was asked to do.
 #[derive(Debug, Clone, Copy)]
@@ -106,8 +96,21 @@ pub fn run(req: &Request<'_>, display: Display) -> i32 {
 fn load_all(req: &Request<'_>, quiet: bool) -> Result<Vec<Playbook>, i32> {
     let opts = load_options(req.inputs);
     let (mut files, mut diags) = expand(req.paths);
-    if let Some((i, n)) = req.control.shard {
-        files = shard(files, i, n);
+    let job_index = std::env::var(shard::JOB_INDEX_VAR).ok();
+    let chosen = shard::chosen(
+        req.control.shard,
+        req.control.shard_count,
+        job_index.as_deref(),
+    );
+    let chosen = match chosen {
+        Ok(c) => c,
+        Err(e) => {
+            crate::errln!("error: {e}");
+            return Err(exit::INVALID);
+        }
+    };
+    if let Some((i, n)) = chosen {
+        files = shard::shard(files, i, n);
         if !quiet {
             crate::outln!(
                 "shard {i}/{n}: {} playbook{}{}",
@@ -155,24 +158,4 @@ fn write_reports(reports: &[(String, String)], results: &[PlaybookResult], mut c
         }
     }
     code
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::commands::run::shard;
-
-    #[test]
-    fn shards_are_complete_disjoint_and_stable() {
-        let items: Vec<usize> = (0..23).collect();
-        for n in 1..6 {
-            let mut seen: Vec<usize> = Vec::new();
-            for i in 1..=n {
-                let s = shard(items.clone(), i, n);
-                assert_eq!(s, shard(items.clone(), i, n), "stable");
-                seen.extend(s);
-            }
-            seen.sort_unstable();
-            assert_eq!(seen, items, "every item in exactly one of {n} shards");
-        }
-    }
 }

@@ -27,6 +27,9 @@ pub const MAX_TEMPLATE_VALUE_BYTES: usize = MAX_RENDERED_BYTES;
 pub const MAX_TEMPLATE_WORK_BYTES: usize = 32 * 1024 * 1024;
 /// Most items of a list a template builds (the engine's own `range` limit).
 pub const MAX_TEMPLATE_ITEMS: usize = 100_000;
+/// Most shards of a run (`--shard I/N`, `--shard-count`): a Kubernetes Indexed
+/// Job has at most 100,000 completions.
+pub const MAX_SHARDS: usize = 100_000;
 /// Deepest YAML nesting.
 pub const MAX_YAML_DEPTH: usize = 64;
 /// Most YAML aliases (and anchors) in one file.

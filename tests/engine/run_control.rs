@@ -390,3 +390,144 @@ fn fail_fast_stops_after_the_first_failing_playbook() {
     let o = bin().arg("run").arg(dir.path()).output().unwrap();
     assert!(String::from_utf8_lossy(&o.stdout).contains("second: passed"));
 }
+
+/// Five playbooks, one directory.
+fn five_playbooks() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for n in ["p1", "p2", "p3", "p4", "p5"] {
+        std::fs::write(
+            dir.path().join(format!("{n}.yaml")),
+            format!("name: {n}\nsteps:\n  - name: s\n    sleep: 1ms\n"),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+/// The playbooks a run passed, from its summary lines.
+fn passed(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter_map(|l| l.split_once(": passed").map(|(n, _)| n.to_owned()))
+        .collect()
+}
+
+#[test]
+fn an_indexed_job_pod_takes_its_shard_from_job_completion_index() {
+    let dir = five_playbooks();
+    // As the Job's three pods would run, with the count from the flag or the environment.
+    for count_from_env in [false, true] {
+        let mut all = Vec::new();
+        for index in 0..3 {
+            let mut s = Scenario::new()
+                .arg("run")
+                .arg(dir.path())
+                .env("JOB_COMPLETION_INDEX", index.to_string());
+            s = if count_from_env {
+                s.env("SCENARIO_SHARD_COUNT", "3")
+            } else {
+                s.args(["--shard-count", "3"])
+            };
+            let out = s.expect_status(0).run();
+            assert!(
+                out.stdout.starts_with(&format!("shard {}/3: ", index + 1)),
+                "{}",
+                out.stdout
+            );
+            all.extend(passed(&out.stdout));
+        }
+        all.sort();
+        assert_eq!(all, ["p1", "p2", "p3", "p4", "p5"], "each exactly once");
+    }
+    // `--shard` wins over the Job's index.
+    let out = Scenario::new()
+        .arg("run")
+        .arg(dir.path())
+        .args(["--shard", "2/2"])
+        .env("JOB_COMPLETION_INDEX", "0")
+        .env("SCENARIO_SHARD_COUNT", "3")
+        .expect_status(0)
+        .run();
+    assert_eq!(passed(&out.stdout), ["p2", "p4"]);
+}
+
+/// Environment, arguments, the exact stderr.
+type UsageCase = (
+    &'static [(&'static str, &'static str)],
+    &'static [&'static str],
+    &'static str,
+);
+
+#[test]
+fn a_shard_that_cannot_be_known_is_a_usage_error_before_anything_runs() {
+    let dir = five_playbooks();
+    let marker = dir.path().join("ran");
+    std::fs::write(
+        dir.path().join("p0.yaml"),
+        format!(
+            "name: p0\nsteps:\n  - name: s\n    exec:\n      command: [touch, {}]\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    let cases: &[UsageCase] = &[
+        (
+            &[("JOB_COMPLETION_INDEX", "1")],
+            &[],
+            "error: JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job) but the shard count is not: pass --shard-count N or set SCENARIO_SHARD_COUNT\n",
+        ),
+        (
+            &[("SCENARIO_SHARD_COUNT", "3")],
+            &[],
+            "error: --shard-count (or SCENARIO_SHARD_COUNT) needs JOB_COMPLETION_INDEX, which a Kubernetes Indexed Job sets in each pod; outside a Job, use --shard I/N\n",
+        ),
+        (
+            &[("JOB_COMPLETION_INDEX", "3")],
+            &["--shard-count", "3"],
+            "error: JOB_COMPLETION_INDEX=3 is not below the shard count 3 (indexes run from 0 to 2)\n",
+        ),
+        (
+            &[("JOB_COMPLETION_INDEX", "-1\u{1b}[31m")],
+            &["--shard-count", "3"],
+            "error: JOB_COMPLETION_INDEX=-1\\u{1b}[31m is not a shard index (a whole number from 0)\n",
+        ),
+    ];
+    for (env, args, stderr) in cases {
+        let mut s = Scenario::new()
+            .arg("run")
+            .arg(dir.path())
+            .arg("--allow-exec")
+            .args(args.iter().copied());
+        for (k, v) in *env {
+            s = s.env(k, v);
+        }
+        s.expect_status(2).expect_stderr(*stderr).run();
+    }
+    for bad in ["0", "100001", "1e3", "99999999999999999999999"] {
+        let out = Scenario::new()
+            .arg("run")
+            .arg(dir.path())
+            .args(["--shard-count", bad])
+            .env("JOB_COMPLETION_INDEX", "0")
+            .expect_status(2)
+            .run();
+        assert!(
+            out.stderr
+                .contains("a shard count is a whole number from 1 to 100000"),
+            "{bad}: {}",
+            out.stderr
+        );
+    }
+    let out = Scenario::new()
+        .arg("run")
+        .arg(dir.path())
+        .args(["--shard", "1/100001"])
+        .expect_status(2)
+        .run();
+    assert!(
+        out.stderr.contains("at most 100000 shards"),
+        "{}",
+        out.stderr
+    );
+    assert!(!marker.exists(), "nothing ran");
+}
