@@ -189,6 +189,10 @@ pub struct RunControl {
     /// pod's JOB_COMPLETION_INDEX (0-based). `--shard` wins over both.
     #[arg(long, value_name = "N", env = "SCENARIO_SHARD_COUNT", value_parser = super::shard::parse_count)]
     pub shard_count: Option<usize>,
+    /// Of the playbooks given, run only those that failed or errored in this
+    /// JSON report of an earlier run (`--report json=FILE`).
+    #[arg(long, value_name = "REPORT")]
+    pub rerun_failed: Option<std::path::PathBuf>,
 }
 
 impl RunControl {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use super::args::{Inputs, RunControl};
 use super::common::{expand, load_options};
+use super::rerun;
 use super::run_checks;
 use super::shard;
 use crate::load;
@@ -96,6 +97,24 @@ pub fn run(req: &Request<'_>, display: Display) -> i32 {
 fn load_all(req: &Request<'_>, quiet: bool) -> Result<Vec<Playbook>, i32> {
     let opts = load_options(req.inputs);
     let (mut files, mut diags) = expand(req.paths);
+    if let Some(report) = &req.control.rerun_failed {
+        let given = files.len();
+        files = match rerun::failed(report).and_then(|f| rerun::keep_failed(files, &f)) {
+            Ok(f) => f,
+            Err(e) => {
+                crate::errln!("error: --rerun-failed {}: {e}", report.display());
+                return Err(exit::INVALID);
+            }
+        };
+        if !quiet {
+            crate::outln!(
+                "rerun: {} of {given} playbook{} failed in {}",
+                files.len(),
+                if given == 1 { "" } else { "s" },
+                report.display()
+            );
+        }
+    }
     let job_index = std::env::var(shard::JOB_INDEX_VAR).ok();
     let chosen = shard::chosen(
         req.control.shard,

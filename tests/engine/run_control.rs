@@ -531,3 +531,153 @@ fn a_shard_that_cannot_be_known_is_a_usage_error_before_anything_runs() {
     );
     assert!(!marker.exists(), "nothing ran");
 }
+
+#[test]
+fn rerun_failed_runs_exactly_the_playbooks_that_failed_or_errored() {
+    let dir = five_playbooks();
+    // p2 fails (a check), p4 errors (its command cannot start); the rest pass.
+    std::fs::write(
+        dir.path().join("p2.yaml"),
+        "name: p2\nsteps:\n  - name: s\n    exec:\n      command: [\"false\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("p4.yaml"),
+        "name: p4\nsteps:\n  - name: s\n    exec:\n      command: [/nonexistent/command]\n",
+    )
+    .unwrap();
+    let report = dir.path().join("first.json");
+    let first = Scenario::new()
+        .arg("run")
+        .arg(dir.path())
+        .arg("--allow-exec")
+        .arg("--report")
+        .arg(format!("json={}", report.display()))
+        .run();
+    assert_ne!(first.status, Some(0), "{}", first.stdout);
+    let mut failed_first: Vec<String> = first
+        .stdout
+        .lines()
+        .filter(|l| l.contains(": FAILED") || l.contains(": ERROR"))
+        .filter_map(|l| l.split(':').next().map(str::to_owned))
+        .collect();
+    failed_first.sort();
+    assert_eq!(failed_first, ["p2", "p4"], "{}", first.stdout);
+    // The rerun runs p2 and p4 only.
+    let again = Scenario::new()
+        .arg("run")
+        .arg(dir.path())
+        .arg("--allow-exec")
+        .arg("--rerun-failed")
+        .arg(&report)
+        .run();
+    assert!(
+        again
+            .stdout
+            .starts_with("rerun: 2 of 5 playbooks failed in "),
+        "{}",
+        again.stdout
+    );
+    let ran: Vec<&str> = again
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with('p') && l.contains(": "))
+        .filter_map(|l| l.split(':').next())
+        .collect();
+    assert_eq!(ran, ["p2", "p4"], "{}", again.stdout);
+    // Fixed, the rerun passes; with nothing failed, a rerun runs nothing and passes.
+    std::fs::write(
+        dir.path().join("p2.yaml"),
+        "name: p2\nsteps:\n  - name: s\n    sleep: 1ms\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("p4.yaml"),
+        "name: p4\nsteps:\n  - name: s\n    sleep: 1ms\n",
+    )
+    .unwrap();
+    let second = dir.path().join("second.json");
+    let out = Scenario::new()
+        .arg("run")
+        .arg(dir.path())
+        .arg("--rerun-failed")
+        .arg(&report)
+        .arg("--report")
+        .arg(format!("json={}", second.display()))
+        .expect_status(0)
+        .run();
+    assert_eq!(passed(&out.stdout), ["p2", "p4"]);
+    let out = Scenario::new()
+        .arg("run")
+        .arg(dir.path())
+        .arg("--rerun-failed")
+        .arg(&second)
+        .expect_status(0)
+        .run();
+    assert!(
+        out.stdout.starts_with("rerun: 0 of 5 playbooks failed in "),
+        "{}",
+        out.stdout
+    );
+    assert!(passed(&out.stdout).is_empty());
+}
+
+#[test]
+fn rerun_failed_refuses_a_report_it_cannot_read() {
+    let dir = five_playbooks();
+    let cases: [(&str, &[u8]); 3] = [
+        ("not-json.json", b"<html>\x1b[31m"),
+        (
+            "other.json",
+            b"{\"playbooks\": [{\"path\": \"p1.yaml\", \"status\": \"exploded\"}]}",
+        ),
+        ("binary.json", &[0xff, 0xfe, 0x00]),
+    ];
+    for (name, bytes) in cases {
+        let report = dir.path().join(name);
+        std::fs::write(&report, bytes).unwrap();
+        let out = Scenario::new()
+            .arg("run")
+            .arg(dir.path())
+            .arg("--rerun-failed")
+            .arg(&report)
+            .expect_status(2)
+            .run();
+        assert!(
+            out.stderr.starts_with("error: --rerun-failed "),
+            "{name}: {}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains('\u{1b}'), "{name}: {}", out.stderr);
+        assert!(out.stdout.is_empty(), "nothing ran: {}", out.stdout);
+    }
+    Scenario::new()
+        .arg("run")
+        .arg(dir.path())
+        .arg("--rerun-failed")
+        .arg(dir.path().join("missing.json"))
+        .expect_status(2)
+        .run();
+    // A failed playbook of the report that is not among those given: rerunning
+    // the rest and passing would hide it.
+    let report = dir.path().join("elsewhere.json");
+    std::fs::write(
+        &report,
+        "{\"playbooks\": [{\"path\": \"/somewhere/else.yaml\", \"status\": \"failed\"}]}",
+    )
+    .unwrap();
+    let out = Scenario::new()
+        .arg("run")
+        .arg(dir.path())
+        .arg("--rerun-failed")
+        .arg(&report)
+        .expect_status(2)
+        .run();
+    assert!(
+        out.stderr.contains(
+            "the report's failed playbook /somewhere/else.yaml is not among the playbooks given"
+        ),
+        "{}",
+        out.stderr
+    );
+}
