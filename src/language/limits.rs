@@ -25,6 +25,9 @@ pub const MAX_TEMPLATE_VALUE_BYTES: usize = MAX_RENDERED_BYTES;
 /// Most bytes one render builds in all: every value its operators and filters
 /// make and every output captured by a block, counted before each is built.
 pub const MAX_TEMPLATE_WORK_BYTES: usize = 32 * 1024 * 1024;
+/// The stack a template with a loop renders on (reserved, used as deep as the
+/// values it nests: fuel allows about 200,000 levels).
+pub const TEMPLATE_STACK_BYTES: usize = 512 * 1024 * 1024;
 /// Most items of a list a template builds (the engine's own `range` limit).
 pub const MAX_TEMPLATE_ITEMS: usize = 100_000;
 /// Most shards of a run (`--shard I/N`, `--shard-count`): a Kubernetes Indexed

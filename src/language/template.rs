@@ -323,9 +323,30 @@ fn is_ident(b: u8) -> bool {
 pub fn render(
     env: &Environment<'_>,
     text: &str,
-    ctx: &(impl serde::Serialize + ?Sized),
+    ctx: &(impl serde::Serialize + Sync + ?Sized),
 ) -> Result<String, TemplateError> {
-    guarded(|| render_unguarded(env, text, ctx))
+    // A loop can nest a value in itself once per item (`{% set ns.a = [ns.a] %}`),
+    // and printing or dropping it recurses once per level: a template that can
+    // loop renders on a stack deep enough for the deepest value its fuel allows.
+    if !text.contains("for") {
+        return guarded(|| render_unguarded(env, text, ctx));
+    }
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("template".to_owned())
+            .stack_size(limits::TEMPLATE_STACK_BYTES)
+            .spawn_scoped(scope, || guarded(|| render_unguarded(env, text, ctx)));
+        match spawned {
+            Ok(handle) => handle.join().unwrap_or_else(|_| {
+                Err(TemplateError {
+                    message: "the template engine stopped on this template".to_owned(),
+                    loc: None,
+                    over_limit: false,
+                })
+            }),
+            Err(_) => guarded(|| render_unguarded(env, text, ctx)),
+        }
+    })
 }
 
 fn render_unguarded(

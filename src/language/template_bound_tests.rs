@@ -72,6 +72,11 @@ pub const SAME: &[&str] = &[
     "{{ 'tilde ~ plus + star * end' }} {# ~ + * end #}",
     "{% raw %}{{ a ~ b }}{% endraw %}{{ s ~ 'end' }}",
     "plain text with no tags ~ + *",
+    "{{ 'build 20240101 %s on port 8080'|format('x') }}{{ ('%%' * 600)|format|length }}",
+    "{{ '%-10s|%5.2f|%03d'|format('ab', 1.5, 7) }}",
+    "{{ [1, 2, 3]|batch(200000)|list }}{{ [1, 2, 3]|batch(2, 0)|list }}",
+    "{% macro m(x) %}<{{ x }}>{% endmacro %}{{ [m(1), m(2)]|join }}{% macro w() %}({{ caller() }}){% endmacro %}{% call w() %}{{ m(3) }}{% endcall %}",
+    "{{ names|map('upper')|list }}{{ 'ab'|reverse }}{{ m|dictsort }}{{ ' a '|trim|title }}",
 ];
 
 #[test]
@@ -193,12 +198,32 @@ pub const TOO_MUCH: &[(&str, &str)] = &[
     ("{{ ('x\n' * 100000)|indent(1000) }}", "filter `indent`"),
     ("{{ '%99999999d'|format(1) }}", "filter `format`"),
     ("{{ '%.99999999f'|format(1.5) }}", "filter `format`"),
-    ("{{ [1]|batch(999999999, 0)|list }}", "filters `batch`"),
-    ("{{ [1]|slice(999999999)|list }}", "filters `batch`"),
+    ("{{ [1]|batch(999999999, 0)|list }}", "filter `batch`"),
+    ("{{ [1]|slice(999999999)|list }}", "filter `slice`"),
     ("{{ ('a ' * 1000000)|split|length }}", "filter `split`"),
     ("{{ ('\n' * 1000000)|lines|length }}", "filter `lines`"),
     ("{{ (('x' * 1000000)|list)|length }}", "filter `list`"),
     ("{{ ('<' * 1000000)|e|length }}", "filter `escape`"),
+    (
+        "{% set s = 'x' * 4000000 %}{{ [s, s, s, s, s, s, s, s, s, s, s, s]|string|length }}",
+        "copies its input",
+    ),
+    (
+        "{% set s = 'x' * 3000000 %}{{ [s, s, s, s, s, s, s, s, s, s, s, s]|map('upper')|list|length }}",
+        "in all",
+    ),
+    (
+        "{% set s = 'x' * 4000000 %}{{ [s, s, s, s, s, s, s, s, s, s, s, s]|lines }}",
+        "filter `lines`",
+    ),
+    (
+        "{% macro b() %}{{ 'r' * 3000000 }}{% endmacro %}{% set l = [b(), b(), b(), b(), b(), b(), b(), b(), b(), b(), b(), b()] %}{{ l|length }}",
+        "in all",
+    ),
+    (
+        "{% set s = 'x' * 4000000 %}{% for i in range(3000) %}{% if s|upper|length > 0 %}{% endif %}{% endfor %}ok",
+        "in all",
+    ),
 ];
 
 #[test]
@@ -215,6 +240,38 @@ fn what_would_build_too_much_is_refused_first() {
         );
         assert!(started.elapsed().as_secs() < 20, "{t}");
     }
+}
+
+/// A loop can nest a list in itself once per item; printing and dropping it
+/// recurse once per level. The render neither crashes nor passes a limit.
+#[test]
+fn a_value_nested_as_deep_as_fuel_allows_does_not_crash() {
+    let env = environment();
+    for t in [
+        "{% set ns = namespace(a=[1]) %}{% for i in range(100000) %}{% set ns.a = [ns.a] %}{% endfor %}x",
+        "{% set ns = namespace(a=[1]) %}{% for i in range(30000) %}{% set ns.a = [ns.a] %}{% endfor %}{{ ns.a|length }}{{ (ns.a ~ '')|length > 0 }}",
+    ] {
+        let r = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn({
+                let env = env.clone();
+                let t = t.to_owned();
+                move || {
+                    render(&env, &t, &ctx())
+                        .map(|s| s.len())
+                        .map_err(|e| e.message)
+                }
+            })
+            .unwrap()
+            .join();
+        assert!(r.is_ok(), "{t}: the render crashed");
+    }
+}
+
+#[test]
+fn debug_is_not_a_template_function() {
+    let err = render(&environment(), "{{ debug() }}", &ctx()).unwrap_err();
+    assert!(err.message.contains("debug"), "{err:?}");
 }
 
 #[test]

@@ -291,9 +291,17 @@ fn number(v: Option<Value>) -> usize {
     v.map_or(0, |v| Shape::of(&v).count().unwrap_or(0))
 }
 
-fn text(v: Option<Value>) -> String {
-    v.map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-        .unwrap_or_default()
+/// An argument's text, counted before it is built: a value whose text
+/// would pass the value limit is refused instead (`what` names the filter).
+fn text(v: Option<Value>, what: &str) -> Result<String, Error> {
+    let Some(v) = v else { return Ok(String::new()) };
+    if let Some(s) = v.as_str() {
+        return Ok(s.to_owned());
+    }
+    if text_len(&v) > MAX_TEMPLATE_VALUE_BYTES {
+        return Err(too_large(what));
+    }
+    Ok(v.to_string())
 }
 
 /// Registers `name` as `check` followed by the engine's own filter.
@@ -321,18 +329,45 @@ fn checked_filters(env: &mut Environment<'static>) {
     checked(env, "indent", Value::from_function(f::indent), check_indent);
     checked(env, "format", Value::from_function(f::format), check_format);
     checked(env, "batch", Value::from_function(f::batch), check_batch);
-    checked(env, "slice", Value::from_function(f::slice), check_batch);
+    checked(env, "slice", Value::from_function(f::slice), check_slice);
     checked(env, "split", Value::from_function(f::split), check_split);
     checked(env, "lines", Value::from_function(f::lines), check_lines);
     checked(env, "list", Value::from_function(f::list), check_list);
     checked(env, "escape", Value::from_function(f::escape), check_escape);
     checked(env, "e", Value::from_function(f::escape), check_escape);
     checked(env, "pprint", Value::from_function(f::pprint), check_pprint);
+    // Filters that copy their input: each copy counts against the render's work.
+    checked(env, "safe", Value::from_function(f::safe), check_copy);
+    checked(env, "lower", Value::from_function(f::lower), check_copy);
+    checked(env, "upper", Value::from_function(f::upper), check_copy);
+    checked(env, "title", Value::from_function(f::title), check_copy);
+    checked(
+        env,
+        "capitalize",
+        Value::from_function(f::capitalize),
+        check_copy,
+    );
+    checked(env, "trim", Value::from_function(f::trim), check_copy);
+    checked(env, "string", Value::from_function(f::string), check_copy);
+    checked(env, "reverse", Value::from_function(f::reverse), check_copy);
+    checked(env, "sort", Value::from_function(f::sort), check_copy);
+    checked(env, "unique", Value::from_function(f::unique), check_copy);
+    checked(
+        env,
+        "dictsort",
+        Value::from_function(f::dictsort),
+        check_copy,
+    );
+    checked(env, "items", Value::from_function(f::items), check_copy);
+    checked(env, "groupby", Value::from_function(f::groupby), check_copy);
+    // `debug()` writes the whole render state into the output: nothing a
+    // playbook needs, and a way to print all values at once.
+    env.remove_global("debug");
 }
 
 fn check_join(args: &[Value]) -> Result<(), Error> {
     let Some(v) = args.first() else { return Ok(()) };
-    let sep = text(arg(args, 1, "d")).len();
+    let sep = text(arg(args, 1, "d"), "filter `join`")?.len();
     let mut n = 0usize;
     let mut size = 0usize;
     if let Ok(iter) = v.try_iter() {
@@ -351,9 +386,10 @@ fn check_join(args: &[Value]) -> Result<(), Error> {
 }
 
 fn check_replace(args: &[Value]) -> Result<(), Error> {
-    let s = text(args.first().cloned());
-    let from = text(arg(args, 1, "old"));
-    let to = text(arg(args, 2, "new"));
+    let what = "filter `replace`";
+    let s = text(args.first().cloned(), what)?;
+    let from = text(arg(args, 1, "old"), what)?;
+    let to = text(arg(args, 2, "new"), what)?;
     let hits = if from.is_empty() {
         s.chars().count() + 1
     } else {
@@ -365,9 +401,9 @@ fn check_replace(args: &[Value]) -> Result<(), Error> {
 }
 
 fn check_indent(args: &[Value]) -> Result<(), Error> {
-    let s = text(args.first().cloned());
+    let s = text(args.first().cloned(), "filter `indent`")?;
     let width = match arg(args, 1, "width") {
-        Some(w) if w.as_str().is_some() => text(Some(w)).len(),
+        Some(w) if w.as_str().is_some() => w.as_str().map_or(0, str::len),
         w => number(w),
     };
     let lines = s.split('\n').count();
@@ -380,48 +416,99 @@ fn check_indent(args: &[Value]) -> Result<(), Error> {
 /// The longest width or precision a `format` string may ask for.
 const MAX_FORMAT_WIDTH: usize = 4096;
 
-fn check_format(args: &[Value]) -> Result<(), Error> {
-    let fmt = text(args.first().cloned());
-    let mut widest = 0usize;
-    let mut digits = String::new();
-    for c in fmt.chars().chain(std::iter::once(' ')) {
-        if c.is_ascii_digit() {
-            digits.push(c);
+/// The `%` directives of a printf-style format string, and the widest
+/// width or precision they ask for (`%%` is a literal percent sign).
+fn format_specs(fmt: &str) -> (usize, usize) {
+    let b = fmt.as_bytes();
+    let (mut specs, mut widest, mut i) = (0usize, 0usize, 0usize);
+    while i < b.len() {
+        if b[i] != b'%' {
+            i += 1;
             continue;
         }
-        if !digits.is_empty() {
-            let n = digits.parse::<usize>().unwrap_or(usize::MAX);
+        i += 1;
+        if b.get(i) == Some(&b'%') {
+            i += 1;
+            continue;
+        }
+        specs += 1;
+        if b.get(i) == Some(&b'(') {
+            // `%(name)s`: the key is text, not a width.
+            while i < b.len() && b[i] != b')' {
+                i += 1;
+            }
+            i += 1;
+        }
+        while i < b.len() && b"-+ #0".contains(&b[i]) {
+            i += 1;
+        }
+        for _ in 0..2 {
+            let start = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            let n =
+                fmt[start..i]
+                    .parse::<usize>()
+                    .unwrap_or(if i > start { usize::MAX } else { 0 });
             widest = widest.max(n);
-            digits.clear();
+            if b.get(i) == Some(&b'.') {
+                i += 1;
+            } else {
+                break;
+            }
         }
     }
+    (specs, widest)
+}
+
+fn check_format(args: &[Value]) -> Result<(), Error> {
+    let fmt = text(args.first().cloned(), "filter `format`")?;
+    let (specs, widest) = format_specs(&fmt);
     if widest > MAX_FORMAT_WIDTH {
         return Err(limit_error(format!(
             "filter `format`: a width or precision over {MAX_FORMAT_WIDTH} (see docs/limits.md)"
         )));
     }
-    let specs = fmt.matches('%').count();
     let size = args[1..]
         .iter()
         .map(text_len)
         .fold(fmt.len(), usize::saturating_add)
-        .saturating_add(specs.saturating_mul(MAX_FORMAT_WIDTH));
+        .saturating_add(specs.saturating_mul(MAX_FORMAT_WIDTH + 64));
     charge(size, "filter `format`")
 }
 
+/// `batch(n, fill)` pads its last batch to `n` items with `fill`; without a
+/// fill it makes no more items than it is given.
 fn check_batch(args: &[Value]) -> Result<(), Error> {
-    if number(arg(args, 1, "count")) > MAX_TEMPLATE_ITEMS {
-        return Err(too_many("filters `batch` and `slice`"));
+    let fill = arg(args, 2, "fill_with").is_some_and(|f| !f.is_none());
+    if fill && number(arg(args, 1, "count")) > MAX_TEMPLATE_ITEMS {
+        return Err(too_many("filter `batch`"));
     }
     Ok(())
 }
 
+/// `slice(n)` makes `n` lists, whatever it is given.
+fn check_slice(args: &[Value]) -> Result<(), Error> {
+    if number(arg(args, 1, "count")) > MAX_TEMPLATE_ITEMS {
+        return Err(too_many("filter `slice`"));
+    }
+    Ok(())
+}
+
+/// A filter that makes a new value as large as its input (a copy, a case
+/// change, a reordering): its input's text counts against the render's work.
+fn check_copy(args: &[Value]) -> Result<(), Error> {
+    let Some(v) = args.first() else { return Ok(()) };
+    charge(text_len(v), "a filter that copies its input")
+}
+
 fn check_split(args: &[Value]) -> Result<(), Error> {
-    let s = text(args.first().cloned());
+    let s = text(args.first().cloned(), "filter `split`")?;
     let pieces = match arg(args, 1, "split").filter(|v| !v.is_none()) {
         None => s.split_whitespace().count(),
         Some(sep) => {
-            let sep = text(Some(sep));
+            let sep = text(Some(sep), "filter `split`")?;
             if sep.is_empty() {
                 s.len() + 1
             } else {
@@ -432,26 +519,30 @@ fn check_split(args: &[Value]) -> Result<(), Error> {
     if pieces > MAX_TEMPLATE_ITEMS {
         return Err(too_many("filter `split`"));
     }
-    Ok(())
+    check_copy(args)
 }
 
 fn check_lines(args: &[Value]) -> Result<(), Error> {
-    if text(args.first().cloned()).lines().count() > MAX_TEMPLATE_ITEMS {
+    if text(args.first().cloned(), "filter `lines`")?
+        .lines()
+        .count()
+        > MAX_TEMPLATE_ITEMS
+    {
         return Err(too_many("filter `lines`"));
     }
-    Ok(())
+    check_copy(args)
 }
 
 fn check_list(args: &[Value]) -> Result<(), Error> {
     match args.first().and_then(Value::len) {
         Some(n) if n > MAX_TEMPLATE_ITEMS => Err(too_many("filter `list`")),
-        _ => Ok(()),
+        _ => check_copy(args),
     }
 }
 
 fn check_escape(args: &[Value]) -> Result<(), Error> {
     let Some(v) = args.first() else { return Ok(()) };
-    let s = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    let s = text(Some(v.clone()), "filter `escape`")?;
     let special = s
         .bytes()
         .filter(|b| matches!(b, b'<' | b'>' | b'&' | b'"' | b'\'' | b'/'))

@@ -56,20 +56,15 @@ pub fn template(text: &str) -> Prepared<'_> {
     if !might_grow(text, true) {
         return unchanged(text);
     }
-    let ws = WhitespaceConfig {
-        keep_trailing_newline: true,
-        ..WhitespaceConfig::default()
-    };
-    let Ok(tree) = minijinja::machinery::parse(text, "<template>", Default::default(), ws) else {
+    let Ok(tree) =
+        minijinja::machinery::parse(text, "<template>", Default::default(), whitespace())
+    else {
         return unchanged(text);
     };
-    let Some(tokens) = Tokens::read(text, false) else {
+    let Some(mut r) = Tokens::read(text, false).map(Rewrite::new) else {
         return unchanged(text);
     };
-    let mut r = Rewrite {
-        tokens,
-        inserts: Vec::new(),
-    };
+    macro_names(std::slice::from_ref(&tree), &mut r.macros);
     r.stmt(&tree, 0, false);
     r.apply(text)
 }
@@ -198,6 +193,9 @@ struct Insert {
 struct Rewrite {
     tokens: Tokens,
     inserts: Vec<Insert>,
+    /// The template's macros (and `caller`): a call to one builds its output
+    /// as a value, which is counted when it returns.
+    macros: std::collections::BTreeSet<String>,
 }
 
 impl Rewrite {
@@ -205,6 +203,7 @@ impl Rewrite {
         Rewrite {
             tokens,
             inserts: Vec::new(),
+            macros: ["caller".to_owned()].into_iter().collect(),
         }
     }
 
@@ -387,7 +386,10 @@ impl Rewrite {
                 self.expr(&g.expr, d);
                 self.expr(&g.subscript_expr, d);
             }
-            E::Call(c) => self.call(c, depth),
+            E::Call(c) => {
+                self.call(c, depth);
+                self.wrap_macro_call(c, depth);
+            }
             E::List(l) => l.items.iter().for_each(|x| self.expr(x, d)),
             E::Map(m) => {
                 for x in m.keys.iter().chain(&m.values) {
@@ -434,6 +436,29 @@ impl Rewrite {
         );
     }
 
+    /// `m(x)`, a macro of this template -> `__scenario_emit((m(x)))`: the text
+    /// the call built (its raw text included) counts when it returns.
+    fn wrap_macro_call(&mut self, c: &ast::Spanned<ast::Call<'_>>, depth: i64) {
+        let ast::Expr::Var(v) = &c.expr else { return };
+        if !self.macros.contains(v.id) {
+            return;
+        }
+        let span = c.span();
+        let start = off(span.start_offset);
+        // The call's text starts with the macro's name, or it is left alone.
+        let first = self.tokens.at_or_after(start);
+        if self.tokens.list.get(first).map(|t| t.0) != Some(off(v.span().start_offset)) {
+            return;
+        }
+        self.wrap(
+            start,
+            off(span.end_offset),
+            depth,
+            format!("{PREFIX}emit(("),
+            "))",
+        );
+    }
+
     /// `{{ e }}` inside a capturing block -> `{{ __scenario_emit((e)) }}`.
     fn wrap_emit(&mut self, span: Span, e: &ast::Expr<'_>, depth: i64) {
         let expr_end = off(e.span().end_offset).max(off(span.start_offset));
@@ -474,6 +499,35 @@ impl Rewrite {
             format!("{PREFIX}loop("),
             &format!(", {per_item})"),
         );
+    }
+}
+
+/// The names of the macros a template defines, in any block.
+fn macro_names(body: &[ast::Stmt<'_>], names: &mut std::collections::BTreeSet<String>) {
+    use ast::Stmt as S;
+    for s in body {
+        match s {
+            S::Template(t) => macro_names(&t.children, names),
+            S::Macro(m) => {
+                names.insert(m.name.to_owned());
+                macro_names(&m.body, names);
+            }
+            S::ForLoop(f) => {
+                macro_names(&f.body, names);
+                macro_names(&f.else_body, names);
+            }
+            S::IfCond(c) => {
+                macro_names(&c.true_body, names);
+                macro_names(&c.false_body, names);
+            }
+            S::WithBlock(w) => macro_names(&w.body, names),
+            S::SetBlock(x) => macro_names(&x.body, names),
+            S::AutoEscape(a) => macro_names(&a.body, names),
+            S::FilterBlock(x) => macro_names(&x.body, names),
+            S::Block(b) => macro_names(&b.body, names),
+            S::CallBlock(c) => macro_names(&c.macro_decl.body, names),
+            _ => {}
+        }
     }
 }
 
