@@ -360,6 +360,10 @@ fn checked_filters(env: &mut Environment<'static>) {
     );
     checked(env, "items", Value::from_function(f::items), check_copy);
     checked(env, "groupby", Value::from_function(f::groupby), check_copy);
+    // Counting a string's characters reads all of it: in a loop over a large
+    // value that is work too.
+    checked(env, "length", Value::from_function(f::length), check_copy);
+    checked(env, "count", Value::from_function(f::length), check_copy);
     // `debug()` writes the whole render state into the output: nothing a
     // playbook needs, and a way to print all values at once.
     env.remove_global("debug");
