@@ -183,7 +183,7 @@ pub struct RunControl {
     #[arg(long, value_name = "DURATION", value_parser = parse_budget)]
     pub preflight_timeout: Option<std::time::Duration>,
     /// Run shard I of N (playbooks in path order, round robin): `--shard 2/3`.
-    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    #[arg(long, value_name = "I/N", value_parser = super::shard::parse_shard)]
     pub shard: Option<(usize, usize)>,
     /// In a Kubernetes Indexed Job: the number of shards, the shard being the
     /// pod's JOB_COMPLETION_INDEX (0-based). `--shard` wins over both.
@@ -209,24 +209,6 @@ fn parse_budget(s: &str) -> Result<std::time::Duration, String> {
         d if d.is_zero() => Err("the pre-flight needs more than 0s".to_owned()),
         d => Ok(d),
     }
-}
-
-fn parse_shard(s: &str) -> Result<(usize, usize), String> {
-    let (i, n) = s
-        .split_once('/')
-        .ok_or_else(|| format!("expected I/N, found `{s}`"))?;
-    let (i, n) = (
-        i.parse::<usize>().map_err(|e| e.to_string())?,
-        n.parse::<usize>().map_err(|e| e.to_string())?,
-    );
-    if n == 0 || i == 0 || i > n {
-        return Err(format!("`{s}`: I must be between 1 and N"));
-    }
-    let max = crate::language::limits::MAX_SHARDS;
-    if n > max {
-        return Err(format!("`{s}`: at most {max} shards"));
-    }
-    Ok((i, n))
 }
 
 #[derive(Debug, Subcommand)]

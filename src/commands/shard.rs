@@ -60,6 +60,27 @@ pub fn chosen(
     }
 }
 
+/// `--shard I/N`.
+///
+/// # Errors
+/// Not `I/N` with 1 <= I <= N <= [`MAX_SHARDS`].
+pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("expected I/N, found `{s}`"))?;
+    let (i, n) = (
+        i.parse::<usize>().map_err(|e| e.to_string())?,
+        n.parse::<usize>().map_err(|e| e.to_string())?,
+    );
+    if n == 0 || i == 0 || i > n {
+        return Err(format!("`{s}`: I must be between 1 and N"));
+    }
+    if n > MAX_SHARDS {
+        return Err(format!("`{s}`: at most {MAX_SHARDS} shards"));
+    }
+    Ok((i, n))
+}
+
 /// A shard count from the command line or `SCENARIO_SHARD_COUNT`.
 ///
 /// # Errors

@@ -328,14 +328,15 @@ pub fn render(
     // A loop can nest a value in itself once per item (`{% set ns.a = [ns.a] %}`),
     // and printing or dropping it recurses once per level: a template that can
     // loop renders on a stack deep enough for the deepest value its fuel allows.
+    let render_here = || guarded(|| render_unguarded(env, text, ctx));
     if !text.contains("for") {
-        return guarded(|| render_unguarded(env, text, ctx));
+        return render_here();
     }
     std::thread::scope(|scope| {
         let spawned = std::thread::Builder::new()
             .name("template".to_owned())
             .stack_size(limits::TEMPLATE_STACK_BYTES)
-            .spawn_scoped(scope, || guarded(|| render_unguarded(env, text, ctx)));
+            .spawn_scoped(scope, render_here);
         match spawned {
             Ok(handle) => handle.join().unwrap_or_else(|_| {
                 Err(TemplateError {
@@ -344,7 +345,7 @@ pub fn render(
                     over_limit: false,
                 })
             }),
-            Err(_) => guarded(|| render_unguarded(env, text, ctx)),
+            Err(_) => render_here(),
         }
     })
 }

@@ -319,51 +319,47 @@ fn checked(
 
 fn checked_filters(env: &mut Environment<'static>) {
     use minijinja::filters as f;
-    checked(env, "join", Value::from_function(f::join), check_join);
-    checked(
-        env,
-        "replace",
-        Value::from_function(f::replace),
-        check_replace,
-    );
-    checked(env, "indent", Value::from_function(f::indent), check_indent);
-    checked(env, "format", Value::from_function(f::format), check_format);
-    checked(env, "batch", Value::from_function(f::batch), check_batch);
-    checked(env, "slice", Value::from_function(f::slice), check_slice);
-    checked(env, "split", Value::from_function(f::split), check_split);
-    checked(env, "lines", Value::from_function(f::lines), check_lines);
-    checked(env, "list", Value::from_function(f::list), check_list);
-    checked(env, "escape", Value::from_function(f::escape), check_escape);
-    checked(env, "e", Value::from_function(f::escape), check_escape);
-    checked(env, "pprint", Value::from_function(f::pprint), check_pprint);
-    // Filters that copy their input: each copy counts against the render's work.
-    checked(env, "safe", Value::from_function(f::safe), check_copy);
-    checked(env, "lower", Value::from_function(f::lower), check_copy);
-    checked(env, "upper", Value::from_function(f::upper), check_copy);
-    checked(env, "title", Value::from_function(f::title), check_copy);
-    checked(
-        env,
-        "capitalize",
-        Value::from_function(f::capitalize),
-        check_copy,
-    );
-    checked(env, "trim", Value::from_function(f::trim), check_copy);
-    checked(env, "string", Value::from_function(f::string), check_copy);
-    checked(env, "reverse", Value::from_function(f::reverse), check_copy);
-    checked(env, "sort", Value::from_function(f::sort), check_copy);
-    checked(env, "unique", Value::from_function(f::unique), check_copy);
-    checked(
-        env,
-        "dictsort",
-        Value::from_function(f::dictsort),
-        check_copy,
-    );
-    checked(env, "items", Value::from_function(f::items), check_copy);
-    checked(env, "groupby", Value::from_function(f::groupby), check_copy);
-    // Counting a string's characters reads all of it: in a loop over a large
-    // value that is work too.
-    checked(env, "length", Value::from_function(f::length), check_copy);
-    checked(env, "count", Value::from_function(f::length), check_copy);
+    type Check = fn(&[Value]) -> Result<(), Error>;
+    let filters: Vec<(&'static str, Value, Check)> = vec![
+        // Filters whose result can outgrow their input, each with its own check.
+        ("join", Value::from_function(f::join), check_join),
+        ("replace", Value::from_function(f::replace), check_replace),
+        ("indent", Value::from_function(f::indent), check_indent),
+        ("format", Value::from_function(f::format), check_format),
+        ("batch", Value::from_function(f::batch), check_batch),
+        ("slice", Value::from_function(f::slice), check_slice),
+        ("split", Value::from_function(f::split), check_split),
+        ("lines", Value::from_function(f::lines), check_lines),
+        ("list", Value::from_function(f::list), check_list),
+        ("escape", Value::from_function(f::escape), check_escape),
+        ("e", Value::from_function(f::escape), check_escape),
+        ("pprint", Value::from_function(f::pprint), check_pprint),
+        // Filters that copy their input: each copy counts against the render's work.
+        ("safe", Value::from_function(f::safe), check_copy),
+        ("lower", Value::from_function(f::lower), check_copy),
+        ("upper", Value::from_function(f::upper), check_copy),
+        ("title", Value::from_function(f::title), check_copy),
+        (
+            "capitalize",
+            Value::from_function(f::capitalize),
+            check_copy,
+        ),
+        ("trim", Value::from_function(f::trim), check_copy),
+        ("string", Value::from_function(f::string), check_copy),
+        ("reverse", Value::from_function(f::reverse), check_copy),
+        ("sort", Value::from_function(f::sort), check_copy),
+        ("unique", Value::from_function(f::unique), check_copy),
+        ("dictsort", Value::from_function(f::dictsort), check_copy),
+        ("items", Value::from_function(f::items), check_copy),
+        ("groupby", Value::from_function(f::groupby), check_copy),
+        // Counting a string's characters reads all of it: in a loop over a
+        // large value that is work too.
+        ("length", Value::from_function(f::length), check_copy),
+        ("count", Value::from_function(f::length), check_copy),
+    ];
+    for (name, original, check) in filters {
+        checked(env, name, original, check);
+    }
     // `debug()` writes the whole render state into the output: nothing a
     // playbook needs, and a way to print all values at once.
     env.remove_global("debug");

@@ -26,6 +26,7 @@ mod prose_lists;
 mod run_control;
 mod scope;
 mod secrets;
+mod shards_and_reruns;
 mod templates;
 mod untrusted_output;
 mod version;
