@@ -101,7 +101,7 @@ impl Binaries {
 /// The script failed (its own message says which step).
 pub fn install() -> Result<Binaries, LabError> {
     eprintln!(
-        "lab: control-plane binaries not found; installing and building them (about 6 minutes on 2 cores the first time, cached in {})",
+        "lab: control-plane binaries not found; installing and building them (about 4 minutes on 2 cores the first time, cached in {})",
         cache_dir().display()
     );
     let status = Command::new("bash")
