@@ -41,6 +41,20 @@ where
         Command::Validate { playbooks, inputs } => {
             commands::validate::validate(&playbooks, &inputs, cli.quiet)
         }
+        Command::Rbac {
+            playbooks,
+            cluster,
+            service_account,
+            name,
+            output,
+            inputs,
+        } => commands::rbac::rbac(
+            &playbooks,
+            cluster.as_deref(),
+            (&service_account, &name),
+            output.as_deref(),
+            &inputs,
+        ),
         Command::Plan {
             playbooks,
             output,

@@ -77,8 +77,83 @@ pub struct KubeconfigSource {
     pub path: Option<PathBuf>,
 }
 
+/// The context name of the pod's own service account (in-cluster mode).
+pub const IN_CLUSTER: &str = "in-cluster";
+
+/// Where a pod finds its service account (`SCENARIO_SERVICE_ACCOUNT_DIR`
+/// moves it, for tests).
+const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/// The pod's service account as a kubeconfig of one context, `in-cluster`:
+/// the API server from `KUBERNETES_SERVICE_HOST`/`_PORT`, the CA and the
+/// token file (re-read as the kubelet rotates it), the pod's namespace.
+/// `None` outside a pod.
+fn in_cluster() -> Option<Kubeconfig> {
+    let host = std::env::var("KUBERNETES_SERVICE_HOST").ok()?;
+    let port = std::env::var("KUBERNETES_SERVICE_PORT").ok()?;
+    if host.is_empty() || port.parse::<u16>().is_err() {
+        return None;
+    }
+    let dir = std::env::var_os("SCENARIO_SERVICE_ACCOUNT_DIR")
+        .map_or_else(|| PathBuf::from(SERVICE_ACCOUNT_DIR), PathBuf::from);
+    let token = dir.join("token");
+    let ca = dir.join("ca.crt");
+    if !token.is_file() || !ca.is_file() {
+        return None;
+    }
+    let namespace = std::fs::read_to_string(dir.join("namespace"))
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty() && s.len() <= 63)
+        .unwrap_or_else(|| "default".to_owned());
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host
+    };
+    // JSON strings are YAML scalars: paths and names stay one value.
+    let q = |s: &str| serde_json::Value::String(s.to_owned()).to_string();
+    let yaml = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: {IN_CLUSTER}\n  cluster:\n    server: {}\n    certificate-authority: {}\nusers:\n- name: {IN_CLUSTER}\n  user:\n    tokenFile: {}\ncontexts:\n- name: {IN_CLUSTER}\n  context:\n    cluster: {IN_CLUSTER}\n    user: {IN_CLUSTER}\n    namespace: {}\n",
+        q(&format!("https://{host}:{port}")),
+        q(&ca.to_string_lossy()),
+        q(&token.to_string_lossy()),
+        q(&namespace)
+    );
+    Kubeconfig::from_yaml(&yaml).ok()
+}
+
+/// Whether a kubeconfig file is there to read: `KUBECONFIG` or `~/.kube/config`.
+fn kubeconfig_file_exists() -> bool {
+    std::env::var_os("KUBECONFIG").is_some_and(|v| !v.is_empty())
+        || std::env::var_os("HOME").is_some_and(|h| PathBuf::from(h).join(".kube/config").is_file())
+}
+
 impl KubeconfigSource {
-    fn read(&self) -> Result<Kubeconfig, ClusterError> {
+    /// The kubeconfig, with the pod's service account as the context
+    /// `in-cluster` when scenario runs in a pod (a file's own context of that
+    /// name wins). Without any kubeconfig file, in a pod, the service account
+    /// is the only context (`true`), as kubectl does.
+    fn read(&self) -> Result<(Kubeconfig, bool), ClusterError> {
+        let pod = in_cluster();
+        if self.path.is_none()
+            && !kubeconfig_file_exists()
+            && let Some(kc) = pod
+        {
+            return Ok((kc, true));
+        }
+        let mut kc = self.read_file()?;
+        if let Some(pod) = pod
+            && !kc.contexts.iter().any(|c| c.name == IN_CLUSTER)
+        {
+            kc.clusters.extend(pod.clusters);
+            kc.auth_infos.extend(pod.auth_infos);
+            kc.contexts.extend(pod.contexts);
+        }
+        Ok((kc, false))
+    }
+
+    fn read_file(&self) -> Result<Kubeconfig, ClusterError> {
         match &self.path {
             Some(p) => Kubeconfig::read_from(p).map_err(|e| {
                 ClusterError::Config(format!(
@@ -129,7 +204,16 @@ impl Clusters {
             .get(name)
             .cloned()
             .ok_or_else(|| ClusterError::Config(format!("cluster `{name}` has no context")))?;
-        let kc = self.source.read()?;
+        let (kc, only_pod) = self.source.read()?;
+        // No kubeconfig, in a pod: a playbook of one cluster runs on the pod's
+        // own cluster whatever its context says (as kubectl does); several
+        // clusters must name theirs (`--context NAME=in-cluster`).
+        let context = if only_pod && self.contexts.len() == 1 && context != IN_CLUSTER {
+            tracing::info!(cluster = %name, "no kubeconfig: using the pod's service account");
+            IN_CLUSTER.to_owned()
+        } else {
+            context
+        };
         if !kc.contexts.iter().any(|c| c.name == context) {
             let names: Vec<&str> = kc.contexts.iter().map(|c| c.name.as_str()).collect();
             let hint = crate::language::diag::did_you_mean(&context, names.iter().copied())

@@ -96,6 +96,30 @@ pub enum Command {
         #[command(flatten)]
         inputs: Inputs,
     },
+    /// Print the least-privilege RBAC (Roles, ClusterRoles, bindings) the playbooks' steps need.
+    Rbac {
+        /// Playbook files or directories.
+        #[arg(required = true)]
+        playbooks: Vec<PathBuf>,
+        /// Only this cluster's objects (a cluster name of the playbooks).
+        #[arg(long, value_name = "NAME")]
+        cluster: Option<String>,
+        /// The service account to bind the roles to.
+        #[arg(
+            long,
+            value_name = "NAMESPACE/NAME",
+            default_value = "scenario/scenario"
+        )]
+        service_account: String,
+        /// Name of the roles and bindings.
+        #[arg(long, value_name = "NAME", default_value = "scenario")]
+        name: String,
+        /// Write to this file instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        inputs: Inputs,
+    },
     /// Scaffold a new chapter: a playbook, a manifests folder, a README snippet.
     Init {
         /// Chapter name (letters, digits, `-`).

@@ -9,6 +9,7 @@ pub mod init;
 pub mod lab;
 pub mod observed;
 pub mod plan;
+pub mod rbac;
 pub mod rerun;
 pub mod run;
 pub mod run_checks;

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
+pub use super::access::Access;
 use super::check::{Check, CheckResult};
 use super::manifest::ManifestFile;
 pub use super::observed::ReaderCx;
@@ -124,6 +125,10 @@ pub trait Action: std::fmt::Debug + Send + Sync {
     /// The kinds it touches or defines (CRDs), as far as known before the run:
     /// the pre-flight resolves them by discovery before anything is written.
     fn kinds(&self, pc: &PlanCx<'_>) -> Vec<KindRef>;
+
+    /// What it needs of a cluster's API (verbs per kind and namespace), as far
+    /// as known before the run: `scenario rbac` derives RBAC from it.
+    fn access(&self, pc: &PlanCx<'_>) -> Vec<Access>;
 
     /// Runs on one cluster (or without one), within `cx.deadline`.
     fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>>;

@@ -442,6 +442,49 @@ impl Manifests {
         out
     }
 
+    /// The verbs a step needs on the objects these manifests hold (those that
+    /// render before the run), and the CRDs they define. A kustomize
+    /// directory is built only at run time: its objects are not known here.
+    #[must_use]
+    pub fn access(
+        &self,
+        pc: &PlanCx<'_>,
+        verbs: &'static [&'static str],
+    ) -> Vec<super::access::Access> {
+        use super::access::Access;
+        let mut out = Vec::new();
+        if let Some(k) = &self.kustomize {
+            out.push(Access::Unknown(format!(
+                "{} of the objects kustomize builds from `{k}` (run `kubectl kustomize {k}` and add them)",
+                verbs.join(", ")
+            )));
+        }
+        for m in self.files.iter().chain(self.inline.iter()) {
+            let Ok(objs) = render_manifest_in(pc.env, m, &pc.ctx, &pc.value) else {
+                continue;
+            };
+            for o in objs {
+                if o.kind == "CustomResourceDefinition"
+                    && let (Some(group), Some(kind), Some(plural)) = (
+                        o.object["spec"]["group"].as_str(),
+                        o.object["spec"]["names"]["kind"].as_str(),
+                        o.object["spec"]["names"]["plural"].as_str(),
+                    )
+                {
+                    out.push(Access::Defines {
+                        group: group.to_owned(),
+                        kind: kind.to_owned(),
+                        plural: plural.to_owned(),
+                        namespaced: o.object["spec"]["scope"].as_str() != Some("Cluster"),
+                    });
+                }
+                let ns = o.namespace.as_deref().or(self.namespace.as_deref());
+                out.push(Access::objects(&o.api_version, &o.kind, ns, verbs));
+            }
+        }
+        out
+    }
+
     /// The files and inline manifests, as the chapter page shows them.
     #[must_use]
     pub fn shown(&self) -> Vec<ManifestFile> {

@@ -2,6 +2,7 @@
 //! steps share (resources, manifests, checks), the validator that checks them,
 //! and the interface every step kind implements.
 
+pub mod access;
 pub mod action;
 pub mod check;
 pub mod exit;

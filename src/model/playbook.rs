@@ -141,6 +141,16 @@ impl Playbook {
         })
     }
 
+    /// [`Self::preview`] as seen on one of the step's clusters.
+    #[must_use]
+    pub fn cluster_preview(&self, step: &Step, cluster: &str) -> SharedContext {
+        self.cached("preview", step, Some(cluster), || {
+            let names = self.contexts.names.get_or_init(|| self.captured_names());
+            let captures = Captures::placeholders(names, self.clusters.keys());
+            self.scope.step(&step.vars, Some(cluster), &captures)
+        })
+    }
+
     /// [`Self::docs_context`], shared between the steps that see the same.
     #[must_use]
     pub fn docs_preview(&self, step: &Step, cluster: Option<&str>) -> SharedContext {

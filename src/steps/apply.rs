@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use futures::future::BoxFuture;
 
+use crate::model::access::{Access, verbs};
 use crate::language::diag::Diagnostic;
 use crate::model::action::{Action, Docs, KindRef, PlanCx, StepKind, Outcome, ReaderCx};
 use crate::model::manifest::Manifests;
@@ -256,10 +257,17 @@ impl Apply {
                         " — to take these fields, set `force: true` on this apply (as field manager `{}`), or change only them with a `patch` step, which leaves the other fields to their owners",
                         self.field_manager
                     )
+                } else if !existed && e.starts_with("forbidden by RBAC") && e.trim_end().ends_with("forbidden:") {
+                    // The API server authorizes an apply that makes an object
+                    // as a create, and then gives no reason.
+                    format!(
+                        " — applying an object that does not exist yet is a create: the identity cannot create resource \"{}\" (grant `create` beside `patch`; `scenario rbac` does)",
+                        kind.resource.plural
+                    )
                 } else {
                     String::new()
                 };
-                StepError::Errored(format!("{at}: {e}{hint}"))
+                StepError::Errored(format!("{at}: {}{hint}", e.trim_end()))
             })?;
         let label = super::common::describe(&o.kind, namespace.as_deref(), &o.name);
         if cx.dry_run {
@@ -458,6 +466,10 @@ impl Action for Apply {
 
     fn kinds(&self, pc: &PlanCx<'_>) -> Vec<KindRef> {
         self.manifests.kinds(pc)
+    }
+
+    fn access(&self, pc: &PlanCx<'_>) -> Vec<Access> {
+        self.manifests.access(pc, verbs::APPLY)
     }
 
     fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use futures::future::BoxFuture;
 
+use crate::model::access::{Access, verbs};
 use crate::language::diag::Diagnostic;
 use crate::model::action::{Action, Docs, KindRef, DocsCommand, PlanCx, StepKind, Outcome, ReaderCx};
 use crate::model::manifest::Manifests;
@@ -309,6 +310,13 @@ pub(crate) async fn wait_gone(
         {
             Ok(Ok(_)) => return Ok(()),
             Ok(Err(e)) => {
+                let msg = e.to_string();
+                if msg.contains("403") || msg.to_lowercase().contains("forbidden") {
+                    return Err(StepError::Errored(format!(
+                        "{}: forbidden by RBAC while watching {label} until it is gone: {msg}",
+                        conn.name
+                    )));
+                }
                 tracing::debug!(cluster = %conn.name, error = %e, "watch for deletion failed; watching again");
                 tokio::time::sleep(std::time::Duration::from_millis(200).min(cx.left())).await;
             }
@@ -409,6 +417,14 @@ impl Action for Delete {
             kinds.extend(KindRef::of(&pc.resource(r)));
         }
         kinds
+    }
+
+    fn access(&self, pc: &PlanCx<'_>) -> Vec<Access> {
+        let mut needs = self.manifests.access(pc, verbs::DELETE);
+        for r in &self.resources {
+            needs.push(Access::of(&pc.resource(r), verbs::DELETE));
+        }
+        needs
     }
 
     fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {

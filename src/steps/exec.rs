@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use futures::future::BoxFuture;
 
+use crate::model::access::Access;
 use crate::language::diag::Diagnostic;
 use crate::language::yaml::Spanned;
 use crate::model::action::{Action, Docs, KindRef, DocsCommand, Done, PlanCx, StepCx, StepError, StepKind, Outcome, ReaderCx};
@@ -417,6 +418,13 @@ impl Action for Exec {
 
     fn kinds(&self, _pc: &PlanCx<'_>) -> Vec<KindRef> {
         Vec::new()
+    }
+
+    fn access(&self, _pc: &PlanCx<'_>) -> Vec<Access> {
+        vec![Access::Unknown(
+            "what the commands of `exec` steps ask of a cluster (they run with the same credentials)"
+                .to_owned(),
+        )]
     }
 
     fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {

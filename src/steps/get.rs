@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use futures::future::BoxFuture;
 
+use crate::model::access::{Access, verbs};
 use crate::language::diag::Diagnostic;
 use crate::model::action::{Action, Docs, KindRef, DocsCommand, PlanCx, StepKind, Outcome, ReaderCx};
 use crate::model::resource::{RawResource, Resource};
@@ -353,6 +354,13 @@ impl Action for Get {
         self.resources
             .iter()
             .flat_map(|r| KindRef::of(&pc.resource(r)))
+            .collect()
+    }
+
+    fn access(&self, pc: &PlanCx<'_>) -> Vec<Access> {
+        self.resources
+            .iter()
+            .map(|r| Access::of(&pc.resource(r), verbs::LIST))
             .collect()
     }
 

@@ -11,6 +11,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::model::access::{Access, verbs};
 use crate::cluster::{self, FIELD_MANAGER};
 use crate::language::diag::{Diagnostic, did_you_mean};
 use crate::language::from_node::from_node;
@@ -452,6 +453,10 @@ impl Action for Patch {
 
     fn kinds(&self, pc: &PlanCx<'_>) -> Vec<KindRef> {
         KindRef::of(&pc.resource(&self.resource))
+    }
+
+    fn access(&self, pc: &PlanCx<'_>) -> Vec<Access> {
+        vec![Access::of(&pc.resource(&self.resource), verbs::PATCH)]
     }
 
     fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 use futures::future::BoxFuture;
 
+use crate::model::access::Access;
 use crate::language::diag::Diagnostic;
 use crate::language::yaml::Spanned;
 use crate::model::action::{Action, Docs, KindRef, Done, PlanCx, StepCx, StepError, StepKind, Outcome, ReaderCx};
@@ -93,6 +94,10 @@ impl Action for Pause {
     }
 
     fn kinds(&self, _pc: &PlanCx<'_>) -> Vec<KindRef> {
+        Vec::new()
+    }
+
+    fn access(&self, _pc: &PlanCx<'_>) -> Vec<Access> {
         Vec::new()
     }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
+use crate::model::access::Access;
 use crate::language::diag::Diagnostic;
 use crate::language::options::DurationText;
 use crate::language::yaml::Spanned;
@@ -63,6 +64,10 @@ impl Action for Sleep {
     }
 
     fn kinds(&self, _pc: &PlanCx<'_>) -> Vec<KindRef> {
+        Vec::new()
+    }
+
+    fn access(&self, _pc: &PlanCx<'_>) -> Vec<Access> {
         Vec::new()
     }
 

@@ -13,6 +13,7 @@ mod lab_control_planes;
 mod lab_copy_paste;
 mod lab_faults;
 mod lab_html_report;
+mod lab_in_cluster;
 mod lab_kubectl_names;
 mod lab_mutation;
 mod lab_patch;

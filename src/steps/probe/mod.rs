@@ -29,6 +29,7 @@ use futures::future::BoxFuture;
 
 pub use self::spec::Probe;
 use self::spec::RawProbe;
+use crate::model::access::Access;
 use crate::language::diag::Diagnostic;
 use crate::language::yaml::Spanned;
 use crate::model::action::{Action, Docs, KindRef, DocsCommand, Done, PlanCx, StepCx, StepError, StepKind, Outcome, ReaderCx};
@@ -71,6 +72,10 @@ impl Action for Probe {
     }
 
     fn kinds(&self, _pc: &PlanCx<'_>) -> Vec<KindRef> {
+        Vec::new()
+    }
+
+    fn access(&self, _pc: &PlanCx<'_>) -> Vec<Access> {
         Vec::new()
     }
 

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use futures::future::BoxFuture;
 
+use crate::model::access::{Access, verbs};
 use crate::language::diag::Diagnostic;
 use crate::language::yaml::Spanned;
 use crate::model::action::{
@@ -218,6 +219,10 @@ impl Action for Wait {
 
     fn kinds(&self, pc: &PlanCx<'_>) -> Vec<KindRef> {
         KindRef::of(&pc.resource(&self.resource))
+    }
+
+    fn access(&self, pc: &PlanCx<'_>) -> Vec<Access> {
+        vec![Access::of(&pc.resource(&self.resource), verbs::WATCH)]
     }
 
     fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {
