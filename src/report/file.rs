@@ -32,6 +32,23 @@ pub fn write(path: &Path, text: &str) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Writes `text` to `path`, which must not exist yet: the text goes to a
+/// temporary file first and is then linked in under its name, which fails
+/// (`AlreadyExists`) rather than replace a file another process wrote.
+///
+/// # Errors
+/// `AlreadyExists` when `path` exists; the I/O error of any stage.
+pub fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
+    let tmp = temp_path(path)?;
+    let result = write_temp(&tmp, text).and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    result?;
+    if let Ok(d) = std::fs::File::open(dir_of(path)) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
 fn dir_of(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -127,6 +144,21 @@ mod tests {
         write(&path, "new").unwrap();
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+    }
+
+    #[test]
+    fn write_new_never_replaces_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        super::write_new(&path, "first").unwrap();
+        let e = super::write_new(&path, "second").unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "first");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["r.json"], "no temporary file left");
     }
 
     #[test]

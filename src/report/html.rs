@@ -130,6 +130,12 @@ fn step_html(out: &mut String, s: &StepResult) {
 /// The HTML report of a run.
 #[must_use]
 pub fn html(results: &[PlaybookResult], exit_code: i32) -> String {
+    html_with(results, exit_code, &[])
+}
+
+/// The HTML report, with what makes a merge incomplete first.
+#[must_use]
+pub fn html_with(results: &[PlaybookResult], exit_code: i32, problems: &[String]) -> String {
     let mut out = String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
     let _ = write!(
         out,
@@ -137,6 +143,15 @@ pub fn html(results: &[PlaybookResult], exit_code: i32) -> String {
         results.len(),
         if results.len() == 1 { "" } else { "s" }
     );
+    if !problems.is_empty() {
+        out.push_str(
+            "<h2 class=\"errored\">The merge is incomplete</h2>\n<ul class=\"problems\">\n",
+        );
+        for p in problems {
+            let _ = writeln!(out, "<li class=\"errored\">{}</li>", esc(p));
+        }
+        out.push_str("</ul>\n");
+    }
     for pb in results {
         let _ = writeln!(
             out,

@@ -10,6 +10,13 @@ use crate::runner::result::{PlaybookResult, Status};
 /// Builds the JUnit XML report.
 #[must_use]
 pub fn junit(results: &[PlaybookResult]) -> String {
+    junit_with(results, &[])
+}
+
+/// Builds the JUnit XML report; each of `problems` (what makes a merge
+/// incomplete) is an errored testcase of a suite of its own, so CI shows it.
+#[must_use]
+pub fn junit_with(results: &[PlaybookResult], problems: &[String]) -> String {
     let count = |st: Status| {
         results
             .iter()
@@ -17,16 +24,17 @@ pub fn junit(results: &[PlaybookResult]) -> String {
             .filter(|s| s.status == st)
             .count()
     };
-    let tests: usize = results.iter().map(|r| r.steps.len()).sum();
+    let tests: usize = results.iter().map(|r| r.steps.len()).sum::<usize>() + problems.len();
     let time: f64 = results.iter().map(|r| r.duration.as_secs_f64()).sum();
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         x,
         "<testsuites name=\"scenario\" tests=\"{tests}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{time:.3}\">",
         count(Status::Failed),
-        count(Status::Errored),
+        count(Status::Errored) + problems.len(),
         count(Status::Skipped)
     );
+    problems_suite(&mut x, problems);
     for pb in results {
         let c = |st: Status| pb.steps.iter().filter(|s| s.status == st).count();
         let _ = writeln!(
@@ -111,4 +119,26 @@ pub fn junit(results: &[PlaybookResult]) -> String {
     }
     x.push_str("</testsuites>\n");
     x
+}
+
+/// The merge's problems as a suite of errored testcases.
+fn problems_suite(x: &mut String, problems: &[String]) {
+    if problems.is_empty() {
+        return;
+    }
+    let n = problems.len();
+    let _ = writeln!(
+        x,
+        "  <testsuite name=\"scenario report merge\" tests=\"{n}\" failures=\"0\" errors=\"{n}\" skipped=\"0\" time=\"0.000\">"
+    );
+    for (i, p) in problems.iter().enumerate() {
+        let _ = writeln!(
+            x,
+            "    <testcase name=\"merge problem {}\" classname=\"scenario.merge\" time=\"0.000\">\n      <error message=\"{}\" type=\"IncompleteMerge\">{}</error>\n    </testcase>",
+            i + 1,
+            esc(p),
+            esc(p)
+        );
+    }
+    x.push_str("  </testsuite>\n");
 }
