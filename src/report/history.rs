@@ -47,6 +47,7 @@ pub struct PlaybookHistory {
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StepHistory {
     pub name: String,
     pub kind: String,

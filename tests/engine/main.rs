@@ -23,6 +23,7 @@ mod output_channels;
 mod playbook_inputs;
 mod playbooks;
 mod prose_lists;
+mod report_history;
 mod report_merge;
 mod run_control;
 mod scope;
