@@ -28,6 +28,7 @@ mod report_merge;
 mod run_control;
 mod scope;
 mod secrets;
+mod shard_balance;
 mod shards_and_reruns;
 mod templates;
 mod untrusted_output;
