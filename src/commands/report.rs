@@ -55,6 +55,23 @@ fn put(path: &Path, what: &str, text: &str) -> bool {
     }
 }
 
+/// Writes what `fill` writes to `path` atomically, as it is made; false
+/// (said on stderr) if it cannot.
+fn stream(path: &Path, what: &str, fill: impl FnOnce(&mut dyn std::fmt::Write)) -> bool {
+    let written = report::file::write_with(path, |w| {
+        let mut f = report::file::FmtIo::new(w);
+        fill(&mut f);
+        f.finish()
+    });
+    match written {
+        Ok(()) => true,
+        Err(e) => {
+            crate::errln!("error: cannot write the {what} {}: {e}", path.display());
+            false
+        }
+    }
+}
+
 fn merge(paths: &[PathBuf], out: &Outputs<'_>, expect: Option<usize>, quiet: bool) -> i32 {
     let files = match report::read::expand(paths) {
         Ok(f) => f,
@@ -68,24 +85,25 @@ fn merge(paths: &[PathBuf], out: &Outputs<'_>, expect: Option<usize>, quiet: boo
     for p in problems {
         crate::errln!("error: report merge: {p}");
     }
-    let mut ok = put(
-        out.json,
-        "merged JSON report",
-        &report::json::json_with(&merged.results, merged.code, &merged.info),
-    );
-    if let Some(j) = out.junit {
-        ok &= put(
-            j,
-            "JUnit report",
-            &report::junit_with(&merged.results, problems),
+    let written = report::file::write_with(out.json, |w| {
+        report::json::write_json(w, &merged.results, merged.code, &merged.info)
+    });
+    let mut ok = written.is_ok();
+    if let Err(e) = written {
+        crate::errln!(
+            "error: cannot write the merged JSON report {}: {e}",
+            out.json.display()
         );
     }
+    if let Some(j) = out.junit {
+        ok &= stream(j, "JUnit report", |w| {
+            report::junit::write_junit(w, &merged.results, problems);
+        });
+    }
     if let Some(h) = out.html {
-        ok &= put(
-            h,
-            "HTML report",
-            &report::html_with(&merged.results, merged.code, problems),
-        );
+        ok &= stream(h, "HTML report", |w| {
+            report::html::write_html(w, &merged.results, merged.code, problems);
+        });
     }
     if !quiet {
         let steps = merged.results.iter().flat_map(|r| &r.steps);

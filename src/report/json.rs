@@ -117,6 +117,23 @@ pub fn worst(results: &[PlaybookResult]) -> Status {
 /// Builds the JSON report with what the run knows besides its results.
 #[must_use]
 pub fn json_with(results: &[PlaybookResult], exit_code: i32, info: &RunInfo) -> String {
+    let mut out = Vec::new();
+    // Writing into memory fails only where serializing does (never for these types).
+    let _ = write_json(&mut out, results, exit_code, info);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes the JSON report to `w` as it is serialized (a merged report of
+/// many shards is never held whole in memory).
+///
+/// # Errors
+/// The writer's.
+pub fn write_json(
+    w: &mut dyn std::io::Write,
+    results: &[PlaybookResult],
+    exit_code: i32,
+    info: &RunInfo,
+) -> std::io::Result<()> {
     let entries = results
         .iter()
         .map(|r| {
@@ -150,9 +167,8 @@ pub fn json_with(results: &[PlaybookResult], exit_code: i32, info: &RunInfo) -> 
         merged: info.merged.as_ref(),
         playbooks: entries,
     };
-    let mut s = serde_json::to_string_pretty(&r).unwrap_or_default();
-    s.push('\n');
-    s
+    serde_json::to_writer_pretty(&mut *w, &r)?;
+    w.write_all(b"\n")
 }
 
 /// The JSON Schema of the report, pretty-printed.

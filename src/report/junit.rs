@@ -1,8 +1,6 @@
 //! JUnit XML: playbook = testsuite, step = testcase; an assertion that failed
 //! is a <failure>, a step that errored an <error>.
 
-use std::fmt::Write as _;
-
 use super::markup::escape_markup as esc;
 
 use crate::runner::result::{PlaybookResult, Status};
@@ -17,6 +15,14 @@ pub fn junit(results: &[PlaybookResult]) -> String {
 /// incomplete) is an errored testcase of a suite of its own, so CI shows it.
 #[must_use]
 pub fn junit_with(results: &[PlaybookResult], problems: &[String]) -> String {
+    let mut x = String::new();
+    write_junit(&mut x, results, problems);
+    x
+}
+
+/// Writes the JUnit XML report to `x` piece by piece (a merged report of
+/// many shards is never held whole in memory: `super::file::FmtIo`).
+pub fn write_junit(x: &mut dyn std::fmt::Write, results: &[PlaybookResult], problems: &[String]) {
     let count = |st: Status| {
         results
             .iter()
@@ -26,7 +32,7 @@ pub fn junit_with(results: &[PlaybookResult], problems: &[String]) -> String {
     };
     let tests: usize = results.iter().map(|r| r.steps.len()).sum::<usize>() + problems.len();
     let time: f64 = results.iter().map(|r| r.duration.as_secs_f64()).sum();
-    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = x.write_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         x,
         "<testsuites name=\"scenario\" tests=\"{tests}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{time:.3}\">",
@@ -34,7 +40,7 @@ pub fn junit_with(results: &[PlaybookResult], problems: &[String]) -> String {
         count(Status::Errored) + problems.len(),
         count(Status::Skipped)
     );
-    problems_suite(&mut x, problems);
+    problems_suite(x, problems);
     for pb in results {
         let c = |st: Status| pb.steps.iter().filter(|s| s.status == st).count();
         let _ = writeln!(
@@ -115,14 +121,13 @@ pub fn junit_with(results: &[PlaybookResult], problems: &[String]) -> String {
                 }
             }
         }
-        x.push_str("  </testsuite>\n");
+        let _ = x.write_str("  </testsuite>\n");
     }
-    x.push_str("</testsuites>\n");
-    x
+    let _ = x.write_str("</testsuites>\n");
 }
 
 /// The merge's problems as a suite of errored testcases.
-fn problems_suite(x: &mut String, problems: &[String]) {
+fn problems_suite(x: &mut dyn std::fmt::Write, problems: &[String]) {
     if problems.is_empty() {
         return;
     }
@@ -140,5 +145,5 @@ fn problems_suite(x: &mut String, problems: &[String]) {
             esc(p)
         );
     }
-    x.push_str("  </testsuite>\n");
+    let _ = x.write_str("  </testsuite>\n");
 }

