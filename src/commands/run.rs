@@ -95,13 +95,13 @@ pub fn run(req: &Request<'_>, display: Display) -> i32 {
     run_reports::write(control, &finished.results, finished.code, &info)
 }
 
+/// A shard: `I` (1-based) of `N`.
+type Shard = (usize, usize);
+
 /// The playbooks of this shard (and the shard), loaded and checked against
 /// the command line (everything before the first request), or the exit code
 /// of invalid input.
-fn load_all(
-    req: &Request<'_>,
-    quiet: bool,
-) -> Result<(Vec<Playbook>, Option<(usize, usize)>), i32> {
+fn load_all(req: &Request<'_>, quiet: bool) -> Result<(Vec<Playbook>, Option<Shard>), i32> {
     let opts = load_options(req.inputs);
     let (mut files, mut diags) = expand(req.paths);
     if let Some(report) = &req.control.rerun_failed {

@@ -140,7 +140,7 @@ pub fn html_with(results: &[PlaybookResult], exit_code: i32, problems: &[String]
 }
 
 /// Writes the HTML report to `out` piece by piece (a merged report of many
-/// shards is never held whole in memory: `super::file::FmtIo`).
+/// shards is never held whole in memory).
 pub fn write_html(
     out: &mut dyn std::fmt::Write,
     results: &[PlaybookResult],

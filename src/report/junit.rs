@@ -21,7 +21,7 @@ pub fn junit_with(results: &[PlaybookResult], problems: &[String]) -> String {
 }
 
 /// Writes the JUnit XML report to `x` piece by piece (a merged report of
-/// many shards is never held whole in memory: `super::file::FmtIo`).
+/// many shards is never held whole in memory).
 pub fn write_junit(x: &mut dyn std::fmt::Write, results: &[PlaybookResult], problems: &[String]) {
     let count = |st: Status| {
         results

@@ -25,6 +25,7 @@ mod playbooks;
 mod prose_lists;
 mod report_history;
 mod report_merge;
+mod report_merge_problems;
 mod run_control;
 mod scope;
 mod secrets;

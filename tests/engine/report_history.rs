@@ -90,7 +90,11 @@ fn night(k: u32) -> Value {
             step(
                 "health",
                 "get",
-                if k % 7 == 0 { "skipped" } else { "passed" },
+                if k.is_multiple_of(7) {
+                    "skipped"
+                } else {
+                    "passed"
+                },
                 0.2,
                 Value::Null,
             ),
