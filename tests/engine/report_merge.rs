@@ -313,3 +313,30 @@ fn shards_run_as_indexed_job_pods_merge_into_one_report() {
     );
     assert!(!dom.contains("<script>alert"), "{dom}");
 }
+
+#[test]
+fn the_ci_examples_merge_as_many_shards_as_they_run() {
+    let read = |f: &str| {
+        std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("examples/ci")
+                .join(f),
+        )
+        .unwrap()
+    };
+    let gh = read("github-actions-nightly.yml");
+    assert!(gh.contains("        shard: [1, 2, 3]\n"), "three shards");
+    assert!(gh.contains("--shard ${{ matrix.shard }}/3 "));
+    let gl = read("gitlab-ci-nightly.yml");
+    assert!(gl.contains("  parallel: 3\n"), "three shards");
+    for ci in [&gh, &gl] {
+        assert!(
+            ci.contains("--report-dir reports"),
+            "each shard keeps its reports"
+        );
+        assert!(
+            ci.contains("scenario report merge reports/ --expect-shards 3"),
+            "the merge knows how many shards there are"
+        );
+    }
+}
