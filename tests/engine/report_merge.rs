@@ -128,7 +128,7 @@ fn report_dir_writes_new_reports_with_the_shard_and_the_digests_of_what_each_pla
     .unwrap();
     std::fs::write(
         dir.path().join("p.yaml"),
-        "name: p\nclusters:\n  c1: {}\nsteps:\n  - name: s\n    clusters: c1\n    apply:\n      manifests: [cm.yaml]\n",
+        "name: p\nclusters:\n  c1: {}\nsteps:\n  - name: s\n    clusters: c1\n    apply:\n      manifests: [cm.yaml]\n  - name: again\n    clusters: c1\n    apply:\n      manifests: [cm.yaml]\n",
     )
     .unwrap();
     std::fs::write(

@@ -152,6 +152,16 @@ fn a_missing_corrupt_oversized_or_foreign_shard_report_is_an_error_of_the_merge(
             ],
         ),
         (
+            "a count past any number",
+            Box::new(|_, f| edit(f, |v| v["shard"]["count"] = serde_json::json!(1e30))),
+            vec![
+                format!("in/{name2}:"),
+                ": not a scenario JSON report (schema version 3): invalid type: floating point"
+                    .into(),
+                missing.into(),
+            ],
+        ),
+        (
             "a shard out of range",
             Box::new(|_, f| edit(f, |v| v["shard"]["index"] = 9.into())),
             vec![
@@ -243,6 +253,9 @@ fn expected_shards_retried_shards_and_unusable_arguments() {
         edit(&retry, |v| {
             v["startedAt"] = (v["startedAt"].as_f64().unwrap() + 100.0).into();
             v["playbooks"][0]["name"] = "retried".into();
+            // Durations no run writes are read as 0, not refused.
+            v["playbooks"][0]["duration"] = (-5.0).into();
+            v["playbooks"][0]["steps"][0]["duration"] = 1e300.into();
         });
     });
     let o = merge(&tmp.path().join("in"), &["--expect-shards", "3"]);
@@ -261,6 +274,14 @@ fn expected_shards_retried_shards_and_unusable_arguments() {
         .map(|p| p["name"].as_str().unwrap())
         .collect();
     assert!(names.contains(&"retried"), "{names:?}");
+    let retried = v["playbooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "retried")
+        .unwrap();
+    assert_eq!(retried["duration"], 0.0);
+    assert_eq!(retried["steps"][0]["duration"], 0.0);
     let superseded: Vec<bool> = v["merged"]["reports"]
         .as_array()
         .unwrap()
