@@ -94,6 +94,7 @@ where
         Command::Init { name, dir } => commands::init::init(&name, &dir),
         Command::Schema { report, output } => commands::schema::schema(report, output.as_deref()),
         Command::Completions { shell } => commands::completions::completions(shell),
+        Command::Report(cmd) => commands::report::report(&cmd, cli.quiet),
         Command::Lab(cmd) => commands::lab::lab(cmd),
     }
 }

@@ -142,6 +142,9 @@ pub enum Command {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
+    /// Join the JSON reports of a run's shards, or draw many nights' history.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Local Kubernetes control planes on loopback (for tests, CI and demos).
     #[command(subcommand)]
     Lab(LabCommand),
@@ -217,6 +220,15 @@ pub struct RunControl {
     /// JSON report of an earlier run (`--report json=FILE`).
     #[arg(long, value_name = "REPORT")]
     pub rerun_failed: Option<std::path::PathBuf>,
+    /// Also write a JSON and a JUnit report into DIR, under names no other
+    /// shard or run uses (`shard-I-of-N-...`), for `scenario report merge`.
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<std::path::PathBuf>,
+    /// With a shard: assign playbooks to shards by their durations in this
+    /// JSON report of an earlier run (longest first to the least loaded
+    /// shard) instead of round robin.
+    #[arg(long, value_name = "REPORT")]
+    pub balance: Option<std::path::PathBuf>,
 }
 
 impl RunControl {
@@ -233,6 +245,41 @@ fn parse_budget(s: &str) -> Result<std::time::Duration, String> {
         d if d.is_zero() => Err("the pre-flight needs more than 0s".to_owned()),
         d => Ok(d),
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Join the JSON reports of a run's shards into one (JSON, and JUnit and HTML).
+    Merge {
+        /// JSON report files, or directories holding them (`run --report-dir DIR`).
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+        /// The merged JSON report.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        /// Also write the merged JUnit XML report.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Also write the merged HTML report.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        /// The number of shards there must be (else the count the reports record).
+        #[arg(long, value_name = "N", value_parser = super::shard::parse_count)]
+        expect_shards: Option<usize>,
+    },
+    /// Per playbook and step over many nights' JSON reports: results, durations,
+    /// split answers, and flaky steps.
+    History {
+        /// JSON report files (one a night), or directories holding them.
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+        /// The page (or JSON) to write.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        /// `html` (default): a self-contained page; `json`: the same data for tools.
+        #[arg(long, default_value = "html", value_parser = ["html", "json"])]
+        format: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,7 @@
 //! One file per command; each returns the process exit code.
 
 pub mod args;
+pub mod balance;
 pub mod chapter;
 pub mod common;
 pub mod completions;
@@ -10,9 +11,11 @@ pub mod lab;
 pub mod observed;
 pub mod plan;
 pub mod rbac;
+pub mod report;
 pub mod rerun;
 pub mod run;
 pub mod run_checks;
+pub mod run_reports;
 pub mod schema;
 pub mod shard;
 pub mod validate;

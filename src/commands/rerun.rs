@@ -21,7 +21,7 @@ struct Played {
 }
 
 /// A path as a rerun compares it: the file itself where it exists.
-fn key(p: &Path) -> PathBuf {
+pub(super) fn key(p: &Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
 

@@ -5,9 +5,11 @@
 use std::path::PathBuf;
 
 use super::args::{Inputs, RunControl};
+use super::balance;
 use super::common::{expand, load_options};
 use super::rerun;
 use super::run_checks;
+use super::run_reports;
 use super::shard;
 use crate::load;
 use crate::model::exit;
@@ -15,8 +17,7 @@ use crate::model::playbook::Playbook;
 use crate::output::jsonl::JsonLines;
 use crate::output::summary::summary;
 use crate::output::terminal::{Plain, Tty};
-use crate::report;
-use crate::runner::{Observer, PlaybookResult, RunOptions, Schedule, Scheduler};
+use crate::runner::{Observer, RunOptions, Schedule, Scheduler};
 
 /// What `scenario run` was asked to do.
 #[derive(Debug, Clone, Copy)]
@@ -54,8 +55,9 @@ pub fn run(req: &Request<'_>, display: Display) -> i32 {
             return exit::STEP_ERROR;
         }
     };
-    let books = match load_all(req, display.quiet) {
-        Ok(books) => books,
+    let started = std::time::SystemTime::now();
+    let (books, shard) = match load_all(req, display.quiet) {
+        Ok(loaded) => loaded,
         Err(code) => return code,
     };
     let control = req.control;
@@ -89,12 +91,17 @@ pub fn run(req: &Request<'_>, display: Display) -> i32 {
             crate::out!("{}", summary(r));
         }
     }
-    write_reports(&control.reports, &finished.results, finished.code)
+    let info = run_reports::info(&books, shard, started);
+    run_reports::write(control, &finished.results, finished.code, &info)
 }
 
-/// The playbooks of this shard, loaded and checked against the command line
-/// (everything before the first request), or the exit code of invalid input.
-fn load_all(req: &Request<'_>, quiet: bool) -> Result<Vec<Playbook>, i32> {
+/// A shard: `I` (1-based) of `N`.
+type Shard = (usize, usize);
+
+/// The playbooks of this shard (and the shard), loaded and checked against
+/// the command line (everything before the first request), or the exit code
+/// of invalid input.
+fn load_all(req: &Request<'_>, quiet: bool) -> Result<(Vec<Playbook>, Option<Shard>), i32> {
     let opts = load_options(req.inputs);
     let (mut files, mut diags) = expand(req.paths);
     if let Some(report) = &req.control.rerun_failed {
@@ -129,7 +136,16 @@ fn load_all(req: &Request<'_>, quiet: bool) -> Result<Vec<Playbook>, i32> {
         }
     };
     if let Some((i, n)) = chosen {
-        files = shard::shard(files, i, n);
+        files = match &req.control.balance {
+            Some(r) => match balance::durations(r) {
+                Ok(known) => balance::shard(files, &known, i, n),
+                Err(e) => {
+                    crate::errln!("error: --balance {}: {e}", r.display());
+                    return Err(exit::INVALID);
+                }
+            },
+            None => shard::shard(files, i, n),
+        };
         if !quiet {
             crate::outln!(
                 "shard {i}/{n}: {} playbook{}{}",
@@ -143,6 +159,12 @@ fn load_all(req: &Request<'_>, quiet: bool) -> Result<Vec<Playbook>, i32> {
             );
         }
     }
+    if chosen.is_none() && req.control.balance.is_some() {
+        crate::errln!(
+            "error: --balance assigns playbooks to shards: give --shard I/N (or --shard-count N with JOB_COMPLETION_INDEX)"
+        );
+        return Err(exit::INVALID);
+    }
     let mut books = Vec::new();
     for p in &files {
         match load::load(p, &opts) {
@@ -154,27 +176,9 @@ fn load_all(req: &Request<'_>, quiet: bool) -> Result<Vec<Playbook>, i32> {
         diags = run_checks::check(&books, req.control, req.allow_exec);
     }
     if diags.is_empty() {
-        Ok(books)
+        Ok((books, chosen))
     } else {
         crate::stdio::diagnostics(&diags);
         Err(exit::INVALID)
     }
-}
-
-/// Writes every `--report`, each atomically (the previous file stays whole
-/// until the new one replaces it). A report that cannot be written makes
-/// the run an error (exit 3) unless it is already worse.
-fn write_reports(reports: &[(String, String)], results: &[PlaybookResult], mut code: i32) -> i32 {
-    for (format, path) in reports {
-        let text = match format.as_str() {
-            "junit" => report::junit(results),
-            "html" => report::html(results, code),
-            _ => report::json(results, code),
-        };
-        if let Err(e) = report::file::write(std::path::Path::new(path), &text) {
-            crate::errln!("error: cannot write the {format} report {path}: {e}");
-            code = code.max(exit::STEP_ERROR);
-        }
-    }
-    code
 }

@@ -62,6 +62,14 @@ pub const MAX_EXPRESSION_OPERATORS: usize = 200;
 pub const MAX_CONDITION_BYTES: usize = 4096;
 /// Largest report read by `docs --from-report` (bytes).
 pub const MAX_REPORT_BYTES: usize = 16 * 1024 * 1024;
+/// Most JSON reports one `scenario report merge` or `report history` reads
+/// (a shard each: as many as an Indexed Job has completions).
+pub const MAX_MERGED_REPORTS: usize = MAX_SHARDS;
+/// Most bytes of reports one `report merge` or `report history` reads in all
+/// (each report also stays under [`MAX_REPORT_BYTES`]).
+pub const MAX_MERGED_BYTES: u64 = 1024 * 1024 * 1024;
+/// Most reports (nights) one `scenario report history` reads.
+pub const MAX_HISTORY_NIGHTS: usize = 1000;
 /// Longest value quoted in a message (characters); longer ones are cut.
 pub const MAX_QUOTED_CHARS: usize = 120;
 

@@ -2,6 +2,7 @@
 //! diagnostics and their one renderer. Knows nothing of step kinds.
 
 pub mod diag;
+pub mod digest;
 pub mod expr_bound;
 pub mod from_node;
 pub mod jsonpath;

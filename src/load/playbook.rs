@@ -10,6 +10,7 @@ use indexmap::IndexMap;
 use super::inputs::{LoadOptions, apply_overrides};
 use super::step::{Defaults, read_options, retry_policy, validate as validate_step};
 use crate::language::diag::{Diagnostic, did_you_mean};
+use crate::language::digest::FileDigest;
 use crate::language::from_node::from_node;
 use crate::language::raw::RawPlaybook;
 use crate::language::scope::Scope;
@@ -112,6 +113,7 @@ fn validate(
     for d in &mut cx.warnings {
         d.redact(&secrets);
     }
+    let files = files_read(&src, std::mem::take(&mut cx.files_read));
     Ok(Playbook {
         name: h.name.value,
         title: h.title,
@@ -133,7 +135,21 @@ fn validate(
         secrets,
         secret_env,
         contexts: crate::model::playbook::ContextCache::default(),
+        files,
     })
+}
+
+/// The playbook's file and the manifest files it read, each once, with
+/// their digests: the playbook first, the others sorted.
+fn files_read(src: &Source, mut manifests: Vec<FileDigest>) -> Vec<FileDigest> {
+    manifests.sort();
+    manifests.dedup();
+    let mut files = vec![FileDigest {
+        path: src.name.clone(),
+        sha256: crate::language::digest::sha256_hex(src.text.as_bytes()),
+    }];
+    files.extend(manifests);
+    files
 }
 
 /// A validator for the playbook `src` in `dir`, before anything is read.
@@ -158,6 +174,7 @@ fn validator(src: &Source, dir: &Path, path: &Path) -> Validator {
         env_refs: crate::language::secrets::env_refs(&src.text),
         preview: std::cell::RefCell::default(),
         names_cache: std::cell::RefCell::default(),
+        files_read: Vec::new(),
     }
 }
 

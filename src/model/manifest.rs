@@ -139,6 +139,10 @@ impl Validator {
             }
         };
         let display = display_path(path);
+        self.files_read.push(crate::language::digest::FileDigest {
+            path: display.clone(),
+            sha256: crate::language::digest::sha256_hex(text.as_bytes()),
+        });
         let source = Source::new(display, text);
         let names = self.names(extra);
         if let Err(e) = template::check(&self.env, &source.text, &names) {

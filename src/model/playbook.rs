@@ -44,6 +44,9 @@ pub struct Playbook {
     pub secret_env: std::collections::BTreeSet<String>,
     /// The preview contexts of `plan` and `docs`, built once each.
     pub contexts: ContextCache,
+    /// The files the playbook reads (itself first, then its manifest files)
+    /// with their digests, for the JSON report (`language/digest.rs`).
+    pub files: Vec<crate::language::digest::FileDigest>,
 }
 
 /// A preview context and the same as the template engine's value.

@@ -57,6 +57,9 @@ pub struct Validator {
     pub preview: std::cell::RefCell<Option<Preview>>,
     /// [`Validator::names`] without `extra`, and the sizes it was built at.
     pub names_cache: std::cell::RefCell<Option<NamesCache>>,
+    /// The manifest files read so far, with their digests (the report
+    /// records them: `language/digest.rs`).
+    pub files_read: Vec<crate::language::digest::FileDigest>,
 }
 
 /// The sizes of `known` and `captured` the names were built at, and the names.

@@ -15,8 +15,20 @@ const PAUSE_ENV: &str = "SCENARIO_TEST_REPORT_PAUSE_MS";
 /// # Errors
 /// The I/O error of any stage; the temporary file is removed on failure.
 pub fn write(path: &Path, text: &str) -> std::io::Result<()> {
+    write_with(path, |w| w.write_all(text.as_bytes()))
+}
+
+/// Writes what `fill` writes to `path` atomically, as [`write`] does, without
+/// holding the whole text in memory (a merged report of many shards).
+///
+/// # Errors
+/// The I/O error of any stage (or of `fill`); the temporary file is removed.
+pub fn write_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let tmp = temp_path(path)?;
-    let result = write_temp(&tmp, text).and_then(|()| {
+    let result = write_temp_with(&tmp, fill).and_then(|()| {
         pause_for_tests();
         std::fs::rename(&tmp, path)
     });
@@ -30,6 +42,56 @@ pub fn write(path: &Path, text: &str) -> std::io::Result<()> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Writes `text` to `path`, which must not exist yet: the text goes to a
+/// temporary file first and is then linked in under its name, which fails
+/// (`AlreadyExists`) rather than replace a file another process wrote.
+///
+/// # Errors
+/// `AlreadyExists` when `path` exists; the I/O error of any stage.
+pub fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
+    let tmp = temp_path(path)?;
+    let result = write_temp(&tmp, text).and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    result?;
+    if let Ok(d) = std::fs::File::open(dir_of(path)) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// A `fmt::Write` that writes through to an `io::Write` and keeps the first
+/// I/O error (the report formatters write text; the file wants bytes).
+pub struct FmtIo<'a> {
+    inner: &'a mut dyn std::io::Write,
+    error: Option<std::io::Error>,
+}
+
+impl<'a> FmtIo<'a> {
+    pub fn new(inner: &'a mut dyn std::io::Write) -> Self {
+        FmtIo { inner, error: None }
+    }
+
+    /// The first I/O error, if any.
+    ///
+    /// # Errors
+    /// That error.
+    pub fn finish(self) -> std::io::Result<()> {
+        self.error.map_or(Ok(()), Err)
+    }
+}
+
+impl std::fmt::Write for FmtIo<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if self.error.is_some() {
+            return Err(std::fmt::Error);
+        }
+        self.inner.write_all(s.as_bytes()).map_err(|e| {
+            self.error = Some(e);
+            std::fmt::Error
+        })
+    }
 }
 
 fn dir_of(path: &Path) -> &Path {
@@ -53,6 +115,13 @@ fn temp_path(path: &Path) -> std::io::Result<PathBuf> {
 }
 
 fn write_temp(tmp: &Path, text: &str) -> std::io::Result<()> {
+    write_temp_with(tmp, |w| w.write_all(text.as_bytes()))
+}
+
+fn write_temp_with(
+    tmp: &Path,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     // `create_new`: never write through a file or link that is already there
     // (a stale one from a killed process with the same id is removed first).
     let open = || {
@@ -68,7 +137,10 @@ fn write_temp(tmp: &Path, text: &str) -> std::io::Result<()> {
         }
         other => other?,
     };
-    f.write_all(text.as_bytes())?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut f);
+    fill(&mut w)?;
+    w.flush()?;
+    drop(w);
     f.sync_all()
 }
 
@@ -127,6 +199,21 @@ mod tests {
         write(&path, "new").unwrap();
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+    }
+
+    #[test]
+    fn write_new_never_replaces_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        super::write_new(&path, "first").unwrap();
+        let e = super::write_new(&path, "second").unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "first");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["r.json"], "no temporary file left");
     }
 
     #[test]

@@ -4,8 +4,6 @@
 //! expected, what was found and where the check is written, and the probes'
 //! split tables as bars.
 
-use std::fmt::Write as _;
-
 use super::markup::escape_markup as esc;
 
 use crate::model::check::CheckResult;
@@ -38,7 +36,7 @@ fn class(s: Status) -> &'static str {
     }
 }
 
-fn check_html(out: &mut String, c: &CheckResult) {
+fn check_html(out: &mut dyn std::fmt::Write, c: &CheckResult) {
     let found = c.actual.as_ref().map_or_else(
         || "nothing".to_owned(),
         |v| crate::language::untrusted::quoted(&v.to_string()),
@@ -54,7 +52,7 @@ fn check_html(out: &mut String, c: &CheckResult) {
 }
 
 /// The split table of a probe outcome, as bars: expected and observed share.
-fn split_html(out: &mut String, d: &SplitReport) {
+fn split_html(out: &mut dyn std::fmt::Write, d: &SplitReport) {
     let n: u64 = d.counts.iter().sum();
     let _ = writeln!(
         out,
@@ -82,7 +80,7 @@ fn split_html(out: &mut String, d: &SplitReport) {
     let _ = writeln!(out, "</table>");
 }
 
-fn outcome_html(out: &mut String, o: &Outcome) {
+fn outcome_html(out: &mut dyn std::fmt::Write, o: &Outcome) {
     let who = o.cluster.as_deref().unwrap_or("local");
     let _ = writeln!(
         out,
@@ -109,7 +107,7 @@ fn outcome_html(out: &mut String, o: &Outcome) {
     }
 }
 
-fn step_html(out: &mut String, s: &StepResult) {
+fn step_html(out: &mut dyn std::fmt::Write, s: &StepResult) {
     let _ = writeln!(
         out,
         "<div class=\"step step-{}\" id=\"step-{}\"><h3>{} <small>({}{})</small> — <span class=\"{}\">{}</span></h3>",
@@ -130,13 +128,41 @@ fn step_html(out: &mut String, s: &StepResult) {
 /// The HTML report of a run.
 #[must_use]
 pub fn html(results: &[PlaybookResult], exit_code: i32) -> String {
-    let mut out = String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    html_with(results, exit_code, &[])
+}
+
+/// The HTML report, with what makes a merge incomplete first.
+#[must_use]
+pub fn html_with(results: &[PlaybookResult], exit_code: i32, problems: &[String]) -> String {
+    let mut out = String::new();
+    write_html(&mut out, results, exit_code, problems);
+    out
+}
+
+/// Writes the HTML report to `out` piece by piece (a merged report of many
+/// shards is never held whole in memory).
+pub fn write_html(
+    out: &mut dyn std::fmt::Write,
+    results: &[PlaybookResult],
+    exit_code: i32,
+    problems: &[String],
+) {
+    let _ = out.write_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
     let _ = write!(
         out,
         "<title>scenario report</title><style>{STYLE}</style></head><body>\n<h1>scenario report</h1>\n<p>{} playbook{}, exit code {exit_code}</p>\n",
         results.len(),
         if results.len() == 1 { "" } else { "s" }
     );
+    if !problems.is_empty() {
+        let _ = out.write_str(
+            "<h2 class=\"errored\">The merge is incomplete</h2>\n<ul class=\"problems\">\n",
+        );
+        for p in problems {
+            let _ = writeln!(out, "<li class=\"errored\">{}</li>", esc(p));
+        }
+        let _ = out.write_str("</ul>\n");
+    }
     for pb in results {
         let _ = writeln!(
             out,
@@ -167,9 +193,8 @@ pub fn html(results: &[PlaybookResult], exit_code: i32) -> String {
         }
         let _ = writeln!(out, "</table>");
         for s in &pb.steps {
-            step_html(&mut out, s);
+            step_html(out, s);
         }
     }
-    out.push_str("</body></html>\n");
-    out
+    let _ = out.write_str("</body></html>\n");
 }

@@ -1,8 +1,6 @@
 //! JUnit XML: playbook = testsuite, step = testcase; an assertion that failed
 //! is a <failure>, a step that errored an <error>.
 
-use std::fmt::Write as _;
-
 use super::markup::escape_markup as esc;
 
 use crate::runner::result::{PlaybookResult, Status};
@@ -10,6 +8,21 @@ use crate::runner::result::{PlaybookResult, Status};
 /// Builds the JUnit XML report.
 #[must_use]
 pub fn junit(results: &[PlaybookResult]) -> String {
+    junit_with(results, &[])
+}
+
+/// Builds the JUnit XML report; each of `problems` (what makes a merge
+/// incomplete) is an errored testcase of a suite of its own, so CI shows it.
+#[must_use]
+pub fn junit_with(results: &[PlaybookResult], problems: &[String]) -> String {
+    let mut x = String::new();
+    write_junit(&mut x, results, problems);
+    x
+}
+
+/// Writes the JUnit XML report to `x` piece by piece (a merged report of
+/// many shards is never held whole in memory).
+pub fn write_junit(x: &mut dyn std::fmt::Write, results: &[PlaybookResult], problems: &[String]) {
     let count = |st: Status| {
         results
             .iter()
@@ -17,16 +30,17 @@ pub fn junit(results: &[PlaybookResult]) -> String {
             .filter(|s| s.status == st)
             .count()
     };
-    let tests: usize = results.iter().map(|r| r.steps.len()).sum();
+    let tests: usize = results.iter().map(|r| r.steps.len()).sum::<usize>() + problems.len();
     let time: f64 = results.iter().map(|r| r.duration.as_secs_f64()).sum();
-    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = x.write_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         x,
         "<testsuites name=\"scenario\" tests=\"{tests}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{time:.3}\">",
         count(Status::Failed),
-        count(Status::Errored),
+        count(Status::Errored) + problems.len(),
         count(Status::Skipped)
     );
+    problems_suite(x, problems);
     for pb in results {
         let c = |st: Status| pb.steps.iter().filter(|s| s.status == st).count();
         let _ = writeln!(
@@ -107,8 +121,29 @@ pub fn junit(results: &[PlaybookResult]) -> String {
                 }
             }
         }
-        x.push_str("  </testsuite>\n");
+        let _ = x.write_str("  </testsuite>\n");
     }
-    x.push_str("</testsuites>\n");
-    x
+    let _ = x.write_str("</testsuites>\n");
+}
+
+/// The merge's problems as a suite of errored testcases.
+fn problems_suite(x: &mut dyn std::fmt::Write, problems: &[String]) {
+    if problems.is_empty() {
+        return;
+    }
+    let n = problems.len();
+    let _ = writeln!(
+        x,
+        "  <testsuite name=\"scenario report merge\" tests=\"{n}\" failures=\"0\" errors=\"{n}\" skipped=\"0\" time=\"0.000\">"
+    );
+    for (i, p) in problems.iter().enumerate() {
+        let _ = writeln!(
+            x,
+            "    <testcase name=\"merge problem {}\" classname=\"scenario.merge\" time=\"0.000\">\n      <error message=\"{}\" type=\"IncompleteMerge\">{}</error>\n    </testcase>",
+            i + 1,
+            esc(p),
+            esc(p)
+        );
+    }
+    let _ = x.write_str("  </testsuite>\n");
 }

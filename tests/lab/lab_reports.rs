@@ -79,7 +79,7 @@ async fn junit_and_json_reports_are_accepted_by_real_consumers() {
     );
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert_eq!(report["schemaVersion"], 2);
+    assert_eq!(report["schemaVersion"], 3);
     let steps = &report["playbooks"][0]["steps"];
     assert_eq!(steps[1]["status"], "failed");
     assert_eq!(steps[2]["status"], "errored");

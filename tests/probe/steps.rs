@@ -403,7 +403,7 @@ async fn a_failed_check_points_at_its_line_in_terminal_junit_and_json() {
     );
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert_eq!(report["schemaVersion"], 2);
+    assert_eq!(report["schemaVersion"], 3);
     let check = &report["playbooks"][0]["steps"][0]["outcomes"][0]["checks"][0];
     assert_eq!(check["location"]["line"], 10, "{report}");
     assert_eq!(check["location"]["column"], 13, "{report}");
