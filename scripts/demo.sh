@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make demo`: the traffic-management chapter end to end on the local lab.
+# `make demo`: the Traffic Management and Access Policies chapters end to end on the local lab.
 # Installs what is missing (Debian packages, the control-plane build, cached),
 # starts a lab of three clusters and the mesh emulator, runs the chapter,
 # prints the report, and stops everything again.
@@ -40,8 +40,12 @@ mesh_pid=$!
 for _ in $(seq 1 100); do [ -s "$LAB/meshlab.json" ] && break; sleep 0.1; done
 [ -s "$LAB/meshlab.json" ] || { echo "demo: the mesh emulator did not start" >&2; exit 3; }
 port=$(sed -n 's/.*"port": *\([0-9]*\).*/\1/p' "$LAB/meshlab.json")
-echo
-echo "== scenario run playbooks/traffic-management.yaml (lab in $LAB, ingress port $port)"
 status=0
-KUBECONFIG="$LAB/kubeconfig" "$BIN" run playbooks/traffic-management.yaml --var ingress_port="$port" "$@" || status=$?
+# The chapters in order: Access Policies starts from the state Traffic Management leaves.
+for chapter in traffic-management access-policies; do
+  echo
+  echo "== scenario run playbooks/$chapter.yaml (lab in $LAB, ingress port $port)"
+  KUBECONFIG="$LAB/kubeconfig" "$BIN" run "playbooks/$chapter.yaml" --var ingress_port="$port" "$@" || status=$?
+  [ "$status" = 0 ] || break
+done
 exit "$status"

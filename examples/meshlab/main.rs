@@ -13,13 +13,19 @@
 //!   `GET /api` by the current TrafficPolicy weights (random per request,
 //!   default all blue; no route while neither the test nor the translated
 //!   VirtualService exists) to blue/green/canary backends answering like the
-//!   demo app; a new policy takes effect after `--policy-delay`.
+//!   demo app; a new policy takes effect after `--policy-delay`;
+//! - enforces access policies (`access.rs`): while the VirtualMesh
+//!   `bgc-virtual-mesh` has `globalAccessPolicy: ENABLED`, a call answers 403
+//!   "RBAC: access denied" unless an AccessPolicy selects the ingress gateway's
+//!   service account on that cluster and the workload the route picked. The
+//!   emulator starts with the VirtualMesh the setup chapter leaves (DISABLED).
 //!
 //! ```text
 //! cargo run --example meshlab -- --lab-dir DIR [--port 80] [--state FILE]
 //!     [--translate-delay 500ms] [--policy-delay 300ms] [--freeze-after N] [--no-gateway]
 //! ```
 
+mod access;
 mod mesh;
 
 use std::collections::BTreeMap;
@@ -79,6 +85,8 @@ struct Mesh {
     policies_applied: u32,
     /// cluster -> has a route for /api
     routed: BTreeMap<String, bool>,
+    /// Which (ingress cluster, version) calls the access policies allow.
+    allowed: access::Allowed,
 }
 /// The demo app's answer for a version.
 fn backend(version: &str, count: u64, ua: &str) -> Value {
@@ -137,8 +145,14 @@ async fn serve(
                         (404u16, "no route\n".to_owned())
                     } else {
                         let version = pick(&m.weights);
+                        let denied = m
+                            .allowed
+                            .as_ref()
+                            .is_some_and(|a| !a.contains(&(cluster.clone(), version.clone())));
                         if version.starts_with(mesh::UNAVAILABLE) {
                             (503u16, "no healthy upstream".to_owned())
+                        } else if denied {
+                            (403u16, "RBAC: access denied".to_owned())
                         } else {
                             let key = match version.as_str() {
                                 "green" => "green",
@@ -255,11 +269,20 @@ async fn main() -> anyhow::Result<()> {
     )
     .delete_collection(&DeleteParams::default(), &ListParams::default())
     .await;
+    let _ = api(
+        &mgmt,
+        "networking.mesh.gloo.solo.io/v1",
+        "AccessPolicy",
+        Some("gloo-mesh"),
+    )
+    .delete_collection(&DeleteParams::default(), &ListParams::default())
+    .await;
     apply(
         &mgmt,
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gloo-mesh"}}),
     )
     .await?;
+    access::seed(&mgmt).await?;
     let mut addrs = BTreeMap::new();
     for ((cluster, c), (ip, _)) in workloads.iter().zip(&listeners) {
         seed(c, cluster, *ip, port).await?;
@@ -270,6 +293,7 @@ async fn main() -> anyhow::Result<()> {
         weights: vec![("blue".into(), 1.0)],
         policies_applied: 0,
         routed: routes(&workloads).await,
+        allowed: None,
     }));
     let counters: Arc<BTreeMap<&'static str, AtomicU64>> = Arc::new(
         ["blue", "green", "canary"]
@@ -359,6 +383,40 @@ async fn main() -> anyhow::Result<()> {
                         m.weights = w;
                     }
                     Err(e) => eprintln!("meshlab: reading the TrafficPolicy failed: {e}"),
+                }
+            }
+        });
+    }
+    // VirtualMesh and AccessPolicies -> which calls are allowed, after a delay.
+    for kind in ["VirtualMesh", "AccessPolicy"] {
+        let (args, mgmt, mesh) = (args.clone(), mgmt.clone(), mesh.clone());
+        let ingress: Vec<String> = workloads.keys().cloned().collect();
+        tokio::spawn(async move {
+            let a = api(
+                &mgmt,
+                "networking.mesh.gloo.solo.io/v1",
+                kind,
+                Some("gloo-mesh"),
+            );
+            let mut s = watcher(a, watcher::Config::default())
+                .default_backoff()
+                .boxed();
+            while let Some(ev) = s.next().await {
+                if !matches!(
+                    ev,
+                    Ok(watcher::Event::Apply(_)
+                        | watcher::Event::Delete(_)
+                        | watcher::Event::InitDone)
+                ) {
+                    continue;
+                }
+                tokio::time::sleep(args.policy_delay).await;
+                match access::allowed(&mgmt, &ingress).await {
+                    Ok(a) => {
+                        eprintln!("meshlab: access now {a:?}");
+                        mesh.lock().unwrap().allowed = a;
+                    }
+                    Err(e) => eprintln!("meshlab: reading the access policies failed: {e}"),
                 }
             }
         });

@@ -242,7 +242,7 @@ pub async fn translate(
 /// Reads the TrafficPolicy weights (version -> weight); all blue without one.
 /// Where the demo app runs (the chapter's facts): cluster, namespace, version.
 /// A destination routes only to one of these, as in a real mesh.
-const WORKLOADS: &[(&str, &str, &str)] = &[
+pub const WORKLOADS: &[(&str, &str, &str)] = &[
     ("cluster1", APP, "blue"),
     ("cluster2", APP, "green"),
     ("cluster1", "vm-blue-green-canary", "canary"),

@@ -59,14 +59,18 @@ steps:
 "#;
 
 fn binding(kind: &str, role: &str, ns: Option<&str>) -> String {
-    let ns_line = ns.map(|n| format!("  namespace: \"{n}\"\n")).unwrap_or_default();
+    let ns_line = ns
+        .map(|n| format!("  namespace: \"{n}\"\n"))
+        .unwrap_or_default();
     format!(
         "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: {kind}\nmetadata:\n  name: \"runner\"\n{ns_line}  labels:\n    app.kubernetes.io/managed-by: scenario\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: {role}\n  name: \"runner\"\nsubjects:\n  - kind: ServiceAccount\n    name: \"bot\"\n    namespace: \"ci\"\n"
     )
 }
 
 fn head(kind: &str, ns: Option<&str>) -> String {
-    let ns_line = ns.map(|n| format!("  namespace: \"{n}\"\n")).unwrap_or_default();
+    let ns_line = ns
+        .map(|n| format!("  namespace: \"{n}\"\n"))
+        .unwrap_or_default();
     format!(
         "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: {kind}\nmetadata:\n  name: \"runner\"\n{ns_line}  labels:\n    app.kubernetes.io/managed-by: scenario\nrules:\n"
     )
@@ -109,7 +113,11 @@ fn rbac_grants_each_cluster_what_its_steps_do_and_nothing_more() {
         "\n# cluster `two` (context west)\n".to_owned(),
         head("ClusterRole", None),
         DISCOVERY.to_owned(),
-        rule("", "namespaces", "[\"get\", \"list\", \"watch\", \"delete\"]"),
+        rule(
+            "",
+            "namespaces",
+            "[\"get\", \"list\", \"watch\", \"delete\"]",
+        ),
         rule("apps", "deployments", "[\"list\", \"watch\"]"),
         binding("ClusterRoleBinding", "ClusterRole", None),
         head("Role", Some("shop")),
@@ -132,7 +140,14 @@ fn rbac_grants_each_cluster_what_its_steps_do_and_nothing_more() {
     Scenario::new()
         .arg("rbac")
         .arg(&pb)
-        .args(["--service-account", "ci/bot", "--name", "runner", "--cluster", "two"])
+        .args([
+            "--service-account",
+            "ci/bot",
+            "--name",
+            "runner",
+            "--cluster",
+            "two",
+        ])
         .expect_status(0)
         .expect_stdout(format!("{top}{two}"))
         .run();
@@ -147,16 +162,18 @@ fn rbac_says_what_it_cannot_know_before_the_run() {
         "name: p\nclusters:\n  c: {}\nsteps:\n  - name: cmd\n    clusters: c\n    exec: { command: [kubectl, get, pods] }\n  - name: gw\n    clusters: c\n    wait:\n      resource: { apiVersion: networking.istio.io/v1beta1, kind: Gateway, namespace: x, name: g }\n",
     )
     .unwrap();
-    let out = Scenario::new()
-        .arg("rbac")
-        .arg(&pb)
-        .run();
+    let out = Scenario::new().arg("rbac").arg(&pb).run();
     assert_eq!(out.code(), 0, "{}", out.both());
     assert_eq!(
         out.stderr,
         "warning: cluster `c`: not known before the run: what the commands of `exec` steps ask of a cluster (they run with the same credentials)\n"
     );
-    assert!(out.stdout.contains("# warning: not known before the run: what the commands of `exec` steps ask"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("# warning: not known before the run: what the commands of `exec` steps ask"),
+        "{}",
+        out.stdout
+    );
     assert!(
         out.stdout.contains("# warning: resource guessed from the kind (check with `kubectl api-resources`): networking.istio.io/v1beta1 Gateway -> gateways"),
         "{}",
@@ -212,7 +229,12 @@ fn rbac_keeps_a_hostile_namespace_one_yaml_value() {
         .args(["--context", "c=east\n---\nkind: Evil"])
         .run();
     assert_eq!(out.code(), 0, "{}", out.both());
-    assert!(out.stdout.contains("# cluster `c` (context east\\n---\\nkind: Evil)\n"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("# cluster `c` (context east\\n---\\nkind: Evil)\n"),
+        "{}",
+        out.stdout
+    );
     support::python::ensure("yaml", &["pyyaml"]);
     let parsed = std::process::Command::new("python3")
         .args([
@@ -238,7 +260,14 @@ fn rbac_keeps_a_hostile_namespace_one_yaml_value() {
 fn validate_for_current_kubernetes(files: &[&std::path::Path]) -> std::process::Output {
     support::python::ensure("kubernetes_validate", &["kubernetes-validate"]);
     std::process::Command::new("python3")
-        .args(["-m", "kubernetes_validate", "--strict", "-k", "1.33.0", "--no-warn"])
+        .args([
+            "-m",
+            "kubernetes_validate",
+            "--strict",
+            "-k",
+            "1.33.0",
+            "--no-warn",
+        ])
         .args(files)
         .output()
         .unwrap()
@@ -273,8 +302,15 @@ fn the_deploy_manifests_and_the_derived_rbac_pass_a_current_kubernetes_schema() 
         String::from_utf8_lossy(&v.stderr)
     );
     assert!(v.status.success(), "{text}");
-    for kind in ["job/scenario-nightly", "cronjob/scenario-nightly", "clusterrole/scenario"] {
-        assert!(text.contains(&format!("passed for resource {kind} against version 1.33")), "{text}");
+    for kind in [
+        "job/scenario-nightly",
+        "cronjob/scenario-nightly",
+        "clusterrole/scenario",
+    ] {
+        assert!(
+            text.contains(&format!("passed for resource {kind} against version 1.33")),
+            "{text}"
+        );
     }
     // The validator can fail: a Job with a field the API does not have.
     let bad = dir.path().join("bad.yaml");
@@ -282,7 +318,10 @@ fn the_deploy_manifests_and_the_derived_rbac_pass_a_current_kubernetes_schema() 
         &bad,
         std::fs::read_to_string(root.join("deploy/job.yaml"))
             .unwrap()
-            .replace("backoffLimitPerIndex: 2", "backoffLimitPerIndex: 2\n  retryEverything: true"),
+            .replace(
+                "backoffLimitPerIndex: 2",
+                "backoffLimitPerIndex: 2\n  retryEverything: true",
+            ),
     )
     .unwrap();
     assert!(!validate_for_current_kubernetes(&[&bad]).status.success());
@@ -291,7 +330,12 @@ fn the_deploy_manifests_and_the_derived_rbac_pass_a_current_kubernetes_schema() 
 #[test]
 fn deploy_rbac_is_what_scenario_rbac_derives_for_the_chapter() {
     let out = Scenario::new()
-        .args(["rbac", "playbooks/traffic-management.yaml", "--cluster", "mgmt"])
+        .args([
+            "rbac",
+            "playbooks/traffic-management.yaml",
+            "--cluster",
+            "mgmt",
+        ])
         .run();
     assert_eq!(out.code(), 0, "{}", out.both());
     let committed = std::fs::read_to_string(

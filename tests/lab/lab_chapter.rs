@@ -21,19 +21,124 @@ fn meshlab(args: &[&str]) -> Mesh {
 
 /// A copy of the chapter (playbook + manifests) whose text `edit` may change.
 fn chapter_copy(edit: impl Fn(String) -> String) -> (tempfile::TempDir, PathBuf) {
+    copy_of("traffic-management", edit)
+}
+
+/// A copy of chapter `name` (playbook + its manifest folder), `edit` applied to
+/// the playbook and its manifests' text.
+fn copy_of(name: &str, edit: impl Fn(String) -> String) -> (tempfile::TempDir, PathBuf) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks");
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new("cp")
         .arg("-r")
-        .arg(root.join("traffic-management"))
+        .arg(root.join(name))
         .arg(dir.path())
         .output()
         .unwrap();
     assert!(out.status.success());
-    let text = std::fs::read_to_string(root.join("traffic-management.yaml")).unwrap();
-    let path = dir.path().join("traffic-management.yaml");
+    for f in std::fs::read_dir(dir.path().join(name)).unwrap() {
+        let f = f.unwrap().path();
+        if f.is_file() {
+            let text = std::fs::read_to_string(&f).unwrap();
+            std::fs::write(&f, edit(text)).unwrap();
+        }
+    }
+    let text = std::fs::read_to_string(root.join(format!("{name}.yaml"))).unwrap();
+    let path = dir.path().join(format!("{name}.yaml"));
     std::fs::write(&path, edit(text)).unwrap();
     (dir, path)
+}
+
+/// The step's row in the summary table.
+fn row(out: &str, step: &str) -> String {
+    out.lines()
+        .find(|l| l.starts_with(&format!("{step} ")))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The chapter after Traffic Management, on the state it leaves: it passes;
+/// run first, its precondition fails at once; an AccessPolicy that names the
+/// wrong service account, or the VM's policy the wrong cluster, fails it at the
+/// step that measures that policy (the emulator answers 403 as Istio does).
+fn access_policies_after_traffic_management() {
+    let chapters = Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks");
+    let (tm, ap) = (
+        chapters.join("traffic-management.yaml"),
+        chapters.join("access-policies.yaml"),
+    );
+    let mesh = meshlab(&[]);
+    let started = std::time::Instant::now();
+    let (code, out) = run(&ap, Some(&mesh), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        row(&out, "traffic-policy-in-place").contains(" FAILED "),
+        "{out}"
+    );
+    assert!(
+        row(&out, "enable-global-access-policy").contains(" skipped "),
+        "{out}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(15), "{out}");
+    let (code, out) = run(&tm, Some(&mesh), &[]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = run(&ap, Some(&mesh), &["--var", "restore=true"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("access-policies: passed — 10 passed, 0 failed"),
+        "{out}"
+    );
+    assert!(
+        row(&out, "blue-and-green-allowed").contains(" passed "),
+        "{out}"
+    );
+    drop(mesh);
+
+    for (what, right, wrong, step) in [
+        (
+            "service account",
+            "- name: istio-ingressgateway-service-account",
+            "- name: default",
+            "blue-and-green-allowed",
+        ),
+        (
+            "cluster",
+            "clusters: [\"{{ versions.canary.cluster }}\"]",
+            "clusters: [cluster2]",
+            "all-allowed",
+        ),
+    ] {
+        let mesh = meshlab(&[]);
+        let (code, out) = run(&tm, Some(&mesh), &[]);
+        assert_eq!(code, 0, "{out}");
+        let (_dir, book) = copy_of("access-policies", |t| {
+            let t = if what == "cluster" && t.contains("kind: AccessPolicy") && t.contains("vm-") {
+                assert!(t.contains(right), "the VM policy changed");
+                t.replace(right, wrong)
+            } else if what == "service account" && t.contains("name: istio-ingressgateway\n") {
+                assert!(t.contains(right), "the ingress policy changed");
+                t.replace(right, wrong)
+            } else {
+                t
+            };
+            if t.contains("name: access-policies") {
+                step_timeout(t, step, "6s")
+            } else {
+                t
+            }
+        });
+        let (code, out) = run(&book, Some(&mesh), &[]);
+        assert_eq!(
+            code, 1,
+            "a policy with the wrong {what} must fail the chapter: {out}"
+        );
+        assert!(row(&out, step).contains(" FAILED "), "{what}: {out}");
+        assert!(
+            out.contains("403"),
+            "{what}: the denied share answers 403: {out}"
+        );
+        drop(mesh);
+    }
 }
 
 fn run(playbook: &Path, mesh: Option<&Mesh>, extra: &[&str]) -> (i32, String) {
@@ -225,4 +330,7 @@ fn the_chapter_end_to_end_and_its_failure_modes() {
         0,
         "the invalid run made requests to an API server"
     );
+
+    // 6. The next chapter, Access Policies, on what this one leaves.
+    access_policies_after_traffic_management();
 }
