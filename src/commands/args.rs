@@ -193,6 +193,15 @@ pub struct RunControl {
     /// JSON report of an earlier run (`--report json=FILE`).
     #[arg(long, value_name = "REPORT")]
     pub rerun_failed: Option<std::path::PathBuf>,
+    /// A tutorial: run the chapters after one that does not pass (by default the run stops there).
+    #[arg(long)]
+    pub keep_going: bool,
+    /// A tutorial: run only this chapter (by its playbook `name`).
+    #[arg(long, value_name = "NAME", conflicts_with = "from_chapter")]
+    pub chapter: Option<String>,
+    /// A tutorial: start at this chapter (earlier ones do not run).
+    #[arg(long, value_name = "NAME")]
+    pub from_chapter: Option<String>,
 }
 
 impl RunControl {

@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod chapter;
+pub mod chapters;
 pub mod common;
 pub mod completions;
 pub mod docs;

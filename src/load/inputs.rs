@@ -24,6 +24,8 @@ pub struct LoadOptions {
     pub root: Option<PathBuf>,
     /// The process environment (a copy, so tests can pass their own).
     pub env: BTreeMap<String, String>,
+    /// Set when the playbook is loaded as a chapter of a tutorial.
+    pub chapter: Option<super::tutorial::ChapterCx>,
 }
 
 pub fn apply_overrides(

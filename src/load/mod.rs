@@ -3,7 +3,10 @@
 
 pub mod inputs;
 pub mod playbook;
+pub mod shared;
 pub mod step;
+pub mod tutorial;
 
 pub use inputs::{LoadOptions, scalar_value};
 pub use playbook::{load, load_text};
+pub use tutorial::{file_is_tutorial, load_tutorial};

@@ -9,6 +9,7 @@ use indexmap::IndexMap;
 
 use super::inputs::{LoadOptions, apply_overrides};
 use super::step::{Defaults, read_options, retry_policy, validate as validate_step};
+use super::tutorial::ChapterCx;
 use crate::language::diag::{Diagnostic, did_you_mean};
 use crate::language::from_node::from_node;
 use crate::language::raw::RawPlaybook;
@@ -16,7 +17,7 @@ use crate::language::scope::Scope;
 use crate::language::source::{Source, display_path, read_text};
 use crate::language::template;
 use crate::language::yaml::{self, Loc, Node, Spanned, Value};
-use crate::model::playbook::{Cluster, Playbook};
+use crate::model::playbook::{Cluster, Import, Playbook};
 use crate::model::step::{DEFAULT_TIMEOUT, RetryPolicy, Step};
 use crate::model::validator::Validator;
 
@@ -67,7 +68,13 @@ pub fn load_text(
         .with_expected("`name:`, `clusters:`, `vars:` and `steps:` keys");
         return Err(vec![d]);
     }
-    validate(&root, src, dir, path, opts)
+    let mut found = Vec::new();
+    let chapter = super::shared::chapter_cx(&root, &src, &dir, path, opts, &mut found);
+    let root = match &chapter {
+        Some(c) => super::shared::merge(&root, c, root.get("tutorial").map_or(root.loc, |n| n.loc)),
+        None => root,
+    };
+    validate(&root, src, dir, path, opts, chapter, found)
 }
 
 /// Validates the playbook in phases, each reporting into the validator:
@@ -79,8 +86,14 @@ fn validate(
     dir: PathBuf,
     path: &Path,
     opts: &LoadOptions,
+    chapter: Option<ChapterCx>,
+    found: Vec<Diagnostic>,
 ) -> Result<Playbook, Vec<Diagnostic>> {
     let mut cx = validator(&src, &dir, path);
+    cx.diags = found;
+    if let Some(c) = &chapter {
+        cx.env_refs.extend(c.shared.env_refs.iter().cloned());
+    }
     let header: Option<RawPlaybook> = match from_node::<RawPlaybook>(root) {
         Ok(h) => Some(h),
         Err(e) => {
@@ -94,7 +107,19 @@ fn validate(
     build_scope(&mut cx, &clusters, &vars, opts, path);
     set_root(&mut cx, header.as_ref().and_then(|h| h.root.as_ref()), opts);
     let defaults = read_defaults(&mut cx, header.as_ref());
-    let [steps, finally] = read_steps(&mut cx, root, &defaults, header.is_some());
+    let imports = chapter
+        .as_ref()
+        .map(|c| imports(&mut cx, c))
+        .unwrap_or_default();
+    let reusable = chapter.as_ref().map(|c| &c.shared.steps);
+    let [steps, finally] = read_steps(&mut cx, root, &defaults, header.is_some(), reusable);
+    let exports = header
+        .as_ref()
+        .map(|h| read_exports(&mut cx, &h.exports, &vars))
+        .unwrap_or_default();
+    if let Some(c) = &chapter {
+        explain_unknown(&mut cx.diags, c);
+    }
     if let Some(d) = header.as_ref().and_then(|h| h.date.as_ref())
         && !is_date(&d.value)
     {
@@ -133,6 +158,9 @@ fn validate(
         secrets,
         secret_env,
         contexts: crate::model::playbook::ContextCache::default(),
+        chapter: chapter.as_ref().map(ChapterCx::chapter_of),
+        imports,
+        exports,
     })
 }
 
@@ -366,6 +394,7 @@ fn read_steps(
     root: &Node,
     defaults: &Defaults,
     valid_header: bool,
+    reusable: Option<&IndexMap<String, super::tutorial::Reusable>>,
 ) -> [Vec<Step>; 2] {
     let mut names: BTreeMap<String, Loc> = BTreeMap::new();
     ["steps", "finally"].map(|key| {
@@ -373,7 +402,10 @@ fn read_steps(
         match root.get(key).map(|n| (&n.value, n.loc)) {
             Some((Value::Seq(items), _)) => {
                 for item in items {
-                    let Some((raw, actions)) = read_options(cx, item) else {
+                    let Some(item) = super::shared::expand_use(cx, item, reusable) else {
+                        continue;
+                    };
+                    let Some((raw, actions)) = read_options(cx, &item) else {
                         continue;
                     };
                     if let Some(prev) = names.get(&raw.name.value) {
@@ -484,4 +516,81 @@ fn is_date(s: &str) -> bool {
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
         && (1..=12).contains(&s[5..7].parse::<u32>().unwrap_or(0))
         && (1..=31).contains(&s[8..10].parse::<u32>().unwrap_or(0))
+}
+
+/// The values earlier chapters of the tutorial export: the chapter may read
+/// them as it reads its own captures.
+fn imports(cx: &mut Validator, c: &ChapterCx) -> Vec<Import> {
+    let mut out: Vec<Import> = Vec::new();
+    for chapter in &c.shared.chapters[..c.index] {
+        for e in &chapter.exports {
+            cx.add_captured(&e.name);
+            out.retain(|i| i.name != e.name);
+            out.push(Import {
+                name: e.name.clone(),
+                chapter: chapter.name.clone(),
+                at: e.at.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// `exports:`: each a new name, its template over what the chapter knows
+/// (vars, its captures, earlier chapters' exports).
+fn read_exports(
+    cx: &mut Validator,
+    raw: &IndexMap<String, Spanned<String>>,
+    vars: &IndexMap<String, serde_json::Value>,
+) -> Vec<(String, serde_json::Value)> {
+    let mut out = Vec::new();
+    cx.step_vars.clear();
+    cx.step_clusters.clear();
+    for (name, t) in raw {
+        if !crate::model::validator::is_identifier(name)
+            || template::BUILTINS.contains(&name.as_str())
+            || vars.contains_key(name)
+        {
+            cx.error(
+                t.loc,
+                format!(
+                    "`{}` cannot be exported",
+                    crate::language::limits::excerpt(name)
+                ),
+            )
+            .expected("a new identifier (letters, digits, `_`), not a var or a built-in name");
+            continue;
+        }
+        if cx.template(t, &BTreeSet::new()) {
+            out.push((name.clone(), serde_json::Value::String(t.value.clone())));
+        }
+    }
+    out
+}
+
+/// An unknown name in a chapter: say when a later chapter exports it (a
+/// chapter reads only what earlier ones give it).
+fn explain_unknown(diags: &mut [Diagnostic], c: &ChapterCx) {
+    for d in diags.iter_mut().filter(|d| d.help.is_none()) {
+        let Some(name) = d
+            .message
+            .strip_prefix("unknown variable `")
+            .and_then(|r| r.split('`').next())
+        else {
+            continue;
+        };
+        let later = c.shared.chapters[c.index + 1..]
+            .iter()
+            .find(|ch| ch.exports.iter().any(|e| e.name == name));
+        d.help = Some(match later {
+            Some(ch) => format!(
+                "`{name}` is exported by chapter `{}`, which comes after this one in the tutorial: a chapter reads only what earlier chapters export",
+                ch.name
+            ),
+            None => format!(
+                "no var, no capture of an earlier step and no export of an earlier chapter of `{}` is named `{name}`",
+                c.shared.file
+            ),
+        });
+    }
 }
