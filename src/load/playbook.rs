@@ -101,16 +101,23 @@ fn validate(
             None
         }
     };
-    let vars = read_vars(&mut cx, root, header.as_ref(), opts);
+    let imports = chapter.as_ref().map(chapter_imports).unwrap_or_default();
+    let vars = read_vars(
+        &mut cx,
+        root,
+        header.as_ref(),
+        opts,
+        chapter.as_ref(),
+        &imports,
+    );
     let mut clusters = read_clusters(&mut cx, root, header.as_ref());
     override_contexts(&mut cx, &mut clusters, opts, header.is_some());
     build_scope(&mut cx, &clusters, &vars, opts, path);
     set_root(&mut cx, header.as_ref().and_then(|h| h.root.as_ref()), opts);
     let defaults = read_defaults(&mut cx, header.as_ref());
-    let imports = chapter
-        .as_ref()
-        .map(|c| imports(&mut cx, c))
-        .unwrap_or_default();
+    for i in &imports {
+        cx.add_captured(&i.name);
+    }
     let reusable = chapter.as_ref().map(|c| &c.shared.steps);
     let [steps, finally] = read_steps(&mut cx, root, &defaults, header.is_some(), reusable);
     let exports = header
@@ -196,6 +203,8 @@ fn read_vars(
     root: &Node,
     header: Option<&RawPlaybook>,
     opts: &LoadOptions,
+    chapter: Option<&ChapterCx>,
+    imports: &[Import],
 ) -> IndexMap<String, serde_json::Value> {
     let mut vars: IndexMap<String, serde_json::Value> = IndexMap::new();
     if let Some(h) = header {
@@ -226,7 +235,17 @@ fn read_vars(
                 ));
         }
     }
-    apply_overrides(cx, &mut vars, opts);
+    let imported: BTreeSet<String> = imports.iter().map(|i| i.name.clone()).collect();
+    let elsewhere: BTreeSet<String> = chapter
+        .map(|c| {
+            c.shared
+                .chapters
+                .iter()
+                .flat_map(|ch| ch.exports.iter().map(|e| e.name.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    apply_overrides(cx, &mut vars, opts, &imported, &elsewhere);
     cx.known.extend(vars.keys().cloned());
     vars
 }
@@ -520,11 +539,10 @@ fn is_date(s: &str) -> bool {
 
 /// The values earlier chapters of the tutorial export: the chapter may read
 /// them as it reads its own captures.
-fn imports(cx: &mut Validator, c: &ChapterCx) -> Vec<Import> {
+fn chapter_imports(c: &ChapterCx) -> Vec<Import> {
     let mut out: Vec<Import> = Vec::new();
     for chapter in &c.shared.chapters[..c.index] {
         for e in &chapter.exports {
-            cx.add_captured(&e.name);
             out.retain(|i| i.name != e.name);
             out.push(Import {
                 name: e.name.clone(),

@@ -28,5 +28,6 @@ mod scope;
 mod secrets;
 mod shards_and_reruns;
 mod templates;
+mod tutorials;
 mod untrusted_output;
 mod version;
