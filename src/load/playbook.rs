@@ -113,6 +113,7 @@ fn validate(
     let mut clusters = read_clusters(&mut cx, root, header.as_ref());
     override_contexts(&mut cx, &mut clusters, opts, header.is_some());
     build_scope(&mut cx, &clusters, &vars, opts, path);
+    let computed = computed_vars(&mut cx, root, header.as_ref(), &vars);
     set_root(&mut cx, header.as_ref().and_then(|h| h.root.as_ref()), opts);
     let defaults = read_defaults(&mut cx, header.as_ref());
     for i in &imports {
@@ -120,6 +121,7 @@ fn validate(
     }
     let reusable = chapter.as_ref().map(|c| &c.shared.steps);
     let [steps, finally] = read_steps(&mut cx, root, &defaults, header.is_some(), reusable);
+    check_computed(&mut cx, &computed);
     let exports = header
         .as_ref()
         .map(|h| read_exports(&mut cx, &h.exports, &vars))
@@ -193,6 +195,7 @@ fn validator(src: &Source, dir: &Path, path: &Path) -> Validator {
         env_refs: crate::language::secrets::env_refs(&src.text),
         preview: std::cell::RefCell::default(),
         names_cache: std::cell::RefCell::default(),
+        computed: BTreeMap::new(),
     }
 }
 
@@ -611,4 +614,104 @@ fn explain_unknown(diags: &mut [Diagnostic], c: &ChapterCx) {
             ),
         });
     }
+}
+
+/// Vars written as templates (and not set by `--var` or `--vars-file`):
+/// computed at each step from what is known then, captures included. The
+/// scope and the validator learn them (with the captures each reads);
+/// returns them with their locations and every name each reads.
+fn computed_vars(
+    cx: &mut Validator,
+    root: &Node,
+    header: Option<&RawPlaybook>,
+    vars: &IndexMap<String, serde_json::Value>,
+) -> Vec<Computed> {
+    fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) => out.push(s.clone()),
+            serde_json::Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+            serde_json::Value::Object(o) => o.values().for_each(|x| strings(x, out)),
+            _ => {}
+        }
+    }
+    let Some(h) = header else {
+        return Vec::new();
+    };
+    let loc_of = |name: &str| match root.get("vars").map(|v| &v.value) {
+        Some(Value::Map(e)) => e
+            .iter()
+            .find(|(k, _)| k.value == Value::Str(name.to_owned()))
+            .map_or(root.loc, |(_, v)| v.loc),
+        _ => root.loc,
+    };
+    let mut computed = Vec::new();
+    for (name, value) in &h.vars {
+        let mut texts = Vec::new();
+        strings(value, &mut texts);
+        let templated = texts.iter().any(|t| t.contains("{{") || t.contains("{%"));
+        if !templated || vars.get(name) != Some(value) {
+            continue;
+        }
+        let reads: BTreeSet<String> = texts
+            .iter()
+            .filter_map(|t| template::variables(&cx.env, t))
+            .flatten()
+            .collect();
+        let inputs = reads
+            .iter()
+            .filter(|n| {
+                *n == "captures"
+                    || !(cx.known.contains(*n) || template::BUILTINS.contains(&n.as_str()))
+            })
+            .cloned()
+            .collect();
+        cx.computed.insert(name.clone(), inputs);
+        computed.push(Computed {
+            name: name.clone(),
+            value: value.clone(),
+            loc: loc_of(name),
+            reads,
+        });
+    }
+    cx.scope.set_computed(
+        computed
+            .iter()
+            .map(|c| (c.name.clone(), c.value.clone()))
+            .collect(),
+    );
+    cx.preview.take();
+    computed
+}
+
+/// A var written as a template.
+struct Computed {
+    name: String,
+    value: serde_json::Value,
+    loc: Loc,
+    /// Every name its templates read.
+    reads: BTreeSet<String>,
+}
+
+/// A computed var's templates, once every step is read (so that every
+/// capture is known): no unknown name, and no other computed var (they see
+/// the vars as written, not each other's values).
+fn check_computed(cx: &mut Validator, computed: &[Computed]) {
+    cx.step_vars.clear();
+    cx.step_clusters.clear();
+    let own = std::mem::take(&mut cx.computed);
+    for c in computed {
+        if let Some(other) = computed
+            .iter()
+            .find(|o| o.name != c.name && c.reads.contains(&o.name))
+        {
+            cx.error(
+                c.loc,
+                format!("var `{}` reads `{}`, another var that is a template", c.name, other.name),
+            )
+            .expected("a var computed from plain vars, env and captures (vars do not see each other's computed values)");
+            continue;
+        }
+        cx.template_json(&c.value, c.loc, &BTreeSet::new());
+    }
+    cx.computed = own;
 }

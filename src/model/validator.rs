@@ -57,6 +57,9 @@ pub struct Validator {
     pub preview: std::cell::RefCell<Option<Preview>>,
     /// [`Validator::names`] without `extra`, and the sizes it was built at.
     pub names_cache: std::cell::RefCell<Option<NamesCache>>,
+    /// Vars whose value is a template -> the captured names it reads
+    /// (`captures` when it reads the `captures` map itself).
+    pub computed: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// The sizes of `known` and `captured` the names were built at, and the names.
@@ -187,7 +190,7 @@ impl Validator {
         self.note_needed(&s.value, false);
         let names = self.names(extra);
         match template::check(&self.env, &s.value, &names) {
-            Ok(()) => true,
+            Ok(()) => self.computed_inputs(s, extra),
             Err(e) => {
                 let loc = match e.loc {
                     Some(l) if l.line == 1 => {
@@ -200,6 +203,40 @@ impl Validator {
                 false
             }
         }
+    }
+
+    /// A template that reads a computed var needs the captures that var
+    /// reads: each must be captured by an earlier step (located error
+    /// naming it otherwise).
+    fn computed_inputs(&mut self, s: &Spanned<String>, extra: &BTreeSet<String>) -> bool {
+        if self.computed.is_empty() {
+            return true;
+        }
+        let Some(used) = template::variables(&self.env, &s.value) else {
+            return true;
+        };
+        let mut ok = true;
+        for var in used.iter().filter(|v| !extra.contains(*v)) {
+            let Some(inputs) = self.computed.get(var) else {
+                continue;
+            };
+            let missing: Vec<&String> = inputs
+                .iter()
+                .filter(|i| *i != "captures" && !self.captured.contains(*i))
+                .collect();
+            if let Some(first) = missing.first() {
+                let (var, first) = (var.clone(), (*first).clone());
+                self.error(
+                    s.loc,
+                    format!("`{var}` is computed from `{first}`, which no earlier step captures"),
+                )
+                .expected(format!(
+                    "a step that captures `{first}` before this one (vars computed from captures are known once their captures are)"
+                ));
+                ok = false;
+            }
+        }
+        ok
     }
 
     /// Parses a duration field.
@@ -237,8 +274,11 @@ impl Validator {
     pub fn uses_captures(&self, text: &str) -> bool {
         self.note_needed(text, false);
         template::variables(&self.env, text).is_some_and(|vars| {
-            vars.iter()
-                .any(|n| n == "captures" || self.captured.contains(n))
+            vars.iter().any(|n| {
+                n == "captures"
+                    || self.captured.contains(n)
+                    || self.computed.get(n).is_some_and(|i| !i.is_empty())
+            })
         })
     }
 
