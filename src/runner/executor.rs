@@ -171,7 +171,7 @@ fn explain_missing_imports(r: &mut StepResult, pb: &Playbook, state: &Captures) 
             .filter(|i| !state.global.contains_key(&i.name) && !pb.vars.contains_key(&i.name))
         {
             o.details.push(format!(
-                "`{}` is exported by chapter `{}` ({}), which did not run before this one: run the tutorial, or give it with --var {}=VALUE",
+                "`{}` is exported by chapter `{}` ({}), which did not give it in this run (it did not run first, or its value did not render): run the tutorial, or give it with --var {}=VALUE",
                 i.name, i.chapter, i.at, i.name
             ));
         }

@@ -14,6 +14,7 @@ mod dry_run;
 mod editor;
 mod exec;
 mod faults;
+mod flowing_values;
 mod golden;
 mod harness;
 mod hostile_inputs;
