@@ -9,6 +9,7 @@
 mod support;
 
 mod lab_chapter;
+mod lab_check_now;
 mod lab_control_planes;
 mod lab_copy_paste;
 mod lab_faults;
