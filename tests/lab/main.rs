@@ -21,4 +21,5 @@ mod lab_preflight;
 mod lab_reports;
 mod lab_restart;
 mod lab_steps;
+mod lab_tutorial;
 mod lab_tutorial_example;
