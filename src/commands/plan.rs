@@ -130,34 +130,32 @@ pub fn plan(paths: &[PathBuf], output: Option<&Path>, inputs: &Inputs) -> i32 {
 /// Appends the plan of one playbook (a chapter: what it reads from earlier
 /// chapters and what it exports); the exit code of a plan that does not render.
 fn plan_one(text: &mut String, pb: &Playbook) -> Result<(), i32> {
-    {
-        crate::stdio::warnings(&pb.warnings);
-        match render(&pb) {
-            Ok(t) => {
-                if !text.is_empty() {
-                    text.push('\n');
-                }
-                // No secret in the plan (a rendered Secret, a header, a patch body).
-                text.push_str(&pb.secrets.redact(&t));
-                for i in &pb.imports {
-                    let _ = writeln!(
-                        text,
-                        "reads: {} (exported by chapter `{}`, {})",
-                        i.name, i.chapter, i.at
-                    );
-                }
-                for (name, value) in &pb.exports {
-                    let shown = value
-                        .as_str()
-                        .map_or_else(|| value.to_string(), str::to_owned);
-                    let _ = writeln!(text, "exports: {name} = {}", pb.secrets.redact(&shown));
-                }
+    crate::stdio::warnings(&pb.warnings);
+    match render(pb) {
+        Ok(t) => {
+            if !text.is_empty() {
+                text.push('\n');
             }
-            Err(mut d) => {
-                d.redact(&pb.secrets);
-                crate::stdio::diagnostics(&[d]);
-                return Err(exit::INVALID);
+            // No secret in the plan (a rendered Secret, a header, a patch body).
+            text.push_str(&pb.secrets.redact(&t));
+            for i in &pb.imports {
+                let _ = writeln!(
+                    text,
+                    "reads: {} (exported by chapter `{}`, {})",
+                    i.name, i.chapter, i.at
+                );
             }
+            for (name, value) in &pb.exports {
+                let shown = value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned);
+                let _ = writeln!(text, "exports: {name} = {}", pb.secrets.redact(&shown));
+            }
+        }
+        Err(mut d) => {
+            d.redact(&pb.secrets);
+            crate::stdio::diagnostics(&[d]);
+            return Err(exit::INVALID);
         }
     }
     Ok(())

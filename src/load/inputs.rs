@@ -25,7 +25,7 @@ pub struct LoadOptions {
     /// The process environment (a copy, so tests can pass their own).
     pub env: BTreeMap<String, String>,
     /// Set when the playbook is loaded as a chapter of a tutorial.
-    pub chapter: Option<super::tutorial::ChapterCx>,
+    pub chapter: Option<crate::model::chapter::ChapterCx>,
 }
 
 /// `--vars-file` and `--var` over the playbook's vars. A chapter of a

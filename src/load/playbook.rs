@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
+use super::flow;
 use super::inputs::{LoadOptions, apply_overrides};
 use super::step::{Defaults, read_options, retry_policy, validate as validate_step};
-use super::tutorial::ChapterCx;
 use crate::language::diag::{Diagnostic, did_you_mean};
 use crate::language::from_node::from_node;
 use crate::language::raw::RawPlaybook;
@@ -17,6 +17,7 @@ use crate::language::scope::Scope;
 use crate::language::source::{Source, display_path, read_text};
 use crate::language::template;
 use crate::language::yaml::{self, Loc, Node, Spanned, Value};
+use crate::model::chapter::ChapterCx;
 use crate::model::playbook::{Cluster, Import, Playbook};
 use crate::model::step::{DEFAULT_TIMEOUT, RetryPolicy, Step};
 use crate::model::validator::Validator;
@@ -101,7 +102,10 @@ fn validate(
             None
         }
     };
-    let imports = chapter.as_ref().map(chapter_imports).unwrap_or_default();
+    let imports = chapter
+        .as_ref()
+        .map(flow::chapter_imports)
+        .unwrap_or_default();
     let vars = read_vars(
         &mut cx,
         root,
@@ -113,7 +117,7 @@ fn validate(
     let mut clusters = read_clusters(&mut cx, root, header.as_ref());
     override_contexts(&mut cx, &mut clusters, opts, header.is_some());
     build_scope(&mut cx, &clusters, &vars, opts, path);
-    let computed = computed_vars(&mut cx, root, header.as_ref(), &vars);
+    let computed = flow::computed_vars(&mut cx, root, header.as_ref(), &vars);
     set_root(&mut cx, header.as_ref().and_then(|h| h.root.as_ref()), opts);
     let defaults = read_defaults(&mut cx, header.as_ref());
     for i in &imports {
@@ -121,13 +125,13 @@ fn validate(
     }
     let reusable = chapter.as_ref().map(|c| &c.shared.steps);
     let [steps, finally] = read_steps(&mut cx, root, &defaults, header.is_some(), reusable);
-    check_computed(&mut cx, &computed);
+    flow::check_computed(&mut cx, &computed);
     let exports = header
         .as_ref()
-        .map(|h| read_exports(&mut cx, &h.exports, &vars))
+        .map(|h| flow::read_exports(&mut cx, &h.exports, &vars))
         .unwrap_or_default();
     if let Some(c) = &chapter {
-        explain_unknown(&mut cx.diags, c);
+        flow::explain_unknown(&mut cx.diags, c);
     }
     if let Some(d) = header.as_ref().and_then(|h| h.date.as_ref())
         && !is_date(&d.value)
@@ -416,7 +420,7 @@ fn read_steps(
     root: &Node,
     defaults: &Defaults,
     valid_header: bool,
-    reusable: Option<&IndexMap<String, super::tutorial::Reusable>>,
+    reusable: Option<&IndexMap<String, crate::model::chapter::Reusable>>,
 ) -> [Vec<Step>; 2] {
     let mut names: BTreeMap<String, Loc> = BTreeMap::new();
     ["steps", "finally"].map(|key| {
@@ -538,180 +542,4 @@ fn is_date(s: &str) -> bool {
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
         && (1..=12).contains(&s[5..7].parse::<u32>().unwrap_or(0))
         && (1..=31).contains(&s[8..10].parse::<u32>().unwrap_or(0))
-}
-
-/// The values earlier chapters of the tutorial export: the chapter may read
-/// them as it reads its own captures.
-fn chapter_imports(c: &ChapterCx) -> Vec<Import> {
-    let mut out: Vec<Import> = Vec::new();
-    for chapter in &c.shared.chapters[..c.index] {
-        for e in &chapter.exports {
-            out.retain(|i| i.name != e.name);
-            out.push(Import {
-                name: e.name.clone(),
-                chapter: chapter.name.clone(),
-                at: e.at.clone(),
-            });
-        }
-    }
-    out
-}
-
-/// `exports:`: each a new name, its template over what the chapter knows
-/// (vars, its captures, earlier chapters' exports).
-fn read_exports(
-    cx: &mut Validator,
-    raw: &IndexMap<String, Spanned<String>>,
-    vars: &IndexMap<String, serde_json::Value>,
-) -> Vec<(String, serde_json::Value)> {
-    let mut out = Vec::new();
-    cx.step_vars.clear();
-    cx.step_clusters.clear();
-    for (name, t) in raw {
-        if !crate::model::validator::is_identifier(name)
-            || template::BUILTINS.contains(&name.as_str())
-            || vars.contains_key(name)
-        {
-            cx.error(
-                t.loc,
-                format!(
-                    "`{}` cannot be exported",
-                    crate::language::limits::excerpt(name)
-                ),
-            )
-            .expected("a new identifier (letters, digits, `_`), not a var or a built-in name");
-            continue;
-        }
-        if cx.template(t, &BTreeSet::new()) {
-            out.push((name.clone(), serde_json::Value::String(t.value.clone())));
-        }
-    }
-    out
-}
-
-/// An unknown name in a chapter: say when a later chapter exports it (a
-/// chapter reads only what earlier ones give it).
-fn explain_unknown(diags: &mut [Diagnostic], c: &ChapterCx) {
-    for d in diags.iter_mut().filter(|d| d.help.is_none()) {
-        let Some(name) = d
-            .message
-            .strip_prefix("unknown variable `")
-            .and_then(|r| r.split('`').next())
-        else {
-            continue;
-        };
-        let later = c.shared.chapters[c.index + 1..]
-            .iter()
-            .find(|ch| ch.exports.iter().any(|e| e.name == name));
-        d.help = Some(match later {
-            Some(ch) => format!(
-                "`{name}` is exported by chapter `{}`, which comes after this one in the tutorial: a chapter reads only what earlier chapters export",
-                ch.name
-            ),
-            None => format!(
-                "no var, no capture of an earlier step and no export of an earlier chapter of `{}` is named `{name}`",
-                c.shared.file
-            ),
-        });
-    }
-}
-
-/// Vars written as templates (and not set by `--var` or `--vars-file`):
-/// computed at each step from what is known then, captures included. The
-/// scope and the validator learn them (with the captures each reads);
-/// returns them with their locations and every name each reads.
-fn computed_vars(
-    cx: &mut Validator,
-    root: &Node,
-    header: Option<&RawPlaybook>,
-    vars: &IndexMap<String, serde_json::Value>,
-) -> Vec<Computed> {
-    fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
-        match v {
-            serde_json::Value::String(s) => out.push(s.clone()),
-            serde_json::Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
-            serde_json::Value::Object(o) => o.values().for_each(|x| strings(x, out)),
-            _ => {}
-        }
-    }
-    let Some(h) = header else {
-        return Vec::new();
-    };
-    let loc_of = |name: &str| match root.get("vars").map(|v| &v.value) {
-        Some(Value::Map(e)) => e
-            .iter()
-            .find(|(k, _)| k.value == Value::Str(name.to_owned()))
-            .map_or(root.loc, |(_, v)| v.loc),
-        _ => root.loc,
-    };
-    let mut computed = Vec::new();
-    for (name, value) in &h.vars {
-        let mut texts = Vec::new();
-        strings(value, &mut texts);
-        let templated = texts.iter().any(|t| t.contains("{{") || t.contains("{%"));
-        if !templated || vars.get(name) != Some(value) {
-            continue;
-        }
-        let reads: BTreeSet<String> = texts
-            .iter()
-            .filter_map(|t| template::variables(&cx.env, t))
-            .flatten()
-            .collect();
-        let inputs = reads
-            .iter()
-            .filter(|n| {
-                *n == "captures"
-                    || !(cx.known.contains(*n) || template::BUILTINS.contains(&n.as_str()))
-            })
-            .cloned()
-            .collect();
-        cx.computed.insert(name.clone(), inputs);
-        computed.push(Computed {
-            name: name.clone(),
-            value: value.clone(),
-            loc: loc_of(name),
-            reads,
-        });
-    }
-    cx.scope.set_computed(
-        computed
-            .iter()
-            .map(|c| (c.name.clone(), c.value.clone()))
-            .collect(),
-    );
-    cx.preview.take();
-    computed
-}
-
-/// A var written as a template.
-struct Computed {
-    name: String,
-    value: serde_json::Value,
-    loc: Loc,
-    /// Every name its templates read.
-    reads: BTreeSet<String>,
-}
-
-/// A computed var's templates, once every step is read (so that every
-/// capture is known): no unknown name, and no other computed var (they see
-/// the vars as written, not each other's values).
-fn check_computed(cx: &mut Validator, computed: &[Computed]) {
-    cx.step_vars.clear();
-    cx.step_clusters.clear();
-    let own = std::mem::take(&mut cx.computed);
-    for c in computed {
-        if let Some(other) = computed
-            .iter()
-            .find(|o| o.name != c.name && c.reads.contains(&o.name))
-        {
-            cx.error(
-                c.loc,
-                format!("var `{}` reads `{}`, another var that is a template", c.name, other.name),
-            )
-            .expected("a var computed from plain vars, env and captures (vars do not see each other's computed values)");
-            continue;
-        }
-        cx.template_json(&c.value, c.loc, &BTreeSet::new());
-    }
-    cx.computed = own;
 }

@@ -12,10 +12,11 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use super::inputs::LoadOptions;
-use super::tutorial::{ChapterCx, Reusable, read_shared};
+use super::tutorial::read_shared;
 use crate::language::diag::{Diagnostic, did_you_mean};
 use crate::language::source::Source;
 use crate::language::yaml::{Loc, Node, Value};
+use crate::model::chapter::{ChapterCx, Reusable};
 use crate::model::validator::Validator;
 
 /// The tutorial a chapter belongs to: the one it is loaded for, or the one

@@ -5,102 +5,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use indexmap::IndexMap;
 
-use super::inputs::LoadOptions;
 use crate::language::diag::{Diagnostic, did_you_mean};
 use crate::language::from_node::from_node;
 use crate::language::raw_tutorial::RawTutorial;
 use crate::language::source::{Source, display_path, read_text};
 use crate::language::template;
 use crate::language::yaml::{self, Loc, Node, Value};
-use crate::model::playbook::{ChapterOf, Tutorial};
-
-/// What a tutorial gives its chapters.
-#[derive(Debug)]
-pub struct Shared {
-    pub name: String,
-    pub title: Option<String>,
-    pub overview: Option<String>,
-    /// The tutorial file as shown in messages.
-    pub file: String,
-    canonical: PathBuf,
-    /// The tutorial's `clusters`, `vars` and `defaults` as written.
-    pub clusters: Option<Node>,
-    pub vars: Option<Node>,
-    pub defaults: Option<Node>,
-    pub steps: IndexMap<String, Reusable>,
-    pub chapters: Vec<ChapterRef>,
-    /// The environment variables the tutorial's templates refer to (secrets).
-    pub env_refs: BTreeSet<String>,
-}
-
-/// A reusable step: its parameters (name -> default; `None`: required) and
-/// its body (a step without `name`).
-#[derive(Debug, Clone)]
-pub struct Reusable {
-    pub params: IndexMap<String, Option<serde_json::Value>>,
-    pub body: Vec<(Node, Node)>,
-}
-
-/// One chapter as the tutorial lists it, and what it exports.
-#[derive(Debug, Clone)]
-pub struct ChapterRef {
-    pub path: PathBuf,
-    canonical: Option<PathBuf>,
-    /// The chapter playbook's `name` (its file name when it has none).
-    pub name: String,
-    pub group: Option<String>,
-    pub exports: Vec<ExportRef>,
-}
-
-/// One exported value of a chapter: the names its template reads and where it is.
-#[derive(Debug, Clone)]
-pub struct ExportRef {
-    pub name: String,
-    pub uses: BTreeSet<String>,
-    pub at: String,
-    loc: Loc,
-}
-
-/// A chapter being loaded as part of a tutorial: the shared definitions and
-/// its position.
-#[derive(Debug, Clone)]
-pub struct ChapterCx {
-    pub shared: Arc<Shared>,
-    pub index: usize,
-}
-
-impl ChapterCx {
-    /// The chapter's place in the tutorial (for reports).
-    #[must_use]
-    pub fn chapter_of(&self) -> ChapterOf {
-        ChapterOf {
-            tutorial: self.shared.name.clone(),
-            number: self.index + 1,
-            group: self.shared.chapters[self.index].group.clone(),
-        }
-    }
-}
-
-impl Shared {
-    /// The position of a chapter file in the tutorial.
-    #[must_use]
-    pub fn position(&self, chapter: &Path) -> Option<usize> {
-        let c = chapter.canonicalize().ok()?;
-        self.chapters
-            .iter()
-            .position(|r| r.canonical.as_ref() == Some(&c))
-    }
-
-    /// Whether `path` is this tutorial's file.
-    #[must_use]
-    pub fn is_file(&self, path: &Path) -> bool {
-        path.canonicalize().ok().as_ref() == Some(&self.canonical)
-    }
-}
+use crate::model::chapter::{ChapterRef, ExportRef, Reusable, Shared};
 
 /// Whether a parsed YAML document is a tutorial (it lists `chapters`).
 #[must_use]
@@ -116,37 +30,6 @@ pub fn file_is_tutorial(path: &Path) -> bool {
         .ok()
         .and_then(|t| yaml::parse(&t).ok())
         .is_some_and(|root| is_tutorial(&root))
-}
-
-/// Loads a tutorial and every chapter with the shared definitions.
-///
-/// # Errors
-/// Every problem found in the tutorial and its chapters.
-pub fn load_tutorial(path: &Path, opts: &LoadOptions) -> Result<Tutorial, Vec<Diagnostic>> {
-    let shared = Arc::new(read_shared(path)?);
-    let mut diags = Vec::new();
-    let mut chapters = Vec::new();
-    for (index, c) in shared.chapters.iter().enumerate() {
-        let mut o = opts.clone();
-        o.chapter = Some(ChapterCx {
-            shared: shared.clone(),
-            index,
-        });
-        match super::load(&c.path, &o) {
-            Ok(pb) => chapters.push(pb),
-            Err(d) => diags.extend(d),
-        }
-    }
-    if !diags.is_empty() {
-        return Err(diags);
-    }
-    Ok(Tutorial {
-        name: shared.name.clone(),
-        title: shared.title.clone(),
-        overview: shared.overview.clone(),
-        file: shared.file.clone(),
-        chapters,
-    })
 }
 
 /// Reads a tutorial file: header, shared definitions, chapters and their exports.

@@ -3,6 +3,7 @@
 //! and the interface every step kind implements.
 
 pub mod action;
+pub mod chapter;
 pub mod check;
 pub mod exit;
 pub mod json;
