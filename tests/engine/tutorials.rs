@@ -420,3 +420,45 @@ fn hostile_tutorials_are_refused_with_located_errors() {
     let e = err("control.yaml");
     assert!(!e.contains('\u{1b}') && !e.contains('\u{7}'), "{e:?}");
 }
+
+#[test]
+fn a_secret_the_tutorial_reads_stays_secret_in_its_chapters() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            (
+                "tutorial.yaml",
+                "name: sec\nvars:\n  token: \"{{ env.S6_TUTORIAL_TOKEN }}\"\nchapters: [c.yaml]\n",
+            ),
+            (
+                "c.yaml",
+                "name: c\nsteps:\n  - name: show\n    exec:\n      command: [echo, \"token={{ token }}\"]\n",
+            ),
+        ],
+    );
+    let t = dir.path().join("tutorial.yaml");
+    let json = dir.path().join("r.json");
+    let o = Scenario::new()
+        .args(["run", "--allow-exec"])
+        .arg(&t)
+        .arg("--report")
+        .arg(format!("json={}", json.display()))
+        .env("S6_TUTORIAL_TOKEN", "hunter2-in-the-tutorial")
+        .expect_status(0)
+        .run();
+    assert!(
+        o.stdout.contains("`echo token=<redacted>` exited with 0"),
+        "{}",
+        o.stdout
+    );
+    assert!(!o.both().contains("hunter2"), "{}", o.both());
+    assert!(!std::fs::read_to_string(&json).unwrap().contains("hunter2"));
+    let o = Scenario::new()
+        .arg("plan")
+        .arg(&t)
+        .env("S6_TUTORIAL_TOKEN", "hunter2-in-the-tutorial")
+        .expect_status(0)
+        .run();
+    assert!(!o.both().contains("hunter2"), "{}", o.both());
+}
