@@ -305,22 +305,46 @@ fn export_cycles(chapters: &[ChapterRef]) -> Option<Diagnostic> {
             .filter(|(c, _)| *c != ci)
             .collect()
     };
+    // Depth-first, each export once (white, on the current path, done): linear
+    // in the exports and their uses, so a long chain of exports costs little.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        OnPath,
+        Done,
+    }
+    let mut mark: BTreeMap<(usize, usize), Mark> = BTreeMap::new();
     for (ci, c) in chapters.iter().enumerate() {
         for ei in 0..c.exports.len() {
-            // Depth-first from this export, looking for a way back to it.
-            let start = (ci, ei);
-            let mut stack = vec![(start, vec![start])];
-            let mut seen = BTreeSet::new();
-            while let Some((at, path)) = stack.pop() {
-                for next in edges(at) {
-                    if next == start {
-                        return Some(cycle_error(chapters, &path));
+            if mark.get(&(ci, ei)).copied().unwrap_or(Mark::New) != Mark::New {
+                continue;
+            }
+            let mut first = edges((ci, ei));
+            first.reverse();
+            let mut path: Vec<((usize, usize), Vec<(usize, usize)>)> = vec![((ci, ei), first)];
+            mark.insert((ci, ei), Mark::OnPath);
+            while let Some((at, next)) = path.last_mut() {
+                let at = *at;
+                let Some(n) = next.pop() else {
+                    mark.insert(at, Mark::Done);
+                    path.pop();
+                    continue;
+                };
+                match mark.get(&n).copied().unwrap_or(Mark::New) {
+                    Mark::OnPath => {
+                        let from = path.iter().position(|(x, _)| *x == n).unwrap_or(0);
+                        let cycle: Vec<(usize, usize)> =
+                            path[from..].iter().map(|(x, _)| *x).collect();
+                        return Some(cycle_error(chapters, &cycle));
                     }
-                    if seen.insert(next) {
-                        let mut p = path.clone();
-                        p.push(next);
-                        stack.push((next, p));
+                    Mark::New => {
+                        mark.insert(n, Mark::OnPath);
+                        let mut out = edges(n);
+                        // Popped from the end: the first use is followed first.
+                        out.reverse();
+                        path.push((n, out));
                     }
+                    Mark::Done => {}
                 }
             }
         }
@@ -331,7 +355,12 @@ fn export_cycles(chapters: &[ChapterRef]) -> Option<Diagnostic> {
 fn cycle_error(chapters: &[ChapterRef], path: &[(usize, usize)]) -> Diagnostic {
     let label =
         |(c, e): (usize, usize)| format!("`{}.{}`", chapters[c].name, chapters[c].exports[e].name);
-    let mut names: Vec<String> = path.iter().map(|p| label(*p)).collect();
+    // A long cycle is named by its first steps and its length.
+    const SHOWN: usize = 6;
+    let mut names: Vec<String> = path.iter().take(SHOWN).map(|p| label(*p)).collect();
+    if path.len() > SHOWN {
+        names.push(format!("… ({} exports in the cycle)", path.len()));
+    }
     names.push(label(path[0]));
     let (c, e) = path[0];
     let first = &chapters[c].exports[e];

@@ -462,3 +462,57 @@ fn a_secret_the_tutorial_reads_stays_secret_in_its_chapters() {
         .run();
     assert!(!o.both().contains("hunter2"), "{}", o.both());
 }
+
+#[test]
+fn a_long_chain_of_exports_is_checked_in_linear_time() {
+    // 20,000 exports across two chapters, each computed from the next one
+    // of the other chapter; the last closes a cycle.
+    let n = 10_000;
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = String::from("name: a\nsteps:\n  - name: s\n    sleep: 1ms\nexports:\n");
+    let mut b = String::from("name: b\nsteps:\n  - name: s\n    sleep: 1ms\nexports:\n");
+    for i in 0..n {
+        a.push_str(&format!("  a{i}: \"{{{{ b{i} }}}}\"\n"));
+        let next = if i + 1 == n {
+            "a0".to_owned()
+        } else {
+            format!("a{}", i + 1)
+        };
+        b.push_str(&format!("  b{i}: \"{{{{ {next} }}}}\"\n"));
+    }
+    write(
+        dir.path(),
+        &[
+            ("tutorial.yaml", "name: chain\nchapters: [a.yaml, b.yaml]\n"),
+            ("a.yaml", &a),
+            ("b.yaml", &b),
+        ],
+    );
+    let started = std::time::Instant::now();
+    let o = Scenario::new()
+        .arg("validate")
+        .arg(dir.path().join("tutorial.yaml"))
+        .expect_status(2)
+        .timeout(std::time::Duration::from_secs(60))
+        .run();
+    let took = started.elapsed();
+    assert!(
+        o.stderr
+            .contains("is computed from … (20000 exports in the cycle) is computed from `a.a0`\n"),
+        "{}",
+        &o.stderr[..o.stderr.len().min(2000)]
+    );
+    assert!(
+        o.stderr.len() < 2000,
+        "the message stays short: {} bytes",
+        o.stderr.len()
+    );
+    assert!(
+        o.stderr.contains(
+            "error: cycle of exports: `a.a0` is computed from `b.b0` is computed from `a.a1`"
+        ),
+        "{}",
+        &o.stderr[..o.stderr.len().min(2000)]
+    );
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+}
