@@ -40,6 +40,9 @@ pub fn load_tutorial(path: &Path, opts: &LoadOptions) -> Result<Tutorial, Vec<Di
         }
     }
     if !diags.is_empty() {
+        // One problem of the shared parts (a `--var` no chapter knows) once, not once per chapter.
+        let mut seen = std::collections::HashSet::new();
+        diags.retain(|d| seen.insert(format!("{}\n{:?}\n{}", d.file, d.loc, d.message)));
         return Err(diags);
     }
     Ok(Tutorial {

@@ -241,6 +241,17 @@ fn chapter_and_from_chapter_choose_where_the_tutorial_starts() {
         ])
         .expect_status(0)
         .run();
+    // A `--var` no chapter knows is one error, not one per chapter.
+    let o = Scenario::new()
+        .args(["validate", BASIC, "--var", "nope=1"])
+        .expect_status(2)
+        .run();
+    assert_eq!(
+        o.stderr.matches("unknown variable `nope`").count(),
+        1,
+        "{}",
+        o.stderr
+    );
     let o = Scenario::new()
         .args(["run", "--allow-exec", BASIC, "--chapter", "secnd"])
         .expect_status(2)
