@@ -289,6 +289,9 @@ fn read_ahead(path: &Path) -> (String, Vec<ExportRef>) {
 
 /// A cycle among the exports of different chapters (`a.x` is computed from
 /// `b.y`, which is computed from `a.x`): located at the first export of it.
+/// An export: its chapter's index and its own among the chapter's exports.
+type Export = (usize, usize);
+
 fn export_cycles(chapters: &[ChapterRef]) -> Option<Diagnostic> {
     // Which chapter exports each name (the last one listed wins, as a run would).
     let mut by_name: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
@@ -321,7 +324,7 @@ fn export_cycles(chapters: &[ChapterRef]) -> Option<Diagnostic> {
             }
             let mut first = edges((ci, ei));
             first.reverse();
-            let mut path: Vec<((usize, usize), Vec<(usize, usize)>)> = vec![((ci, ei), first)];
+            let mut path: Vec<(Export, Vec<Export>)> = vec![((ci, ei), first)];
             mark.insert((ci, ei), Mark::OnPath);
             while let Some((at, next)) = path.last_mut() {
                 let at = *at;

@@ -206,37 +206,32 @@ impl Validator {
     }
 
     /// A template that reads a computed var needs the captures that var
-    /// reads: each must be captured by an earlier step (located error
-    /// naming it otherwise).
+    /// reads, each captured by an earlier step (else a located error naming it).
     fn computed_inputs(&mut self, s: &Spanned<String>, extra: &BTreeSet<String>) -> bool {
-        if self.computed.is_empty() {
-            return true;
-        }
-        let Some(used) = template::variables(&self.env, &s.value) else {
-            return true;
+        let used = if self.computed.is_empty() {
+            None
+        } else {
+            template::variables(&self.env, &s.value)
         };
-        let mut ok = true;
-        for var in used.iter().filter(|v| !extra.contains(*v)) {
-            let Some(inputs) = self.computed.get(var) else {
-                continue;
-            };
-            let missing: Vec<&String> = inputs
-                .iter()
-                .filter(|i| *i != "captures" && !self.captured.contains(*i))
-                .collect();
-            if let Some(first) = missing.first() {
-                let (var, first) = (var.clone(), (*first).clone());
-                self.error(
-                    s.loc,
-                    format!("`{var}` is computed from `{first}`, which no earlier step captures"),
-                )
-                .expected(format!(
-                    "a step that captures `{first}` before this one (vars computed from captures are known once their captures are)"
-                ));
-                ok = false;
-            }
+        let mut missing: Vec<(String, String)> = used
+            .iter()
+            .flatten()
+            .filter(|v| !extra.contains(*v))
+            .filter_map(|v| {
+                let first = self
+                    .computed
+                    .get(v)?
+                    .iter()
+                    .find(|i| *i != "captures" && !self.captured.contains(*i))?;
+                Some((v.clone(), first.clone()))
+            })
+            .collect();
+        missing.sort();
+        for (var, first) in &missing {
+            self.error(s.loc, format!("`{var}` is computed from `{first}`, which no earlier step captures"))
+                .expected(format!("a step that captures `{first}` before this one (vars computed from captures are known once their captures are)"));
         }
-        ok
+        missing.is_empty()
     }
 
     /// Parses a duration field.
