@@ -229,6 +229,15 @@ pub struct RunControl {
     /// shard) instead of round robin.
     #[arg(long, value_name = "REPORT")]
     pub balance: Option<std::path::PathBuf>,
+    /// A tutorial: run the chapters after one that does not pass (by default the run stops there).
+    #[arg(long)]
+    pub keep_going: bool,
+    /// A tutorial: run only this chapter (by its playbook `name`).
+    #[arg(long, value_name = "NAME", conflicts_with = "from_chapter")]
+    pub chapter: Option<String>,
+    /// A tutorial: start at this chapter (earlier ones do not run).
+    #[arg(long, value_name = "NAME")]
+    pub from_chapter: Option<String>,
 }
 
 impl RunControl {

@@ -18,6 +18,7 @@ pub fn load_options(inputs: &Inputs) -> LoadOptions {
         contexts: inputs.contexts.clone(),
         root: inputs.root.clone(),
         env: std::env::vars().collect(),
+        chapter: None,
     }
 }
 
@@ -27,6 +28,36 @@ pub fn load_or_report(path: &Path, opts: &LoadOptions) -> Result<Playbook, i32> 
         crate::stdio::diagnostics(&diags);
         exit::INVALID
     })
+}
+
+/// A file given on the command line: a playbook, or a tutorial of chapters.
+#[derive(Debug)]
+pub enum Loaded {
+    Playbook(Box<Playbook>),
+    Tutorial(crate::model::playbook::Tutorial),
+}
+
+impl Loaded {
+    /// The playbooks to check or run: the one, or every chapter in order.
+    #[must_use]
+    pub fn books(&self) -> &[Playbook] {
+        match self {
+            Loaded::Playbook(pb) => std::slice::from_ref(pb),
+            Loaded::Tutorial(t) => &t.chapters,
+        }
+    }
+}
+
+/// Loads a playbook or a tutorial (a file that lists `chapters`).
+///
+/// # Errors
+/// Every problem found.
+pub fn load_any(path: &Path, opts: &LoadOptions) -> Result<Loaded, Vec<diag::Diagnostic>> {
+    if load::file_is_tutorial(path) {
+        load::load_tutorial(path, opts).map(Loaded::Tutorial)
+    } else {
+        load::load(path, opts).map(|pb| Loaded::Playbook(Box::new(pb)))
+    }
 }
 
 /// Playbook files from the arguments: files as given, directories expanded to

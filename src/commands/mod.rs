@@ -3,6 +3,7 @@
 pub mod args;
 pub mod balance;
 pub mod chapter;
+pub mod chapters;
 pub mod common;
 pub mod completions;
 pub mod docs;

@@ -257,6 +257,7 @@ mod tests {
                 interrupted: false,
                 duration: Duration::from_secs(6),
                 steps: steps.clone(),
+                chapter: None,
             }],
             1,
         );

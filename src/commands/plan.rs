@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::args::Inputs;
-use super::common::{emit, expand, load_options, load_or_report};
+use super::common::{Loaded, emit, expand, load_any, load_options};
 use crate::language::diag::Diagnostic;
 use crate::language::template;
 use crate::model::action::PlanCx;
@@ -94,25 +94,69 @@ pub fn plan(paths: &[PathBuf], output: Option<&Path>, inputs: &Inputs) -> i32 {
     }
     let mut text = String::new();
     for path in &files {
-        let pb = match load_or_report(path, &opts) {
-            Ok(pb) => pb,
-            Err(code) => return code,
-        };
-        crate::stdio::warnings(&pb.warnings);
-        match render(&pb) {
-            Ok(t) => {
-                if !text.is_empty() {
-                    text.push('\n');
-                }
-                // No secret in the plan (a rendered Secret, a header, a patch body).
-                text.push_str(&pb.secrets.redact(&t));
-            }
-            Err(mut d) => {
-                d.redact(&pb.secrets);
-                crate::stdio::diagnostics(&[d]);
+        let loaded = match load_any(path, &opts) {
+            Ok(l) => l,
+            Err(diags) => {
+                crate::stdio::diagnostics(&diags);
                 return exit::INVALID;
+            }
+        };
+        if let Loaded::Tutorial(t) = &loaded {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            let _ = writeln!(
+                text,
+                "tutorial: {}{} ({}, {} chapter{})",
+                t.name,
+                t.title
+                    .as_ref()
+                    .map(|x| format!(" — {x}"))
+                    .unwrap_or_default(),
+                t.file,
+                t.chapters.len(),
+                if t.chapters.len() == 1 { "" } else { "s" }
+            );
+        }
+        for pb in loaded.books() {
+            if let Err(code) = plan_one(&mut text, pb) {
+                return code;
             }
         }
     }
     emit(output, &text)
+}
+
+/// Appends the plan of one playbook (a chapter: what it reads from earlier
+/// chapters and what it exports); the exit code of a plan that does not render.
+fn plan_one(text: &mut String, pb: &Playbook) -> Result<(), i32> {
+    crate::stdio::warnings(&pb.warnings);
+    match render(pb) {
+        Ok(t) => {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            // No secret in the plan (a rendered Secret, a header, a patch body).
+            text.push_str(&pb.secrets.redact(&t));
+            for i in &pb.imports {
+                let _ = writeln!(
+                    text,
+                    "reads: {} (exported by chapter `{}`, {})",
+                    i.name, i.chapter, i.at
+                );
+            }
+            for (name, value) in &pb.exports {
+                let shown = value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned);
+                let _ = writeln!(text, "exports: {name} = {}", pb.secrets.redact(&shown));
+            }
+        }
+        Err(mut d) => {
+            d.redact(&pb.secrets);
+            crate::stdio::diagnostics(&[d]);
+            return Err(exit::INVALID);
+        }
+    }
+    Ok(())
 }

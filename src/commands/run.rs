@@ -6,16 +6,16 @@ use std::path::PathBuf;
 
 use super::args::{Inputs, RunControl};
 use super::balance;
-use super::common::{expand, load_options};
+use super::chapters::{self, Head};
+use super::common::{expand, load_any, load_options};
 use super::rerun;
 use super::run_checks;
 use super::run_reports;
 use super::shard;
-use crate::load;
 use crate::model::exit;
 use crate::model::playbook::Playbook;
 use crate::output::jsonl::JsonLines;
-use crate::output::summary::summary;
+use crate::output::summary::{chapter_table, summary};
 use crate::output::terminal::{Plain, Tty};
 use crate::runner::{Observer, RunOptions, Schedule, Scheduler};
 
@@ -56,7 +56,7 @@ pub fn run(req: &Request<'_>, display: Display) -> i32 {
         }
     };
     let started = std::time::SystemTime::now();
-    let (books, shard) = match load_all(req, display.quiet) {
+    let (books, shard, tutorial) = match load_all(req, display.quiet) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
@@ -85,10 +85,16 @@ pub fn run(req: &Request<'_>, display: Display) -> i32 {
     } else {
         &plain
     };
-    let finished = scheduler.run(&books, &schedule, observer);
+    let finished = match &tutorial {
+        Some(_) => scheduler.run_chapters(&books, &schedule, observer, control.keep_going),
+        None => scheduler.run(&books, &schedule, observer),
+    };
     if finished.ran && !json_lines {
         for r in &finished.results {
             crate::out!("{}", summary(r));
+        }
+        if let Some(t) = &tutorial {
+            crate::out!("{}", chapter_table(&t.name, &t.file, &finished.results));
         }
     }
     let info = run_reports::info(&books, shard, started);
@@ -98,10 +104,14 @@ pub fn run(req: &Request<'_>, display: Display) -> i32 {
 /// A shard: `I` (1-based) of `N`.
 type Shard = (usize, usize);
 
-/// The playbooks of this shard (and the shard), loaded and checked against
-/// the command line (everything before the first request), or the exit code
-/// of invalid input.
-fn load_all(req: &Request<'_>, quiet: bool) -> Result<(Vec<Playbook>, Option<Shard>), i32> {
+/// What a run loaded: its playbooks (or the chapters of a tutorial), the shard
+/// it took, and the tutorial's header.
+type Loaded = (Vec<Playbook>, Option<Shard>, Option<Head>);
+
+/// The playbooks of this shard (or the chapters of the tutorial), loaded and
+/// checked against the command line (everything before the first request),
+/// or the exit code of invalid input.
+fn load_all(req: &Request<'_>, quiet: bool) -> Result<Loaded, i32> {
     let opts = load_options(req.inputs);
     let (mut files, mut diags) = expand(req.paths);
     if let Some(report) = &req.control.rerun_failed {
@@ -165,18 +175,29 @@ fn load_all(req: &Request<'_>, quiet: bool) -> Result<(Vec<Playbook>, Option<Sha
         );
         return Err(exit::INVALID);
     }
-    let mut books = Vec::new();
+    let mut loaded = Vec::new();
     for p in &files {
-        match load::load(p, &opts) {
-            Ok(pb) => books.push(pb),
+        match load_any(p, &opts) {
+            Ok(l) => loaded.push(l),
             Err(d) => diags.extend(d),
+        }
+    }
+    let mut books = Vec::new();
+    let mut tutorial = None;
+    if diags.is_empty() {
+        match chapters::select(loaded, req.control) {
+            Ok((b, t)) => (books, tutorial) = (b, t),
+            Err(d) => diags = d,
         }
     }
     if diags.is_empty() {
         diags = run_checks::check(&books, req.control, req.allow_exec);
     }
     if diags.is_empty() {
-        Ok((books, chosen))
+        diags = chapters::missing_imports(&books);
+    }
+    if diags.is_empty() {
+        Ok((books, chosen, tutorial))
     } else {
         crate::stdio::diagnostics(&diags);
         Err(exit::INVALID)

@@ -3,8 +3,7 @@
 use std::path::PathBuf;
 
 use super::args::Inputs;
-use super::common::{expand, load_options};
-use crate::load;
+use super::common::{Loaded, expand, load_any, load_options};
 use crate::model::exit;
 
 /// `scenario validate PLAYBOOK|DIR...`.
@@ -17,16 +16,27 @@ pub fn validate(playbooks: &[PathBuf], inputs: &Inputs, quiet: bool) -> i32 {
         code = exit::INVALID;
     }
     for p in &files {
-        match load::load(p, &opts) {
-            Ok(pb) => {
-                crate::stdio::warnings(&pb.warnings);
-                if !quiet {
+        match load_any(p, &opts) {
+            Ok(loaded) => {
+                for pb in loaded.books() {
+                    crate::stdio::warnings(&pb.warnings);
+                    if !quiet {
+                        crate::outln!(
+                            "ok: {} ({} step{}, {} finally)",
+                            pb.source.name,
+                            pb.steps.len(),
+                            if pb.steps.len() == 1 { "" } else { "s" },
+                            pb.finally.len()
+                        );
+                    }
+                }
+                if let (Loaded::Tutorial(t), false) = (&loaded, quiet) {
                     crate::outln!(
-                        "ok: {} ({} step{}, {} finally)",
-                        pb.source.name,
-                        pb.steps.len(),
-                        if pb.steps.len() == 1 { "" } else { "s" },
-                        pb.finally.len()
+                        "ok: {} (tutorial `{}`, {} chapter{})",
+                        t.file,
+                        t.name,
+                        t.chapters.len(),
+                        if t.chapters.len() == 1 { "" } else { "s" }
                     );
                 }
             }

@@ -9,6 +9,7 @@ pub mod jsonpath;
 pub mod limits;
 pub mod options;
 pub mod raw;
+pub mod raw_tutorial;
 pub mod scope;
 pub mod secrets;
 pub mod shell;

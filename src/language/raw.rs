@@ -49,6 +49,14 @@ pub struct RawPlaybook {
     /// Steps that always run at the end, even after a failure (cleanup).
     #[serde(default)]
     pub finally: Vec<StepSlot>,
+    /// The tutorial this chapter belongs to (a path relative to the chapter, e.g.
+    /// `../tutorial.yaml`): its clusters, vars, defaults and reusable steps apply here,
+    /// and the values its earlier chapters export can be read.
+    pub tutorial: Option<Spanned<String>>,
+    /// Values this chapter gives the later chapters of its tutorial: name -> a
+    /// template over its captures and vars (`"{{ ingress_ip }}"` keeps the value's type).
+    #[serde(default)]
+    pub exports: IndexMap<String, Spanned<String>>,
 }
 
 /// One cluster of the playbook.

@@ -48,6 +48,9 @@ pub struct Scope {
     base: Map<String, Value>,
     /// `base` as the template engine's value, converted once.
     base_value: minijinja::Value,
+    /// Vars whose value is a template (over captures, vars, env): computed
+    /// for each step from what is known then (see [`Scope::step`]).
+    computed: Vec<(String, Value)>,
 }
 
 /// Before a run, a captured name reads as its `<name>` placeholder. This
@@ -148,6 +151,7 @@ impl Scope {
             Scope {
                 base: ctx,
                 base_value,
+                computed: Vec::new(),
             },
             problems,
         )
@@ -166,7 +170,35 @@ impl Scope {
             }
         }
         let base_value = minijinja::Value::from_serialize(&base);
-        Scope { base, base_value }
+        Scope {
+            base,
+            base_value,
+            computed: self.computed.clone(),
+        }
+    }
+
+    /// Sets the vars whose value is a template, as written: each step sees
+    /// them rendered with the values known then (captures so far). They see
+    /// the other vars as written, not each other's values.
+    pub fn set_computed(&mut self, computed: Vec<(String, Value)>) {
+        self.computed = computed;
+    }
+
+    /// Renders the computed vars into `layer`, from `seen`; one that does
+    /// not render (a capture it reads is missing) is left undefined.
+    fn computed_into(
+        &self,
+        seen: &minijinja::Value,
+        layer: &mut BTreeMap<String, minijinja::Value>,
+    ) {
+        let env = template::environment();
+        for (k, v) in &self.computed {
+            let value = template::render_value(&env, v, seen)
+                .map_or(minijinja::Value::UNDEFINED, |x| {
+                    minijinja::Value::from_serialize(&x)
+                });
+            layer.insert(k.clone(), value);
+        }
     }
 
     /// What every template sees before any step ran.
@@ -205,11 +237,16 @@ impl Scope {
             "captures".to_owned(),
             minijinja::Value::from_object(PlaceholdersPerCluster(clusters.to_vec())),
         );
-        let seen = merge_maps([
+        let mut seen = merge_maps([
             minijinja::Value::from_object(AnyPlaceholder),
             self.base_value.clone(),
             minijinja::Value::from(layer.clone()),
         ]);
+        if !self.computed.is_empty() {
+            let mut computed = BTreeMap::new();
+            self.computed_into(&seen, &mut computed);
+            seen = merge_maps([seen, minijinja::Value::from(computed)]);
+        }
         if vars.is_empty() {
             return seen;
         }
@@ -255,6 +292,20 @@ impl Scope {
             .map(|(k, v)| (k.clone(), Value::Object(v.clone())))
             .collect();
         ctx.insert("captures".into(), Value::Object(per_cluster));
+        if !self.computed.is_empty() {
+            let mut computed = BTreeMap::new();
+            self.computed_into(&minijinja::Value::from_serialize(&ctx), &mut computed);
+            for (k, v) in computed {
+                match serde_json::to_value(&v) {
+                    Ok(json) if !v.is_undefined() => {
+                        ctx.insert(k, json);
+                    }
+                    _ => {
+                        ctx.remove(&k);
+                    }
+                }
+            }
+        }
         // Step vars are templates of everything above (not of each other);
         // one that does not render is left as written, and validation said why.
         let env = template::environment();

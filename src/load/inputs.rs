@@ -1,7 +1,7 @@
 //! What the command line adds to a playbook: `--var`, `--vars-file`,
 //! `--context`, and the process environment.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use indexmap::IndexMap;
@@ -24,12 +24,20 @@ pub struct LoadOptions {
     pub root: Option<PathBuf>,
     /// The process environment (a copy, so tests can pass their own).
     pub env: BTreeMap<String, String>,
+    /// Set when the playbook is loaded as a chapter of a tutorial.
+    pub chapter: Option<crate::model::chapter::ChapterCx>,
 }
 
+/// `--vars-file` and `--var` over the playbook's vars. A chapter of a
+/// tutorial also takes a `--var` for a value an earlier chapter exports
+/// (`imports`: it stands in for that chapter), and ignores one that only
+/// another chapter's export names (`elsewhere`).
 pub fn apply_overrides(
     cx: &mut Validator,
     vars: &mut IndexMap<String, serde_json::Value>,
     opts: &LoadOptions,
+    imports: &BTreeSet<String>,
+    elsewhere: &BTreeSet<String>,
 ) {
     let declared: Vec<String> = vars.keys().cloned().collect();
     let unknown = |cx: &mut Validator, origin: &str, name: &str| {
@@ -101,8 +109,10 @@ pub fn apply_overrides(
         }
     }
     for (k, v) in &opts.vars {
-        if vars.contains_key(k) {
+        if vars.contains_key(k) || imports.contains(k) {
             vars.insert(k.clone(), scalar_value(v));
+        } else if elsewhere.contains(k) {
+            continue;
         } else {
             unknown(cx, "<command line>", k);
         }

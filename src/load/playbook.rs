@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
+use super::flow;
 use super::inputs::{LoadOptions, apply_overrides};
 use super::step::{Defaults, read_options, retry_policy, validate as validate_step};
 use crate::language::diag::{Diagnostic, did_you_mean};
@@ -17,7 +18,8 @@ use crate::language::scope::Scope;
 use crate::language::source::{Source, display_path, read_text};
 use crate::language::template;
 use crate::language::yaml::{self, Loc, Node, Spanned, Value};
-use crate::model::playbook::{Cluster, Playbook};
+use crate::model::chapter::ChapterCx;
+use crate::model::playbook::{Cluster, Import, Playbook};
 use crate::model::step::{DEFAULT_TIMEOUT, RetryPolicy, Step};
 use crate::model::validator::Validator;
 
@@ -68,7 +70,13 @@ pub fn load_text(
         .with_expected("`name:`, `clusters:`, `vars:` and `steps:` keys");
         return Err(vec![d]);
     }
-    validate(&root, src, dir, path, opts)
+    let mut found = Vec::new();
+    let chapter = super::shared::chapter_cx(&root, &src, &dir, path, opts, &mut found);
+    let root = match &chapter {
+        Some(c) => super::shared::merge(&root, c, root.get("tutorial").map_or(root.loc, |n| n.loc)),
+        None => root,
+    };
+    validate(&root, src, dir, path, opts, chapter, found)
 }
 
 /// Validates the playbook in phases, each reporting into the validator:
@@ -80,8 +88,14 @@ fn validate(
     dir: PathBuf,
     path: &Path,
     opts: &LoadOptions,
+    chapter: Option<ChapterCx>,
+    found: Vec<Diagnostic>,
 ) -> Result<Playbook, Vec<Diagnostic>> {
     let mut cx = validator(&src, &dir, path);
+    cx.diags = found;
+    if let Some(c) = &chapter {
+        cx.env_refs.extend(c.shared.env_refs.iter().cloned());
+    }
     let header: Option<RawPlaybook> = match from_node::<RawPlaybook>(root) {
         Ok(h) => Some(h),
         Err(e) => {
@@ -89,13 +103,37 @@ fn validate(
             None
         }
     };
-    let vars = read_vars(&mut cx, root, header.as_ref(), opts);
+    let imports = chapter
+        .as_ref()
+        .map(flow::chapter_imports)
+        .unwrap_or_default();
+    let vars = read_vars(
+        &mut cx,
+        root,
+        header.as_ref(),
+        opts,
+        chapter.as_ref(),
+        &imports,
+    );
     let mut clusters = read_clusters(&mut cx, root, header.as_ref());
     override_contexts(&mut cx, &mut clusters, opts, header.is_some());
     build_scope(&mut cx, &clusters, &vars, opts, path);
+    let computed = flow::computed_vars(&mut cx, root, header.as_ref(), &vars);
     set_root(&mut cx, header.as_ref().and_then(|h| h.root.as_ref()), opts);
     let defaults = read_defaults(&mut cx, header.as_ref());
-    let [steps, finally] = read_steps(&mut cx, root, &defaults, header.is_some());
+    for i in &imports {
+        cx.add_captured(&i.name);
+    }
+    let reusable = chapter.as_ref().map(|c| &c.shared.steps);
+    let [steps, finally] = read_steps(&mut cx, root, &defaults, header.is_some(), reusable);
+    flow::check_computed(&mut cx, &computed);
+    let exports = header
+        .as_ref()
+        .map(|h| flow::read_exports(&mut cx, &h.exports, &vars))
+        .unwrap_or_default();
+    if let Some(c) = &chapter {
+        flow::explain_unknown(&mut cx.diags, c);
+    }
     if let Some(d) = header.as_ref().and_then(|h| h.date.as_ref())
         && !is_date(&d.value)
     {
@@ -136,6 +174,9 @@ fn validate(
         secret_env,
         contexts: crate::model::playbook::ContextCache::default(),
         files,
+        chapter: chapter.as_ref().map(ChapterCx::chapter_of),
+        imports,
+        exports,
     })
 }
 
@@ -175,6 +216,7 @@ fn validator(src: &Source, dir: &Path, path: &Path) -> Validator {
         preview: std::cell::RefCell::default(),
         names_cache: std::cell::RefCell::default(),
         files_read: Vec::new(),
+        computed: BTreeMap::new(),
     }
 }
 
@@ -185,6 +227,8 @@ fn read_vars(
     root: &Node,
     header: Option<&RawPlaybook>,
     opts: &LoadOptions,
+    chapter: Option<&ChapterCx>,
+    imports: &[Import],
 ) -> IndexMap<String, serde_json::Value> {
     let mut vars: IndexMap<String, serde_json::Value> = IndexMap::new();
     if let Some(h) = header {
@@ -215,7 +259,17 @@ fn read_vars(
                 ));
         }
     }
-    apply_overrides(cx, &mut vars, opts);
+    let imported: BTreeSet<String> = imports.iter().map(|i| i.name.clone()).collect();
+    let elsewhere: BTreeSet<String> = chapter
+        .map(|c| {
+            c.shared
+                .chapters
+                .iter()
+                .flat_map(|ch| ch.exports.iter().map(|e| e.name.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    apply_overrides(cx, &mut vars, opts, &imported, &elsewhere);
     cx.known.extend(vars.keys().cloned());
     vars
 }
@@ -383,6 +437,7 @@ fn read_steps(
     root: &Node,
     defaults: &Defaults,
     valid_header: bool,
+    reusable: Option<&IndexMap<String, crate::model::chapter::Reusable>>,
 ) -> [Vec<Step>; 2] {
     let mut names: BTreeMap<String, Loc> = BTreeMap::new();
     ["steps", "finally"].map(|key| {
@@ -390,7 +445,10 @@ fn read_steps(
         match root.get(key).map(|n| (&n.value, n.loc)) {
             Some((Value::Seq(items), _)) => {
                 for item in items {
-                    let Some((raw, actions)) = read_options(cx, item) else {
+                    let Some(item) = super::shared::expand_use(cx, item, reusable) else {
+                        continue;
+                    };
+                    let Some((raw, actions)) = read_options(cx, &item) else {
                         continue;
                     };
                     if let Some(prev) = names.get(&raw.name.value) {

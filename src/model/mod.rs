@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod action;
+pub mod chapter;
 pub mod check;
 pub mod exit;
 pub mod json;

@@ -47,6 +47,48 @@ pub struct Playbook {
     /// The files the playbook reads (itself first, then its manifest files)
     /// with their digests, for the JSON report (`language/digest.rs`).
     pub files: Vec<crate::language::digest::FileDigest>,
+    /// The tutorial this playbook is a chapter of (`None`: it stands alone).
+    pub chapter: Option<ChapterOf>,
+    /// Values earlier chapters of the tutorial export, which this one may read.
+    pub imports: Vec<Import>,
+    /// What this chapter gives later chapters: name -> template, in order.
+    pub exports: Vec<(String, serde_json::Value)>,
+}
+
+/// Where a chapter stands in its tutorial.
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ChapterOf {
+    /// The tutorial's name.
+    pub tutorial: String,
+    /// 1-based position of the chapter in the tutorial.
+    pub number: usize,
+    /// The navigation group holding the chapter, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+/// A value an earlier chapter exports: its name, that chapter, and where
+/// the export is written (`file:line:col`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Import {
+    pub name: String,
+    pub chapter: String,
+    pub at: String,
+}
+
+/// A tutorial: its chapters, each a validated playbook (shared definitions
+/// merged in), in order.
+#[derive(Debug, Clone)]
+pub struct Tutorial {
+    pub name: String,
+    pub title: Option<String>,
+    pub overview: Option<String>,
+    /// The tutorial file as shown in messages.
+    pub file: String,
+    pub chapters: Vec<Playbook>,
 }
 
 /// A preview context and the same as the template engine's value.

@@ -60,6 +60,9 @@ pub struct Validator {
     /// The manifest files read so far, with their digests (the report
     /// records them: `language/digest.rs`).
     pub files_read: Vec<crate::language::digest::FileDigest>,
+    /// Vars whose value is a template -> the captured names it reads
+    /// (`captures` when it reads the `captures` map itself).
+    pub computed: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// The sizes of `known` and `captured` the names were built at, and the names.
@@ -190,7 +193,7 @@ impl Validator {
         self.note_needed(&s.value, false);
         let names = self.names(extra);
         match template::check(&self.env, &s.value, &names) {
-            Ok(()) => true,
+            Ok(()) => self.computed_inputs(s, extra),
             Err(e) => {
                 let loc = match e.loc {
                     Some(l) if l.line == 1 => {
@@ -203,6 +206,35 @@ impl Validator {
                 false
             }
         }
+    }
+
+    /// A template that reads a computed var needs the captures that var
+    /// reads, each captured by an earlier step (else a located error naming it).
+    fn computed_inputs(&mut self, s: &Spanned<String>, extra: &BTreeSet<String>) -> bool {
+        let used = if self.computed.is_empty() {
+            None
+        } else {
+            template::variables(&self.env, &s.value)
+        };
+        let mut missing: Vec<(String, String)> = used
+            .iter()
+            .flatten()
+            .filter(|v| !extra.contains(*v))
+            .filter_map(|v| {
+                let first = self
+                    .computed
+                    .get(v)?
+                    .iter()
+                    .find(|i| *i != "captures" && !self.captured.contains(*i))?;
+                Some((v.clone(), first.clone()))
+            })
+            .collect();
+        missing.sort();
+        for (var, first) in &missing {
+            self.error(s.loc, format!("`{var}` is computed from `{first}`, which no earlier step captures"))
+                .expected(format!("a step that captures `{first}` before this one (vars computed from captures are known once their captures are)"));
+        }
+        missing.is_empty()
     }
 
     /// Parses a duration field.
@@ -240,8 +272,11 @@ impl Validator {
     pub fn uses_captures(&self, text: &str) -> bool {
         self.note_needed(text, false);
         template::variables(&self.env, text).is_some_and(|vars| {
-            vars.iter()
-                .any(|n| n == "captures" || self.captured.contains(n))
+            vars.iter().any(|n| {
+                n == "captures"
+                    || self.captured.contains(n)
+                    || self.computed.get(n).is_some_and(|i| !i.is_empty())
+            })
         })
     }
 

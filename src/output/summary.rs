@@ -81,3 +81,54 @@ pub fn summary(r: &PlaybookResult) -> String {
     );
     out
 }
+
+/// The chapters of a tutorial run, one line each, for the end of the run.
+#[must_use]
+pub fn chapter_table(tutorial: &str, file: &str, results: &[PlaybookResult]) -> String {
+    use std::fmt::Write as _;
+    let width = results
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    let mut out = format!("\ntutorial {tutorial} ({file})\n");
+    let _ = writeln!(
+        out,
+        "  #  {:<width$}  {:<7}  {:>5}  {:>8}",
+        "CHAPTER", "RESULT", "STEPS", "TIME"
+    );
+    for (i, r) in results.iter().enumerate() {
+        let n = r.chapter.as_ref().map_or(i + 1, |c| c.number);
+        let passed = r
+            .steps
+            .iter()
+            .filter(|s| s.status == Status::Passed)
+            .count();
+        let _ = writeln!(
+            out,
+            "{n:>3}  {:<width$}  {:<7}  {:>5}  {:>7.2}s",
+            r.name,
+            r.status.word(),
+            format!("{passed}/{}", r.steps.len()),
+            r.duration.as_secs_f64()
+        );
+    }
+    let worst = results
+        .iter()
+        .map(|r| r.status)
+        .max()
+        .unwrap_or(Status::Passed);
+    let count = |st: Status| results.iter().filter(|r| r.status == st).count();
+    let _ = writeln!(
+        out,
+        "\n{tutorial}: {} — {} of {} chapters passed, {} failed, {} errored, {} skipped",
+        worst.word(),
+        count(Status::Passed),
+        results.len(),
+        count(Status::Failed),
+        count(Status::Errored),
+        count(Status::Skipped)
+    );
+    crate::language::untrusted::clean_text(&out)
+}

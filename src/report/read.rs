@@ -55,6 +55,9 @@ struct PlaybookIn {
     steps: Vec<StepIn>,
     digest: Option<String>,
     files: Vec<FileEntry>,
+    /// The chapter of a tutorial run (left out for a playbook alone).
+    #[serde(default)]
+    chapter: Option<crate::model::playbook::ChapterOf>,
 }
 
 #[derive(Deserialize)]
@@ -210,6 +213,7 @@ fn playbook(at: &str, p: PlaybookIn) -> Result<StoredPlaybook, String> {
             interrupted: p.interrupted,
             duration: p.duration,
             steps,
+            chapter: p.chapter,
         },
         digest: p.digest,
         files: p.files,

@@ -34,6 +34,21 @@ pub async fn run_playbook_until(
     observer: &dyn Observer,
     interrupt: &Interrupt,
 ) -> PlaybookResult {
+    run_chapter(pb, opts, observer, interrupt, &Map::new())
+        .await
+        .0
+}
+
+/// [`run_playbook_until`] for a chapter of a tutorial: `imports` are the
+/// values earlier chapters exported (read as captures); also returns what
+/// this chapter exports (computed after its steps, before `finally`).
+pub async fn run_chapter(
+    pb: &Playbook,
+    opts: &RunOptions,
+    observer: &dyn Observer,
+    interrupt: &Interrupt,
+    imports: &Map<String, serde_json::Value>,
+) -> (PlaybookResult, Map<String, serde_json::Value>) {
     let started = Instant::now();
     let env = template::environment();
     let clusters = super::preflight::clusters_of(pb, opts);
@@ -45,6 +60,7 @@ pub async fn run_playbook_until(
         progress: observer.progress(),
     };
     let mut state = Captures::default();
+    state.global.clone_from(imports);
     let total = pb.steps.len() + pb.finally.len();
     let mut results = Vec::new();
     let mut stop = false;
@@ -70,6 +86,7 @@ pub async fn run_playbook_until(
             () = interrupt.reached(1) => interrupted(step, false),
         };
         explain_missing_captures(&mut r, &unselected, &state);
+        explain_missing_imports(&mut r, pb, &state);
         r.sanitize(&pb.secrets);
         observer.step_finished(&pb.name, &r);
         if r.status.is_failure() && !step.options.continue_on_error {
@@ -77,6 +94,7 @@ pub async fn run_playbook_until(
         }
         results.push(r);
     }
+    let exports = exports(pb, &env, &state);
     for (i, step) in pb.finally.iter().enumerate() {
         if interrupt.count() > 1 {
             results.push(skipped(step, "interrupted twice: finally skipped", true));
@@ -104,13 +122,59 @@ pub async fn run_playbook_until(
         .map(|r| r.status)
         .max()
         .unwrap_or(Status::Passed);
-    PlaybookResult {
+    let result = PlaybookResult {
         name: pb.name.clone(),
         path: pb.source.name.clone(),
         status,
         interrupted: interrupt.count() > 0,
         duration: started.elapsed(),
         steps: results,
+        chapter: pb.chapter.clone(),
+    };
+    (result, exports)
+}
+
+/// What a chapter exports, from its captures and vars after its steps; a
+/// value that does not render (its capture is missing) is not exported.
+fn exports(
+    pb: &Playbook,
+    env: &minijinja::Environment<'static>,
+    state: &Captures,
+) -> Map<String, serde_json::Value> {
+    if pb.exports.is_empty() {
+        return Map::new();
+    }
+    let ctx = pb
+        .scope
+        .step(&std::collections::BTreeMap::new(), None, state);
+    pb.exports
+        .iter()
+        .filter_map(|(name, t)| {
+            template::render_value(env, t, &ctx)
+                .ok()
+                .map(|v| (name.clone(), v))
+        })
+        .collect()
+}
+
+/// A step that failed on an undefined value an earlier chapter exports,
+/// when that value is missing (the chapter runs alone, or that chapter did
+/// not run first): say which chapter gives it.
+fn explain_missing_imports(r: &mut StepResult, pb: &Playbook, state: &Captures) {
+    for o in r.outcomes.iter_mut().filter(|o| o.status.is_failure()) {
+        if !o.message.contains("undefined") {
+            continue;
+        }
+        for i in pb
+            .imports
+            .iter()
+            .filter(|i| !state.global.contains_key(&i.name) && !pb.vars.contains_key(&i.name))
+        {
+            o.details.push(format!(
+                "`{}` is exported by chapter `{}` ({}), which did not give it in this run (it did not run first, or its value did not render): run the tutorial, or give it with --var {}=VALUE",
+                i.name, i.chapter, i.at, i.name
+            ));
+        }
     }
 }
 

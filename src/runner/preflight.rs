@@ -214,5 +214,28 @@ pub fn not_run(pb: &Playbook, problems: &[Problem], why: NotRun, took: Duration)
         interrupted: why == NotRun::Interrupted,
         duration: took,
         steps,
+        chapter: pb.chapter.clone(),
+    }
+}
+
+/// A chapter of a tutorial run that does not start (an earlier chapter did
+/// not pass, or a signal): every step skipped, saying why.
+#[must_use]
+pub fn not_run_because(pb: &Playbook, why: &str) -> PlaybookResult {
+    let steps = pb
+        .steps
+        .iter()
+        .map(|s| (s, false))
+        .chain(pb.finally.iter().map(|s| (s, true)))
+        .map(|(s, finally)| StepResult::skipped(s, why, finally))
+        .collect();
+    PlaybookResult {
+        name: pb.name.clone(),
+        path: pb.source.name.clone(),
+        status: Status::Skipped,
+        interrupted: false,
+        duration: Duration::ZERO,
+        steps,
+        chapter: pb.chapter.clone(),
     }
 }

@@ -79,6 +79,9 @@ pub struct PlaybookResult {
     #[schemars(with = "f64")]
     pub duration: Duration,
     pub steps: Vec<StepResult>,
+    /// The playbook is a chapter of a tutorial run: which, and where.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chapter: Option<crate::model::playbook::ChapterOf>,
 }
 
 impl PlaybookResult {

@@ -8,7 +8,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::executor::run_playbook_until;
+use super::executor::{run_chapter, run_playbook_until};
 use super::interrupt::Interrupt;
 use super::observer::Observer;
 use super::preflight::{self, NotRun, Problem};
@@ -79,6 +79,66 @@ impl Scheduler {
         let results = self
             .rt
             .block_on(run_all(books, schedule, observer, &self.interrupt));
+        let mut code = results
+            .iter()
+            .map(PlaybookResult::exit_code)
+            .fold(exit::OK, i32::max);
+        if results.iter().any(|r| r.interrupted) {
+            code = exit::INTERRUPTED;
+        }
+        Finished {
+            results,
+            code,
+            ran: true,
+        }
+    }
+
+    /// The chapters of a tutorial, in order, on the same clusters: each reads
+    /// what earlier ones exported; after a chapter that does not pass, the
+    /// rest are skipped unless `keep_going`.
+    pub fn run_chapters(
+        &self,
+        books: &[Playbook],
+        schedule: &Schedule,
+        observer: &dyn Observer,
+        keep_going: bool,
+    ) -> Finished {
+        if let Some((results, code)) = self.preflight(books, &schedule.run) {
+            results.iter().for_each(|r| observer.playbook_finished(r));
+            return Finished {
+                results,
+                code,
+                ran: false,
+            };
+        }
+        let results = self.rt.block_on(async {
+            let mut imports = serde_json::Map::new();
+            let mut results = Vec::new();
+            let mut stop: Option<String> = None;
+            for pb in books {
+                if self.interrupt.count() > 0 {
+                    stop = Some("interrupted".to_owned());
+                }
+                if let Some(why) = &stop {
+                    let r = preflight::not_run_because(pb, why);
+                    observer.playbook_finished(&r);
+                    results.push(r);
+                    continue;
+                }
+                let (r, exports) =
+                    run_chapter(pb, &schedule.run, observer, &self.interrupt, &imports).await;
+                imports.extend(exports);
+                if r.status.is_failure() && !keep_going {
+                    stop = Some(format!(
+                        "chapter `{}` did not pass (--keep-going runs the rest)",
+                        pb.name
+                    ));
+                }
+                observer.playbook_finished(&r);
+                results.push(r);
+            }
+            results
+        });
         let mut code = results
             .iter()
             .map(PlaybookResult::exit_code)

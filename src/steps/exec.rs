@@ -31,6 +31,17 @@ pub struct RawExec {
     pub capture_stdout: Option<Spanned<String>>,
     /// What the command's output must say (instead of piping it through `grep -q`).
     pub expect: Option<Spanned<RawExpect>>,
+    /// Run the command again until its exit code and output checks hold, as
+    /// long as the step's timeout allows: `{every: 1s}` (the pause between runs).
+    pub eventually: Option<Spanned<RawEventually>>,
+}
+
+/// `eventually` of an exec step.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", rename = "ExecEventually")]
+pub struct RawEventually {
+    /// The pause between two runs (default 1s; more than 0, less than the step's timeout).
+    pub every: Option<Spanned<crate::language::options::DurationText>>,
 }
 
 /// Expectations on a command's result.
@@ -74,6 +85,8 @@ pub struct Exec {
     pub expect_exit: i32,
     pub capture_stdout: Option<String>,
     pub output_checks: Vec<TextCheck>,
+    /// `eventually`: the pause between runs until the checks hold.
+    pub eventually: Option<std::time::Duration>,
 }
 
 /// Validates the text checks of one stream.
@@ -168,13 +181,36 @@ fn validate(cx: &mut Validator, raw: &Spanned<RawExec>, extra: &BTreeSet<String>
         Some(code) => code.value,
         None => 0,
     };
+    let eventually = r.eventually.as_ref().and_then(|e| eventually(cx, e));
     (cx.diags.len() == before).then(|| Exec {
         command: r.command.value.clone(),
         env: r.env.clone(),
         expect_exit,
         capture_stdout,
         output_checks,
+        eventually,
     })
+}
+
+/// `eventually.every`: more than zero and less than the step's timeout.
+fn eventually(cx: &mut Validator, e: &Spanned<RawEventually>) -> Option<std::time::Duration> {
+    let Some(every) = &e.value.every else {
+        return Some(std::time::Duration::from_secs(1).min(cx.step_timeout / 2));
+    };
+    let d = cx.duration(every)?;
+    if d.is_zero() || d >= cx.step_timeout {
+        cx.error(
+            every.loc,
+            format!(
+                "`eventually.every` is {}, not between 0 and the step's timeout ({})",
+                humantime::format_duration(d),
+                humantime::format_duration(cx.step_timeout)
+            ),
+        )
+        .expected("the pause between two runs of the command, e.g. `1s`");
+        return None;
+    }
+    Some(d)
 }
 
 impl Exec {
@@ -368,6 +404,12 @@ impl Action for Exec {
         for c in &self.output_checks {
             lines.push(format!("  expect {} {} {:?}", c.stream, c.how, pc.render(&c.value)));
         }
+        if let Some(every) = self.eventually {
+            lines.push(format!(
+                "  again every {} until it holds (within the step's timeout)",
+                humantime::format_duration(every)
+            ));
+        }
         Ok(lines)
     }
 
@@ -428,6 +470,56 @@ impl Action for Exec {
     }
 
     fn run<'a>(&'a self, cx: &'a StepCx<'a>) -> BoxFuture<'a, Result<Done, StepError>> {
-        Box::pin(self.execute(cx))
+        Box::pin(self.until_it_holds(cx))
+    }
+}
+
+impl Exec {
+    /// Runs the command; under `eventually`, again after each failed check
+    /// (a wrong exit code or output) while the step's time allows. The last
+    /// run's failure is the step's, saying how many runs there were.
+    async fn until_it_holds(&self, cx: &StepCx<'_>) -> Result<Done, StepError> {
+        let Some(every) = self.eventually else {
+            return self.execute(cx).await;
+        };
+        let started = tokio::time::Instant::now();
+        let mut runs = 0u64;
+        loop {
+            runs += 1;
+            match self.execute(cx).await {
+                Ok(mut done) => {
+                    if runs > 1 {
+                        done.details.insert(0, format!("held on run {runs}"));
+                    }
+                    return Ok(done);
+                }
+                Err(StepError::Failed { .. }) if cx.left() > every => {
+                    tokio::time::sleep(every).await;
+                }
+                Err(StepError::Failed {
+                    message,
+                    mut details,
+                    data,
+                    checks,
+                }) => {
+                    details.insert(
+                        0,
+                        format!(
+                            "did not hold in {runs} run{} over {:.1}s (eventually, every {})",
+                            if runs == 1 { "" } else { "s" },
+                            started.elapsed().as_secs_f64(),
+                            humantime::format_duration(every)
+                        ),
+                    );
+                    return Err(StepError::Failed {
+                        message,
+                        details,
+                        data,
+                        checks,
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 }

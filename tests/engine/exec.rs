@@ -41,3 +41,73 @@ fn exec_output_is_checked_and_a_failed_check_points_at_its_line() {
         o.stdout
     );
 }
+
+#[test]
+fn exec_eventually_runs_again_until_its_checks_hold_within_the_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let counter = dir.path().join("count");
+    // Prints 1, 2, 3, ... on successive runs.
+    let count = format!(
+        "n=$(cat '{c}' 2>/dev/null || echo 0); n=$((n+1)); echo $n > '{c}'; echo $n",
+        c = counter.display()
+    );
+    let book = dir.path().join("p.yaml");
+    let write = |every: &str, timeout: &str, want: &str| {
+        std::fs::write(
+            &book,
+            format!(
+                "name: eventually\nsteps:\n  - name: third-time\n    timeout: {timeout}\n    exec:\n      command: [sh, -c, {count:?}]\n      expect:\n        stdout: {{ equals: \"{want}\" }}\n{every}"
+            ),
+        )
+        .unwrap();
+        let _ = std::fs::remove_file(&counter);
+    };
+    let b = book.to_string_lossy().into_owned();
+    // Without `eventually`, the first run decides.
+    write("", "10s", "3");
+    let o = Scenario::new()
+        .args(["run", "--allow-exec", &b])
+        .expect_status(1)
+        .run();
+    assert!(o.stdout.contains("found \"1\""), "{}", o.stdout);
+    // With it, the third run holds.
+    write("      eventually: { every: 20ms }\n", "10s", "3");
+    let o = Scenario::new()
+        .args(["run", "--allow-exec", &b])
+        .expect_status(0)
+        .run();
+    assert!(o.stdout.contains("    held on run 3\n"), "{}", o.stdout);
+    let o = Scenario::new().args(["plan", &b]).expect_status(0).run();
+    assert!(
+        o.stdout
+            .contains("         again every 20ms until it holds (within the step's timeout)\n"),
+        "{}",
+        o.stdout
+    );
+    // Never holds: bounded by the step's timeout, and says how many runs.
+    write("      eventually: { every: 50ms }\n", "1s", "never");
+    let started = std::time::Instant::now();
+    let o = Scenario::new()
+        .args(["run", "--allow-exec", &b])
+        .expect_status(1)
+        .run();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert!(
+        o.stdout.contains("(eventually, every 50ms)"),
+        "{}",
+        o.stdout
+    );
+    assert!(o.stdout.contains("did not hold in "), "{}", o.stdout);
+    // A pause that is not shorter than the timeout is refused.
+    write("      eventually: { every: 2s }\n", "1s", "3");
+    let o = Scenario::new()
+        .args(["validate", &b])
+        .expect_status(2)
+        .run();
+    assert!(
+        o.stderr
+            .contains("`eventually.every` is 2s, not between 0 and the step's timeout (1s)"),
+        "{}",
+        o.stderr
+    );
+}

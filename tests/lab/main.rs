@@ -9,6 +9,7 @@
 mod support;
 
 mod lab_chapter;
+mod lab_check_now;
 mod lab_control_planes;
 mod lab_copy_paste;
 mod lab_faults;
@@ -21,4 +22,5 @@ mod lab_preflight;
 mod lab_reports;
 mod lab_restart;
 mod lab_steps;
+mod lab_tutorial;
 mod lab_tutorial_example;

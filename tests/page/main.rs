@@ -6,6 +6,7 @@
 mod support;
 
 mod chapter_page;
+mod computed_vars;
 mod docs;
 mod docs_browser;
 mod docs_commands;

@@ -164,3 +164,21 @@ async fn a_never_check_that_no_answer_matches_passes_and_says_so() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_each_check_with_only_error_answers_says_so_in_a_sentence() {
+    // Every answer is a 403, and only 200 is accepted: no answer is left to
+    // judge the `each` check on.
+    let s = start(mix(&[("denied", 100.0)]), None).await;
+    let playbook = format!(
+        "name: errors\nsteps:\n  - name: errors\n    timeout: 30s\n    probe:\n      url: {}\n      requests: 20\n      extract:\n        color: $.color\n      expect:\n        status: [200]\n        each:\n          - {{ value: color, equals: blue }}\n",
+        s.url("http")
+    );
+    let (code, out, _) = run(&playbook);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("check color == \"blue\": no answer to check it on (all 20 were errors)"),
+        "{out}"
+    );
+    assert!(!out.contains("0 of 0 answers passed"), "{out}");
+}

@@ -55,6 +55,14 @@ pub(super) fn problems(p: &Probe, s: &Summary) -> Vec<String> {
             continue;
         }
         let what = query_text(c);
+        if ok_answers == 0 {
+            out.push(format!(
+                "check {what} {}: no answer to check it on (all {} were errors)",
+                expected_text(&c.predicate),
+                s.answers
+            ));
+            continue;
+        }
         let seen = s
             .values
             .get(what)

@@ -43,6 +43,11 @@ pub struct RawWait {
     /// Capture values from the matching object: variable name -> JSONPath.
     #[serde(default)]
     pub capture: BTreeMap<String, Spanned<String>>,
+    /// Check the current state once instead of waiting: the step fails at
+    /// once, with what was found, when the condition does not hold (a
+    /// precondition). Default `false`.
+    #[serde(default)]
+    pub now: bool,
 }
 
 /// What to wait for.
@@ -75,6 +80,8 @@ pub struct Wait {
     pub match_: Option<serde_json::Value>,
     pub count: u32,
     pub capture: Vec<(String, String)>,
+    /// Check once, now (`now: true`), instead of waiting.
+    pub now: bool,
 }
 
 fn validate(cx: &mut Validator, raw: &Spanned<RawWait>, extra: &BTreeSet<String>) -> Option<Wait> {
@@ -123,6 +130,7 @@ fn validate(cx: &mut Validator, raw: &Spanned<RawWait>, extra: &BTreeSet<String>
         match_: r.match_.as_ref().map(|m| m.value.clone()),
         count: r.count.unwrap_or(1),
         capture,
+        now: r.now,
     })
 }
 
@@ -130,7 +138,8 @@ impl Wait {
     #[must_use]
     fn plan_lines(&self, pc: &PlanCx<'_>) -> Vec<String> {
         let mut lines = vec![format!(
-            "wait until {} {}",
+            "{} {} {}",
+            if self.now { "check now that" } else { "wait until" },
             pc.resource(&self.resource),
             match self.for_ {
                 WaitFor::Exists if self.count > 1 => format!("exist ({} objects)", self.count),

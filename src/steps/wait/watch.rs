@@ -64,8 +64,9 @@ impl Wait {
                 "exists"
             }
         );
-        if cx.dry_run {
-            // A dry run changed nothing, so waiting for its effects would only time out.
+        if cx.dry_run && !self.now {
+            // A dry run changed nothing, so waiting for its effects would only time out
+            // (a check of the state as it is now still reads it).
             let mut details = vec![format!("would wait until {goal}")];
             details.extend(
                 self.plan_lines(&PlanCx::new(cx.env, cx.ctx.clone()))
@@ -138,6 +139,8 @@ impl Wait {
             last_checks = self.failed_checks(&r, &store, &prepared, cx.file);
             match self.evaluate(&r, &store, &prepared) {
                 Ok(obj) => return self.satisfied(&r, obj, &goal),
+                // `now: true`: the first full view of the objects decides.
+                Err(observed) if self.now => return Err(not_now(&goal, observed, last_checks)),
                 Err(observed) => last = observed,
             }
         }
@@ -380,6 +383,18 @@ impl Wait {
 
 /// The step's failure when its time is up: what was observed last and the
 /// first thing that did not hold (or the last error, when the watch failed).
+/// `now: true` and the condition does not hold on the current state: what
+/// was found, at once.
+fn not_now(goal: &str, found: Observed, checks: Vec<CheckResult>) -> StepError {
+    let why = match &found.first_problem {
+        Some(p) => format!(": it exists, but {p}"),
+        None => format!(": found {}", found.summary),
+    };
+    let mut details = vec![format!("found: {}", found.summary)];
+    details.extend(found.details);
+    StepError::failed(format!("checked now whether {goal}{why}"), details).with_checks(checks)
+}
+
 fn timed_out(
     goal: &str,
     last: Observed,
