@@ -5,6 +5,7 @@ pub mod chapter;
 pub mod common;
 pub mod completions;
 pub mod docs;
+pub mod import;
 pub mod init;
 pub mod lab;
 pub mod observed;
