@@ -40,12 +40,19 @@ fn get<'a>(body: &'a Y, key: &str) -> Option<&'a Y> {
 
 /// After an apply: the weights of its routing objects are kept for the next probe.
 pub fn applied(cx: &mut Cx<'_>, idx: usize) {
-    let files = cx.steps[idx].files.clone();
-    for f in files {
-        let Ok(text) = std::fs::read_to_string(&f) else { continue };
-        if text.len() > crate::language::limits::MAX_FILE_BYTES {
+    let mut sources: Vec<(std::path::PathBuf, String)> = Vec::new();
+    if let Some(Y::Str(inline)) = get(&cx.steps[idx].body, "inline") {
+        sources.push((std::path::PathBuf::from(format!("the inline manifest of {}", cx.steps[idx].at)), inline.clone()));
+    }
+    for f in cx.steps[idx].files.clone() {
+        let Ok(meta) = std::fs::metadata(&f) else { continue };
+        if meta.len() > crate::language::limits::MAX_FILE_BYTES as u64 {
             continue;
         }
+        let Ok(text) = std::fs::read_to_string(&f) else { continue };
+        sources.push((f, text));
+    }
+    for (f, text) in sources {
         for doc in text.split("\n---") {
             let Ok(v) = serde_saphyr::from_str::<serde_json::Value>(doc) else { continue };
             if let Some(pairs) = weights_of(&v) {
@@ -144,8 +151,14 @@ pub fn finish(cx: &mut Cx<'_>) {
     let model = cx.probe_model.clone();
     for i in 0..cx.steps.len() {
         let Some(w) = cx.steps[i].weights.clone() else { continue };
-        let (mut body, note) = weight_check(cx.steps[i].body.clone(), &w, model.as_ref(), &keys);
+        let (mut body, mut note) = weight_check(cx.steps[i].body.clone(), &w, model.as_ref(), &keys);
         set(&mut body, "requests", Y::Int(if w.pairs.len() == 1 { 200 } else { 2000 }));
+        if let Y::Map(pairs) = &mut body
+            && let Some(at) = pairs.iter().position(|(k, _)| k == "rate")
+        {
+            pairs.remove(at);
+            note.push_str("; the pause of the page's loop is dropped: a split needs hundreds of answers");
+        }
         cx.steps[i].body = body;
         let (at, name) = (cx.steps[i].at.clone(), cx.steps[i].name.clone());
         cx.report.proposed(&at, &note, &name);
@@ -356,6 +369,9 @@ fn answer(cx: &mut Cx<'_>, idx: usize, text: &str, at: &str) {
             };
             checks.push(check);
         }
+    } else if let (Some(line), [(name, _)]) = (text.lines().map(str::trim).find(|l| !l.is_empty()), extract.as_slice()) {
+        // `curl ... | jq -r .status` then `ok`: the value the filter printed.
+        checks.push(Y::flow(vec![("value", Y::s(name.clone())), ("equals", Y::s(super::expand::escape(line.trim_matches('"'))))]));
     } else if let Some(line) = text.lines().map(str::trim).find(|l| !l.is_empty()).filter(|l| l.len() <= 200 && !l.starts_with('<')) {
         extract.push(("body".to_owned(), Y::flow(vec![("body", Y::Bool(true))])));
         checks.push(Y::flow(vec![("value", Y::s("body")), ("matches", Y::s(regex::escape(line)))]));
@@ -424,6 +440,7 @@ pub fn yq_patch(cx: &mut Cx<'_>, cmds: &[Cmd], k_last: &impl std::fmt::Debug, te
     match made {
         Some((body, _)) => {
             let mut s = step("patch", body, yq);
+        s.name = format!("set-{}", args.get(1).map_or("object", |f| f.rsplit('/').next().unwrap_or(f)).trim_end_matches(".yaml"));
             let last = &cmds[cmds.len() - 1];
             let ctx = last.argv.iter().position(|w| w.concrete().is_some_and(|t| t.starts_with("--context"))).and_then(|i| {
                 let w = &last.argv[i];

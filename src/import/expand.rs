@@ -63,9 +63,14 @@ impl Word {
         for v in &self.0 {
             match v {
                 Val::Lit(s) => out.push_str(&escape(s)),
+                // An unset variable's default is its name as a host name:
+                // a URL that validates and says what to set.
                 Val::Env { var, value } => out.push_str(&format!(
                     "{{{{ env.{var} | default('{}') }}}}",
-                    value.as_deref().unwrap_or("").replace(['\'', '\\'], "")
+                    value
+                        .clone()
+                        .unwrap_or_else(|| var.to_ascii_lowercase().replace('_', "-"))
+                        .replace(['\'', '\\'], "")
                 )),
                 Val::Capture(c) => out.push_str(&format!("{{{{ {c} }}}}")),
                 Val::Template(t) => out.push_str(t),

@@ -454,6 +454,7 @@ pub fn capture(cx: &mut Cx<'_>, cmds: &[Cmd], text: &str) -> Option<Val> {
         ("capture", Y::map(vec![(name.as_str(), Y::s(path))])),
     ]);
     let mut s = step("get", body, &cmds[0]);
+    s.name = format!("capture-{name}");
     s.clusters = vec![cluster];
     push(cx, s, text, "kubectl get in $(...): a get step that captures the value");
     cx.captured.insert(key, name.clone());

@@ -60,11 +60,23 @@ impl Code {
         }
         let mut out: Vec<(String, Option<String>, usize, usize)> = Vec::new();
         let mut continued = false;
+        let mut heredoc: Option<String> = None;
         for (i, line) in self.text.lines().enumerate() {
             let t = line.trim_start();
+            if let Some(tag) = &heredoc {
+                if let Some(last) = out.last_mut() {
+                    last.0.push_str(line);
+                    last.0.push('\n');
+                }
+                if t.trim_end() == tag {
+                    heredoc = None;
+                }
+                continue;
+            }
             if let Some(cmd) = t.strip_prefix("$ ") {
                 out.push((format!("{cmd}\n"), None, i, line.len() - t.len() + 2));
                 continued = cmd.trim_end().ends_with('\\');
+                heredoc = heredoc_tag(cmd);
             } else if let Some(last) = out.last_mut() {
                 if continued {
                     last.0.push_str(line);
@@ -79,6 +91,21 @@ impl Code {
         }
         out
     }
+}
+
+/// The end tag of a here-document a command line opens (`<<EOF`, `<<-'END'`).
+fn heredoc_tag(cmd: &str) -> Option<String> {
+    let at = cmd.find("<<")?;
+    let rest = cmd[at + 2..].trim_start_matches('-').trim_start();
+    if rest.starts_with('<') {
+        return None;
+    }
+    let tag: String = rest
+        .trim_start_matches(['\'', '"'])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    (!tag.is_empty()).then_some(tag)
 }
 
 /// The page's items in order.

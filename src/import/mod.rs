@@ -184,6 +184,8 @@ pub struct Cx<'a> {
     pub repeat: Option<(u64, Option<String>)>,
     pub outcomes: Vec<String>,
     pub next: Option<String>,
+    /// The page's level-1 heading, when the front matter has no title.
+    pub title: Option<String>,
 }
 
 /// Imports a chapter.
@@ -258,6 +260,7 @@ impl<'a> Cx<'a> {
             repeat: None,
             outcomes: Vec::new(),
             next: None,
+            title: None,
         }
     }
 
@@ -265,6 +268,10 @@ impl<'a> Cx<'a> {
         let mut after_command = false;
         for item in items {
             match item {
+                markdown::Item::Heading(1, text) if self.title.is_none() && !page.front.contains_key("title") => {
+                    self.title = Some(text.clone());
+                    after_command = false;
+                }
                 markdown::Item::Heading(level, text) => {
                     self.pending.items.push(((*level).max(1), text.clone()));
                     after_command = false;

@@ -24,7 +24,7 @@ fn step_y(s: &Step) -> Y {
         }
     }
     if let Some(v) = &s.doc {
-        m.push(("doc", Y::s(format!("{}\n", super::expand::escape(v)))));
+        m.push(("doc", Y::s(format!("{v}\n"))));
     }
     match s.clusters.as_slice() {
         [] => {}
@@ -50,12 +50,14 @@ pub fn write(cx: &Cx<'_>, page: &Page, stem: &str) -> String {
         page.files[0].replace('\n', " "),
         super::yaml_out::PROPOSED
     );
-    let name = slug(&front_str(page, "title").unwrap_or_else(|| stem.to_owned()));
+    let title = front_str(page, "title").or_else(|| cx.title.clone());
+    let name = slug(&title.clone().unwrap_or_else(|| stem.to_owned()));
     let mut top = vec![("name", Y::s(if name.is_empty() { "imported".to_owned() } else { name }))];
-    for key in ["title", "summary"] {
-        if let Some(v) = front_str(page, key) {
-            top.push((key, Y::s(v)));
-        }
+    if let Some(t) = title {
+        top.push(("title", Y::s(t)));
+    }
+    if let Some(v) = front_str(page, "summary").or_else(|| front_str(page, "description")) {
+        top.push(("summary", Y::s(v)));
     }
     let authors: Vec<Y> = match page.front.get("authors").or_else(|| page.front.get("author")) {
         Some(serde_json::Value::Array(a)) => a.iter().filter_map(|v| v.as_str()).map(Y::s).collect(),
@@ -75,7 +77,7 @@ pub fn write(cx: &Cx<'_>, page: &Page, stem: &str) -> String {
         top.push(("outcomes", Y::List(cx.outcomes.iter().map(|o| Y::s(o.clone())).collect())));
     }
     if let Some(n) = &cx.next {
-        top.push(("next", Y::s(format!("{}\n", super::expand::escape(n)))));
+        top.push(("next", Y::s(format!("{n}\n"))));
     }
     top.push(("root", Y::s(super::kubectl::relative(&cx.out_dir, &cx.root))));
     if !cx.clusters.is_empty() {
