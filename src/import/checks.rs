@@ -204,7 +204,26 @@ fn weight_check(mut body: Y, w: &Weights, model: Option<&ProbeModel>, all: &[Str
         let weights = Y::Flow(Box::new(Y::Map(w.pairs.iter().map(|(k, v)| (k.clone(), Y::Int(*v))).collect())));
         Y::map(vec![("distribution", Y::map(vec![("value", Y::s(value)), ("weights", weights), ("tolerance", Y::Int(10))]))])
     };
-    set(&mut body, "expect", Y::proposed(&why, check));
+    // Checks the page's answer proposed on other fields stay; one on the split's value goes.
+    let mut merged = match get(&body, "expect") {
+        Some(Y::Noted(_, inner)) => match inner.as_ref() {
+            Y::Map(p) => p.clone(),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    for (k, v) in &mut merged {
+        if k == "each"
+            && let Y::List(items) = v
+        {
+            items.retain(|c| !matches!(c, Y::Flow(m) if get(m, "value") == Some(&Y::s(field.clone().unwrap_or_default()))));
+        }
+    }
+    merged.retain(|(k, v)| !(k == "each" && *v == Y::List(Vec::new())));
+    if let Y::Map(p) = check {
+        merged.extend(p);
+    }
+    set(&mut body, "expect", Y::proposed(&why, Y::Map(merged)));
     (body, why)
 }
 

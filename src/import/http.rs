@@ -86,7 +86,8 @@ fn httpie(cmd: &Cmd) -> Result<Request, String> {
 
 fn url_template(w: &Word, https: bool) -> String {
     let t = w.template();
-    if t.starts_with("http://") || t.starts_with("https://") {
+    let bare = t.strip_prefix("{% raw %}").unwrap_or(&t);
+    if bare.starts_with("http://") || bare.starts_with("https://") {
         t
     } else if let Some(rest) = t.strip_prefix(':') {
         format!("http://localhost:{rest}")

@@ -402,15 +402,16 @@ pub fn call_script(
     sourced: bool,
     at: &str,
 ) -> Result<(), ImportError> {
-    if cx.frames.len() > cx.limits.call_depth || cx.frames.iter().filter(|f| f.path.as_deref() == Some(real)).count() > 1 {
-        return Err(ImportError::new(
-            at,
-            format!("scripts call each other deeper than {} (a loop?)", cx.limits.call_depth.min(2)),
-        ));
-    }
     let shown = real
         .strip_prefix(&cx.root)
         .map_or_else(|_| real.display().to_string(), |p| p.display().to_string());
+    if cx.frames.iter().any(|f| f.path.as_deref() == Some(real)) {
+        let n = cx.frames.iter().filter(|f| f.path.is_some()).count();
+        return Err(ImportError::new(at, format!("script loop: `{shown}` calls itself (through {n} scripts)")));
+    }
+    if cx.frames.len() > cx.limits.call_depth {
+        return Err(ImportError::new(at, format!("scripts call each other deeper than {}", cx.limits.call_depth)));
+    }
     let text = super::page::read_text(real, &shown, cx.limits.page_bytes)?;
     let stem = real
         .file_stem()

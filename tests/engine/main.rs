@@ -17,6 +17,7 @@ mod faults;
 mod golden;
 mod harness;
 mod hostile_inputs;
+mod import;
 mod manifests;
 mod output;
 mod output_channels;
