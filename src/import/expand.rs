@@ -206,7 +206,7 @@ impl Cx<'_> {
                 .get(n)
                 .cloned()
                 .unwrap_or_else(|| Val::env(n, None)),
-            Parameter::Positional(0) => frame
+            Parameter::Positional(0) | Parameter::Special(SpecialParameter::ShellName) => frame
                 .and_then(|f| f.path.as_ref())
                 .map_or(Val::Unknown("$0".into()), |p| Val::Lit(p.display().to_string())),
             Parameter::Positional(k) => frame
