@@ -12,7 +12,10 @@ use super::Cx;
 pub enum Val {
     Lit(String),
     /// The value of an environment variable (`--env`, an `export`, or unset).
-    Env { var: String, value: Option<String> },
+    Env {
+        var: String,
+        value: Option<String>,
+    },
     /// A value captured by an earlier step (a template variable).
     Capture(String),
     /// Something the import cannot know before a run (said why).
@@ -94,7 +97,9 @@ impl Word {
     pub fn unknown(&self) -> Option<String> {
         self.0.iter().find_map(|v| match v {
             Val::Unknown(why) => Some(why.clone()),
-            Val::Env { var, value: None } => Some(format!("${var} is not set by the chapter (give it with --env {var}=VALUE)")),
+            Val::Env { var, value: None } => Some(format!(
+                "${var} is not set by the chapter (give it with --env {var}=VALUE)"
+            )),
             _ => None,
         })
     }
@@ -147,7 +152,8 @@ impl Cx<'_> {
             WordPiece::EscapeSequence(s) => {
                 w.push(Val::Lit(s.trim_start_matches('\\').to_owned()));
             }
-            WordPiece::DoubleQuotedSequence(inner) | WordPiece::GettextDoubleQuotedSequence(inner) => {
+            WordPiece::DoubleQuotedSequence(inner)
+            | WordPiece::GettextDoubleQuotedSequence(inner) => {
                 for p in inner {
                     self.piece(&p.piece, w);
                 }
@@ -157,7 +163,8 @@ impl Cx<'_> {
                 let v = self.parameter(expr);
                 w.push(v);
             }
-            WordPiece::CommandSubstitution(text) | WordPiece::BackquotedCommandSubstitution(text) => {
+            WordPiece::CommandSubstitution(text)
+            | WordPiece::BackquotedCommandSubstitution(text) => {
                 let v = super::shell::substitution(self, text);
                 w.push(v);
             }
@@ -194,7 +201,12 @@ impl Cx<'_> {
                 }
                 v => v,
             },
-            other => Val::Unknown(format!("the expansion {other:?}").chars().take(80).collect()),
+            other => Val::Unknown(
+                format!("the expansion {other:?}")
+                    .chars()
+                    .take(80)
+                    .collect(),
+            ),
         }
     }
 
@@ -208,13 +220,17 @@ impl Cx<'_> {
                 .unwrap_or_else(|| Val::env(n, None)),
             Parameter::Positional(0) | Parameter::Special(SpecialParameter::ShellName) => frame
                 .and_then(|f| f.path.as_ref())
-                .map_or(Val::Unknown("$0".into()), |p| Val::Lit(p.display().to_string())),
+                .map_or(Val::Unknown("$0".into()), |p| {
+                    Val::Lit(p.display().to_string())
+                }),
             Parameter::Positional(k) => frame
                 .and_then(|f| f.args.get(*k as usize - 1).cloned())
                 .unwrap_or_else(|| Val::Unknown(format!("${k} is not given at the call site"))),
             Parameter::NamedWithIndex { name, .. } if name == "BASH_SOURCE" => frame
                 .and_then(|f| f.path.as_ref())
-                .map_or(Val::Unknown("BASH_SOURCE".into()), |p| Val::Lit(p.display().to_string())),
+                .map_or(Val::Unknown("BASH_SOURCE".into()), |p| {
+                    Val::Lit(p.display().to_string())
+                }),
             Parameter::Special(SpecialParameter::PositionalParameterCount) => {
                 Val::Lit(frame.map_or(0, |f| f.args.len()).to_string())
             }

@@ -2,10 +2,10 @@
 //! the reader's browser (`open`, `xdg-open`) as probes: one request, or N in a
 //! loop of N; `| jq .path` becomes an extracted value.
 
+use super::Cx;
 use super::expand::Word;
 use super::steps::{Cmd, exec, push, step};
 use super::yaml_out::Y;
-use super::Cx;
 
 /// A request read from a command line.
 #[derive(Debug, Default)]
@@ -23,7 +23,10 @@ fn curl(cmd: &Cmd) -> Result<Request, String> {
     let mut args = cmd.argv.iter().skip(1);
     while let Some(w) = args.next() {
         let t = w.concrete().unwrap_or_else(|| w.template());
-        let mut value = || args.next().map(|v| v.concrete().unwrap_or_else(|| v.template()));
+        let mut value = || {
+            args.next()
+                .map(|v| v.concrete().unwrap_or_else(|| v.template()))
+        };
         match t.as_str() {
             "-X" | "--request" => r.method = value(),
             "-H" | "--header" => {
@@ -34,15 +37,20 @@ fn curl(cmd: &Cmd) -> Result<Request, String> {
             "-d" | "--data" | "--data-raw" | "--data-binary" | "--json" => {
                 r.body = value();
                 if t == "--json" {
-                    r.headers.push(("Content-Type".into(), "application/json".into()));
+                    r.headers
+                        .push(("Content-Type".into(), "application/json".into()));
                 }
             }
             "-k" | "--insecure" => r.insecure = true,
             "-I" | "--head" => r.method = Some("HEAD".into()),
-            "-u" | "--user" | "-E" | "--cert" | "--cacert" | "--resolve" | "--connect-to" | "-x" | "--proxy" => {
-                return Err(format!("curl {t}: credentials, certificates or routing a probe does not set"));
+            "-u" | "--user" | "-E" | "--cert" | "--cacert" | "--resolve" | "--connect-to"
+            | "-x" | "--proxy" => {
+                return Err(format!(
+                    "curl {t}: credentials, certificates or routing a probe does not set"
+                ));
             }
-            "-o" | "--output" | "-w" | "--write-out" | "-m" | "--max-time" | "--connect-timeout" | "-A" | "--user-agent" => {
+            "-o" | "--output" | "-w" | "--write-out" | "-m" | "--max-time"
+            | "--connect-timeout" | "-A" | "--user-agent" => {
                 let _ = value();
             }
             s if s.starts_with('-') => {}
@@ -63,23 +71,33 @@ fn httpie(cmd: &Cmd) -> Result<Request, String> {
             }
             continue;
         }
-        if r.url.is_none() && r.method.is_none() && t.chars().all(|c| c.is_ascii_uppercase()) && !t.is_empty() {
+        if r.url.is_none()
+            && r.method.is_none()
+            && t.chars().all(|c| c.is_ascii_uppercase())
+            && !t.is_empty()
+        {
             r.method = Some(t);
         } else if r.url.is_none() {
             r.url = Some(w.clone());
         } else if let Some((k, v)) = t.split_once(":=") {
             r.json.push((k.to_owned(), v.to_owned()));
         } else if let Some((k, v)) = t.split_once('=') {
-            r.json.push((k.to_owned(), serde_json::to_string(v).unwrap_or_default()));
+            r.json
+                .push((k.to_owned(), serde_json::to_string(v).unwrap_or_default()));
         } else if let Some((k, v)) = t.split_once(':') {
             r.headers.push((k.to_owned(), v.to_owned()));
         }
     }
     if !r.json.is_empty() {
-        let fields: Vec<String> = r.json.iter().map(|(k, v)| format!("{}: {v}", serde_json::to_string(k).unwrap_or_default())).collect();
+        let fields: Vec<String> = r
+            .json
+            .iter()
+            .map(|(k, v)| format!("{}: {v}", serde_json::to_string(k).unwrap_or_default()))
+            .collect();
         r.body = Some(format!("{{{}}}", fields.join(", ")));
         r.method.get_or_insert_with(|| "POST".to_owned());
-        r.headers.push(("Content-Type".into(), "application/json".into()));
+        r.headers
+            .push(("Content-Type".into(), "application/json".into()));
     }
     Ok(r)
 }
@@ -105,7 +123,12 @@ pub fn map(cx: &mut Cx<'_>, cmd: &Cmd, rest: Option<&[Cmd]>) {
         "curl" => curl(cmd),
         "http" | "https" => httpie(cmd),
         _ => Ok(Request {
-            url: cmd.argv.iter().skip(1).find(|w| !w.concrete().is_some_and(|t| t.starts_with('-'))).cloned(),
+            url: cmd
+                .argv
+                .iter()
+                .skip(1)
+                .find(|w| !w.concrete().is_some_and(|t| t.starts_with('-')))
+                .cloned(),
             ..Request::default()
         }),
     };
@@ -126,7 +149,15 @@ pub fn map(cx: &mut Cx<'_>, cmd: &Cmd, rest: Option<&[Cmd]>) {
         body.push(("method", Y::s(m)));
     }
     if !r.headers.is_empty() {
-        body.push(("headers", Y::Map(r.headers.into_iter().map(|(k, v)| (k, Y::s(super::expand::escape(&v)))).collect())));
+        body.push((
+            "headers",
+            Y::Map(
+                r.headers
+                    .into_iter()
+                    .map(|(k, v)| (k, Y::s(super::expand::escape(&v))))
+                    .collect(),
+            ),
+        ));
     }
     if let Some(b) = r.body {
         body.push(("body", Y::s(super::expand::escape(&b))));
@@ -145,17 +176,34 @@ pub fn map(cx: &mut Cx<'_>, cmd: &Cmd, rest: Option<&[Cmd]>) {
     if let Some(filter) = rest.and_then(|r| r.first()) {
         if filter.program() == "jq" {
             if let Some(path) = super::kubectl::jq_path(&filter.args()) {
-                let name = path.rsplit('.').next().unwrap_or("value").chars().filter(char::is_ascii_alphanumeric).collect::<String>();
-                let name = if name.is_empty() { "value".to_owned() } else { name };
+                let name = path
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or("value")
+                    .chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .collect::<String>();
+                let name = if name.is_empty() {
+                    "value".to_owned()
+                } else {
+                    name
+                };
                 body.push(("extract", Y::map(vec![(name.as_str(), Y::s(path))])));
                 why.push_str("; `| jq` extracts the value");
             }
         } else {
-            why.push_str(&format!("; `| {}` filters what the reader sees", filter.program()));
+            why.push_str(&format!(
+                "; `| {}` filters what the reader sees",
+                filter.program()
+            ));
         }
     }
     let mut s = step("probe", Y::map(body), cmd);
-    s.name = if browser { "open".to_owned() } else { "call".to_owned() };
+    s.name = if browser {
+        "open".to_owned()
+    } else {
+        "call".to_owned()
+    };
     let idx = push(cx, s, &cmd.text, &why);
     super::checks::probed(cx, idx, &url);
 }

@@ -165,7 +165,14 @@ pub fn items(page: &Page) -> Result<Vec<Item>, ImportError> {
                 }
                 if depth == 0 {
                     let raw = text[start..range.end].trim_end().to_owned();
-                    items.push(close(end, raw, &mut heading, &mut code, &mut tasks, plain_list));
+                    items.push(close(
+                        end,
+                        raw,
+                        &mut heading,
+                        &mut code,
+                        &mut tasks,
+                        plain_list,
+                    ));
                 }
             }
             Event::TaskListMarker(_) => {}
@@ -213,10 +220,18 @@ fn close(
         },
         TagEnd::List(_) => {
             let t = tasks.take().unwrap_or_default();
-            if !t.is_empty() && raw.lines().all(|l| {
-                let l = l.trim_start().trim_start_matches(['-', '*', '+']).trim_start();
-                l.starts_with("[x]") || l.starts_with("[X]") || l.starts_with("[ ]") || l.is_empty()
-            }) {
+            if !t.is_empty()
+                && raw.lines().all(|l| {
+                    let l = l
+                        .trim_start()
+                        .trim_start_matches(['-', '*', '+'])
+                        .trim_start();
+                    l.starts_with("[x]")
+                        || l.starts_with("[X]")
+                        || l.starts_with("[ ]")
+                        || l.is_empty()
+                })
+            {
                 Item::Outcomes(t)
             } else {
                 Item::Prose(raw)

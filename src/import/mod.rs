@@ -198,7 +198,10 @@ pub fn import(req: &Request<'_>, limits: &Limits) -> Result<Imported, ImportErro
         .unwrap_or(Path::new("."));
     let root_arg = req.root.unwrap_or(page_dir);
     let root = std::fs::canonicalize(root_arg).map_err(|e| {
-        ImportError::new(root_arg.display().to_string(), format!("the root cannot be read: {e}"))
+        ImportError::new(
+            root_arg.display().to_string(),
+            format!("the root cannot be read: {e}"),
+        )
     })?;
     let page = page::read(req.page, &shown, &root, limits)?;
     let items = markdown::items(&page)?;
@@ -208,11 +211,15 @@ pub fn import(req: &Request<'_>, limits: &Limits) -> Result<Imported, ImportErro
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let out_dir = std::fs::canonicalize(out_dir).map_err(|e| {
-        ImportError::new(out_dir.display().to_string(), format!("the output directory cannot be read: {e}"))
+        ImportError::new(
+            out_dir.display().to_string(),
+            format!("the output directory cannot be read: {e}"),
+        )
     })?;
     let mut cx = Cx::new(root, out_dir, limits);
     for (k, v) in req.env {
-        cx.vars.insert(k.clone(), expand::Val::env(k, Some(v.clone())));
+        cx.vars
+            .insert(k.clone(), expand::Val::env(k, Some(v.clone())));
     }
     cx.read_items(&page, &items)?;
     let name = req
@@ -264,11 +271,17 @@ impl<'a> Cx<'a> {
         }
     }
 
-    fn read_items(&mut self, page: &page::Page, items: &[markdown::Item]) -> Result<(), ImportError> {
+    fn read_items(
+        &mut self,
+        page: &page::Page,
+        items: &[markdown::Item],
+    ) -> Result<(), ImportError> {
         let mut after_command = false;
         for item in items {
             match item {
-                markdown::Item::Heading(1, text) if self.title.is_none() && !page.front.contains_key("title") => {
+                markdown::Item::Heading(1, text)
+                    if self.title.is_none() && !page.front.contains_key("title") =>
+                {
                     self.title = Some(text.clone());
                     after_command = false;
                 }
@@ -282,9 +295,14 @@ impl<'a> Cx<'a> {
                     if markdown::is_shell(&code.lang) || code.has_prompts() {
                         for (text, output, line0, col0) in code.commands() {
                             let frame = Frame {
-                                file: page.files[page.origin.get(code.line).map_or(0, |o| o.0)].clone(),
+                                file: page.files[page.origin.get(code.line).map_or(0, |o| o.0)]
+                                    .clone(),
                                 path: None,
-                                line0: page.origin.get(code.line + line0).map_or(code.line + line0, |o| o.1) - 1,
+                                line0: page
+                                    .origin
+                                    .get(code.line + line0)
+                                    .map_or(code.line + line0, |o| o.1)
+                                    - 1,
                                 col0,
                                 args: Vec::new(),
                                 stem: None,
@@ -311,7 +329,13 @@ impl<'a> Cx<'a> {
         let tail: Vec<String> = rest
             .items
             .iter()
-            .map(|(l, h)| if *l == 0 { h.clone() } else { format!("{} {h}", "#".repeat(usize::from(*l))) })
+            .map(|(l, h)| {
+                if *l == 0 {
+                    h.clone()
+                } else {
+                    format!("{} {h}", "#".repeat(usize::from(*l)))
+                }
+            })
             .collect();
         if !tail.is_empty() {
             self.next = Some(tail.join("\n\n"));
@@ -364,7 +388,13 @@ impl<'a> Cx<'a> {
             Some(expand::Val::Env { var, value }) => {
                 let name = slug(&var.to_ascii_lowercase());
                 let default = value.unwrap_or_else(|| name.clone());
-                (name, format!("{{{{ env.{var} | default('{}') }}}}", default.replace('\'', "")))
+                (
+                    name,
+                    format!(
+                        "{{{{ env.{var} | default('{}') }}}}",
+                        default.replace('\'', "")
+                    ),
+                )
             }
             Some(expand::Val::Lit(s)) => (slug(&s), s),
             _ => (
@@ -372,7 +402,11 @@ impl<'a> Cx<'a> {
                 "{{ env.KUBE_CONTEXT | default('current') }}".to_owned(),
             ),
         };
-        let name = if name.is_empty() { "current".to_owned() } else { name };
+        let name = if name.is_empty() {
+            "current".to_owned()
+        } else {
+            name
+        };
         self.clusters.entry(name.clone()).or_insert(ctx);
         name
     }
@@ -390,5 +424,9 @@ pub fn slug(s: &str) -> String {
         }
     }
     let out = out.trim_end_matches('-');
-    out.chars().take(60).collect::<String>().trim_end_matches('-').to_owned()
+    out.chars()
+        .take(60)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_owned()
 }

@@ -64,8 +64,14 @@ pub fn read_text(path: &Path, shown: &str, max: usize) -> Result<String, ImportE
             format!("the file grew past {max} bytes while read"),
         ));
     }
-    let (at, what) = match (bytes.iter().position(|&b| b == 0), std::str::from_utf8(&bytes)) {
-        (Some(nul), _) => (nul, "a NUL byte: this is a binary file, not Markdown or shell"),
+    let (at, what) = match (
+        bytes.iter().position(|&b| b == 0),
+        std::str::from_utf8(&bytes),
+    ) {
+        (Some(nul), _) => (
+            nul,
+            "a NUL byte: this is a binary file, not Markdown or shell",
+        ),
         (None, Err(e)) => (e.valid_up_to(), "bytes that are not UTF-8 text"),
         (None, Ok(_)) => return Ok(String::from_utf8(bytes).unwrap_or_default()),
     };
@@ -77,16 +83,10 @@ pub fn read_text(path: &Path, shown: &str, max: usize) -> Result<String, ImportE
 
 /// `path` (relative to `base`, or absolute) if it is under `root` once
 /// symlinks are followed; else a located error.
-pub fn under_root(
-    root: &Path,
-    base: &Path,
-    path: &str,
-    at: &str,
-) -> Result<PathBuf, ImportError> {
+pub fn under_root(root: &Path, base: &Path, path: &str, at: &str) -> Result<PathBuf, ImportError> {
     let joined = base.join(path);
-    let real = std::fs::canonicalize(&joined).map_err(|e| {
-        ImportError::new(at, format!("cannot read `{}`: {e}", joined.display()))
-    })?;
+    let real = std::fs::canonicalize(&joined)
+        .map_err(|e| ImportError::new(at, format!("cannot read `{}`: {e}", joined.display())))?;
     if !real.starts_with(root) {
         return Err(ImportError::new(
             at,
@@ -194,7 +194,10 @@ impl Reader<'_> {
         if self.stack.contains(&real) {
             return Err(ImportError::new(
                 at,
-                format!("include loop: `{target}` includes itself (through {} files)", self.stack.len()),
+                format!(
+                    "include loop: `{target}` includes itself (through {} files)",
+                    self.stack.len()
+                ),
             ));
         }
         let shown = real
@@ -257,7 +260,10 @@ mod tests {
 
     #[test]
     fn include_lines() {
-        assert_eq!(include_target("---8<--- \"includes/env.md\"").as_deref(), Some("includes/env.md"));
+        assert_eq!(
+            include_target("---8<--- \"includes/env.md\"").as_deref(),
+            Some("includes/env.md")
+        );
         assert_eq!(include_target("  --8<-- 'a.md'").as_deref(), Some("a.md"));
         assert_eq!(include_target("--8<-- \"\""), None);
         assert_eq!(include_target("--8<-- a.md"), None);
@@ -266,7 +272,10 @@ mod tests {
     #[test]
     fn hugo_blocks() {
         assert_eq!(hugo_fence("{{< text bash >}}").as_deref(), Some("```bash"));
-        assert_eq!(hugo_fence("{{< text syntax=\"json\" outputis=x >}}").as_deref(), Some("```json"));
+        assert_eq!(
+            hugo_fence("{{< text syntax=\"json\" outputis=x >}}").as_deref(),
+            Some("```json")
+        );
         assert_eq!(hugo_fence("{{< /text >}}").as_deref(), Some("```"));
         assert_eq!(hugo_fence("{{< tip >}}"), None);
     }

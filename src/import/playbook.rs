@@ -29,7 +29,12 @@ fn step_y(s: &Step) -> Y {
     match s.clusters.as_slice() {
         [] => {}
         [one] => m.push(("clusters", Y::s(one.clone()))),
-        many => m.push(("clusters", Y::Flow(Box::new(Y::List(many.iter().map(|c| Y::s(c.clone())).collect()))))),
+        many => m.push((
+            "clusters",
+            Y::Flow(Box::new(Y::List(
+                many.iter().map(|c| Y::s(c.clone())).collect(),
+            ))),
+        )),
     }
     if let Some(t) = &s.timeout {
         m.push(("timeout", Y::s(t.clone())));
@@ -52,15 +57,28 @@ pub fn write(cx: &Cx<'_>, page: &Page, stem: &str) -> String {
     );
     let title = front_str(page, "title").or_else(|| cx.title.clone());
     let name = slug(&title.clone().unwrap_or_else(|| stem.to_owned()));
-    let mut top = vec![("name", Y::s(if name.is_empty() { "imported".to_owned() } else { name }))];
+    let mut top = vec![(
+        "name",
+        Y::s(if name.is_empty() {
+            "imported".to_owned()
+        } else {
+            name
+        }),
+    )];
     if let Some(t) = title {
         top.push(("title", Y::s(t)));
     }
     if let Some(v) = front_str(page, "summary").or_else(|| front_str(page, "description")) {
         top.push(("summary", Y::s(v)));
     }
-    let authors: Vec<Y> = match page.front.get("authors").or_else(|| page.front.get("author")) {
-        Some(serde_json::Value::Array(a)) => a.iter().filter_map(|v| v.as_str()).map(Y::s).collect(),
+    let authors: Vec<Y> = match page
+        .front
+        .get("authors")
+        .or_else(|| page.front.get("author"))
+    {
+        Some(serde_json::Value::Array(a)) => {
+            a.iter().filter_map(|v| v.as_str()).map(Y::s).collect()
+        }
         Some(serde_json::Value::String(s)) => vec![Y::s(s.clone())],
         _ => Vec::new(),
     };
@@ -69,17 +87,29 @@ pub fn write(cx: &Cx<'_>, page: &Page, stem: &str) -> String {
     }
     if let Some(d) = front_str(page, "date").map(|d| d.chars().take(10).collect::<String>())
         && d.len() == 10
-        && d.chars().enumerate().all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() })
+        && d.chars().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == '-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
     {
         top.push(("date", Y::s(d)));
     }
     if !cx.outcomes.is_empty() {
-        top.push(("outcomes", Y::List(cx.outcomes.iter().map(|o| Y::s(o.clone())).collect())));
+        top.push((
+            "outcomes",
+            Y::List(cx.outcomes.iter().map(|o| Y::s(o.clone())).collect()),
+        ));
     }
     if let Some(n) = &cx.next {
         top.push(("next", Y::s(format!("{n}\n"))));
     }
-    top.push(("root", Y::s(super::kubectl::relative(&cx.out_dir, &cx.root))));
+    top.push((
+        "root",
+        Y::s(super::kubectl::relative(&cx.out_dir, &cx.root)),
+    ));
     if !cx.clusters.is_empty() {
         let clusters = cx
             .clusters
@@ -93,6 +123,11 @@ pub fn write(cx: &Cx<'_>, page: &Page, stem: &str) -> String {
     let mut body = String::new();
     block(&mut body, &doc, 0);
     // A blank line between steps, as playbooks are written by hand.
-    out.push_str(&body.replace("\n  - name: ", "\n\n  - name: ").replace("\n  # ", "\n\n  # ").replace("\n\n\n", "\n\n"));
+    out.push_str(
+        &body
+            .replace("\n  - name: ", "\n\n  - name: ")
+            .replace("\n  # ", "\n\n  # ")
+            .replace("\n\n\n", "\n\n"),
+    );
     out
 }

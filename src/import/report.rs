@@ -69,7 +69,12 @@ impl Report {
 
     /// Names the step of the last exec entry.
     pub fn name_last(&mut self, name: &str) {
-        if let Some(e) = self.entries.iter_mut().rev().find(|e| e.became == "exec step") {
+        if let Some(e) = self
+            .entries
+            .iter_mut()
+            .rev()
+            .find(|e| e.became == "exec step")
+        {
             e.step = Some(name.to_owned());
         }
     }
@@ -89,14 +94,20 @@ impl Report {
     /// Counts the entries.
     pub fn finish(&mut self, steps: &[Step]) {
         let count = |f: &dyn Fn(&Entry) -> bool| self.entries.iter().filter(|e| f(e)).count();
-        let typed = count(&|e| e.became.ends_with(" step") && e.became != "exec step" && !e.source.is_empty());
+        let typed = count(&|e| {
+            e.became.ends_with(" step") && e.became != "exec step" && !e.source.is_empty()
+        });
         let exec = count(&|e| e.became == "exec step");
         let s = Summary {
             commands: typed + exec,
             typed,
             exec,
             understood: count(&|e| e.became == "understood"),
-            typed_percent: if typed + exec == 0 { 0.0 } else { (typed as f64 * 1000.0 / (typed + exec) as f64).round() / 10.0 },
+            typed_percent: if typed + exec == 0 {
+                0.0
+            } else {
+                (typed as f64 * 1000.0 / (typed + exec) as f64).round() / 10.0
+            },
             proposed_checks: count(&|e| e.became == "proposed check"),
             steps: steps.len(),
         };
@@ -108,8 +119,16 @@ impl Report {
     pub fn text(&self) -> String {
         let mut out = String::new();
         for e in &self.entries {
-            let step = e.step.as_deref().map(|s| format!(" `{s}`")).unwrap_or_default();
-            let src = if e.source.is_empty() { String::new() } else { format!("{}: ", e.source) };
+            let step = e
+                .step
+                .as_deref()
+                .map(|s| format!(" `{s}`"))
+                .unwrap_or_default();
+            let src = if e.source.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", e.source)
+            };
             out.push_str(&format!("{}: {src}{}{step}: {}\n", e.at, e.became, e.why));
         }
         let s = &self.summary;

@@ -32,7 +32,11 @@ fn parse(cx: &Cx<'_>, text: &str, frame: &Frame) -> Result<ast::Program, ImportE
     if text.len() > cx.limits.block_bytes {
         return Err(ImportError::new(
             start,
-            format!("a shell block or script of {} bytes; at most {}", text.len(), cx.limits.block_bytes),
+            format!(
+                "a shell block or script of {} bytes; at most {}",
+                text.len(),
+                cx.limits.block_bytes
+            ),
         ));
     }
     // The parser recurses per nesting level: bound it before parsing.
@@ -59,11 +63,18 @@ fn parse(cx: &Cx<'_>, text: &str, frame: &Frame) -> Result<ast::Program, ImportE
     parser.parse_program().map_err(|e| {
         let (l, c) = match &e {
             brush_parser::ParseError::ParsingNear(p) => (p.line, p.column),
-            brush_parser::ParseError::Tokenizing { position: Some(p), .. } => (p.line, p.column),
+            brush_parser::ParseError::Tokenizing {
+                position: Some(p), ..
+            } => (p.line, p.column),
             _ => (text.lines().count().max(1), 1),
         };
         ImportError::new(
-            format!("{}:{}:{}", frame.file, frame.line0 + l, c + if l == 1 { frame.col0 } else { 0 }),
+            format!(
+                "{}:{}:{}",
+                frame.file,
+                frame.line0 + l,
+                c + if l == 1 { frame.col0 } else { 0 }
+            ),
             format!("not shell that bash reads: {e}"),
         )
     })
@@ -93,7 +104,12 @@ fn pipeline(cx: &mut Cx<'_>, p: &ast::Pipeline) -> Result<(), ImportError> {
             Command::Simple(sc) => cmds.push(simple(cx, sc)?),
             _ => {
                 let at = loc_of(cx, p);
-                super::steps::exec(cx, &p.to_string(), &at, "a pipeline through a compound command");
+                super::steps::exec(
+                    cx,
+                    &p.to_string(),
+                    &at,
+                    "a pipeline through a compound command",
+                );
                 return Ok(());
             }
         }
@@ -112,15 +128,21 @@ fn command(cx: &mut Cx<'_>, c: &Command) -> Result<(), ImportError> {
         Command::Function(f) => {
             let frame = cx.frames.last().cloned();
             if let Some(frame) = frame {
-                cx.functions.insert(f.fname.value.clone(), (f.body.clone(), frame));
+                cx.functions
+                    .insert(f.fname.value.clone(), (f.body.clone(), frame));
             }
             let at = loc_of(cx, f);
-            cx.report.understood(&at, &format!("{}()", f.fname.value), "a shell function: its body is read where it is called");
+            cx.report.understood(
+                &at,
+                &format!("{}()", f.fname.value),
+                "a shell function: its body is read where it is called",
+            );
             Ok(())
         }
         Command::ExtendedTest(..) => {
             let at = loc_of(cx, c);
-            cx.report.understood(&at, &c.to_string(), "a test: decides what runs next");
+            cx.report
+                .understood(&at, &c.to_string(), "a test: decides what runs next");
             Ok(())
         }
     }
@@ -133,7 +155,10 @@ fn simple(cx: &mut Cx<'_>, sc: &ast::SimpleCommand) -> Result<Cmd, ImportError> 
     if cx.commands > cx.limits.commands {
         return Err(ImportError::new(
             at,
-            format!("more than {} shell commands (page and scripts)", cx.limits.commands),
+            format!(
+                "more than {} shell commands (page and scripts)",
+                cx.limits.commands
+            ),
         ));
     }
     let mut cmd = Cmd {
@@ -162,9 +187,11 @@ fn simple(cx: &mut Cx<'_>, sc: &ast::SimpleCommand) -> Result<Cmd, ImportError> 
                     ast::AssignmentValue::Scalar(v) => cx.expand(&v.value),
                     ast::AssignmentValue::Array(_) => Word(vec![Val::Unknown("an array".into())]),
                 };
-                cmd.assigns.push((a.name.to_string(), value, w.value.clone()));
+                cmd.assigns
+                    .push((a.name.to_string(), value, w.value.clone()));
             }
-            CommandPrefixOrSuffixItem::AssignmentWord(_, w) | CommandPrefixOrSuffixItem::Word(w) => {
+            CommandPrefixOrSuffixItem::AssignmentWord(_, w)
+            | CommandPrefixOrSuffixItem::Word(w) => {
                 cmd.raw.push(w.value.clone());
                 let word = cx.expand(&w.value);
                 cmd.argv.push(word);
@@ -195,7 +222,9 @@ fn redirect(cx: &mut Cx<'_>, r: &IoRedirect, cmd: &mut Cmd) {
             let word = cx.expand(&w.value);
             match kind {
                 ast::IoFileRedirectKind::Read => cmd.stdin = Some(Stdin::File(word)),
-                _ if fd.is_none_or(|f| f == 1) && word.concrete().as_deref() != Some("/dev/null") => {
+                _ if fd.is_none_or(|f| f == 1)
+                    && word.concrete().as_deref() != Some("/dev/null") =>
+                {
                     cmd.writes = Some(w.value.clone());
                 }
                 _ => {}
@@ -220,18 +249,33 @@ fn compound(cx: &mut Cx<'_>, cc: &CompoundCommand) -> Result<(), ImportError> {
             let at = cx.at(w.2.start.line, w.2.start.column);
             if has_probe(&w.1.list) {
                 let saved = cx.repeat.replace((100, None));
-                cx.report.understood(&at, "while/until loop", "a loop until interrupted around a request: a probe of 100 requests");
+                cx.report.understood(
+                    &at,
+                    "while/until loop",
+                    "a loop until interrupted around a request: a probe of 100 requests",
+                );
                 let r = compound_list(cx, &w.1.list);
                 cx.repeat = saved;
                 r
             } else {
-                super::steps::exec(cx, &cc.to_string(), &at, "a loop that waits on live state: no step kind reads its condition");
+                super::steps::exec(
+                    cx,
+                    &cc.to_string(),
+                    &at,
+                    "a loop that waits on live state: no step kind reads its condition",
+                );
                 Ok(())
             }
         }
-        CompoundCommand::CaseClause(c) if c.value.value.contains("uname") || c.value.value.contains("OSTYPE") => {
+        CompoundCommand::CaseClause(c)
+            if c.value.value.contains("uname") || c.value.value.contains("OSTYPE") =>
+        {
             let at = cx.at(c.loc.start.line, c.loc.start.column);
-            cx.report.understood(&at, &format!("case {}", c.value.value), "a platform branch: the first branch is read, the others do the same elsewhere");
+            cx.report.understood(
+                &at,
+                &format!("case {}", c.value.value),
+                "a platform branch: the first branch is read, the others do the same elsewhere",
+            );
             match c.cases.first().and_then(|i| i.cmd.as_ref()) {
                 Some(list) => compound_list(cx, list),
                 None => Ok(()),
@@ -239,7 +283,12 @@ fn compound(cx: &mut Cx<'_>, cc: &CompoundCommand) -> Result<(), ImportError> {
         }
         other => {
             let at = loc_of(cx, other);
-            super::steps::exec(cx, &other.to_string(), &at, "a compound command that depends on live state");
+            super::steps::exec(
+                cx,
+                &other.to_string(),
+                &at,
+                "a compound command that depends on live state",
+            );
             Ok(())
         }
     }
@@ -273,21 +322,34 @@ fn for_loop(cx: &mut Cx<'_>, f: &ast::ForClauseCommand) -> Result<(), ImportErro
     }
     if has_probe(&f.body.list) {
         let n = count.clamp(1, u64::from(crate::language::limits::MAX_REQUESTS));
-        cx.report.understood(&at, &format!("for {} in ...", f.variable_name), &format!("a loop of {n} around a request: the probe sends {n} requests"));
+        cx.report.understood(
+            &at,
+            &format!("for {} in ...", f.variable_name),
+            &format!("a loop of {n} around a request: the probe sends {n} requests"),
+        );
         let saved = cx.repeat.replace((n, None));
         let r = compound_list(cx, &f.body.list);
         cx.repeat = saved;
         return r;
     }
     if literal.iter().all(Option::is_some) && !literal.is_empty() && literal.len() <= 32 {
-        cx.report.understood(&at, &format!("for {} in ...", f.variable_name), "a loop over a list of values: its body is read once per value");
+        cx.report.understood(
+            &at,
+            &format!("for {} in ...", f.variable_name),
+            "a loop over a list of values: its body is read once per value",
+        );
         for v in literal.into_iter().flatten() {
             cx.vars.insert(f.variable_name.clone(), Val::Lit(v));
             compound_list(cx, &f.body.list)?;
         }
         return Ok(());
     }
-    let text = format!("for {} in {}; do {}; done", f.variable_name, values.join(" "), f.body.list);
+    let text = format!(
+        "for {} in {}; do {}; done",
+        f.variable_name,
+        values.join(" "),
+        f.body.list
+    );
     super::steps::exec(cx, &text, &at, "a loop over values known only at run time");
     Ok(())
 }
@@ -321,7 +383,11 @@ fn if_clause(cx: &mut Cx<'_>, i: &ast::IfClauseCommand) -> Result<(), ImportErro
     let at = cx.at(i.loc.start.line, i.loc.start.column);
     let cond = i.condition.to_string();
     if cond.contains("uname") || cond.contains("OSTYPE") {
-        cx.report.understood(&at, &format!("if {}", cond.trim()), "a platform branch: the first branch is read, the others do the same elsewhere");
+        cx.report.understood(
+            &at,
+            &format!("if {}", cond.trim()),
+            "a platform branch: the first branch is read, the others do the same elsewhere",
+        );
         return compound_list(cx, &i.then);
     }
     let then = i.then.to_string();
@@ -329,7 +395,11 @@ fn if_clause(cx: &mut Cx<'_>, i: &ast::IfClauseCommand) -> Result<(), ImportErro
         .split([';', '\n'])
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .all(|s| ["echo", "printf", "exit", "return", ">&2"].iter().any(|p| s.starts_with(p)));
+        .all(|s| {
+            ["echo", "printf", "exit", "return", ">&2"]
+                .iter()
+                .any(|p| s.starts_with(p))
+        });
     if only_messages && i.elses.is_none() {
         cx.report.understood(&at, &format!("if {}", cond.trim()), "a guard (a missing argument or setting): it stops the script with a message; the call site gives what it checks");
         return Ok(());
@@ -339,13 +409,24 @@ fn if_clause(cx: &mut Cx<'_>, i: &ast::IfClauseCommand) -> Result<(), ImportErro
         .split([';', '\n'])
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .all(|s| s.starts_with("export ") || s.split_once('=').is_some_and(|(k, _)| !k.contains(' ')));
+        .all(|s| {
+            s.starts_with("export ") || s.split_once('=').is_some_and(|(k, _)| !k.contains(' '))
+        });
     if is_test && only_defaults && i.elses.is_none() && cond.contains("-z") {
-        cx.report.understood(&at, &format!("if {}", cond.trim()), "a default for a variable the reader did not set");
+        cx.report.understood(
+            &at,
+            &format!("if {}", cond.trim()),
+            "a default for a variable the reader did not set",
+        );
         return compound_list(cx, &i.then);
     }
     let text = format!("if {cond}; then {then}; fi");
-    super::steps::exec(cx, &text, &at, "if/else on live state: no step kind decides between branches");
+    super::steps::exec(
+        cx,
+        &text,
+        &at,
+        "if/else on live state: no step kind decides between branches",
+    );
     Ok(())
 }
 
@@ -384,7 +465,10 @@ pub fn substitution(cx: &mut Cx<'_>, text: &str) -> Val {
         let here = cx.here.clone();
         for sc in cmds {
             match simple(cx, sc) {
-                Ok(c) => parsed.push(Cmd { at: here.clone(), ..c }),
+                Ok(c) => parsed.push(Cmd {
+                    at: here.clone(),
+                    ..c
+                }),
                 Err(_) => return Val::Unknown(format!("$({text})")),
             }
         }
@@ -407,10 +491,19 @@ pub fn call_script(
         .map_or_else(|_| real.display().to_string(), |p| p.display().to_string());
     if cx.frames.iter().any(|f| f.path.as_deref() == Some(real)) {
         let n = cx.frames.iter().filter(|f| f.path.is_some()).count();
-        return Err(ImportError::new(at, format!("script loop: `{shown}` calls itself (through {n} scripts)")));
+        return Err(ImportError::new(
+            at,
+            format!("script loop: `{shown}` calls itself (through {n} scripts)"),
+        ));
     }
     if cx.frames.len() > cx.limits.call_depth {
-        return Err(ImportError::new(at, format!("scripts call each other deeper than {}", cx.limits.call_depth)));
+        return Err(ImportError::new(
+            at,
+            format!(
+                "scripts call each other deeper than {}",
+                cx.limits.call_depth
+            ),
+        ));
     }
     let text = super::page::read_text(real, &shown, cx.limits.page_bytes)?;
     let stem = real
@@ -436,12 +529,23 @@ pub fn call_script(
 }
 
 /// Calls a shell function defined earlier.
-pub fn call_function(cx: &mut Cx<'_>, name: &str, args: Vec<Val>, at: &str) -> Result<bool, ImportError> {
+pub fn call_function(
+    cx: &mut Cx<'_>,
+    name: &str,
+    args: Vec<Val>,
+    at: &str,
+) -> Result<bool, ImportError> {
     let Some((body, frame)) = cx.functions.get(name).cloned() else {
         return Ok(false);
     };
     if cx.frames.len() > cx.limits.call_depth {
-        return Err(ImportError::new(at, format!("functions call each other deeper than {}", cx.limits.call_depth)));
+        return Err(ImportError::new(
+            at,
+            format!(
+                "functions call each other deeper than {}",
+                cx.limits.call_depth
+            ),
+        ));
     }
     cx.frames.push(Frame { args, ..frame });
     let r = compound(cx, &body.0);

@@ -34,7 +34,11 @@ impl Cmd {
     /// The program's name (the last part of its path).
     #[must_use]
     pub fn program(&self) -> String {
-        let w = self.argv.first().and_then(Word::concrete).unwrap_or_default();
+        let w = self
+            .argv
+            .first()
+            .and_then(Word::concrete)
+            .unwrap_or_default();
         w.rsplit('/').next().unwrap_or("").to_owned()
     }
 
@@ -74,18 +78,42 @@ const UNDERSTOOD: &[(&str, &str)] = &[
 ];
 
 const EXEC_WHY: &[(&str, &str)] = &[
-    ("helm", "helm installs charts: no step kind renders or installs a chart"),
-    ("istioctl", "istioctl: a mesh's own CLI, no step kind does what it does"),
-    ("glooctl", "glooctl: a mesh's own CLI, no step kind does what it does"),
-    ("meshctl", "meshctl: a mesh's own CLI, no step kind does what it does"),
+    (
+        "helm",
+        "helm installs charts: no step kind renders or installs a chart",
+    ),
+    (
+        "istioctl",
+        "istioctl: a mesh's own CLI, no step kind does what it does",
+    ),
+    (
+        "glooctl",
+        "glooctl: a mesh's own CLI, no step kind does what it does",
+    ),
+    (
+        "meshctl",
+        "meshctl: a mesh's own CLI, no step kind does what it does",
+    ),
     ("gcloud", "a cloud CLI: no step kind calls a cloud's API"),
     ("aws", "a cloud CLI: no step kind calls a cloud's API"),
     ("az", "a cloud CLI: no step kind calls a cloud's API"),
     ("eksctl", "a cloud CLI: no step kind calls a cloud's API"),
-    ("kind", "creates local clusters: outside what a playbook runs on"),
-    ("k3d", "creates local clusters: outside what a playbook runs on"),
-    ("minikube", "creates local clusters: outside what a playbook runs on"),
-    ("docker", "a container runtime command: no step kind runs containers"),
+    (
+        "kind",
+        "creates local clusters: outside what a playbook runs on",
+    ),
+    (
+        "k3d",
+        "creates local clusters: outside what a playbook runs on",
+    ),
+    (
+        "minikube",
+        "creates local clusters: outside what a playbook runs on",
+    ),
+    (
+        "docker",
+        "a container runtime command: no step kind runs containers",
+    ),
     ("git", "git: fetching sources is outside a playbook"),
     ("multipass", "manages virtual machines: no step kind does"),
 ];
@@ -110,7 +138,8 @@ pub fn simple(cx: &mut Cx<'_>, cmd: Cmd) -> Result<(), ImportError> {
                     let value = strip_name(word, name);
                     assign(cx, name, value, raw, &cmd.at);
                 } else if !raw.starts_with('-') {
-                    cx.report.understood(&cmd.at, &cmd.text, "exports a variable set before");
+                    cx.report
+                        .understood(&cmd.at, &cmd.text, "exports a variable set before");
                 }
             }
             Ok(())
@@ -136,7 +165,9 @@ pub fn simple(cx: &mut Cx<'_>, cmd: Cmd) -> Result<(), ImportError> {
             super::http::map(cx, &cmd, None);
             Ok(())
         }
-        "bash" | "sh" | "zsh" if cmd.argv.len() > 1 && !cmd.raw[1].starts_with('-') => script(cx, &cmd, 1, false),
+        "bash" | "sh" | "zsh" if cmd.argv.len() > 1 && !cmd.raw[1].starts_with('-') => {
+            script(cx, &cmd, 1, false)
+        }
         _ => {
             let args: Vec<Val> = cmd.argv.iter().skip(1).map(as_val).collect();
             if shell::call_function(cx, &program, args, &cmd.at)? {
@@ -145,10 +176,10 @@ pub fn simple(cx: &mut Cx<'_>, cmd: Cmd) -> Result<(), ImportError> {
             if cmd.raw[0].contains('/') || program.ends_with(".sh") {
                 return script(cx, &cmd, 0, false);
             }
-            let why = EXEC_WHY
-                .iter()
-                .find(|(p, _)| *p == program)
-                .map_or_else(|| format!("{program}: no step kind does what it does"), |(_, w)| (*w).to_owned());
+            let why = EXEC_WHY.iter().find(|(p, _)| *p == program).map_or_else(
+                || format!("{program}: no step kind does what it does"),
+                |(_, w)| (*w).to_owned(),
+            );
             exec(cx, &cmd.text, &cmd.at, &why);
             Ok(())
         }
@@ -163,7 +194,12 @@ fn strip_name(word: &Word, name: &str) -> Word {
             *first = rest.to_owned();
         }
     }
-    Word(parts.into_iter().filter(|p| *p != Val::Lit(String::new())).collect())
+    Word(
+        parts
+            .into_iter()
+            .filter(|p| *p != Val::Lit(String::new()))
+            .collect(),
+    )
 }
 
 /// One value of a word, for a variable or an argument.
@@ -185,10 +221,18 @@ fn assign(cx: &mut Cx<'_>, name: &str, value: Word, raw: &str, at: &str) {
     {
         let capture = name.to_ascii_lowercase();
         let body = Y::map(vec![
-            ("command", Y::List(vec![Y::s("bash"), Y::s("-c"), Y::s(super::expand::escape(inner))])),
+            (
+                "command",
+                Y::List(vec![
+                    Y::s("bash"),
+                    Y::s("-c"),
+                    Y::s(super::expand::escape(inner)),
+                ]),
+            ),
             ("captureStdout", Y::s(capture.clone())),
         ]);
-        let why = format!("`{name}=$(...)`: the command's output is captured; no step kind reads it");
+        let why =
+            format!("`{name}=$(...)`: the command's output is captured; no step kind reads it");
         push_exec(cx, body, raw, at, &why);
         cx.vars.insert(name.to_owned(), Val::Capture(capture));
         return;
@@ -198,49 +242,92 @@ fn assign(cx: &mut Cx<'_>, name: &str, value: Word, raw: &str, at: &str) {
         (_, Some(s)) => Val::env(name, Some(s)),
         _ => as_val(&value),
     };
-    cx.report.understood(at, raw, &format!("sets {name} for the commands after it"));
+    cx.report
+        .understood(at, raw, &format!("sets {name} for the commands after it"));
     cx.vars.insert(name.to_owned(), val);
 }
 
 /// Reads the script named by argument `i` of `cmd`.
 fn script(cx: &mut Cx<'_>, cmd: &Cmd, i: usize, sourced: bool) -> Result<(), ImportError> {
     let path = cmd.argv.get(i).and_then(Word::concrete);
-    let real = path.as_ref().and_then(|p| std::fs::canonicalize(cx.cwd.join(p)).ok());
+    let real = path
+        .as_ref()
+        .and_then(|p| std::fs::canonicalize(cx.cwd.join(p)).ok());
     match real {
         Some(real) if real.starts_with(&cx.root) && real.is_file() => {
             let args = cmd.argv.iter().skip(i + 1).map(as_val).collect();
-            let what = if sourced { "sources a helper: its variables and functions are read" } else { "calls a script: its commands are read, with $1... bound from here" };
+            let what = if sourced {
+                "sources a helper: its variables and functions are read"
+            } else {
+                "calls a script: its commands are read, with $1... bound from here"
+            };
             cx.report.understood(&cmd.at, &cmd.text, what);
             shell::call_script(cx, &real, args, sourced, &cmd.at)
         }
         Some(_) => {
-            exec(cx, &cmd.text, &cmd.at, "a script outside the root: give a wider --root to read it");
+            exec(
+                cx,
+                &cmd.text,
+                &cmd.at,
+                "a script outside the root: give a wider --root to read it",
+            );
             Ok(())
         }
         None => {
-            exec(cx, &cmd.text, &cmd.at, "a script not found under the root (or its path is known only at run time)");
+            exec(
+                cx,
+                &cmd.text,
+                &cmd.at,
+                "a script not found under the root (or its path is known only at run time)",
+            );
             Ok(())
         }
     }
 }
 
 fn sleep(cx: &mut Cx<'_>, cmd: &Cmd) {
-    let secs: Option<f64> = cmd.argv.get(1).and_then(Word::concrete).and_then(|s| s.trim_end_matches('s').parse().ok());
+    let secs: Option<f64> = cmd
+        .argv
+        .get(1)
+        .and_then(Word::concrete)
+        .and_then(|s| s.trim_end_matches('s').parse().ok());
     let Some(secs) = secs.filter(|s| s.is_finite() && *s >= 0.0 && *s <= 86_400.0) else {
-        exec(cx, &cmd.text, &cmd.at, "a sleep of a duration known only at run time");
+        exec(
+            cx,
+            &cmd.text,
+            &cmd.at,
+            "a sleep of a duration known only at run time",
+        );
         return;
     };
     if cx.repeat.is_some()
-        && let Some(Step { action: "probe", body: Y::Map(pairs), .. }) = cx.steps.last_mut()
+        && let Some(Step {
+            action: "probe",
+            body: Y::Map(pairs),
+            ..
+        }) = cx.steps.last_mut()
     {
         let per_min = (60.0 / secs.max(0.001)).round().max(1.0);
         pairs.push(("rate".to_owned(), Y::s(format!("{per_min}/m"))));
-        cx.report.understood(&cmd.at, &cmd.text, "the pause between requests in a loop: the probe's rate");
+        cx.report.understood(
+            &cmd.at,
+            &cmd.text,
+            "the pause between requests in a loop: the probe's rate",
+        );
         return;
     }
     let ms = (secs * 1000.0).round() as u64;
-    let d = if ms % 1000 == 0 { format!("{}s", ms / 1000) } else { format!("{ms}ms") };
-    push(cx, step("sleep", Y::s(d), cmd), &cmd.text, "sleep N: a sleep step");
+    let d = if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    };
+    push(
+        cx,
+        step("sleep", Y::s(d), cmd),
+        &cmd.text,
+        "sleep N: a sleep step",
+    );
 }
 
 /// A step of `action` made by `cmd`, to be named and pushed.
@@ -267,7 +354,11 @@ pub fn step(action: &'static str, body: Y, cmd: &Cmd) -> Step {
 pub fn exec(cx: &mut Cx<'_>, text: &str, at: &str, why: &str) {
     let mut body = vec![(
         "command",
-        Y::List(vec![Y::s("bash"), Y::s("-c"), Y::s(super::expand::escape(text.trim()))]),
+        Y::List(vec![
+            Y::s("bash"),
+            Y::s("-c"),
+            Y::s(super::expand::escape(text.trim())),
+        ]),
     )];
     let mut env = Vec::new();
     let mut names: Vec<(&String, &Val)> = cx.vars.iter().collect();
@@ -286,7 +377,14 @@ pub fn exec(cx: &mut Cx<'_>, text: &str, at: &str, why: &str) {
 }
 
 fn push_exec(cx: &mut Cx<'_>, body: Y, text: &str, at: &str, why: &str) {
-    let mut s = step("exec", body, &Cmd { at: at.to_owned(), ..Cmd::default() });
+    let mut s = step(
+        "exec",
+        body,
+        &Cmd {
+            at: at.to_owned(),
+            ..Cmd::default()
+        },
+    );
     s.note = Some(format!("exec: {why}"));
     cx.report.exec(at, text, why);
     push(cx, s, text, why);
@@ -297,7 +395,9 @@ fn push_exec(cx: &mut Cx<'_>, body: Y, text: &str, at: &str, why: &str) {
 pub fn push(cx: &mut Cx<'_>, mut s: Step, text: &str, why: &str) -> usize {
     let pending = std::mem::take(&mut cx.pending);
     let mut doc = Vec::new();
-    let heads: Vec<usize> = (0..pending.items.len()).filter(|i| pending.items[*i].0 > 0).collect();
+    let heads: Vec<usize> = (0..pending.items.len())
+        .filter(|i| pending.items[*i].0 > 0)
+        .collect();
     let title = heads.last().copied();
     let section = match heads.as_slice() {
         [.., a, b] if pending.items[*a].0 <= 2 && pending.items[*b].0 > 2 => Some(*a),
@@ -312,7 +412,10 @@ pub fn push(cx: &mut Cx<'_>, mut s: Step, text: &str, why: &str) -> usize {
         } else if *level == 0 {
             doc.push(h.clone());
         } else {
-            doc.push(format!("{} {h}", "#".repeat(usize::from((*level).clamp(2, 6)))));
+            doc.push(format!(
+                "{} {h}",
+                "#".repeat(usize::from((*level).clamp(2, 6)))
+            ));
         }
     }
     if !doc.is_empty() {
@@ -330,7 +433,13 @@ pub fn push(cx: &mut Cx<'_>, mut s: Step, text: &str, why: &str) -> usize {
         prev.clusters.extend(s.clusters.iter().cloned());
         let (name, action) = (prev.name.clone(), prev.action);
         let idx = cx.steps.len() - 1;
-        cx.report.step(&s.at, text, &name, action, &format!("{why} (the same as the step before, on another cluster: merged)"));
+        cx.report.step(
+            &s.at,
+            text,
+            &name,
+            action,
+            &format!("{why} (the same as the step before, on another cluster: merged)"),
+        );
         return idx;
     }
     // A name given with `=` is kept; else the script's, the title's, the kind's.
@@ -365,9 +474,15 @@ pub fn value_of(cx: &mut Cx<'_>, cmds: Vec<Cmd>, text: &str) -> Val {
     match (first.program().as_str(), cmds.len()) {
         ("pwd", 1) => Val::Lit(cx.cwd.display().to_string()),
         ("dirname", 1) => arg(1).map_or_else(unknown, |p| {
-            Val::Lit(std::path::Path::new(&p).parent().map_or(".".to_owned(), |d| d.display().to_string()))
+            Val::Lit(
+                std::path::Path::new(&p)
+                    .parent()
+                    .map_or(".".to_owned(), |d| d.display().to_string()),
+            )
         }),
-        ("basename", 1) => arg(1).map_or_else(unknown, |p| Val::Lit(p.rsplit('/').next().unwrap_or("").to_owned())),
+        ("basename", 1) => arg(1).map_or_else(unknown, |p| {
+            Val::Lit(p.rsplit('/').next().unwrap_or("").to_owned())
+        }),
         ("cd", 1) => {
             if let Some(p) = arg(1).and_then(|d| std::fs::canonicalize(cx.cwd.join(d)).ok()) {
                 cx.cwd = p;
@@ -375,7 +490,14 @@ pub fn value_of(cx: &mut Cx<'_>, cmds: Vec<Cmd>, text: &str) -> Val {
             unknown()
         }
         ("echo", 1) => {
-            let w = Word(first.argv.iter().skip(1).flat_map(|w| w.0.clone()).collect());
+            let w = Word(
+                first
+                    .argv
+                    .iter()
+                    .skip(1)
+                    .flat_map(|w| w.0.clone())
+                    .collect(),
+            );
             as_val(&w)
         }
         ("kubectl" | "oc", _) => super::kubectl::capture(cx, &cmds, text).unwrap_or_else(unknown),
@@ -387,9 +509,15 @@ pub fn value_of(cx: &mut Cx<'_>, cmds: Vec<Cmd>, text: &str) -> Val {
 /// kubectl apply -f -`, `curl | jq`), else its first typed command, else one exec.
 pub fn pipeline(cx: &mut Cx<'_>, cmds: Vec<Cmd>) {
     let programs: Vec<String> = cmds.iter().map(Cmd::program).collect();
-    let text = cmds.iter().map(|c| c.text.as_str()).collect::<Vec<_>>().join(" | ");
+    let text = cmds
+        .iter()
+        .map(|c| c.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" | ");
     let last = cmds.last().cloned().unwrap_or_default();
-    if matches!(programs.last().map(String::as_str), Some("kubectl" | "oc")) && super::kubectl::reads_stdin(&last) {
+    if matches!(programs.last().map(String::as_str), Some("kubectl" | "oc"))
+        && super::kubectl::reads_stdin(&last)
+    {
         if super::kubectl::from_pipe(cx, &cmds, &text) {
             return;
         }

@@ -94,7 +94,10 @@ fn chapters_import_to_the_golden_playbooks_and_reports_and_validate() {
         // It writes the playbook and the report, nothing else.
         let mut after = listing(&dir);
         after.retain(|f| f != "./playbook.yaml" && f != "./report.json");
-        assert_eq!(before, after, "{name}: files written besides -o and --report");
+        assert_eq!(
+            before, after,
+            "{name}: files written besides -o and --report"
+        );
         let playbook = std::fs::read_to_string(dir.join("playbook.yaml")).unwrap();
         let report = std::fs::read_to_string(dir.join("report.json")).unwrap();
         golden(&format!("{name}.yaml"), &playbook, &mut failures);
@@ -118,10 +121,16 @@ fn chapters_import_to_the_golden_playbooks_and_reports_and_validate() {
         }
         let marks = playbook.matches("# proposed by scenario import:").count();
         let proposed = s["proposed_checks"].as_u64().unwrap() as usize;
-        assert!(marks >= proposed.min(1) && (proposed == 0) == (marks == 0), "{name}: {marks} marks, {proposed} proposed");
+        assert!(
+            marks >= proposed.min(1) && (proposed == 0) == (marks == 0),
+            "{name}: {marks} marks, {proposed} proposed"
+        );
         // The terminal report ends with the counts.
         let last = run.stderr.lines().last().unwrap_or_default();
-        assert!(last.starts_with("import: ") && last.contains("% typed") || last.contains("typed ("), "{name}: {last}");
+        assert!(
+            last.starts_with("import: ") && last.contains("% typed") || last.contains("typed ("),
+            "{name}: {last}"
+        );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -150,7 +159,10 @@ fn the_reference_chapter_proposes_the_splits_of_its_traffic_policies() {
         assert_eq!(probe["requests"], 2000);
         // Right after the apply of the policy with those weights, on mgmt.
         assert_eq!(steps[i - 1]["clusters"], "mgmt");
-        steps[i - 1]["apply"]["manifests"][0].as_str().unwrap().to_owned()
+        steps[i - 1]["apply"]["manifests"][0]
+            .as_str()
+            .unwrap()
+            .to_owned()
     };
     assert_eq!(
         split(serde_json::json!({"blue": 50, "green": 50})),
@@ -167,13 +179,23 @@ fn the_reference_chapter_proposes_the_splits_of_its_traffic_policies() {
         .unwrap();
     assert_eq!(green["probe"]["eventually"]["window"], 50);
     // The script's kustomize | envsubst | kubectl apply -f -.
-    let gw = steps.iter().find(|s| s["name"] == "7-deploy-gateway").unwrap();
+    let gw = steps
+        .iter()
+        .find(|s| s["name"] == "7-deploy-gateway")
+        .unwrap();
     assert_eq!(gw["apply"]["kustomize"], "gloo-mesh/gateway");
     assert_eq!(gw["apply"]["substitute"], true);
     // The generated gateway name became a prefix.
-    assert!(steps.iter().any(|s| s["wait"]["resource"]["namePrefix"] == "bgc-virtualgateway-"));
+    assert!(
+        steps
+            .iter()
+            .any(|s| s["wait"]["resource"]["namePrefix"] == "bgc-virtualgateway-")
+    );
     // The two deletes on the two clusters are one step on both.
-    assert_eq!(steps[0]["clusters"], serde_json::json!(["cluster1", "cluster2"]));
+    assert_eq!(
+        steps[0]["clusters"],
+        serde_json::json!(["cluster1", "cluster2"])
+    );
 }
 
 #[test]
@@ -251,7 +273,11 @@ fn hostile_pages_are_refused_with_a_located_error() {
         "error: p.md:1:1: nothing to import: the page has no shell block (```bash, ```sh, ```console or a Hugo {{< text bash >}})\n",
     );
     refused(
-        &[("p.md", b"# T\n\n--8<-- \"a.md\"\n"), ("a.md", b"x\n--8<-- \"b.md\"\n"), ("b.md", b"--8<-- \"a.md\"\n")],
+        &[
+            ("p.md", b"# T\n\n--8<-- \"a.md\"\n"),
+            ("a.md", b"x\n--8<-- \"b.md\"\n"),
+            ("b.md", b"--8<-- \"a.md\"\n"),
+        ],
         "p.md",
         "error: b.md:1:1: include loop: `a.md` includes itself (through 3 files)\n",
     );
@@ -266,15 +292,31 @@ fn hostile_pages_are_refused_with_a_located_error() {
         "error: p.md:2:18: not shell that bash reads: syntax error at line 1 col 18\n",
     );
     refused(
-        &[("p.md", b"```bash\nbin/a.sh\n```\n"), ("bin/a.sh", b"bin/b.sh\n"), ("bin/b.sh", b"bin/a.sh\n")],
+        &[
+            ("p.md", b"```bash\nbin/a.sh\n```\n"),
+            ("bin/a.sh", b"bin/b.sh\n"),
+            ("bin/b.sh", b"bin/a.sh\n"),
+        ],
         "p.md",
         "error: bin/b.sh:1:1: script loop: `bin/a.sh` calls itself (through 2 scripts)\n",
     );
     // A page of 10 MB is refused before it is read.
     let big = vec![b'a'; 10 * 1024 * 1024];
-    refused(&[("p.md", &big)], "p.md", "error: p.md:1:1: the file has 10485760 bytes; a chapter file may have at most 4194304\n");
-    let deep = format!("```bash\necho {}x{}\n```\n", "$(".repeat(100), ")".repeat(100));
-    refused(&[("p.md", deep.as_bytes())], "p.md", "error: p.md:2:1: brackets nest deeper than 64 levels\n");
+    refused(
+        &[("p.md", &big)],
+        "p.md",
+        "error: p.md:1:1: the file has 10485760 bytes; a chapter file may have at most 4194304\n",
+    );
+    let deep = format!(
+        "```bash\necho {}x{}\n```\n",
+        "$(".repeat(100),
+        ")".repeat(100)
+    );
+    refused(
+        &[("p.md", deep.as_bytes())],
+        "p.md",
+        "error: p.md:2:1: brackets nest deeper than 64 levels\n",
+    );
 }
 
 #[test]
@@ -289,7 +331,10 @@ fn control_characters_and_markup_in_the_page_stay_out_of_the_terminal_and_the_ya
         .run();
     assert!(!run.stderr.contains('\u{1b}'), "{}", run.stderr);
     let yaml = std::fs::read_to_string(tmp.path().join("p.yaml")).unwrap();
-    assert!(!yaml.contains('\u{1b}') && !yaml.contains('\u{7}'), "{yaml}");
+    assert!(
+        !yaml.contains('\u{1b}') && !yaml.contains('\u{7}'),
+        "{yaml}"
+    );
     // The template braces of the URL are text, not a template.
     assert!(yaml.contains("{% raw %}"), "{yaml}");
     Scenario::new()
