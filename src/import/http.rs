@@ -2,9 +2,9 @@
 //! the reader's browser (`open`, `xdg-open`) as probes: one request, or N in a
 //! loop of N; `| jq .path` becomes an extracted value.
 
-use super::Cx;
-use super::expand::Word;
-use super::steps::{Cmd, exec, push, step};
+use super::cx::{Cmd, Cx};
+use super::emit::{exec, push, step};
+use super::words::Word;
 use super::yaml_out::Y;
 
 /// A request read from a command line.
@@ -154,13 +154,13 @@ pub fn map(cx: &mut Cx<'_>, cmd: &Cmd, rest: Option<&[Cmd]>) {
             Y::Map(
                 r.headers
                     .into_iter()
-                    .map(|(k, v)| (k, Y::s(super::expand::escape(&v))))
+                    .map(|(k, v)| (k, Y::s(super::words::escape(&v))))
                     .collect(),
             ),
         ));
     }
     if let Some(b) = r.body {
-        body.push(("body", Y::s(super::expand::escape(&b))));
+        body.push(("body", Y::s(super::words::escape(&b))));
     }
     body.push(("requests", Y::Int(i64::try_from(requests).unwrap_or(1))));
     if r.insecure {
@@ -175,7 +175,7 @@ pub fn map(cx: &mut Cx<'_>, cmd: &Cmd, rest: Option<&[Cmd]>) {
     };
     if let Some(filter) = rest.and_then(|r| r.first()) {
         if filter.program() == "jq" {
-            if let Some(path) = super::kubectl::jq_path(&filter.args()) {
+            if let Some(path) = super::kubectl_pipe::jq_path(&filter.args()) {
                 let name = path
                     .rsplit('.')
                     .next()

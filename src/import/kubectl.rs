@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::expand::{Val, Word};
-use super::steps::{Cmd, Stdin, exec, push, step};
+use super::cx::{Cmd, Cx, ImportError, Stdin, relative};
+use super::emit::{exec, push, step};
+use super::words::{Val, Word};
 use super::yaml_out::Y;
-use super::{Cx, ImportError};
 
 const VALUE_FLAGS: &[&str] = &[
     "-n",
@@ -62,17 +62,17 @@ const CLUSTER_SCOPED: &[&str] = &[
 
 /// A kubectl command line, read.
 #[derive(Debug, Default)]
-struct K {
-    context: Option<Word>,
-    ns: Option<Word>,
-    all_ns: bool,
-    pos: Vec<Word>,
-    flags: Vec<(String, Word)>,
-    bools: Vec<String>,
+pub struct K {
+    pub context: Option<Word>,
+    pub ns: Option<Word>,
+    pub all_ns: bool,
+    pub pos: Vec<Word>,
+    pub flags: Vec<(String, Word)>,
+    pub bools: Vec<String>,
 }
 
 impl K {
-    fn read(cmd: &Cmd) -> K {
+    pub fn read(cmd: &Cmd) -> K {
         let mut k = K::default();
         let mut args = cmd.argv.iter().skip(1);
         while let Some(w) = args.next() {
@@ -101,7 +101,7 @@ impl K {
         k
     }
 
-    fn flag(&self, names: &[&str]) -> Option<&Word> {
+    pub fn flag(&self, names: &[&str]) -> Option<&Word> {
         self.flags
             .iter()
             .find(|(f, _)| names.contains(&f.as_str()))
@@ -122,14 +122,14 @@ impl K {
             .any(|b| b == name || b.starts_with(&format!("{name}=")))
     }
 
-    fn verb(&self) -> String {
+    pub fn verb(&self) -> String {
         self.pos
             .first()
             .and_then(Word::concrete)
             .unwrap_or_default()
     }
 
-    fn pos_text(&self, i: usize) -> Option<String> {
+    pub fn pos_text(&self, i: usize) -> Option<String> {
         self.pos
             .get(i)
             .map(|w| w.concrete().unwrap_or_else(|| w.template()))
@@ -155,7 +155,7 @@ impl K {
     }
 
     /// The objects named after the verb: `TYPE NAME...`, `TYPE/NAME...`, `TYPE1,TYPE2`.
-    fn targets(&self, from: usize) -> Vec<Y> {
+    pub fn targets(&self, from: usize) -> Vec<Y> {
         let Some(first) = self.pos_text(from) else {
             return Vec::new();
         };
@@ -298,7 +298,7 @@ fn hint(k: &K, verb: &str) -> String {
 type Made = Result<(Y, &'static str, String, Vec<PathBuf>), String>;
 
 /// A path of the chapter: relative to the playbook, and where it really is.
-fn path(cx: &Cx<'_>, w: &Word) -> Result<(String, PathBuf), String> {
+pub fn path(cx: &Cx<'_>, w: &Word) -> Result<(String, PathBuf), String> {
     let p = w
         .concrete()
         .ok_or_else(|| w.unknown().unwrap_or_default())?;
@@ -313,27 +313,8 @@ fn path(cx: &Cx<'_>, w: &Word) -> Result<(String, PathBuf), String> {
     Ok((relative(&cx.out_dir, &real), real))
 }
 
-/// `to` relative to the directory `from` (both absolute).
-#[must_use]
-pub fn relative(from: &Path, to: &Path) -> String {
-    let a: Vec<_> = from.components().collect();
-    let b: Vec<_> = to.components().collect();
-    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let mut parts: Vec<String> = vec!["..".to_owned(); a.len() - common];
-    parts.extend(
-        b[common..]
-            .iter()
-            .map(|c| c.as_os_str().to_string_lossy().to_string()),
-    );
-    if parts.is_empty() {
-        ".".to_owned()
-    } else {
-        parts.join("/")
-    }
-}
-
 /// The YAML files of a directory (not its subdirectories), sorted.
-fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();
@@ -364,7 +345,7 @@ fn apply(cx: &Cx<'_>, k: &K, cmd: &Cmd, pipe: Option<(Y, bool)>) -> Made {
                     });
                 }
                 (None, Some(Stdin::Heredoc { text, expand })) => {
-                    body.push(("inline", Y::s(super::expand::escape(text))));
+                    body.push(("inline", Y::s(super::words::escape(text))));
                     if *expand && text.contains('$') {
                         body.push(("substitute", Y::Bool(true)));
                         why.push("an unquoted heredoc: ${VAR} substituted".to_owned());
@@ -583,7 +564,7 @@ fn patch(k: &K, verb: &str) -> Made {
             if ty == "json" {
                 body.push(("type", Y::s("json")));
             }
-            body.push(("body", super::checks::to_y(&v)));
+            body.push(("body", super::yaml_out::to_y(&v)));
         }
         "scale" => {
             let n = k
@@ -628,190 +609,4 @@ fn patch(k: &K, verb: &str) -> Made {
         format!("kubectl {verb}: a merge patch of one object"),
         Vec::new(),
     ))
-}
-
-/// `$(kubectl get ... -o jsonpath=...)` or `$(kubectl get -o json | jq -r .x)`:
-/// a get step that captures the value; the capture's name.
-pub fn capture(cx: &mut Cx<'_>, cmds: &[Cmd], text: &str) -> Option<Val> {
-    let k = K::read(&cmds[0]);
-    if k.verb() != "get" {
-        return None;
-    }
-    let output = k
-        .flag(&["-o", "--output"])
-        .and_then(Word::concrete)
-        .unwrap_or_default();
-    let path = if let Some(j) = output.strip_prefix("jsonpath=") {
-        let j = j.replace("[*]", "[0]");
-        (j.matches('{').count() == 1 && !j.contains("range")).then_some(j)?
-    } else if output == "json" && cmds.len() == 2 && cmds[1].program() == "jq" {
-        jq_path(&cmds[1].args())?
-    } else {
-        return None;
-    };
-    let target = k.targets(1).into_iter().next()?;
-    let cluster = cx.cluster(k.context.as_ref());
-    // The same value read again (by another script) is the capture made before.
-    let key = format!("{cluster}|{}|{path}", super::yaml_out::inline(&target));
-    if let Some(c) = cx.captured.get(&key) {
-        cx.report.understood(
-            &cmds[0].at,
-            text,
-            &format!("the value captured before as `{c}`"),
-        );
-        return Some(Val::Capture(c.clone()));
-    }
-    let name = capture_name(cx, &k, &path);
-    let body = Y::map(vec![
-        ("show", Y::Bool(false)),
-        ("resources", Y::List(vec![target])),
-        ("capture", Y::map(vec![(name.as_str(), Y::s(path))])),
-    ]);
-    let mut s = step("get", body, &cmds[0]);
-    s.name = format!("capture-{name}");
-    s.clusters = vec![cluster];
-    push(
-        cx,
-        s,
-        text,
-        "kubectl get in $(...): a get step that captures the value",
-    );
-    cx.captured.insert(key, name.clone());
-    Some(Val::Capture(name))
-}
-
-/// A jq program that is a plain path (`.a.b[0]`), as a JSONPath.
-#[must_use]
-pub fn jq_path(args: &[String]) -> Option<String> {
-    let prog = args.iter().find(|a| !a.starts_with('-'))?;
-    let ok = prog.starts_with('.')
-        && prog
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._[]-".contains(c));
-    ok.then(|| {
-        if prog == "." {
-            "$".to_owned()
-        } else {
-            format!("${prog}")
-        }
-    })
-}
-
-fn capture_name(cx: &Cx<'_>, k: &K, path: &str) -> String {
-    let obj = k.pos_text(2).or_else(|| k.pos_text(1)).unwrap_or_default();
-    let last = path
-        .trim_end_matches('}')
-        .rsplit(['.', '{'])
-        .next()
-        .unwrap_or("value")
-        .split('[')
-        .next()
-        .unwrap_or("value")
-        .to_owned();
-    let base: String = format!("{}_{last}", obj.rsplit('/').next().unwrap_or(&obj))
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let base = if base.starts_with(|c: char| c.is_ascii_digit() || c == '_') {
-        format!("v{base}")
-    } else {
-        base
-    };
-    let mut name = base.clone();
-    let mut n = 2;
-    while cx.captured.values().any(|v| *v == name) {
-        name = format!("{base}_{n}");
-        n += 1;
-    }
-    name
-}
-
-/// `kustomize build D | envsubst | kubectl apply -f -` and friends.
-pub fn from_pipe(cx: &mut Cx<'_>, cmds: &[Cmd], text: &str) -> bool {
-    let last = &cmds[cmds.len() - 1];
-    let k = K::read(last);
-    let subst = cmds.iter().any(|c| c.program() == "envsubst");
-    let first = &cmds[0];
-    let fk = K::read(first);
-    let source: Result<(&str, Word), String> = match first.program().as_str() {
-        "kustomize" if first.args().first().map(String::as_str) == Some("build") => first
-            .argv
-            .get(2)
-            .cloned()
-            .map(|w| ("kustomize", w))
-            .ok_or_else(|| "kustomize build without a directory".to_owned()),
-        "kubectl" | "oc" if fk.verb() == "kustomize" => fk
-            .pos
-            .get(1)
-            .cloned()
-            .map(|w| ("kustomize", w))
-            .ok_or_else(|| "kubectl kustomize without a directory".to_owned()),
-        "cat" => first
-            .argv
-            .get(1)
-            .cloned()
-            .map(|w| ("manifests", w))
-            .ok_or_else(|| "cat without a file".to_owned()),
-        "envsubst" => match &first.stdin {
-            Some(Stdin::File(w)) => Ok(("manifests", w.clone())),
-            _ => Err("envsubst without a file".to_owned()),
-        },
-        "yq" => return super::checks::yq_patch(cx, cmds, &k, text),
-        p => Err(format!(
-            "{p} | kubectl apply -f -: the manifests are made at run time"
-        )),
-    };
-    let made = source.and_then(|(key, w)| {
-        let (rel, real) = path(cx, &w)?;
-        let files = if real.is_dir() {
-            yaml_files(&real)
-        } else {
-            vec![real]
-        };
-        let value = if key == "manifests" {
-            Y::Flow(Box::new(Y::List(vec![Y::s(rel)])))
-        } else {
-            Y::s(rel)
-        };
-        let mut body = vec![(key, value)];
-        if subst {
-            body.push(("substitute", Y::Bool(true)));
-        }
-        if let Some(ns) = &k.ns {
-            body.push(("namespace", Y::s(ns.template())));
-        }
-        Ok((Y::map(body), files))
-    });
-    match made {
-        Ok((body, files)) => {
-            let verb = if k.verb() == "delete" {
-                "delete"
-            } else {
-                "apply"
-            };
-            let mut s = step(verb, body, first);
-            s.clusters = vec![cx.cluster(k.context.as_ref())];
-            s.files = files;
-            let why = if subst {
-                "a manifest set piped through envsubst: `substitute: true`"
-            } else {
-                "manifests piped to kubectl"
-            };
-            if verb == "apply" {
-                super::checks::flush_weights(cx, "the next change");
-            }
-            let idx = push(cx, s, text, why);
-            if verb == "apply" {
-                super::checks::applied(cx, idx);
-            }
-        }
-        Err(why) => exec(cx, text, &first.at, &why),
-    }
-    true
 }

@@ -3,7 +3,7 @@
 
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
-use super::ImportError;
+use super::cx::ImportError;
 use super::page::Page;
 
 /// A fenced code block.

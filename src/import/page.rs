@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{ImportError, Limits};
+use super::cx::{ImportError, Limits};
 
 /// The chapter as one text, and where each line came from.
 pub struct Page {
@@ -256,7 +256,7 @@ fn hugo_fence(line: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::import::page::{hugo_fence, include_target};
 
     #[test]
     fn include_lines() {

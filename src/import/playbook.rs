@@ -1,8 +1,8 @@
 //! The imported playbook as text: front matter, root, clusters, the steps.
 
+use super::cx::{Cx, Step, slug};
 use super::page::Page;
 use super::yaml_out::{Y, block};
-use super::{Cx, Step, slug};
 
 fn front_str(page: &Page, key: &str) -> Option<String> {
     match page.front.get(key)? {
@@ -106,10 +106,7 @@ pub fn write(cx: &Cx<'_>, page: &Page, stem: &str) -> String {
     if let Some(n) = &cx.next {
         top.push(("next", Y::s(format!("{n}\n"))));
     }
-    top.push((
-        "root",
-        Y::s(super::kubectl::relative(&cx.out_dir, &cx.root)),
-    ));
+    top.push(("root", Y::s(super::cx::relative(&cx.out_dir, &cx.root))));
     if !cx.clusters.is_empty() {
         let clusters = cx
             .clusters

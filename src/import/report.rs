@@ -4,8 +4,6 @@
 
 use serde::Serialize;
 
-use super::Step;
-
 /// What one source line became.
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {
@@ -92,7 +90,7 @@ impl Report {
     }
 
     /// Counts the entries.
-    pub fn finish(&mut self, steps: &[Step]) {
+    pub fn finish(&mut self, steps: usize) {
         let count = |f: &dyn Fn(&Entry) -> bool| self.entries.iter().filter(|e| f(e)).count();
         let typed = count(&|e| {
             e.became.ends_with(" step") && e.became != "exec step" && !e.source.is_empty()
@@ -109,7 +107,7 @@ impl Report {
                 (typed as f64 * 1000.0 / (typed + exec) as f64).round() / 10.0
             },
             proposed_checks: count(&|e| e.became == "proposed check"),
-            steps: steps.len(),
+            steps,
         };
         self.summary = s;
     }

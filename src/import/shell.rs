@@ -11,9 +11,9 @@ use brush_parser::ast::{
     IoRedirect, SourceLocation,
 };
 
-use super::expand::{Val, Word};
-use super::steps::{Cmd, Stdin};
-use super::{Cx, Frame, ImportError};
+use super::cx::{Cmd, Cx, Frame, ImportError, Stdin};
+use super::steps::Next;
+use super::words::{Val, Word};
 
 /// Reads one shell block (or script) of the page.
 pub fn read_block(cx: &mut Cx<'_>, text: &str, frame: Frame) -> Result<(), ImportError> {
@@ -104,7 +104,7 @@ fn pipeline(cx: &mut Cx<'_>, p: &ast::Pipeline) -> Result<(), ImportError> {
             Command::Simple(sc) => cmds.push(simple(cx, sc)?),
             _ => {
                 let at = loc_of(cx, p);
-                super::steps::exec(
+                super::emit::exec(
                     cx,
                     &p.to_string(),
                     &at,
@@ -122,7 +122,18 @@ fn command(cx: &mut Cx<'_>, c: &Command) -> Result<(), ImportError> {
     match c {
         Command::Simple(sc) => {
             let cmd = simple(cx, sc)?;
-            super::steps::simple(cx, cmd)
+            match super::steps::simple(cx, cmd)? {
+                Next::Done => Ok(()),
+                Next::Script {
+                    real,
+                    args,
+                    sourced,
+                    at,
+                } => call_script(cx, &real, args, sourced, &at),
+                Next::Function { name, args, at } => {
+                    call_function(cx, &name, args, &at).map(|_| ())
+                }
+            }
         }
         Command::Compound(cc, _) => compound(cx, cc),
         Command::Function(f) => {
@@ -258,7 +269,7 @@ fn compound(cx: &mut Cx<'_>, cc: &CompoundCommand) -> Result<(), ImportError> {
                 cx.repeat = saved;
                 r
             } else {
-                super::steps::exec(
+                super::emit::exec(
                     cx,
                     &cc.to_string(),
                     &at,
@@ -283,7 +294,7 @@ fn compound(cx: &mut Cx<'_>, cc: &CompoundCommand) -> Result<(), ImportError> {
         }
         other => {
             let at = loc_of(cx, other);
-            super::steps::exec(
+            super::emit::exec(
                 cx,
                 &other.to_string(),
                 &at,
@@ -350,7 +361,7 @@ fn for_loop(cx: &mut Cx<'_>, f: &ast::ForClauseCommand) -> Result<(), ImportErro
         values.join(" "),
         f.body.list
     );
-    super::steps::exec(cx, &text, &at, "a loop over values known only at run time");
+    super::emit::exec(cx, &text, &at, "a loop over values known only at run time");
     Ok(())
 }
 
@@ -421,7 +432,7 @@ fn if_clause(cx: &mut Cx<'_>, i: &ast::IfClauseCommand) -> Result<(), ImportErro
         return compound_list(cx, &i.then);
     }
     let text = format!("if {cond}; then {then}; fi");
-    super::steps::exec(
+    super::emit::exec(
         cx,
         &text,
         &at,

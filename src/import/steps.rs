@@ -2,56 +2,12 @@
 //! step), `kubectl` and HTTP clients become typed steps, scripts and functions
 //! are read where they are called, anything else is an `exec` with a reason.
 
-use super::expand::{Val, Word};
+use std::path::PathBuf;
+
+use super::cx::{Cmd, Cx, ImportError, Step};
+use super::emit::{exec, push, push_exec, step};
+use super::words::{Val, Word};
 use super::yaml_out::Y;
-use super::{Cx, ImportError, Step, shell};
-
-/// A simple command, its words expanded.
-#[derive(Debug, Clone, Default)]
-pub struct Cmd {
-    pub argv: Vec<Word>,
-    /// The words as written.
-    pub raw: Vec<String>,
-    pub text: String,
-    pub at: String,
-    /// `NAME=value` before the command: (name, value, as written).
-    pub assigns: Vec<(String, Word, String)>,
-    pub stdin: Option<Stdin>,
-    /// A file the command's output is written to.
-    pub writes: Option<String>,
-    pub unknown: Option<String>,
-}
-
-/// What a command reads on its standard input.
-#[derive(Debug, Clone)]
-pub enum Stdin {
-    Heredoc { text: String, expand: bool },
-    Text(Word),
-    File(Word),
-}
-
-impl Cmd {
-    /// The program's name (the last part of its path).
-    #[must_use]
-    pub fn program(&self) -> String {
-        let w = self
-            .argv
-            .first()
-            .and_then(Word::concrete)
-            .unwrap_or_default();
-        w.rsplit('/').next().unwrap_or("").to_owned()
-    }
-
-    /// The argument words after the program, as known now (unknown ones as their template).
-    #[must_use]
-    pub fn args(&self) -> Vec<String> {
-        self.argv
-            .iter()
-            .skip(1)
-            .map(|w| w.concrete().unwrap_or_else(|| w.template()))
-            .collect()
-    }
-}
 
 const UNDERSTOOD: &[(&str, &str)] = &[
     ("echo", "prints a message for the reader"),
@@ -118,18 +74,36 @@ const EXEC_WHY: &[(&str, &str)] = &[
     ("multipass", "manages virtual machines: no step kind does"),
 ];
 
+/// What the shell reader does after a command: nothing more, or read a
+/// script or function with these arguments (the reader owns the walk).
+#[derive(Debug)]
+pub enum Next {
+    Done,
+    Script {
+        real: PathBuf,
+        args: Vec<Val>,
+        sourced: bool,
+        at: String,
+    },
+    Function {
+        name: String,
+        args: Vec<Val>,
+        at: String,
+    },
+}
+
 /// Maps one simple command.
-pub fn simple(cx: &mut Cx<'_>, cmd: Cmd) -> Result<(), ImportError> {
+pub fn simple(cx: &mut Cx<'_>, cmd: Cmd) -> Result<Next, ImportError> {
     if cmd.argv.is_empty() {
         for (name, value, raw) in &cmd.assigns {
             assign(cx, name, value.clone(), raw, &cmd.at);
         }
-        return Ok(());
+        return Ok(Next::Done);
     }
     let program = cmd.program();
     if let Some((_, why)) = UNDERSTOOD.iter().find(|(p, _)| *p == program) {
         cx.report.understood(&cmd.at, &cmd.text, why);
-        return Ok(());
+        return Ok(Next::Done);
     }
     match program.as_str() {
         "export" | "declare" | "typeset" | "local" | "readonly" => {
@@ -142,7 +116,7 @@ pub fn simple(cx: &mut Cx<'_>, cmd: Cmd) -> Result<(), ImportError> {
                         .understood(&cmd.at, &cmd.text, "exports a variable set before");
                 }
             }
-            Ok(())
+            Ok(Next::Done)
         }
         "cd" | "pushd" => {
             let dir = cmd.argv.get(1).and_then(Word::concrete);
@@ -153,25 +127,29 @@ pub fn simple(cx: &mut Cx<'_>, cmd: Cmd) -> Result<(), ImportError> {
                 }
                 _ => cx.report.understood(&cmd.at, &cmd.text, "changes to a directory outside the root or unknown: paths stay relative to the root"),
             }
-            Ok(())
+            Ok(Next::Done)
         }
         "source" | "." => script(cx, &cmd, 1, true),
         "sleep" => {
             sleep(cx, &cmd);
-            Ok(())
+            Ok(Next::Done)
         }
-        "kubectl" | "oc" => super::kubectl::map(cx, &cmd, None),
+        "kubectl" | "oc" => super::kubectl::map(cx, &cmd, None).map(|()| Next::Done),
         "curl" | "http" | "https" | "wget" | "open" | "xdg-open" => {
             super::http::map(cx, &cmd, None);
-            Ok(())
+            Ok(Next::Done)
         }
         "bash" | "sh" | "zsh" if cmd.argv.len() > 1 && !cmd.raw[1].starts_with('-') => {
             script(cx, &cmd, 1, false)
         }
         _ => {
             let args: Vec<Val> = cmd.argv.iter().skip(1).map(as_val).collect();
-            if shell::call_function(cx, &program, args, &cmd.at)? {
-                return Ok(());
+            if cx.functions.contains_key(&program) {
+                return Ok(Next::Function {
+                    name: program,
+                    args,
+                    at: cmd.at.clone(),
+                });
             }
             if cmd.raw[0].contains('/') || program.ends_with(".sh") {
                 return script(cx, &cmd, 0, false);
@@ -181,7 +159,7 @@ pub fn simple(cx: &mut Cx<'_>, cmd: Cmd) -> Result<(), ImportError> {
                 |(_, w)| (*w).to_owned(),
             );
             exec(cx, &cmd.text, &cmd.at, &why);
-            Ok(())
+            Ok(Next::Done)
         }
     }
 }
@@ -226,7 +204,7 @@ fn assign(cx: &mut Cx<'_>, name: &str, value: Word, raw: &str, at: &str) {
                 Y::List(vec![
                     Y::s("bash"),
                     Y::s("-c"),
-                    Y::s(super::expand::escape(inner)),
+                    Y::s(super::words::escape(inner)),
                 ]),
             ),
             ("captureStdout", Y::s(capture.clone())),
@@ -248,7 +226,7 @@ fn assign(cx: &mut Cx<'_>, name: &str, value: Word, raw: &str, at: &str) {
 }
 
 /// Reads the script named by argument `i` of `cmd`.
-fn script(cx: &mut Cx<'_>, cmd: &Cmd, i: usize, sourced: bool) -> Result<(), ImportError> {
+fn script(cx: &mut Cx<'_>, cmd: &Cmd, i: usize, sourced: bool) -> Result<Next, ImportError> {
     let path = cmd.argv.get(i).and_then(Word::concrete);
     let real = path
         .as_ref()
@@ -262,7 +240,12 @@ fn script(cx: &mut Cx<'_>, cmd: &Cmd, i: usize, sourced: bool) -> Result<(), Imp
                 "calls a script: its commands are read, with $1... bound from here"
             };
             cx.report.understood(&cmd.at, &cmd.text, what);
-            shell::call_script(cx, &real, args, sourced, &cmd.at)
+            Ok(Next::Script {
+                real,
+                args,
+                sourced,
+                at: cmd.at.clone(),
+            })
         }
         Some(_) => {
             exec(
@@ -271,7 +254,7 @@ fn script(cx: &mut Cx<'_>, cmd: &Cmd, i: usize, sourced: bool) -> Result<(), Imp
                 &cmd.at,
                 "a script outside the root: give a wider --root to read it",
             );
-            Ok(())
+            Ok(Next::Done)
         }
         None => {
             exec(
@@ -280,7 +263,7 @@ fn script(cx: &mut Cx<'_>, cmd: &Cmd, i: usize, sourced: bool) -> Result<(), Imp
                 &cmd.at,
                 "a script not found under the root (or its path is known only at run time)",
             );
-            Ok(())
+            Ok(Next::Done)
         }
     }
 }
@@ -330,140 +313,6 @@ fn sleep(cx: &mut Cx<'_>, cmd: &Cmd) {
     );
 }
 
-/// A step of `action` made by `cmd`, to be named and pushed.
-#[must_use]
-pub fn step(action: &'static str, body: Y, cmd: &Cmd) -> Step {
-    Step {
-        name: action.to_owned(),
-        section: None,
-        title: None,
-        level: None,
-        doc: None,
-        clusters: Vec::new(),
-        timeout: None,
-        note: None,
-        action,
-        body,
-        at: cmd.at.clone(),
-        files: Vec::new(),
-        weights: None,
-    }
-}
-
-/// An exec step for `text` (run by bash, as the reader would), with why.
-pub fn exec(cx: &mut Cx<'_>, text: &str, at: &str, why: &str) {
-    let mut body = vec![(
-        "command",
-        Y::List(vec![
-            Y::s("bash"),
-            Y::s("-c"),
-            Y::s(super::expand::escape(text.trim())),
-        ]),
-    )];
-    let mut env = Vec::new();
-    let mut names: Vec<(&String, &Val)> = cx.vars.iter().collect();
-    names.sort_by(|a, b| a.0.cmp(b.0));
-    for (name, val) in names {
-        if let Val::Capture(c) = val
-            && (text.contains(&format!("${name}")) || text.contains(&format!("${{{name}}}")))
-        {
-            env.push((name.clone(), Y::s(format!("{{{{ {c} }}}}"))));
-        }
-    }
-    if !env.is_empty() {
-        body.push(("env", Y::Map(env)));
-    }
-    push_exec(cx, Y::map(body), text, at, why);
-}
-
-fn push_exec(cx: &mut Cx<'_>, body: Y, text: &str, at: &str, why: &str) {
-    let mut s = step(
-        "exec",
-        body,
-        &Cmd {
-            at: at.to_owned(),
-            ..Cmd::default()
-        },
-    );
-    s.note = Some(format!("exec: {why}"));
-    cx.report.exec(at, text, why);
-    push(cx, s, text, why);
-}
-
-/// Adds a step: takes the pending headings and prose, names it, and merges it
-/// into the step before when that one does the same on other clusters.
-pub fn push(cx: &mut Cx<'_>, mut s: Step, text: &str, why: &str) -> usize {
-    let pending = std::mem::take(&mut cx.pending);
-    let mut doc = Vec::new();
-    let heads: Vec<usize> = (0..pending.items.len())
-        .filter(|i| pending.items[*i].0 > 0)
-        .collect();
-    let title = heads.last().copied();
-    let section = match heads.as_slice() {
-        [.., a, b] if pending.items[*a].0 <= 2 && pending.items[*b].0 > 2 => Some(*a),
-        _ => None,
-    };
-    for (i, (level, h)) in pending.items.iter().enumerate() {
-        if Some(i) == title {
-            s.title = Some(h.clone());
-            s.level = Some((*level).clamp(2, 4));
-        } else if Some(i) == section {
-            s.section = Some(h.clone());
-        } else if *level == 0 {
-            doc.push(h.clone());
-        } else {
-            doc.push(format!(
-                "{} {h}",
-                "#".repeat(usize::from((*level).clamp(2, 6)))
-            ));
-        }
-    }
-    if !doc.is_empty() {
-        s.doc = Some(doc.join("\n\n"));
-    }
-    if let Some(prev) = cx.steps.last_mut()
-        && s.doc.is_none()
-        && s.title.is_none()
-        && prev.action == s.action
-        && prev.body == s.body
-        && prev.timeout == s.timeout
-        && s.clusters.iter().all(|c| !prev.clusters.contains(c))
-        && !s.clusters.is_empty()
-    {
-        prev.clusters.extend(s.clusters.iter().cloned());
-        let (name, action) = (prev.name.clone(), prev.action);
-        let idx = cx.steps.len() - 1;
-        cx.report.step(
-            &s.at,
-            text,
-            &name,
-            action,
-            &format!("{why} (the same as the step before, on another cluster: merged)"),
-        );
-        return idx;
-    }
-    // A name given with `=` is kept; else the script's, the title's, the kind's.
-    let base = match s.name.strip_prefix('=') {
-        Some(fixed) => fixed.to_owned(),
-        None => cx
-            .frames
-            .last()
-            .and_then(|f| f.stem.clone())
-            .or_else(|| s.title.clone())
-            .unwrap_or_else(|| s.name.clone()),
-    };
-    s.name = cx.name(&base);
-    if s.action != "exec" {
-        cx.report.step(&s.at, text, &s.name, s.action, why);
-    } else {
-        cx.report.name_last(&s.name);
-    }
-    cx.steps.push(s);
-    let idx = cx.steps.len() - 1;
-    cx.last.push(idx);
-    idx
-}
-
 /// The value of `$(...)`, as known now.
 pub fn value_of(cx: &mut Cx<'_>, cmds: Vec<Cmd>, text: &str) -> Val {
     let unknown = || Val::Unknown(format!("$({text})"));
@@ -500,7 +349,9 @@ pub fn value_of(cx: &mut Cx<'_>, cmds: Vec<Cmd>, text: &str) -> Val {
             );
             as_val(&w)
         }
-        ("kubectl" | "oc", _) => super::kubectl::capture(cx, &cmds, text).unwrap_or_else(unknown),
+        ("kubectl" | "oc", _) => {
+            super::kubectl_pipe::capture(cx, &cmds, text).unwrap_or_else(unknown)
+        }
         _ => unknown(),
     }
 }
@@ -518,7 +369,7 @@ pub fn pipeline(cx: &mut Cx<'_>, cmds: Vec<Cmd>) {
     if matches!(programs.last().map(String::as_str), Some("kubectl" | "oc"))
         && super::kubectl::reads_stdin(&last)
     {
-        if super::kubectl::from_pipe(cx, &cmds, &text) {
+        if super::kubectl_pipe::from_pipe(cx, &cmds, &text) {
             return;
         }
     }

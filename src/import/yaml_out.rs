@@ -183,9 +183,41 @@ pub fn block(out: &mut String, v: &Y, indent: usize) {
     }
 }
 
+/// A JSON value as YAML.
+#[must_use]
+pub fn to_y(v: &serde_json::Value) -> Y {
+    match v {
+        serde_json::Value::Null => Y::s("null"),
+        serde_json::Value::Bool(b) => Y::Bool(*b),
+        serde_json::Value::Number(n) => n.as_i64().map_or_else(|| Y::s(n.to_string()), Y::Int),
+        serde_json::Value::String(s) => Y::s(super::words::escape(s)),
+        serde_json::Value::Array(a) => Y::List(a.iter().map(to_y).collect()),
+        serde_json::Value::Object(o) => {
+            Y::Map(o.iter().map(|(k, v)| (k.clone(), to_y(v))).collect())
+        }
+    }
+}
+
+pub fn set(body: &mut Y, key: &str, value: Y) {
+    if let Y::Map(pairs) = body {
+        if let Some(p) = pairs.iter_mut().find(|(k, _)| k == key) {
+            p.1 = value;
+        } else {
+            pairs.push((key.to_owned(), value));
+        }
+    }
+}
+
+pub fn get<'a>(body: &'a Y, key: &str) -> Option<&'a Y> {
+    match body {
+        Y::Map(pairs) => pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::import::yaml_out::{Y, block, scalar};
 
     #[test]
     fn scalars_read_back_the_same() {
