@@ -222,7 +222,7 @@ pub fn map(cx: &mut Cx<'_>, cmd: &Cmd, rest: Option<&[Cmd]>) -> Result<(), Impor
     let cluster = cx.cluster(k.context.as_ref());
     let made = match verb.as_str() {
         "apply" | "create" if !k.all(&["-f", "--filename", "-k", "--kustomize"]).is_empty() => {
-            apply(cx, &k, cmd, None)
+            apply(cx, &k, cmd)
         }
         "create" if matches!(k.pos_text(1).as_deref(), Some("namespace" | "ns")) => {
             let name = k.pos_text(2).unwrap_or_default();
@@ -324,7 +324,7 @@ pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
-fn apply(cx: &Cx<'_>, k: &K, cmd: &Cmd, pipe: Option<(Y, bool)>) -> Made {
+fn apply(cx: &Cx<'_>, k: &K, cmd: &Cmd) -> Made {
     let mut body = Vec::new();
     let mut files = Vec::new();
     let mut why = vec!["kubectl apply".to_owned()];
@@ -336,22 +336,15 @@ fn apply(cx: &Cx<'_>, k: &K, cmd: &Cmd, pipe: Option<(Y, bool)>) -> Made {
     let mut manifests = Vec::new();
     for f in k.all(&["-f", "--filename"]) {
         if f.concrete().as_deref() == Some("-") {
-            match (&pipe, &cmd.stdin) {
-                (Some((y, subst)), _) => {
-                    body.push(if matches!(y, Y::Str(_)) && !subst {
-                        ("kustomize", y.clone())
-                    } else {
-                        ("kustomize", y.clone())
-                    });
-                }
-                (None, Some(Stdin::Heredoc { text, expand })) => {
+            match &cmd.stdin {
+                Some(Stdin::Heredoc { text, expand }) => {
                     body.push(("inline", Y::s(super::words::escape(text))));
                     if *expand && text.contains('$') {
                         body.push(("substitute", Y::Bool(true)));
                         why.push("an unquoted heredoc: ${VAR} substituted".to_owned());
                     }
                 }
-                (None, Some(Stdin::File(w))) => manifests.push(path(cx, w)?),
+                Some(Stdin::File(w)) => manifests.push(path(cx, w)?),
                 _ => return Err("kubectl apply -f - with input the import cannot read".to_owned()),
             }
             continue;
@@ -400,7 +393,7 @@ fn apply(cx: &Cx<'_>, k: &K, cmd: &Cmd, pipe: Option<(Y, bool)>) -> Made {
 fn delete(cx: &Cx<'_>, k: &K, cmd: &Cmd) -> Made {
     let has_files = !k.all(&["-f", "--filename", "-k", "--kustomize"]).is_empty();
     let (mut body, files) = if has_files {
-        let (y, _, _, files) = apply(cx, k, cmd, None)?;
+        let (y, _, _, files) = apply(cx, k, cmd)?;
         let Y::Map(pairs) = y else {
             return Err("delete".into());
         };

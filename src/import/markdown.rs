@@ -122,7 +122,6 @@ pub fn items(page: &Page) -> Result<Vec<Item>, ImportError> {
     let mut code: Option<Code> = None;
     let mut tasks: Option<Vec<String>> = None;
     let mut task_item = String::new();
-    let mut plain_list = false;
     for (event, range) in Parser::new_ext(text, opts).into_offset_iter() {
         match event {
             Event::Start(tag) => {
@@ -144,10 +143,7 @@ pub fn items(page: &Page) -> Result<Vec<Item>, ImportError> {
                                 line: line_of(text, range.start) + 1,
                             });
                         }
-                        Tag::List(_) => {
-                            tasks = Some(Vec::new());
-                            plain_list = false;
-                        }
+                        Tag::List(_) => tasks = Some(Vec::new()),
                         _ => {}
                     }
                 }
@@ -158,21 +154,14 @@ pub fn items(page: &Page) -> Result<Vec<Item>, ImportError> {
             }
             Event::End(end) => {
                 depth = depth.saturating_sub(1);
-                if matches!(end, TagEnd::Item) {
-                    if let Some(t) = tasks.as_mut() {
-                        t.push(task_item.trim().to_owned());
-                    }
+                if matches!(end, TagEnd::Item)
+                    && let Some(t) = tasks.as_mut()
+                {
+                    t.push(task_item.trim().to_owned());
                 }
                 if depth == 0 {
                     let raw = text[start..range.end].trim_end().to_owned();
-                    items.push(close(
-                        end,
-                        raw,
-                        &mut heading,
-                        &mut code,
-                        &mut tasks,
-                        plain_list,
-                    ));
+                    items.push(close(end, raw, &mut heading, &mut code, &mut tasks));
                 }
             }
             Event::TaskListMarker(_) => {}
@@ -189,12 +178,8 @@ pub fn items(page: &Page) -> Result<Vec<Item>, ImportError> {
             _ if depth == 0 => items.push(Item::Prose(text[range].trim_end().to_owned())),
             _ => {}
         }
-        if depth > 0 && tasks.is_some() && !plain_list {
-            // A list is a list of outcomes only if every item has a marker.
-            plain_list = false;
-        }
     }
-    mark_outcomes(text, &mut items);
+    mark_outcomes(&mut items);
     Ok(items)
 }
 
@@ -204,7 +189,6 @@ fn close(
     heading: &mut Option<(u8, String)>,
     code: &mut Option<Code>,
     tasks: &mut Option<Vec<String>>,
-    _plain: bool,
 ) -> Item {
     match end {
         TagEnd::Heading(_) => {
@@ -242,7 +226,7 @@ fn close(
 }
 
 /// Only a task list before the first heading gives outcomes; later ones stay prose.
-fn mark_outcomes(_text: &str, items: &mut [Item]) {
+fn mark_outcomes(items: &mut [Item]) {
     let mut seen_heading = false;
     for item in items.iter_mut() {
         match item {

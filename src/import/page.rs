@@ -40,7 +40,7 @@ impl Page {
 /// A file's text: at most `max` bytes, UTF-8 without NUL, else a located error.
 pub fn read_text(path: &Path, shown: &str, max: usize) -> Result<String, ImportError> {
     let meta = std::fs::metadata(path)
-        .map_err(|e| ImportError::new(format!("{shown}"), format!("cannot read: {e}")))?;
+        .map_err(|e| ImportError::new(shown, format!("cannot read: {e}")))?;
     if !meta.is_file() {
         return Err(ImportError::new(shown, "not a regular file"));
     }

@@ -167,10 +167,10 @@ pub fn simple(cx: &mut Cx<'_>, cmd: Cmd) -> Result<Next, ImportError> {
 /// `NAME=value` written as one word: the value part.
 fn strip_name(word: &Word, name: &str) -> Word {
     let mut parts = word.0.clone();
-    if let Some(Val::Lit(first)) = parts.first_mut() {
-        if let Some(rest) = first.strip_prefix(&format!("{name}=")) {
-            *first = rest.to_owned();
-        }
+    if let Some(Val::Lit(first)) = parts.first_mut()
+        && let Some(rest) = first.strip_prefix(&format!("{name}="))
+    {
+        *first = rest.to_owned();
     }
     Word(
         parts
@@ -300,7 +300,7 @@ fn sleep(cx: &mut Cx<'_>, cmd: &Cmd) {
         return;
     }
     let ms = (secs * 1000.0).round() as u64;
-    let d = if ms % 1000 == 0 {
+    let d = if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
@@ -368,16 +368,13 @@ pub fn pipeline(cx: &mut Cx<'_>, cmds: Vec<Cmd>) {
     let last = cmds.last().cloned().unwrap_or_default();
     if matches!(programs.last().map(String::as_str), Some("kubectl" | "oc"))
         && super::kubectl::reads_stdin(&last)
+        && super::kubectl_pipe::from_pipe(cx, &cmds, &text)
     {
-        if super::kubectl_pipe::from_pipe(cx, &cmds, &text) {
-            return;
-        }
+        return;
     }
     match programs.first().map(String::as_str) {
-        Some("kubectl" | "oc") => {
-            if super::kubectl::map(cx, &cmds[0], Some(&cmds[1..])).is_ok() {
-                return;
-            }
+        Some("kubectl" | "oc") if super::kubectl::map(cx, &cmds[0], Some(&cmds[1..])).is_ok() => {
+            return;
         }
         Some("curl" | "http" | "https" | "wget") => {
             super::http::map(cx, &cmds[0], Some(&cmds[1..]));
