@@ -237,14 +237,14 @@ mod tests {
             Y::List(vec![Y::map(vec![
                 ("name", Y::s("a")),
                 ("doc", Y::s("one\ntwo\n")),
-                ("n", Y::proposed("why", Y::Int(3))),
+                ("count", Y::proposed("why", Y::Int(3))),
             ])]),
         )]);
         let mut out = String::new();
         block(&mut out, &v, 0);
         assert_eq!(
             out,
-            "steps:\n  - name: a\n    doc: |\n      one\n      two\n    # proposed by scenario import: why\n    n: 3\n"
+            "steps:\n  - name: a\n    doc: |\n      one\n      two\n    # proposed by scenario import: why\n    count: 3\n"
         );
     }
 }
