@@ -139,6 +139,7 @@ pub struct Cx<'a> {
     pub report: Report,
     pub pending: Pending,
     pub names: HashSet<String>,
+    pub suffixes: HashMap<String, usize>,
     pub weights: Option<Weights>,
     pub probe_model: Option<ProbeModel>,
     /// Steps made by the last command of the page (for its expected output).
@@ -237,6 +238,7 @@ impl<'a> Cx<'a> {
             report: Report::default(),
             pending: Pending::default(),
             names: HashSet::new(),
+            suffixes: HashMap::new(),
             weights: None,
             probe_model: None,
             last: Vec::new(),
@@ -271,12 +273,14 @@ impl<'a> Cx<'a> {
         if slug.is_empty() {
             slug = "step".to_owned();
         }
+        // The next suffix to try for each base: linear in the number of steps.
+        let mut n = self.suffixes.get(&slug).copied().unwrap_or(2);
         let mut name = slug.clone();
-        let mut n = 2;
         while self.names.contains(&name) {
             name = format!("{slug}-{n}");
             n += 1;
         }
+        self.suffixes.insert(slug, n);
         self.names.insert(name.clone());
         name
     }

@@ -115,6 +115,9 @@ pub fn items(page: &Page) -> Result<Vec<Item>, ImportError> {
     opts.insert(Options::ENABLE_TASKLISTS);
     opts.insert(Options::ENABLE_TABLES);
     opts.insert(Options::ENABLE_STRIKETHROUGH);
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
     let mut items = Vec::new();
     let mut depth = 0usize;
     let mut start = 0usize;
@@ -140,7 +143,7 @@ pub fn items(page: &Page) -> Result<Vec<Item>, ImportError> {
                                 lang,
                                 text: String::new(),
                                 raw: String::new(),
-                                line: line_of(text, range.start) + 1,
+                                line: line_of(&starts, range.start) + 1,
                             });
                         }
                         Tag::List(_) => tasks = Some(Vec::new()),
@@ -244,6 +247,7 @@ fn mark_outcomes(items: &mut [Item]) {
     }
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count()
+/// The 0-based line of a byte offset, from the offsets where lines start.
+fn line_of(starts: &[usize], offset: usize) -> usize {
+    starts.partition_point(|&s| s <= offset).saturating_sub(1)
 }

@@ -102,6 +102,7 @@ impl Cx<'_> {
         items: &[markdown::Item],
     ) -> Result<(), ImportError> {
         let mut after_command = false;
+        let mut blocks = 0usize;
         for item in items {
             match item {
                 markdown::Item::Heading(1, text)
@@ -118,6 +119,7 @@ impl Cx<'_> {
                 markdown::Item::Outcomes(list) => self.outcomes.extend(list.iter().cloned()),
                 markdown::Item::Code(code) => {
                     if markdown::is_shell(&code.lang) || code.has_prompts() {
+                        blocks += 1;
                         for (text, output, line0, col0) in code.commands() {
                             let frame = cx::Frame {
                                 file: page.files[page.origin.get(code.line).map_or(0, |o| o.0)]
@@ -166,10 +168,14 @@ impl Cx<'_> {
             self.next = Some(tail.join("\n\n"));
         }
         if self.steps.is_empty() {
-            return Err(ImportError::new(
-                format!("{}:1:1", page.files[0]),
-                "nothing to import: the page has no shell block (```bash, ```sh, ```console or a Hugo {{< text bash >}})",
-            ));
+            let why = if blocks == 0 {
+                "nothing to import: the page has no shell block (```bash, ```sh, ```console or a Hugo {{< text bash >}})".to_owned()
+            } else {
+                format!(
+                    "nothing to import: no command of its {blocks} shell block(s) becomes a step (they only set variables, print or test)"
+                )
+            };
+            return Err(ImportError::new(format!("{}:1:1", page.files[0]), why));
         }
         Ok(())
     }

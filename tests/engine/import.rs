@@ -307,6 +307,11 @@ fn hostile_pages_are_refused_with_a_located_error() {
         "p.md",
         "error: p.md:1:1: the file has 10485760 bytes; a chapter file may have at most 4194304\n",
     );
+    refused(
+        &[("p.md", b"```bash\nexport A=1 && true && echo hi\n```\n")],
+        "p.md",
+        "error: p.md:1:1: nothing to import: no command of its 1 shell block(s) becomes a step (they only set variables, print or test)\n",
+    );
     let deep = format!(
         "```bash\necho {}x{}\n```\n",
         "$(".repeat(100),
@@ -342,4 +347,61 @@ fn control_characters_and_markup_in_the_page_stay_out_of_the_terminal_and_the_ya
         .args(["validate", "p.yaml"])
         .expect_status(0)
         .run();
+}
+
+#[test]
+fn many_blocks_import_in_linear_time() {
+    // 20,000 blocks of the same command: each name and each line is found
+    // without scanning the ones before (this took minutes when it did).
+    let page: String = (0..20_000)
+        .map(|i| format!("```bash\nkubectl get pods -n n{i}\n```\n"))
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("p.md"), page).unwrap();
+    let run = Scenario::new()
+        .current_dir(tmp.path())
+        .args(["import", "p.md", "-o", "p.yaml", "-q"])
+        .expect_status(0)
+        .timeout(Duration::from_secs(20))
+        .run();
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    let yaml = std::fs::read_to_string(tmp.path().join("p.yaml")).unwrap();
+    assert!(
+        yaml.contains("name: get-pods-20000\n"),
+        "the last step's name"
+    );
+}
+
+#[test]
+fn the_chapter_page_of_the_imported_playbook_keeps_the_headings_in_order() {
+    let (_tmp, dir) = copy("traffic-management");
+    import(&dir, "docs/traffic-management.md");
+    let page = Scenario::new()
+        .current_dir(&dir)
+        .args(["docs", "playbook.yaml"])
+        .expect_status(0)
+        .run()
+        .stdout;
+    let source = std::fs::read_to_string(dir.join("docs/traffic-management.md")).unwrap();
+    let headings = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with("## ") || l.starts_with("### ") || l.starts_with("#### "))
+            .map(|l| l.trim_start_matches('#').trim().to_owned())
+            .collect()
+    };
+    let rendered = headings(&page);
+    let mut at = 0;
+    for h in headings(&source) {
+        let found = rendered[at..].iter().position(|r| *r == h);
+        assert!(
+            found.is_some(),
+            "`{h}` missing or out of order in:\n{rendered:#?}"
+        );
+        at += found.unwrap() + 1;
+    }
+    // The prose is there as written.
+    assert!(page.contains(
+        "If you try check your browser you should see an alternating blue-green traffic."
+    ));
+    assert!(page.contains("!!!note\n    The `VirtualMesh` includes the on-premise VM"));
 }
