@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
+use crate::language::limits;
+
 use super::report::Report;
 use super::words::{Val, Word};
 use super::yaml_out::Y;
@@ -52,12 +54,12 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            page_bytes: crate::language::limits::MAX_FILE_BYTES,
-            include_depth: 16,
-            call_depth: 16,
-            commands: 20_000,
-            block_bytes: 256 * 1024,
-            nesting: 64,
+            page_bytes: limits::MAX_FILE_BYTES,
+            include_depth: limits::MAX_IMPORT_INCLUDE_DEPTH,
+            call_depth: limits::MAX_IMPORT_CALL_DEPTH,
+            commands: limits::MAX_IMPORT_COMMANDS,
+            block_bytes: limits::MAX_IMPORT_BLOCK_BYTES,
+            nesting: limits::MAX_IMPORT_NESTING,
         }
     }
 }
