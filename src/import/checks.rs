@@ -106,16 +106,34 @@ fn destination_key(v: &serde_json::Value) -> Option<String> {
 }
 
 /// After a probe: the weights applied before it become its check.
+///
+/// A probe of one request (a single call whose answer the page shows) keeps
+/// the weights for a later probe of several requests (the page's loop) before
+/// the next change; it gets them only if none comes.
 pub fn probed(cx: &mut Cx<'_>, idx: usize, _url: &str) {
-    if let Some(w) = cx.weights.take() {
-        cx.steps[idx].weights = Some(w);
+    if cx.weights.is_none() {
+        return;
     }
+    let requests = match get(&cx.steps[idx].body, "requests") {
+        Some(Y::Int(n)) => *n,
+        _ => 1,
+    };
+    if requests == 1 {
+        cx.single.get_or_insert(idx);
+        return;
+    }
+    cx.single = None;
+    cx.steps[idx].weights = cx.weights.take();
 }
 
 /// Weights applied with no probe after them: a probe like the last one shown
 /// on the page, before `next`; its check is written by [`finish`].
 pub fn flush_weights(cx: &mut Cx<'_>, next: &str) {
     let Some(w) = cx.weights.take() else { return };
+    if let Some(idx) = cx.single.take() {
+        cx.steps[idx].weights = Some(w);
+        return;
+    }
     let Some(model) = cx.probe_model.clone() else {
         cx.report.note("", &w.from, "routing weights with no call of the service on the page before them: no split check proposed");
         return;

@@ -143,6 +143,8 @@ pub struct Cx<'a> {
     pub names: HashSet<String>,
     pub suffixes: HashMap<String, usize>,
     pub weights: Option<Weights>,
+    /// A probe of one request made since the weights were applied.
+    pub single: Option<usize>,
     pub probe_model: Option<ProbeModel>,
     /// Steps made by the last command of the page (for its expected output).
     pub last: Vec<usize>,
@@ -242,6 +244,7 @@ impl<'a> Cx<'a> {
             names: HashSet::new(),
             suffixes: HashMap::new(),
             weights: None,
+            single: None,
             probe_model: None,
             last: Vec::new(),
             commands: 0,

@@ -180,6 +180,10 @@ pub fn generated_prefix(name: &str) -> Option<String> {
 
 /// An HTTP answer shown after a call: its JSON fields become `each` checks.
 fn answer(cx: &mut Cx<'_>, idx: usize, text: &str, at: &str) {
+    let split: Vec<String> = match (&cx.weights, cx.single) {
+        (Some(w), Some(single)) if single == idx => w.pairs.iter().map(|p| p.0.clone()).collect(),
+        _ => Vec::new(),
+    };
     let mut body = cx.steps[idx].body.clone();
     let url = match get(&body, "url") {
         Some(Y::Str(u)) => u.clone(),
@@ -208,6 +212,19 @@ fn answer(cx: &mut Cx<'_>, idx: usize, text: &str, at: &str) {
                 serde_json::Value::String(s) if k.to_ascii_lowercase().contains("agent") => {
                     Y::flow(vec![("value", Y::s(k.clone())), ("exists", Y::Bool(true))])
                 }
+                // One answer of a split the chapter just set: any of its versions.
+                serde_json::Value::String(s) if split.contains(s) => Y::flow(vec![
+                    ("value", Y::s(k.clone())),
+                    (
+                        "oneOf",
+                        Y::Flow(Box::new(Y::List(
+                            split
+                                .iter()
+                                .map(|v| Y::s(super::words::escape(v)))
+                                .collect(),
+                        ))),
+                    ),
+                ]),
                 serde_json::Value::String(s) => match generated_prefix(s) {
                     Some(p) => Y::flow(vec![
                         ("value", Y::s(k.clone())),
