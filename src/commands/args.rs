@@ -107,6 +107,9 @@ pub enum Command {
         /// A variable of the chapter's environment: `--env CLUSTER1=kind-east` (repeatable).
         #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_pair)]
         env: Vec<(String, String)>,
+        /// An `.envrc`-style file of `export NAME=VALUE` lines (repeatable; `--env` wins).
+        #[arg(long = "env-file", value_name = "FILE")]
+        env_file: Vec<PathBuf>,
         /// Write the playbook to this file instead of stdout (paths in it are relative to it).
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,

@@ -12,6 +12,7 @@ pub struct Args<'a> {
     pub page: &'a Path,
     pub root: Option<&'a Path>,
     pub env: &'a [(String, String)],
+    pub env_files: &'a [PathBuf],
     pub output: Option<&'a Path>,
     pub report: Option<&'a Path>,
     pub quiet: bool,
@@ -23,6 +24,7 @@ pub fn import(a: &Args<'_>) -> i32 {
         page: a.page,
         root: a.root,
         env: a.env,
+        env_files: a.env_files,
         out: out_for_paths.as_deref(),
     };
     let imported = match run_import(&req, &Limits::default()) {

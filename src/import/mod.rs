@@ -39,6 +39,8 @@ pub struct Request<'a> {
     pub page: &'a Path,
     pub root: Option<&'a Path>,
     pub env: &'a [(String, String)],
+    /// `.envrc`-style files: `export NAME=VALUE` lines, read before `env` (which wins).
+    pub env_files: &'a [std::path::PathBuf],
     /// The playbook's file (paths in it are relative to its directory).
     pub out: Option<&'a Path>,
 }
@@ -78,6 +80,9 @@ pub fn import(req: &Request<'_>, limits: &Limits) -> Result<Imported, ImportErro
         )
     })?;
     let mut cx = Cx::new(root, out_dir, limits, shell::substitution);
+    for file in req.env_files {
+        env_file(&mut cx, file)?;
+    }
     for (k, v) in req.env {
         cx.vars.insert(k.clone(), Val::env(k, Some(v.clone())));
     }
@@ -93,6 +98,29 @@ pub fn import(req: &Request<'_>, limits: &Limits) -> Result<Imported, ImportErro
         playbook,
         report: cx.report,
     })
+}
+
+/// An `.envrc`-style file: assignments and exports only (read as shell).
+fn env_file(cx: &mut Cx<'_>, path: &Path) -> Result<(), ImportError> {
+    let shown = path.display().to_string();
+    let text = page::read_text(path, &shown, cx.limits.block_bytes)?;
+    let before = cx.steps.len();
+    let frame = cx::Frame {
+        file: shown,
+        path: None,
+        line0: 0,
+        col0: 0,
+        args: Vec::new(),
+        stem: None,
+    };
+    shell::read_block(cx, &text, frame)?;
+    match cx.steps.get(before) {
+        Some(s) => Err(ImportError::new(
+            s.at.clone(),
+            "an env file only sets variables (`export NAME=VALUE`); this is a command",
+        )),
+        None => Ok(()),
+    }
 }
 
 impl Cx<'_> {

@@ -405,3 +405,51 @@ fn the_chapter_page_of_the_imported_playbook_keeps_the_headings_in_order() {
     ));
     assert!(page.contains("!!!note\n    The `VirtualMesh` includes the on-premise VM"));
 }
+
+#[test]
+fn env_files_and_env_set_the_chapter_environment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let page = "```bash\nkubectl --context \"$CLUSTER1\" get pods -n \"$NS\"\n```\n";
+    std::fs::write(tmp.path().join("p.md"), page).unwrap();
+    std::fs::write(
+        tmp.path().join(".envrc"),
+        "# the lab\nexport CLUSTER1=kind-east\nNS=shop\n",
+    )
+    .unwrap();
+    Scenario::new()
+        .current_dir(tmp.path())
+        .args([
+            "import",
+            "p.md",
+            "--env-file",
+            ".envrc",
+            "--env",
+            "NS=web",
+            "-o",
+            "p.yaml",
+        ])
+        .expect_status(0)
+        .run();
+    let yaml = std::fs::read_to_string(tmp.path().join("p.yaml")).unwrap();
+    assert!(
+        yaml.contains("context: \"{{ env.CLUSTER1 | default('kind-east') }}\""),
+        "{yaml}"
+    );
+    // --env wins over the file.
+    assert!(
+        yaml.contains("namespace: \"{{ env.NS | default('web') }}\""),
+        "{yaml}"
+    );
+    // A command in an env file is refused where it is.
+    std::fs::write(
+        tmp.path().join("bad.env"),
+        "export A=1\nkubectl delete ns prod\n",
+    )
+    .unwrap();
+    Scenario::new()
+        .current_dir(tmp.path())
+        .args(["import", "p.md", "--env-file", "bad.env"])
+        .expect_status(2)
+        .expect_stderr("error: bad.env:2:1: an env file only sets variables (`export NAME=VALUE`); this is a command\n")
+        .run();
+}
