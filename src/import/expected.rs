@@ -208,39 +208,7 @@ fn answer(cx: &mut Cx<'_>, idx: usize, text: &str, at: &str) {
             }
             fields.push((k.clone(), v.clone()));
             extract.push((k.clone(), Y::s(format!("$.{k}"))));
-            let check = match v {
-                serde_json::Value::String(s) if k.to_ascii_lowercase().contains("agent") => {
-                    Y::flow(vec![("value", Y::s(k.clone())), ("exists", Y::Bool(true))])
-                }
-                // One answer of a split the chapter just set: any of its versions.
-                serde_json::Value::String(s) if split.contains(s) => Y::flow(vec![
-                    ("value", Y::s(k.clone())),
-                    (
-                        "oneOf",
-                        Y::Flow(Box::new(Y::List(
-                            split
-                                .iter()
-                                .map(|v| Y::s(super::words::escape(v)))
-                                .collect(),
-                        ))),
-                    ),
-                ]),
-                serde_json::Value::String(s) => match generated_prefix(s) {
-                    Some(p) => Y::flow(vec![
-                        ("value", Y::s(k.clone())),
-                        ("matches", Y::s(format!("^{}", regex::escape(&p)))),
-                    ]),
-                    None => Y::flow(vec![
-                        ("value", Y::s(k.clone())),
-                        ("equals", Y::s(super::words::escape(s))),
-                    ]),
-                },
-                serde_json::Value::Bool(b) => {
-                    Y::flow(vec![("value", Y::s(k.clone())), ("equals", Y::Bool(*b))])
-                }
-                _ => Y::flow(vec![("value", Y::s(k.clone())), ("exists", Y::Bool(true))]),
-            };
-            checks.push(check);
+            checks.push(field_check(k, v, &split));
         }
     } else if let (Some(line), [(name, _)]) = (
         text.lines().map(str::trim).find(|l| !l.is_empty()),
@@ -304,4 +272,41 @@ fn answer(cx: &mut Cx<'_>, idx: usize, text: &str, at: &str) {
         model.fields.extend(fields);
     }
     cx.probe_model = Some(model);
+}
+
+/// The check of one scalar field of an answer the page shows.
+fn field_check(k: &str, v: &serde_json::Value, split: &[String]) -> Y {
+    let k = k.to_owned();
+    match v {
+        serde_json::Value::String(_) if k.to_ascii_lowercase().contains("agent") => {
+            Y::flow(vec![("value", Y::s(k.clone())), ("exists", Y::Bool(true))])
+        }
+        // One answer of a split the chapter just set: any of its versions.
+        serde_json::Value::String(s) if split.contains(s) => Y::flow(vec![
+            ("value", Y::s(k.clone())),
+            (
+                "oneOf",
+                Y::Flow(Box::new(Y::List(
+                    split
+                        .iter()
+                        .map(|v| Y::s(super::words::escape(v)))
+                        .collect(),
+                ))),
+            ),
+        ]),
+        serde_json::Value::String(s) => match generated_prefix(s) {
+            Some(p) => Y::flow(vec![
+                ("value", Y::s(k.clone())),
+                ("matches", Y::s(format!("^{}", regex::escape(&p)))),
+            ]),
+            None => Y::flow(vec![
+                ("value", Y::s(k.clone())),
+                ("equals", Y::s(super::words::escape(s))),
+            ]),
+        },
+        serde_json::Value::Bool(b) => {
+            Y::flow(vec![("value", Y::s(k.clone())), ("equals", Y::Bool(*b))])
+        }
+        _ => Y::flow(vec![("value", Y::s(k.clone())), ("exists", Y::Bool(true))]),
+    }
 }
