@@ -117,7 +117,7 @@ fn objects(cx: &mut Cx<'_>, idx: usize, text: &str, at: &str) {
         s.clusters = shown.clusters.clone();
         s.note = Some(format!("{}: {why}", super::yaml_out::PROPOSED));
         let pending = std::mem::take(&mut cx.pending);
-        let i = push(cx, s, &clean, "an object the expected output lists");
+        let i = push(cx, s, "", "an object the expected output lists");
         cx.pending = pending;
         let name = cx.steps[i].name.clone();
         cx.report.proposed(at, &why, &name);
