@@ -453,3 +453,53 @@ fn env_files_and_env_set_the_chapter_environment() {
         .expect_stderr("error: bad.env:2:1: an env file only sets variables (`export NAME=VALUE`); this is a command\n")
         .run();
 }
+
+#[test]
+fn without_o_the_playbook_goes_to_stdout_and_a_script_outside_the_root_is_an_exec() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("chapter")).unwrap();
+    std::fs::write(tmp.path().join("outside.sh"), "kubectl delete ns prod\n").unwrap();
+    std::fs::write(
+        tmp.path().join("chapter/p.md"),
+        "```bash\n../outside.sh\nsleep 2\n```\n",
+    )
+    .unwrap();
+    let run = Scenario::new()
+        .current_dir(tmp.path().join("chapter"))
+        .args(["import", "p.md"])
+        .expect_status(0)
+        .run();
+    // The script was not read (it is outside the root): one exec that says why.
+    assert!(
+        run.stdout
+            .contains("# exec: a script outside the root: give a wider --root to read it\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("delete"), "{}", run.stdout);
+    assert!(run.stdout.contains("sleep: 2s"), "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("p.md:2:1: ../outside.sh: exec step `exec`: a script outside the root"),
+        "{}",
+        run.stderr
+    );
+    // With a wider root it is read: its kubectl line is a typed step. Commands
+    // run from the root (where the reader runs the chapter), not the page's folder.
+    std::fs::write(
+        tmp.path().join("chapter/p2.md"),
+        "```bash\n./outside.sh\n```\n",
+    )
+    .unwrap();
+    let run = Scenario::new()
+        .current_dir(tmp.path().join("chapter"))
+        .args(["import", "p2.md", "--root", ".."])
+        .expect_status(0)
+        .run();
+    assert!(
+        run.stdout
+            .contains("delete:\n      resources:\n        - { kind: ns, name: prod }"),
+        "{}",
+        run.stdout
+    );
+}
