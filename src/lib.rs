@@ -8,7 +8,8 @@
 //! interface) -> [`tools`] (programs scenario runs: `kubectl kustomize`) ->
 //! [`steps`] (one file per kind, one list) -> [`load`] ->
 //! [`runner`] (the result tree) -> [`output`] / [`report`] (its formatters)
-//! -> [`commands`] -> [`cli`].
+//! -> [`commands`] -> [`cli`]. [`import`] (a chapter read into a playbook)
+//! uses `language` only and is used only by `commands`.
 
 // Diagnostics are returned by value: they are rare and never on a hot path.
 #![allow(clippy::result_large_err)]
@@ -16,6 +17,7 @@
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod import;
 pub mod language;
 pub mod load;
 pub mod model;

@@ -18,6 +18,7 @@ Examples:
   scenario plan playbooks/traffic-management.yaml --context cluster1=kind-east
   scenario plan playbooks/traffic-management.yaml --var restore=true
   scenario lab up --clusters mgmt,cluster1,cluster2
+  scenario import docs/traffic.md --root . -o playbooks/traffic.yaml
   scenario schema > schemas/playbook.schema.json
 
 Exit codes:
@@ -119,6 +120,26 @@ pub enum Command {
         output: Option<PathBuf>,
         #[command(flatten)]
         inputs: Inputs,
+    },
+    /// Read a tutorial chapter (Markdown and the scripts it calls) into a playbook; runs nothing.
+    Import {
+        /// The chapter's Markdown page.
+        page: PathBuf,
+        /// Where includes, scripts and manifests may come from (default: the page's directory).
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+        /// A variable of the chapter's environment: `--env CLUSTER1=kind-east` (repeatable).
+        #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_pair)]
+        env: Vec<(String, String)>,
+        /// An `.envrc`-style file of `export NAME=VALUE` lines (repeatable; `--env` wins).
+        #[arg(long = "env-file", value_name = "FILE")]
+        env_file: Vec<PathBuf>,
+        /// Write the playbook to this file instead of stdout (paths in it are relative to it).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Also write the import report as JSON to this file.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
     },
     /// Scaffold a new chapter: a playbook, a manifests folder, a README snippet.
     Init {

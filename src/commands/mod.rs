@@ -7,6 +7,7 @@ pub mod chapters;
 pub mod common;
 pub mod completions;
 pub mod docs;
+pub mod import;
 pub mod init;
 pub mod lab;
 pub mod observed;

@@ -77,6 +77,18 @@ pub const MAX_QUOTED_CHARS: usize = 120;
 /// answer, a cluster's message, a command's output; longer ones are cut.
 pub const MAX_LINE_CHARS: usize = 1000;
 
+/// `scenario import`: includes within includes.
+pub const MAX_IMPORT_INCLUDE_DEPTH: usize = 16;
+/// `scenario import`: scripts calling scripts (and shell functions calling functions).
+pub const MAX_IMPORT_CALL_DEPTH: usize = 16;
+/// `scenario import`: shell commands read in all (the page and its scripts).
+pub const MAX_IMPORT_COMMANDS: usize = 20_000;
+/// `scenario import`: the largest shell block or script (bytes).
+pub const MAX_IMPORT_BLOCK_BYTES: usize = 256 * 1024;
+/// `scenario import`: brackets and braces nested in one shell block (the shell
+/// parser recurses per level).
+pub const MAX_IMPORT_NESTING: usize = 64;
+
 /// `text`, cut to [`MAX_QUOTED_CHARS`] characters with a note of the rest.
 #[must_use]
 pub fn excerpt(text: &str) -> String {

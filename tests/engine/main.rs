@@ -18,6 +18,7 @@ mod flowing_values;
 mod golden;
 mod harness;
 mod hostile_inputs;
+mod import;
 mod in_cluster;
 mod manifests;
 mod output;
