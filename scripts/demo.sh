@@ -40,12 +40,9 @@ mesh_pid=$!
 for _ in $(seq 1 100); do [ -s "$LAB/meshlab.json" ] && break; sleep 0.1; done
 [ -s "$LAB/meshlab.json" ] || { echo "demo: the mesh emulator did not start" >&2; exit 3; }
 port=$(sed -n 's/.*"port": *\([0-9]*\).*/\1/p' "$LAB/meshlab.json")
-status=0
+echo
+echo "== scenario run playbooks/tutorial.yaml (lab in $LAB, ingress port $port)"
 # The chapters in order: Access Policies starts from the state Traffic Management leaves.
-for chapter in traffic-management access-policies; do
-  echo
-  echo "== scenario run playbooks/$chapter.yaml (lab in $LAB, ingress port $port)"
-  KUBECONFIG="$LAB/kubeconfig" "$BIN" run "playbooks/$chapter.yaml" --var ingress_port="$port" "$@" || status=$?
-  [ "$status" = 0 ] || break
-done
+status=0
+KUBECONFIG="$LAB/kubeconfig" "$BIN" run playbooks/tutorial.yaml --var ingress_port="$port" "$@" || status=$?
 exit "$status"
