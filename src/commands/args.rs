@@ -99,7 +99,7 @@ pub enum Command {
     },
     /// Print the least-privilege RBAC (Roles, ClusterRoles, bindings) the playbooks' steps need.
     Rbac {
-        /// Playbook files or directories.
+        /// Playbook or tutorial files, or directories.
         #[arg(required = true)]
         playbooks: Vec<PathBuf>,
         /// Only this cluster's objects (a cluster name of the playbooks).

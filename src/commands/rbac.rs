@@ -1,5 +1,5 @@
-//! `scenario rbac PLAYBOOK|DIR...`: the least-privilege RBAC the playbooks'
-//! steps need, per cluster, as Kubernetes objects (docs/kubernetes.md).
+//! `scenario rbac PLAYBOOK|TUTORIAL|DIR...`: the least-privilege RBAC the
+//! playbooks' (or a tutorial's chapters') steps need, per cluster, as Kubernetes objects (docs/kubernetes.md).
 //! Derived from each step's `access` before anything runs: the verbs per kind
 //! and namespace, the discovery every run does, and the CRD reads of the
 //! pre-flight when the playbooks define CRDs.
@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::args::Inputs;
-use super::common::{emit, expand, load_options, load_or_report};
+use super::common::{Loaded, emit, expand, load_any, load_options};
 use crate::language::template;
 use crate::language::untrusted::{clean_line, quoted};
 use crate::model::access::{Access, RbacNames};
@@ -106,13 +106,24 @@ pub fn rbac(
     let mut clusters: BTreeMap<String, ClusterNeeds> = BTreeMap::new();
     let mut sources = Vec::new();
     for path in &files {
-        let pb = match load_or_report(path, &opts) {
-            Ok(pb) => pb,
-            Err(code) => return code,
+        // A tutorial: every chapter, with the tutorial's shared definitions.
+        let loaded = match load_any(path, &opts) {
+            Ok(l) => l,
+            Err(diags) => {
+                crate::stdio::diagnostics(&diags);
+                return exit::INVALID;
+            }
         };
-        crate::stdio::warnings(&pb.warnings);
-        gather(&pb, &mut clusters);
-        sources.push(clean_line(&pb.source.name));
+        if let Loaded::Tutorial(t) = &loaded {
+            sources.push(clean_line(&t.file));
+        }
+        for pb in loaded.books() {
+            crate::stdio::warnings(&pb.warnings);
+            gather(pb, &mut clusters);
+            if matches!(loaded, Loaded::Playbook(_)) {
+                sources.push(clean_line(&pb.source.name));
+            }
+        }
     }
     if let Some(c) = cluster {
         if !clusters.contains_key(c) {

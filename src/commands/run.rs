@@ -114,10 +114,16 @@ type Loaded = (Vec<Playbook>, Option<Shard>, Option<Head>);
 fn load_all(req: &Request<'_>, quiet: bool) -> Result<Loaded, i32> {
     let opts = load_options(req.inputs);
     let (mut files, mut diags) = expand(req.paths);
+    let mut failed = None;
     if let Some(report) = &req.control.rerun_failed {
         let given = files.len();
-        files = match rerun::failed(report).and_then(|f| rerun::keep_failed(files, &f)) {
-            Ok(f) => f,
+        let kept =
+            rerun::failed(report).and_then(|f| rerun::keep_failed(files, &f).map(|kept| (kept, f)));
+        files = match kept {
+            Ok((f, which)) => {
+                failed = Some(which);
+                f
+            }
             Err(e) => {
                 crate::errln!("error: --rerun-failed {}: {e}", report.display());
                 return Err(exit::INVALID);
@@ -188,6 +194,9 @@ fn load_all(req: &Request<'_>, quiet: bool) -> Result<Loaded, i32> {
         match chapters::select(loaded, req.control) {
             Ok((b, t)) => (books, tutorial) = (b, t),
             Err(d) => diags = d,
+        }
+        if let (Some(f), Some(_)) = (&failed, &tutorial) {
+            rerun::from_first_failed(&mut books, f);
         }
     }
     if diags.is_empty() {

@@ -202,10 +202,12 @@ impl RbacNames {
     }
 }
 
-/// kubectl's guess of a resource from a kind, for kinds nobody defines here.
+/// A resource guessed from a kind, for kinds nobody defines here: the kind in
+/// lower case made plural as English does (kubectl's own guess stops at
+/// `s`/`y`, which makes `VirtualMesh` `virtualmeshs`; Gloo Mesh says `virtualmeshes`).
 fn guess_plural(kind: &str) -> String {
     let lower = kind.to_lowercase();
-    if lower.ends_with('s') {
+    if ["s", "x", "z", "ch", "sh"].iter().any(|e| lower.ends_with(e)) {
         format!("{lower}es")
     } else if let Some(stem) = lower.strip_suffix('y')
         && !stem.ends_with(['a', 'e', 'i', 'o', 'u'])
@@ -252,6 +254,8 @@ mod tests {
         assert_eq!(guess_plural("Policy"), "policies");
         assert_eq!(guess_plural("Gateway"), "gateways");
         assert_eq!(guess_plural("Ingress"), "ingresses");
+        assert_eq!(guess_plural("VirtualMesh"), "virtualmeshes");
+        assert_eq!(guess_plural("Gateway"), "gateways");
     }
 
     #[test]

@@ -347,3 +347,45 @@ fn deploy_rbac_is_what_scenario_rbac_derives_for_the_chapter() {
         "regenerate: scenario rbac playbooks/traffic-management.yaml --cluster mgmt -o deploy/rbac.yaml"
     );
 }
+
+#[test]
+fn rbac_of_a_tutorial_covers_every_chapter() {
+    let out = Scenario::new()
+        .args(["rbac", "playbooks/tutorial.yaml", "--cluster", "mgmt"])
+        .run();
+    assert_eq!(out.code(), 0, "{}", out.both());
+    assert!(
+        out.stdout
+            .starts_with("# RBAC for playbooks/tutorial.yaml: what the steps need"),
+        "{}",
+        out.stdout
+    );
+    // Traffic Management's Gloo Mesh objects and Access Policies' own, in one Role.
+    let role = out
+        .stdout
+        .split("---\n")
+        .find(|d| d.contains("kind: Role\n") && d.contains("namespace: \"gloo-mesh\""))
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    for (resource, verbs) in [
+        (
+            "accesspolicies",
+            "[\"get\", \"list\", \"watch\", \"create\", \"patch\", \"delete\"]",
+        ),
+        ("virtualmeshes", "[\"get\", \"patch\"]"),
+        (
+            "trafficpolicies",
+            "[\"get\", \"list\", \"watch\", \"create\", \"patch\", \"delete\"]",
+        ),
+        (
+            "routetables",
+            "[\"get\", \"list\", \"watch\", \"create\", \"patch\", \"delete\"]",
+        ),
+    ] {
+        assert!(
+            role.contains(&format!(
+                "    resources: [\"{resource}\"]\n    verbs: {verbs}\n"
+            )),
+            "{resource}: {role}"
+        );
+    }
+}
