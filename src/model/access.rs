@@ -207,7 +207,10 @@ impl RbacNames {
 /// `s`/`y`, which makes `VirtualMesh` `virtualmeshs`; Gloo Mesh says `virtualmeshes`).
 fn guess_plural(kind: &str) -> String {
     let lower = kind.to_lowercase();
-    if ["s", "x", "z", "ch", "sh"].iter().any(|e| lower.ends_with(e)) {
+    if ["s", "x", "z", "ch", "sh"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+    {
         format!("{lower}es")
     } else if let Some(stem) = lower.strip_suffix('y')
         && !stem.ends_with(['a', 'e', 'i', 'o', 'u'])
