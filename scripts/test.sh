@@ -25,6 +25,9 @@ cargo fmt --all -- --check
 export RUSTC_WORKSPACE_WRAPPER="${RUSTC_WORKSPACE_WRAPPER:-$(command -v clippy-driver)}"
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings"
 cargo test --locked --workspace --all-targets --no-run -q
+# The cluster tests start the mesh emulator as a program; the test build above builds
+# the example only as its unit-test harness (`test = true` in Cargo.toml).
+cargo build --locked --example meshlab -q
 phase "linted and tests built"
 kill -0 "$lab" 2>/dev/null && echo "test: waiting for the lab install (log: target/setup-lab-test.log)" >&2
 wait "$tools" || fail "installing the test tools (scripts/test-tools.sh)" target/setup-tools.log
