@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::cx::{Cmd, Cx, ImportError, Stdin, relative};
 use super::emit::{exec, push, step};
-use super::words::{Val, Word};
+use super::words::Word;
 use super::yaml_out::Y;
 
 const VALUE_FLAGS: &[&str] = &[
@@ -78,7 +78,7 @@ impl K {
         while let Some(w) = args.next() {
             let text = w.concrete().unwrap_or_else(|| w.template());
             let (flag, inline) = match text.split_once('=') {
-                Some((f, _)) if f.starts_with('-') => (f.to_owned(), Some(strip(w, f))),
+                Some((f, _)) if f.starts_with('-') => (f.to_owned(), Some(w.after_key(f))),
                 _ => (text.clone(), None),
             };
             if !flag.starts_with('-') || flag == "-" {
@@ -187,22 +187,6 @@ impl K {
 
 fn to_pairs(v: Vec<(&str, Y)>) -> Vec<(String, Y)> {
     v.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
-}
-
-/// `--flag=value` written as one word: the value part.
-fn strip(w: &Word, flag: &str) -> Word {
-    let mut parts = w.0.clone();
-    if let Some(Val::Lit(first)) = parts.first_mut()
-        && let Some(rest) = first.strip_prefix(&format!("{flag}="))
-    {
-        *first = rest.to_owned();
-    }
-    Word(
-        parts
-            .into_iter()
-            .filter(|p| *p != Val::Lit(String::new()))
-            .collect(),
-    )
 }
 
 /// Whether the command applies what it reads on stdin (`-f -`).

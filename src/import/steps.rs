@@ -109,7 +109,7 @@ pub fn simple(cx: &mut Cx<'_>, cmd: Cmd) -> Result<Next, ImportError> {
         "export" | "declare" | "typeset" | "local" | "readonly" => {
             for (raw, word) in cmd.raw.iter().zip(&cmd.argv).skip(1) {
                 if let Some((name, _)) = raw.split_once('=') {
-                    let value = strip_name(word, name);
+                    let value = word.after_key(name);
                     assign(cx, name, value, raw, &cmd.at);
                 } else if !raw.starts_with('-') {
                     cx.report
@@ -162,22 +162,6 @@ pub fn simple(cx: &mut Cx<'_>, cmd: Cmd) -> Result<Next, ImportError> {
             Ok(Next::Done)
         }
     }
-}
-
-/// `NAME=value` written as one word: the value part.
-fn strip_name(word: &Word, name: &str) -> Word {
-    let mut parts = word.0.clone();
-    if let Some(Val::Lit(first)) = parts.first_mut()
-        && let Some(rest) = first.strip_prefix(&format!("{name}="))
-    {
-        *first = rest.to_owned();
-    }
-    Word(
-        parts
-            .into_iter()
-            .filter(|p| *p != Val::Lit(String::new()))
-            .collect(),
-    )
 }
 
 /// One value of a word, for a variable or an argument.

@@ -34,6 +34,24 @@ impl Val {
 pub struct Word(pub Vec<Val>);
 
 impl Word {
+    /// `KEY=value` written as one word (`--flag=value`, `NAME=value`): the
+    /// value part, as a word of its own.
+    #[must_use]
+    pub fn after_key(&self, key: &str) -> Word {
+        let mut parts = self.0.clone();
+        if let Some(Val::Lit(first)) = parts.first_mut()
+            && let Some(rest) = first.strip_prefix(&format!("{key}="))
+        {
+            *first = rest.to_owned();
+        }
+        Word(
+            parts
+                .into_iter()
+                .filter(|p| *p != Val::Lit(String::new()))
+                .collect(),
+        )
+    }
+
     #[must_use]
     pub fn lit(s: &str) -> Word {
         Word(vec![Val::Lit(s.to_owned())])

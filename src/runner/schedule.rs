@@ -40,6 +40,25 @@ pub struct Finished {
     pub ran: bool,
 }
 
+impl Finished {
+    /// A run whose steps ran: its code is the worst playbook's, or
+    /// interrupted when a signal stopped one.
+    fn ran(results: Vec<PlaybookResult>) -> Finished {
+        let mut code = results
+            .iter()
+            .map(PlaybookResult::exit_code)
+            .fold(exit::OK, i32::max);
+        if results.iter().any(|r| r.interrupted) {
+            code = exit::INTERRUPTED;
+        }
+        Finished {
+            results,
+            code,
+            ran: true,
+        }
+    }
+}
+
 /// The runtime and the signal handlers of a run.
 pub struct Scheduler {
     rt: tokio::runtime::Runtime,
@@ -79,18 +98,7 @@ impl Scheduler {
         let results = self
             .rt
             .block_on(run_all(books, schedule, observer, &self.interrupt));
-        let mut code = results
-            .iter()
-            .map(PlaybookResult::exit_code)
-            .fold(exit::OK, i32::max);
-        if results.iter().any(|r| r.interrupted) {
-            code = exit::INTERRUPTED;
-        }
-        Finished {
-            results,
-            code,
-            ran: true,
-        }
+        Finished::ran(results)
     }
 
     /// The chapters of a tutorial, in order, on the same clusters: each reads
@@ -139,18 +147,7 @@ impl Scheduler {
             }
             results
         });
-        let mut code = results
-            .iter()
-            .map(PlaybookResult::exit_code)
-            .fold(exit::OK, i32::max);
-        if results.iter().any(|r| r.interrupted) {
-            code = exit::INTERRUPTED;
-        }
-        Finished {
-            results,
-            code,
-            ran: true,
-        }
+        Finished::ran(results)
     }
 
     /// The pre-flight of every playbook, stopped by a signal. `None`: go on
