@@ -26,7 +26,10 @@ pub enum Mode {
     Stall,
     /// Reset this fraction of connections (0..1, seeded), pass the rest.
     Drop(f64),
-    /// Up for `up`, then down (new connections reset, open ones cut) for `down`, and again.
+    /// Down (new connections reset, open ones cut) for `down`, then up for `up`, and
+    /// again. Down first: a client fast enough to finish inside one up phase would
+    /// otherwise see no fault at all, and a test of getting through faults would pass
+    /// without any.
     Flap { up: Duration, down: Duration },
 }
 
@@ -141,7 +144,7 @@ fn is_down(s: &Shared) -> bool {
     match *s.mode.lock().unwrap() {
         Mode::Flap { up, down } => {
             let period = (up + down).as_millis().max(1);
-            s.started.elapsed().as_millis() % period >= up.as_millis()
+            s.started.elapsed().as_millis() % period < down.as_millis()
         }
         Mode::Reset => true,
         _ => false,
