@@ -503,7 +503,8 @@ const LAST_ATTEMPT: Duration = Duration::from_millis(100);
 
 /// Calls `f` until it succeeds, fails for good, or the deadline passes;
 /// transient errors (and an attempt that gets no answer within
-/// [`ATTEMPT_TIMEOUT`]) are retried with exponential backoff (100 ms .. 2 s).
+/// [`ATTEMPT_TIMEOUT`]) are retried with exponential backoff (100 ms .. 2 s),
+/// each wait drawn between half and all of it (see [`jittered`]).
 /// Nothing runs past the deadline: the last attempt is cut at it. This is the
 /// one retry mechanism for every request to an API server (the client
 /// library's own retry layer is off, see [`Clusters::get`]); each retry is
@@ -517,7 +518,7 @@ where
     Fut: std::future::Future<Output = Result<T, kube::Error>>,
 {
     let started = Instant::now();
-    let mut delay = Duration::from_millis(100);
+    let mut backoff = RetryBackoff::default();
     let mut attempts = 0u32;
     loop {
         attempts += 1;
@@ -547,7 +548,7 @@ where
                 tries(attempts, started.elapsed())
             )));
         }
-        let wait = delay.min(left - LAST_ATTEMPT);
+        let wait = backoff.next().unwrap_or(MAX_WAIT).min(left - LAST_ATTEMPT);
         tracing::info!(
             "{why}; retrying in {} (attempt {attempts})",
             humantime::format_duration(Duration::from_millis(
@@ -555,8 +556,57 @@ where
             ))
         );
         tokio::time::sleep(wait).await;
-        delay = (delay * 2).min(Duration::from_secs(2));
     }
+}
+
+const FIRST_WAIT: Duration = Duration::from_millis(100);
+const MAX_WAIT: Duration = Duration::from_secs(2);
+
+/// The waits between attempts: 100 ms doubling up to 2 s, each jittered. The
+/// same schedule serves [`retry`] and the watch of a `wait` step (whose client
+/// library default starts at 800 ms and has no step deadline in mind); a watch
+/// that gets through starts again from 100 ms.
+#[derive(Debug)]
+pub struct RetryBackoff {
+    delay: Duration,
+}
+
+impl Default for RetryBackoff {
+    fn default() -> Self {
+        RetryBackoff { delay: FIRST_WAIT }
+    }
+}
+
+impl Iterator for RetryBackoff {
+    type Item = Duration;
+    fn next(&mut self) -> Option<Duration> {
+        let wait = jittered(self.delay);
+        self.delay = (self.delay * 2).min(MAX_WAIT);
+        Some(wait)
+    }
+}
+
+impl kube::runtime::utils::Backoff for RetryBackoff {
+    fn reset(&mut self) {
+        self.delay = FIRST_WAIT;
+    }
+}
+
+/// A wait between half of `delay` and all of it, drawn at random. Fixed waits
+/// lock onto a periodic outage (a server down 750 ms of every second was met
+/// at the same phase by every retry), and the shards of a nightly run that lose
+/// their API server together would all retry at the same instants.
+fn jittered(delay: Duration) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    // A fresh RandomState is randomly keyed: enough randomness for a wait.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    let fraction = (h.finish() >> 11) as f64 / (1u64 << 53) as f64;
+    delay.mul_f64(0.5 + fraction / 2.0)
 }
 
 /// `3 attempts in 1.2s`.
@@ -566,4 +616,37 @@ fn tries(attempts: u32, took: Duration) -> String {
         if attempts == 1 { "" } else { "s" },
         took.as_secs_f64()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_waits_double_from_100_ms_to_2_s_and_start_again_after_a_reset() {
+        use kube::runtime::utils::Backoff;
+        let mut b = RetryBackoff::default();
+        let upper: Vec<u64> = [100, 200, 400, 800, 1600, 2000, 2000].to_vec();
+        for max in &upper {
+            let w = b.next().unwrap().as_millis() as u64;
+            assert!(w * 2 >= *max && w <= *max, "{w} ms for a delay of {max} ms");
+        }
+        b.reset();
+        assert!(b.next().unwrap() <= FIRST_WAIT);
+    }
+
+    #[test]
+    fn a_jittered_wait_lies_between_half_and_all_of_the_delay_and_varies() {
+        let delay = Duration::from_secs(2);
+        let waits: Vec<Duration> = (0..200).map(|_| jittered(delay)).collect();
+        assert!(
+            waits.iter().all(|w| *w >= delay / 2 && *w <= delay),
+            "{waits:?}"
+        );
+        let distinct: std::collections::BTreeSet<_> = waits.iter().collect();
+        assert!(distinct.len() > 150, "{} distinct waits", distinct.len());
+        // Both halves of the range are drawn.
+        assert!(waits.iter().any(|w| *w < delay * 3 / 4));
+        assert!(waits.iter().any(|w| *w > delay * 3 / 4));
+    }
 }

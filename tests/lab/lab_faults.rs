@@ -103,8 +103,9 @@ async fn every_step_kind_gets_through_dropped_and_flapping_connections() {
     let ns = support::namespace(&client, "faults_kinds").await;
     for mode in [
         Mode::Drop(0.3),
+        // Down first, from the first connection, so every run meets a fault.
         Mode::Flap {
-            up: Duration::from_millis(200),
+            up: Duration::from_millis(700),
             down: Duration::from_millis(300),
         },
     ] {
@@ -209,9 +210,11 @@ async fn the_preflight_gets_through_flapping_and_dropped_connections() {
     let ns = support::namespace(&client, "faults_preflight").await;
     let modes = [
         (
+            // Down first, from the first connection: every run meets a fault
+            // (asserted below) and, retrying with jittered waits, gets through.
             Mode::Flap {
-                up: Duration::from_millis(250),
-                down: Duration::from_millis(750),
+                up: Duration::from_millis(700),
+                down: Duration::from_millis(300),
             },
             3,
         ),
@@ -231,6 +234,12 @@ async fn the_preflight_gets_through_flapping_and_dropped_connections() {
             let o = scenario(&pb, &kc, &["--preflight-timeout", "10s"]).run();
             assert_eq!(o.status, Some(0), "{mode:?} run {i}: {}", o.stderr);
             assert!(started.elapsed() < Duration::from_secs(15));
+            if matches!(mode, Mode::Flap { .. }) {
+                assert!(
+                    proxy.faulted() > 0,
+                    "{mode:?} run {i}: the proxy injected no fault"
+                );
+            }
             drop(proxy);
         }
     }

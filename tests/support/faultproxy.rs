@@ -27,9 +27,9 @@ pub enum Mode {
     /// Reset this fraction of connections (0..1, seeded), pass the rest.
     Drop(f64),
     /// Down (new connections reset, open ones cut) for `down`, then up for `up`, and
-    /// again. Down first: a client fast enough to finish inside one up phase would
-    /// otherwise see no fault at all, and a test of getting through faults would pass
-    /// without any.
+    /// again, timed from the first connection. Down first: a client fast enough to
+    /// finish inside one up phase would otherwise see no fault at all, and a test of
+    /// getting through faults would pass without any.
     Flap { up: Duration, down: Duration },
 }
 
@@ -43,7 +43,9 @@ struct Shared {
     accepted: AtomicUsize,
     faulted: AtomicUsize,
     rng: Mutex<prng::SplitMix64>,
-    started: Instant,
+    /// A flap's clock: set at the first connection, so that connection always
+    /// meets a down phase however long the client took to start.
+    started: std::sync::OnceLock<Instant>,
 }
 
 /// A running proxy; stopped (and every connection closed) on drop.
@@ -65,7 +67,7 @@ impl Proxy {
             accepted: AtomicUsize::new(0),
             faulted: AtomicUsize::new(0),
             rng: Mutex::new(prng::SplitMix64(0x5EED)),
-            started: Instant::now(),
+            started: std::sync::OnceLock::new(),
         });
         let s = shared.clone();
         std::thread::spawn(move || accept_loop(&listener, upstream, &s));
@@ -143,8 +145,11 @@ fn reset(c: &TcpStream) {
 fn is_down(s: &Shared) -> bool {
     match *s.mode.lock().unwrap() {
         Mode::Flap { up, down } => {
+            let Some(started) = s.started.get() else {
+                return false;
+            };
             let period = (up + down).as_millis().max(1);
-            s.started.elapsed().as_millis() % period < down.as_millis()
+            started.elapsed().as_millis() % period < down.as_millis()
         }
         Mode::Reset => true,
         _ => false,
@@ -170,6 +175,7 @@ fn accept_loop(listener: &TcpListener, upstream: SocketAddr, s: &Arc<Shared>) {
             return;
         }
         let Ok(client) = conn else { continue };
+        s.started.get_or_init(Instant::now);
         s.accepted.fetch_add(1, Ordering::SeqCst);
         let mode = *s.mode.lock().unwrap();
         let fault = match mode {

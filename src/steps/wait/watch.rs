@@ -79,7 +79,7 @@ impl Wait {
                 ..Done::default()
             });
         }
-        let stream = watcher(api, cfg).default_backoff();
+        let stream = watcher(api, cfg).backoff(crate::cluster::RetryBackoff::default());
         futures::pin_mut!(stream);
         let mut store: Store<(String, String), DynamicObject> = Store::new();
         let mut init: Store<(String, String), DynamicObject> = Store::new();
