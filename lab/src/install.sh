@@ -89,6 +89,11 @@ mkdir -p "$SRC/.go/src/k8s.io" "$CACHE/home"
 ln -sfn "$SRC" "$SRC/.go/src/k8s.io/kubernetes"
 KROOT="$SRC/.go/src/k8s.io/kubernetes"
 export GOPATH="$SRC/.go" GO111MODULE=off CGO_ENABLED=0 HOME="$CACHE/home" GOCACHE="$CACHE/gocache"
+# The Go compiler spends much of its CPU time collecting garbage at the default GOGC=100.
+# Collecting only near a memory limit instead cut the build of both binaries from 312 to
+# 251 CPU-s (-20%; the largest compiler or linker process peaked at 1.0 GB instead of
+# 0.8 GB); the limit keeps a machine with little memory safe (BENCHMARKS.md, "Cold start").
+export GOGC=off GOMEMLIMIT=2GiB
 
 # The source package ships every generated file but one: the OpenAPI definitions of the
 # built-in types. Kubernetes' `make` runs all six generators over the whole tree (about
