@@ -24,7 +24,7 @@ apt-get remove --purge -y -qq etcd-server etcd-client golang-go 'golang-1.19*' g
 apt-get autoremove --purge -y -qq >/dev/null 2>&1 || true
 apt-get clean
 rm -f /etc/apt/sources.list.d/scenario-deb-src.sources
-python3 -m pip uninstall -y -q junitparser jsonschema mkdocs-material mkdocs kubernetes-validate \
+python3 -m pip uninstall -y -q junitparser jsonschema mkdocs-material mkdocs kubernetes-validate zensical \
   mkdocs-material-extensions pymdown-extensions >/dev/null 2>&1 || true
 python3 -m pip cache purge >/dev/null 2>&1 || true
 npm cache clean --force >/dev/null 2>&1 || true
