@@ -9,6 +9,7 @@ mod support;
 
 mod bounds;
 mod cli;
+mod computed_weights;
 mod contexts;
 mod dry_run;
 mod editor;

@@ -41,3 +41,6 @@ pub const MAX_ERROR_PROBABILITY: f64 = 0.5;
 /// Requests below which a split check without `eventually` is warned about
 /// (see `stats`: a true 40/40/20 needs 949 answers at p99).
 pub const MIN_SPLIT_REQUESTS: u32 = 1000;
+/// The most categories a split's weights may have (a written mapping, or
+/// one a template computes): each needs answers of its own.
+pub const MAX_CATEGORIES: usize = 100;

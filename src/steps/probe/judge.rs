@@ -20,6 +20,19 @@ use crate::model::step_data::{ProbeReport, StepData};
 /// Failed when an expectation does not hold (or requests went unanswered);
 /// Errored when no answer could be had.
 pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
+    // Weights a template computes are rendered and checked before the
+    // first request.
+    let computed;
+    let p = match p.split.as_ref().filter(|s| s.computed.is_some()) {
+        Some(split) => {
+            computed = Probe {
+                split: Some(split.rendered(cx)?),
+                ..p.clone()
+            };
+            &computed
+        }
+        None => p,
+    };
     let rendered = Rendered::new(p, cx)?;
     let req = rendered.request(p, cx.file)?;
     let mut sampler = Sampler::new(p);

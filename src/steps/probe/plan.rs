@@ -34,10 +34,13 @@ impl Probe {
         }
         if let Some(d) = &self.split {
             let w: Vec<String> = d.weights.iter().map(|(k, w)| format!("{k} {w}%")).collect();
+            let w = match &d.computed {
+                Some(c) => format!("as computed by `{}` when the step runs", c.template),
+                None => w.join(" / "),
+            };
             lines.push(format!(
-                "  expect {} split {} (within ±{} points)",
+                "  expect {} split {w} (within ±{} points)",
                 d.values.join("/"),
-                w.join(" / "),
                 d.tolerance
             ));
         }
