@@ -111,7 +111,7 @@ pub fn missing_imports(books: &[Playbook]) -> Vec<Diagnostic> {
                     ),
                 )
                 .with_expected(format!(
-                    "the tutorial run from chapter `{}` on (--from-chapter {}), or the value given with --var {}=VALUE",
+                    "the tutorial run from chapter `{}` on (--from-chapter {}), or the value given with --var {}=VALUE (a list or a mapping in a --vars-file)",
                     i.chapter, i.chapter, i.name
                 )),
             );

@@ -29,7 +29,8 @@ pub struct LoadOptions {
 }
 
 /// `--vars-file` and `--var` over the playbook's vars. A chapter of a
-/// tutorial also takes a `--var` for a value an earlier chapter exports
+/// tutorial also takes a `--var` or a `--vars-file` entry for a value an
+/// earlier chapter exports
 /// (`imports`: it stands in for that chapter), and ignores one that only
 /// another chapter's export names (`elsewhere`).
 pub fn apply_overrides(
@@ -75,8 +76,12 @@ pub fn apply_overrides(
             }) => {
                 for (k, v) in entries {
                     let Value::Str(name) = &k.value else { continue };
-                    if vars.contains_key(name) {
+                    if vars.contains_key(name) || imports.contains(name) {
+                        // As `--var`: a value an earlier chapter exports
+                        // (here a list or a mapping too) stands in for it.
                         vars.insert(name.clone(), v.to_json());
+                    } else if elsewhere.contains(name) {
+                        continue;
                     } else {
                         let mut d = Diagnostic::new(
                             &src,

@@ -122,14 +122,26 @@ pub struct Cluster {
 }
 
 impl Playbook {
-    /// Names of every variable some step captures.
+    /// Names of every variable some step captures, and of the values
+    /// earlier chapters export that no var stands in for (before a run,
+    /// both are placeholders).
     #[must_use]
     pub fn captured_names(&self) -> Vec<String> {
         self.steps
             .iter()
             .chain(&self.finally)
             .flat_map(|s| s.action.captures())
+            .chain(self.imported_names())
             .collect()
+    }
+
+    /// The values earlier chapters export that this chapter reads as
+    /// captures (no `--var` stands in for them).
+    fn imported_names(&self) -> impl Iterator<Item = String> + '_ {
+        self.imports
+            .iter()
+            .filter(|i| !self.vars.contains_key(&i.name))
+            .map(|i| i.name.clone())
     }
 
     /// What a step's templates see on the chapter page, on `cluster`: each
@@ -139,6 +151,12 @@ impl Playbook {
     pub fn docs_context(&self, step: &Step, cluster: Option<&str>) -> serde_json::Value {
         use crate::language::shell::{var_marker, var_name};
         let mut captures = Captures::default();
+        // An earlier chapter's export is the shell variable its page set
+        // (`INGRESS_IP`).
+        for name in self.imported_names() {
+            let marker = serde_json::Value::String(var_marker(&var_name(&name, None)));
+            captures.global.insert(name, marker);
+        }
         for s in self.steps.iter().chain(&self.finally) {
             for name in s.action.captures() {
                 captures.global.insert(

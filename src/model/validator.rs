@@ -147,7 +147,7 @@ impl Validator {
         // Cheap first: a word of the text that is a captured name (no compile otherwise).
         let mentions = text
             .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .any(|w| self.captured.contains(w));
+            .any(|w| self.captured.contains(w) || self.computed.contains_key(w));
         if !mentions {
             return;
         }
@@ -165,6 +165,15 @@ impl Validator {
         // render without a value (undefined values are errors): without one,
         // every captured name it uses is needed, and no render is tried.
         let may_fall_back = text.contains("default") || text.contains("defined");
+        // A computed var it reads needs what that var is computed from.
+        if !may_fall_back {
+            let inputs = vars
+                .iter()
+                .filter_map(|v| self.computed.get(v))
+                .flatten()
+                .filter(|i| self.captured.contains(*i));
+            self.needed.borrow_mut().extend(inputs.cloned());
+        }
         for name in vars.iter().filter(|n| self.captured.contains(*n)) {
             if self.needed.borrow().contains(name) {
                 continue;

@@ -167,7 +167,7 @@ fn unknown_var_override_is_refused_with_a_suggestion() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
         stderr(&o),
-        "error: unknown variable `restor`\n  --> <command line>\n  = expected: a variable declared under `vars:`: app, app_namespace, gloo_mesh_namespace, workload_clusters, versions, ingress_cluster, ingress_port, restore\n  = help: did you mean `restore`?\n\n1 error found; nothing was run\n"
+        "error: unknown variable `restor`\n  --> <command line>\n  = expected: a variable declared under `vars:`: app, app_namespace, gloo_mesh_namespace, workload_clusters, versions, ingress_cluster, ingress_port, service_url, final_split, restore\n  = help: did you mean `restore`?\n\n1 error found; nothing was run\n"
     );
 }
 

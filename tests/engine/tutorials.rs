@@ -225,7 +225,7 @@ fn chapter_and_from_chapter_choose_where_the_tutorial_starts() {
         .expect_stderr(
             "error: step `read-token` reads `shared_token`, which chapter `first` exports (tests/tutorials/basic/first.yaml:12:17), and that chapter does not run before this one\n  \
              --> tests/tutorials/basic/second.yaml:4:11\n  |\n4 |   - name: read-token\n  |           ^^^^^^^^^^\n  \
-             = expected: the tutorial run from chapter `first` on (--from-chapter first), or the value given with --var shared_token=VALUE\n\n\
+             = expected: the tutorial run from chapter `first` on (--from-chapter first), or the value given with --var shared_token=VALUE (a list or a mapping in a --vars-file)\n\n\
              1 error found; nothing was run\n",
         )
         .run();

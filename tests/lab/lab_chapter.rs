@@ -19,33 +19,40 @@ fn meshlab(args: &[&str]) -> Mesh {
     meshlab::start(&support::lab().dir, args)
 }
 
-/// A copy of the chapter (playbook + manifests) whose text `edit` may change.
-fn chapter_copy(edit: impl Fn(String) -> String) -> (tempfile::TempDir, PathBuf) {
+/// A copy of the tutorial whose Traffic Management chapter's text `edit`
+/// may change (see [`copy_of`]).
+fn chapter_copy(edit: impl Fn(&str, String) -> String) -> (tempfile::TempDir, PathBuf) {
     copy_of("traffic-management", edit)
 }
 
-/// A copy of chapter `name` (playbook + its manifest folder), `edit` applied to
-/// the playbook and its manifests' text.
-fn copy_of(name: &str, edit: impl Fn(String) -> String) -> (tempfile::TempDir, PathBuf) {
+/// A copy of the whole tutorial (`playbooks/`: both chapters, their
+/// manifests and `tutorial.yaml`, which the chapters name), `edit(file
+/// name, text)` applied to chapter `name`'s playbook, its manifests and the
+/// tutorial file (shared vars such as `versions` are there). Returns the
+/// copy of chapter `name`'s playbook.
+fn copy_of(name: &str, edit: impl Fn(&str, String) -> String) -> (tempfile::TempDir, PathBuf) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks");
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new("cp")
         .arg("-r")
-        .arg(root.join(name))
+        .arg(format!("{}/.", root.display()))
         .arg(dir.path())
         .output()
         .unwrap();
     assert!(out.status.success());
-    for f in std::fs::read_dir(dir.path().join(name)).unwrap() {
-        let f = f.unwrap().path();
-        if f.is_file() {
-            let text = std::fs::read_to_string(&f).unwrap();
-            std::fs::write(&f, edit(text)).unwrap();
-        }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.path().join(name))
+        .unwrap()
+        .map(|f| f.unwrap().path())
+        .filter(|f| f.is_file())
+        .collect();
+    files.push(dir.path().join(format!("{name}.yaml")));
+    files.push(dir.path().join("tutorial.yaml"));
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let file = f.file_name().unwrap().to_string_lossy().into_owned();
+        std::fs::write(&f, edit(&file, text)).unwrap();
     }
-    let text = std::fs::read_to_string(root.join(format!("{name}.yaml"))).unwrap();
     let path = dir.path().join(format!("{name}.yaml"));
-    std::fs::write(&path, edit(text)).unwrap();
     (dir, path)
 }
 
@@ -58,17 +65,37 @@ fn row(out: &str, step: &str) -> String {
 }
 
 /// The chapter after Traffic Management, on the state it leaves: it passes;
-/// run first, its precondition fails at once; an AccessPolicy that names the
-/// wrong service account, or the VM's policy the wrong cluster, fails it at the
-/// step that measures that policy (the emulator answers 403 as Istio does).
+/// run alone it refuses to start without the values Traffic Management
+/// exports, and with them given (`--var`, `--vars-file`) its precondition
+/// fails at once; an AccessPolicy that names the wrong service account, or
+/// the VM's policy the wrong cluster, fails it at the step that measures
+/// that policy (the emulator answers 403 as Istio does).
 fn access_policies_after_traffic_management() {
     let chapters = Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks");
-    let (tm, ap) = (
-        chapters.join("traffic-management.yaml"),
-        chapters.join("access-policies.yaml"),
-    );
+    let ap = chapters.join("access-policies.yaml");
     let mesh = meshlab(&[]);
     let (code, out) = run(&ap, Some(&mesh), &[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains(
+            "step `all-denied` reads `ingress_ip`, which chapter `traffic-management` exports"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("step `blue-and-green-allowed` reads `color_split`, which chapter `traffic-management` exports"),
+        "{out}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let split = dir.path().join("split.yaml");
+    std::fs::write(&split, "color_split: {blue: 40, green: 40, yellow: 20}\n").unwrap();
+    let stand_ins = [
+        "--var",
+        "ingress_ip=127.0.0.1",
+        "--vars-file",
+        split.to_str().unwrap(),
+    ];
+    let (code, out) = run(&ap, Some(&mesh), &stand_ins);
     assert_eq!(code, 1, "{out}");
     let pre = row(&out, "traffic-policy-in-place");
     assert!(pre.contains(" FAILED "), "{out}");
@@ -83,7 +110,8 @@ fn access_policies_after_traffic_management() {
         "{out}"
     );
     // The tutorial: both chapters in order on the same clusters (without
-    // `restore`, which would undo the first chapter before the second).
+    // `restore`, which would undo the first chapter before the second). The
+    // second reads the ingress address and the split the first exports.
     let (code, out) = run(&chapters.join("tutorial.yaml"), Some(&mesh), &[]);
     assert_eq!(code, 0, "{out}");
     assert!(
@@ -91,7 +119,7 @@ fn access_policies_after_traffic_management() {
         "{out}"
     );
     assert!(
-        out.contains("access-policies: passed — 8 passed, 0 failed, 0 errored, 2 skipped"),
+        out.contains("access-policies: passed — 7 passed, 0 failed, 0 errored, 2 skipped"),
         "{out}"
     );
     assert!(
@@ -104,6 +132,8 @@ fn access_policies_after_traffic_management() {
     );
     drop(mesh);
 
+    // The tutorial with one wrong AccessPolicy: Traffic Management passes,
+    // Access Policies fails at the step that measures that policy.
     for (what, right, wrong, step) in [
         (
             "service account",
@@ -119,28 +149,27 @@ fn access_policies_after_traffic_management() {
         ),
     ] {
         let mesh = meshlab(&[]);
-        let (code, out) = run(&tm, Some(&mesh), &[]);
-        assert_eq!(code, 0, "{out}");
-        let (_dir, book) = copy_of("access-policies", |t| {
-            let t = if what == "cluster" && t.contains("kind: AccessPolicy") && t.contains("vm-") {
+        let (dir, _) = copy_of("access-policies", |file, t| {
+            if what == "cluster" && file == "vm.yaml" {
                 assert!(t.contains(right), "the VM policy changed");
                 t.replace(right, wrong)
-            } else if what == "service account" && t.contains("name: istio-ingressgateway\n") {
+            } else if what == "service account" && file == "ingress-gateway.yaml" {
                 assert!(t.contains(right), "the ingress policy changed");
                 t.replace(right, wrong)
-            } else {
-                t
-            };
-            if t.contains("name: access-policies") {
+            } else if file == "access-policies.yaml" {
                 step_timeout(t, step, "6s")
             } else {
                 t
             }
         });
-        let (code, out) = run(&book, Some(&mesh), &[]);
+        let (code, out) = run(&dir.path().join("tutorial.yaml"), Some(&mesh), &[]);
         assert_eq!(
             code, 1,
             "a policy with the wrong {what} must fail the chapter: {out}"
+        );
+        assert!(
+            out.contains("traffic-management: passed — 15 passed"),
+            "{what}: {out}"
         );
         assert!(row(&out, step).contains(" FAILED "), "{what}: {out}");
         assert!(
@@ -263,7 +292,13 @@ fn the_chapter_end_to_end_and_its_failure_modes() {
 
     // 2. A mesh stuck on 50/50: the 40/40/20 check fails with a readable report, exit 1.
     let mesh = meshlab(&["--freeze-after", "3"]);
-    let (_dir, stuck) = chapter_copy(|t| step_timeout(t, "split-blue-green-canary", "6s"));
+    let (_dir, stuck) = chapter_copy(|file, t| {
+        if file == "traffic-management.yaml" {
+            step_timeout(t, "split-blue-green-canary", "6s")
+        } else {
+            t
+        }
+    });
     let (code, out) = run(&stuck, Some(&mesh), &[]);
     assert_eq!(code, 1, "{out}");
     let row = |name: &str| {
@@ -280,7 +315,13 @@ fn the_chapter_end_to_end_and_its_failure_modes() {
 
     // 3. No translated Gateway: the wait times out with what it saw, exit 1.
     let mesh = meshlab(&["--no-gateway"]);
-    let (_dir, nogw) = chapter_copy(|t| step_timeout(t, "verify-gateway", "3s"));
+    let (_dir, nogw) = chapter_copy(|file, t| {
+        if file == "traffic-management.yaml" {
+            step_timeout(t, "verify-gateway", "3s")
+        } else {
+            t
+        }
+    });
     let (code, out) = run(&nogw, Some(&mesh), &[]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("timed out waiting until networking.istio.io/v1alpha3 Gateway bgc-virtualgateway-* in istio-system exists"), "{out}");
@@ -303,14 +344,21 @@ fn the_chapter_end_to_end_and_its_failure_modes() {
         ),
     ] {
         let mesh = meshlab(&[]);
-        let (_dir, book) = chapter_copy(|t| {
+        let (_dir, book) = chapter_copy(|file, t| {
             let right = if what == "cluster" {
                 "green: { cluster: cluster2, namespace: blue-green-canary }"
             } else {
                 "canary: { cluster: cluster1, namespace: vm-blue-green-canary }"
             };
-            assert!(t.contains(right), "the chapter's versions changed");
-            step_timeout(t.replace(right, wrong), step, "6s")
+            match file {
+                // The versions are the tutorial's, shared by its chapters.
+                "tutorial.yaml" => {
+                    assert!(t.contains(right), "the tutorial's versions changed");
+                    t.replace(right, wrong)
+                }
+                "traffic-management.yaml" => step_timeout(t, step, "6s"),
+                _ => t,
+            }
         });
         let (code, out) = run(&book, Some(&mesh), &[]);
         assert_eq!(code, 1, "a wrong {what} must fail the chapter: {out}");
@@ -328,7 +376,13 @@ fn the_chapter_end_to_end_and_its_failure_modes() {
     }
 
     // 5. An invalid edit is refused before any cluster is touched.
-    let (dir, invalid) = chapter_copy(|t| t.replacen("    wait:\n", "    wiat:\n", 1));
+    let (dir, invalid) = chapter_copy(|file, t| {
+        if file == "traffic-management.yaml" {
+            t.replacen("    wait:\n", "    wiat:\n", 1)
+        } else {
+            t
+        }
+    });
     std::thread::sleep(Duration::from_millis(500));
     let (kubeconfig, connections) = counting_kubeconfig(dir.path());
     let (code, out) = run_with(&invalid, None, &[], &kubeconfig);

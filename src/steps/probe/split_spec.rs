@@ -47,7 +47,7 @@ impl ValueNames {
 
 /// The weights as written: a mapping, or a template computing one.
 #[derive(Debug, Clone, JsonSchema)]
-#[serde(untagged)]
+#[serde(untagged, rename = "Weights")]
 pub enum RawWeights {
     /// Category -> weight in percent.
     Fixed(IndexMap<String, f64>),
