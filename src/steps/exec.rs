@@ -198,16 +198,25 @@ fn eventually(cx: &mut Validator, e: &Spanned<RawEventually>) -> Option<std::tim
         return Some(std::time::Duration::from_secs(1).min(cx.step_timeout / 2));
     };
     let d = cx.duration(every)?;
+    let timeout = humantime::format_duration(cx.step_timeout).to_string();
     if d.is_zero() || d >= cx.step_timeout {
         cx.error(
             every.loc,
             format!(
-                "`eventually.every` is {}, not between 0 and the step's timeout ({})",
+                "`eventually.every` is {}: {}",
                 humantime::format_duration(d),
-                humantime::format_duration(cx.step_timeout)
+                if d.is_zero() {
+                    "the command would run again at once, without a pause".to_owned()
+                } else {
+                    format!(
+                        "the command would not run a second time within the step's timeout ({timeout})"
+                    )
+                }
             ),
         )
-        .expected("the pause between two runs of the command, e.g. `1s`");
+        .expected(format!(
+            "a pause between two runs of the command, more than zero and shorter than the step's timeout ({timeout}), e.g. `1s`"
+        ));
         return None;
     }
     Some(d)

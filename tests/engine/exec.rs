@@ -106,7 +106,7 @@ fn exec_eventually_runs_again_until_its_checks_hold_within_the_timeout() {
         .run();
     assert!(
         o.stderr
-            .contains("`eventually.every` is 2s, not between 0 and the step's timeout (1s)"),
+            .contains("`eventually.every` is 2s: the command would not run a second time within the step's timeout (1s)"),
         "{}",
         o.stderr
     );
