@@ -28,6 +28,16 @@ pub struct RawCheck {
     pub one_of: Option<Vec<serde_json::Value>>,
     /// The path exists (true) or does not (false).
     pub exists: Option<bool>,
+    /// The value is a list with an element that contains this: a partial
+    /// mapping (as `match`), or a value the element equals. A path that
+    /// selects several values looks through all of them (a selected list
+    /// gives its elements): `$.status.parents[*].conditions` with
+    /// `contains: {type: Accepted, status: "True"}`.
+    pub contains: Option<serde_json::Value>,
+    /// `wait` checks: the value equals the value at this other JSONPath of
+    /// the same object (`path: $.status.observedGeneration`,
+    /// `equalsPath: $.metadata.generation`).
+    pub equals_path: Option<Spanned<String>>,
     /// Probe checks: the share of answers that must pass (0..1, default 1: every answer).
     pub fraction: Option<Spanned<f64>>,
     /// Probe checks: apply this check only to answers where another extracted value
@@ -43,6 +53,10 @@ pub enum Predicate {
     Matches(Pattern),
     OneOf(Vec<serde_json::Value>),
     Exists(bool),
+    /// Some element of the list contains this (a partial mapping) or equals it.
+    Contains(serde_json::Value),
+    /// Equals the value at this other JSONPath of the same object.
+    EqualsPath(String),
 }
 
 /// A regular expression of a check, compiled once (on first use) and shared
@@ -150,6 +164,7 @@ impl Check {
         c.predicate = match &self.predicate {
             Predicate::Equals(v) => Predicate::Equals(f(v)?),
             Predicate::OneOf(vs) => Predicate::OneOf(vs.iter().map(f).collect::<Result<_, _>>()?),
+            Predicate::Contains(v) => Predicate::Contains(f(v)?),
             other => other.clone(),
         };
         if let Some(w) = &self.when {
@@ -178,6 +193,8 @@ impl std::fmt::Display for Check {
             )?,
             Predicate::Exists(true) => write!(f, " exists")?,
             Predicate::Exists(false) => write!(f, " does not exist")?,
+            Predicate::Contains(v) => write!(f, " contains {v}")?,
+            Predicate::EqualsPath(p) => write!(f, " == {p}")?,
         }
         if let Some(w) = &self.when {
             write!(f, " when {w}")?;
@@ -206,6 +223,7 @@ pub fn validate(
         .equals
         .iter()
         .chain(raw.value.one_of.iter().flatten())
+        .chain(raw.value.contains.iter())
     {
         cx.template_json(expected, loc, &vars);
     }
@@ -223,6 +241,18 @@ pub fn validate(
     }
     if let Some(x) = raw.value.exists {
         preds.push(Predicate::Exists(x));
+    }
+    if let Some(c) = &raw.value.contains {
+        preds.push(Predicate::Contains(c.clone()));
+    }
+    if let Some(p) = &raw.value.equals_path {
+        if values.is_some() || raw.value.path.is_none() {
+            cx.error(p.loc, "`equalsPath` compares two fields of one object")
+                .expected("a `wait` check with `path: <JSONPath>` and `equalsPath: <another JSONPath>` of the same object");
+            return None;
+        }
+        cx.jsonpath(p)?;
+        preds.push(Predicate::EqualsPath(p.value.clone()));
     }
     let fraction = match (&raw.value.fraction, values) {
         (Some(f), None) => {
@@ -252,7 +282,7 @@ pub fn validate(
                 "a check takes exactly one predicate"
             },
         )
-        .expected("one of `equals`, `matches`, `oneOf`, `exists`");
+        .expected("one of `equals`, `matches`, `oneOf`, `exists`, `contains`, `equalsPath`");
         return None;
     }
     let when = match (&raw.value.when, values) {
@@ -273,6 +303,7 @@ pub fn validate(
         .equals
         .iter()
         .chain(raw.value.one_of.iter().flatten())
+        .chain(raw.value.contains.iter())
         .any(has_template);
     let check = Check {
         query,
@@ -346,7 +377,7 @@ fn has_template(v: &serde_json::Value) -> bool {
 }
 
 /// The JSON type of a value, in words.
-fn type_name(v: &serde_json::Value) -> &'static str {
+pub(crate) fn type_name(v: &serde_json::Value) -> &'static str {
     use serde_json::Value as V;
     match v {
         V::Null => "null",
@@ -379,7 +410,17 @@ fn type_problem(c: &Check, name: &str, ty: ValueType) -> Option<(String, String)
                 format!("`equals: 200` or `oneOf: [200, 201]` for `{name}`"),
             ));
         }
-        Predicate::Matches(_) | Predicate::Exists(_) => return None,
+        Predicate::Contains(_) => {
+            return Some((
+                format!(
+                    "`{name}` is {want}: `contains` looks for an element of a list and never holds"
+                ),
+                format!(
+                    "`equals` or `oneOf` for `{name}`, or `contains` on a value extracted with a JSONPath"
+                ),
+            ));
+        }
+        Predicate::Matches(_) | Predicate::Exists(_) | Predicate::EqualsPath(_) => return None,
     };
     let bad = literals.into_iter().find(|v| !v.is_null() && !is_ok(v))?;
     let fix = match (ty, bad) {
@@ -504,6 +545,18 @@ pub fn evaluate(c: &Check, actual: Option<&serde_json::Value>) -> Result<bool, S
             type_name(a)
         )),
         Predicate::OneOf(vs) => Ok(vs.iter().any(eq)),
+        Predicate::Contains(e) => match a {
+            V::Array(items) => Ok(items.iter().any(|x| subset_mismatches(e, x).is_empty())),
+            other => Err(format!(
+                "{} is {}: `contains` looks for an element of a list",
+                crate::language::limits::excerpt(&other.to_string()),
+                type_name(other)
+            )),
+        },
+        // Resolved against the object before (`object_check`).
+        Predicate::EqualsPath(p) => Err(format!(
+            "`equalsPath: {p}` compares two fields of one object"
+        )),
         Predicate::Matches(p) => match a {
             V::String(s) => Ok(p.regex().is_some_and(|r| r.is_match(s))),
             other => Err(format!(
@@ -524,6 +577,8 @@ pub fn expected_text(p: &Predicate) -> String {
         Predicate::OneOf(vs) => format!("one of {}", serde_json::Value::Array(vs.clone())),
         Predicate::Exists(true) => "exists".to_owned(),
         Predicate::Exists(false) => "does not exist".to_owned(),
+        Predicate::Contains(v) => format!("a list with an element that contains {v}"),
+        Predicate::EqualsPath(p) => format!("the value at {p}"),
     }
 }
 

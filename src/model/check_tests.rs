@@ -114,3 +114,91 @@ fn compiled_paths_select_one_or_many() {
     );
     assert_eq!(Compiled::new("$.nope").unwrap().select(&doc), None);
 }
+
+/// A route's status as Gateway API writes it: conditions per parent.
+fn route() -> serde_json::Value {
+    json!({
+        "metadata": {"generation": 3},
+        "status": {
+            "observedGeneration": 2,
+            "parents": [
+                {"parentRef": {"name": "a"}, "conditions": [{"type": "ResolvedRefs", "status": "True"}]},
+                {"parentRef": {"name": "b"}, "conditions": [
+                    {"type": "Accepted", "status": "True", "reason": "Accepted"},
+                    {"type": "Programmed", "status": "False"}
+                ]}
+            ]
+        }
+    })
+}
+
+fn object_check(path: &str, predicate: Predicate) -> crate::model::object_check::ObjectCheck {
+    let mut c = check(predicate, false);
+    c.query = Query::JsonPath(path.into());
+    crate::model::object_check::ObjectCheck::new(c).unwrap()
+}
+
+#[test]
+fn contains_finds_an_element_of_the_lists_a_path_selects() {
+    let accepted = Predicate::Contains(json!({"type": "Accepted", "status": "True"}));
+    // The lists of every parent, or their elements, or one list: the same elements.
+    for path in [
+        "$.status.parents[*].conditions",
+        "$.status.parents[*].conditions[*]",
+        "$.status.parents[1].conditions",
+    ] {
+        let (found, verdict) = object_check(path, accepted.clone()).judge(&route());
+        assert_eq!(verdict, Ok(true), "{path}: {found:?}");
+    }
+    // Only the first parent's conditions: not there.
+    let (_, verdict) =
+        object_check("$.status.parents[0].conditions", accepted.clone()).judge(&route());
+    assert_eq!(verdict, Ok(false));
+    // Every key must match in one element (not spread over two).
+    let mixed = Predicate::Contains(json!({"type": "Programmed", "status": "True"}));
+    let (_, verdict) = object_check("$.status.parents[*].conditions", mixed).judge(&route());
+    assert_eq!(verdict, Ok(false));
+    // Scalars: an element equal to it.
+    let (_, verdict) = object_check(
+        "$.status.parents[*].parentRef.name",
+        Predicate::Contains(json!("b")),
+    )
+    .judge(&route());
+    assert_eq!(verdict, Ok(true));
+    // Not a list, nothing there: located reasons, never a pass.
+    let (_, verdict) = object_check("$.metadata.generation", accepted.clone()).judge(&route());
+    assert_eq!(
+        verdict,
+        Err("3 is a number: `contains` looks for an element of a list".to_owned())
+    );
+    let (found, verdict) = object_check("$.status.missing", accepted).judge(&route());
+    assert_eq!((found, verdict), (None, Ok(false)));
+}
+
+#[test]
+fn equals_path_compares_two_fields_of_one_object() {
+    let same = Predicate::EqualsPath("$.status.observedGeneration".into());
+    let (found, verdict) = object_check("$.metadata.generation", same.clone()).judge(&route());
+    assert_eq!(found, Some(json!(3)));
+    assert_eq!(verdict, Err("$.status.observedGeneration is 2".to_owned()));
+    let mut caught_up = route();
+    caught_up["status"]["observedGeneration"] = json!(3.0);
+    let (_, verdict) = object_check("$.metadata.generation", same.clone()).judge(&caught_up);
+    assert_eq!(verdict, Ok(true));
+    // The other field missing, or of another type: never equal, said why.
+    caught_up["status"]["observedGeneration"] = json!("3");
+    let (_, verdict) = object_check("$.metadata.generation", same.clone()).judge(&caught_up);
+    assert_eq!(
+        verdict,
+        Err(
+            "$.status.observedGeneration is \"3\" (a string), a number: they never compare equal"
+                .to_owned()
+        )
+    );
+    caught_up["status"] = json!({});
+    let (_, verdict) = object_check("$.metadata.generation", same).judge(&caught_up);
+    assert_eq!(
+        verdict,
+        Err("$.status.observedGeneration selects nothing to compare with".to_owned())
+    );
+}

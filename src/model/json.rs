@@ -44,6 +44,28 @@ impl Compiled {
         }
     }
 
+    /// What `contains` looks through: the value at the path when one matches
+    /// (a list, or not: the check says so), else every value the path
+    /// selects, a selected list giving its elements. `None` when nothing
+    /// matches.
+    #[must_use]
+    pub fn elements(&self, doc: &serde_json::Value) -> Option<serde_json::Value> {
+        let found = self.all(doc);
+        match found.len() {
+            0 => None,
+            1 => found.into_iter().next(),
+            _ => Some(serde_json::Value::Array(
+                found
+                    .into_iter()
+                    .flat_map(|v| match v {
+                        serde_json::Value::Array(items) => items,
+                        other => vec![other],
+                    })
+                    .collect(),
+            )),
+        }
+    }
+
     /// The value at the path: `None` when nothing matches, the value when one
     /// does, an array when several do.
     #[must_use]

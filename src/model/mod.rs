@@ -9,6 +9,7 @@ pub mod check;
 pub mod exit;
 pub mod json;
 pub mod manifest;
+pub mod object_check;
 pub mod observed;
 pub mod outcome;
 pub mod page_secrets;

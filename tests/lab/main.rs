@@ -16,6 +16,7 @@ mod lab_faults;
 mod lab_html_report;
 mod lab_in_cluster;
 mod lab_kubectl_names;
+mod lab_list_and_field_checks;
 mod lab_mutation;
 mod lab_patch;
 mod lab_preflight;

@@ -9,8 +9,8 @@ use kube::runtime::{WatchStreamExt as _, watcher};
 
 use super::{Wait, WaitFor};
 use crate::model::action::{Done, PlanCx, StepCx, StepError};
-use crate::model::check::Check;
-use crate::model::check::{CheckResult, Compiled, expected_text, holds, subset_mismatches};
+use crate::model::check::{CheckResult, expected_text, subset_mismatches};
+use crate::model::object_check::ObjectCheck;
 use crate::model::resource::{NameMatch, Resource};
 
 /// What was observed when the objects do not satisfy the wait (yet).
@@ -33,7 +33,7 @@ impl Observed {
 
 /// Checks prepared for one run: templates rendered, paths compiled.
 struct Prepared {
-    checks: Vec<(Compiled, Check)>,
+    checks: Vec<ObjectCheck>,
     match_: Option<serde_json::Value>,
 }
 
@@ -152,15 +152,7 @@ impl Wait {
             checks: self
                 .checks
                 .iter()
-                .map(|c| {
-                    let q = match &c.query {
-                        crate::model::check::Query::JsonPath(p)
-                        | crate::model::check::Query::Value(p) => {
-                            Compiled::new(p).map_err(StepError::Errored)?
-                        }
-                    };
-                    Ok((q, cx.render_check(c)?))
-                })
+                .map(|c| ObjectCheck::new(cx.render_check(c)?).map_err(StepError::Errored))
                 .collect::<Result<_, StepError>>()?,
             match_: self
                 .match_
@@ -307,10 +299,10 @@ impl Wait {
                 .matches(o.metadata.name.as_deref().unwrap_or_default())
         }) {
             let v = serde_json::to_value(o).unwrap_or_default();
-            for (q, c) in &p.checks {
-                let actual = q.select(&v);
-                if !holds(c, actual.as_ref()) {
-                    out.push(c.result(file, false, actual));
+            for c in &p.checks {
+                let (actual, verdict) = c.judge(&v);
+                if verdict != Ok(true) {
+                    out.push(c.check.result(file, false, actual));
                 }
             }
         }
@@ -355,9 +347,9 @@ impl Wait {
                 ));
             }
         }
-        for (q, c) in &p.checks {
-            let actual = q.select(&v);
-            let verdict = crate::model::check::evaluate(c, actual.as_ref());
+        for oc in &p.checks {
+            let c = &oc.check;
+            let (actual, verdict) = oc.judge(&v);
             if verdict != Ok(true) {
                 let why = verdict.err().map(|e| format!(" ({e})")).unwrap_or_default();
                 out.push(format!(
