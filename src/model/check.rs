@@ -4,6 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use super::check_result::{CheckResult, Location};
 pub use super::json::{Compiled, json_eq, subset_mismatches};
 use crate::language::yaml::{Loc, Spanned};
 use crate::model::validator::Validator;
@@ -445,33 +446,6 @@ fn type_problem(c: &Check, name: &str, ty: ValueType) -> Option<(String, String)
 // ---------------------------------------------------------------------------
 // Evaluation
 // ---------------------------------------------------------------------------
-
-/// Where a check is written: file, line and column in the playbook.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
-pub struct Location {
-    pub file: String,
-    pub line: u32,
-    pub column: u32,
-}
-
-impl std::fmt::Display for Location {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}", self.file, self.line, self.column)
-    }
-}
-
-/// The result of a check: what it asked, what was found, and where it is
-/// written, so that a failure can point at its line like a compiler does.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, JsonSchema)]
-pub struct CheckResult {
-    /// The check as written (`$.data.mode == "fast"`).
-    pub check: String,
-    pub passed: bool,
-    /// What was found (`None`: nothing at the path), or a summary over answers.
-    pub actual: Option<serde_json::Value>,
-    pub expected: String,
-    pub location: Location,
-}
 
 impl Check {
     /// This check's result, located in `file`.

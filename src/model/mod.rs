@@ -6,6 +6,7 @@ pub mod access;
 pub mod action;
 pub mod chapter;
 pub mod check;
+pub mod check_result;
 pub mod exit;
 pub mod json;
 pub mod manifest;

@@ -71,11 +71,12 @@ pub fn step_report(r: &StepResult, color: bool) -> String {
 /// compiler's `-->`), with what it expects and what was found.
 #[must_use]
 pub fn check_line(c: &CheckResult) -> String {
-    let found = c.actual.as_ref().map_or_else(
-        || "nothing".to_owned(),
-        |v| untrusted::quoted(&v.to_string()),
-    );
-    format!("    --> {}: {}; found {found}", c.location, c.check)
+    format!(
+        "    --> {}: {}; found {}",
+        c.location,
+        c.check,
+        c.found_text()
+    )
 }
 
 /// Line-oriented output for CI logs and pipes.

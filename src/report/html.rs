@@ -37,10 +37,7 @@ fn class(s: Status) -> &'static str {
 }
 
 fn check_html(out: &mut dyn std::fmt::Write, c: &CheckResult) {
-    let found = c.actual.as_ref().map_or_else(
-        || "nothing".to_owned(),
-        |v| crate::language::untrusted::quoted(&v.to_string()),
-    );
+    let found = c.found_text();
     let _ = writeln!(
         out,
         "<div class=\"check\"><code>{}</code> — <code>{}</code><br>expected <code>{}</code>, found <code>{}</code></div>",

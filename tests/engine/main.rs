@@ -8,6 +8,7 @@
 mod support;
 
 mod bounds;
+mod check_messages;
 mod cli;
 mod computed_weights;
 mod contexts;

@@ -388,7 +388,7 @@ async fn a_failed_check_points_at_its_line_in_terminal_junit_and_json() {
     let at = format!("{}:10:13", path.display());
     assert!(
         stdout.contains(&format!(
-            "    --> {at}: color == \"green\"; found {{\"answers\":20,\"observed\":{{\"blue\":20}},\"passed\":0}}\n"
+            "    --> {at}: color == \"green\"; found 0 of 20 answers passed; observed blue ×20\n"
         )),
         "{stdout}"
     );

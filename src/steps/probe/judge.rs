@@ -70,11 +70,13 @@ impl Sampler<'_> {
             summary.latency_ms.get("p50").copied().unwrap_or(0.0),
             summary.latency_ms.get("p99").copied().unwrap_or(0.0),
         )];
+        let checked = summary.answers - summary.errors;
         for (c, passed) in rendered.each.iter().zip(&summary.checks_passed) {
-            details.push(format!(
-                "check {c}: {passed} of {} answers",
-                summary.answers - summary.errors
-            ));
+            details.push(if checked == 0 {
+                format!("check {c}: no answer to check it on")
+            } else {
+                format!("check {c}: {passed} of {checked} answers passed")
+            });
         }
         for c in &rendered.never {
             details.push(format!("never {c}: no answer matched"));
