@@ -30,7 +30,6 @@ impl ObjectCheck {
 
     /// What the check found on `doc` (`None`: nothing at its path) and
     /// whether it holds, or why the values cannot be compared.
-    #[must_use]
     pub fn judge(
         &self,
         doc: &serde_json::Value,
