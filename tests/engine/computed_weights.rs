@@ -63,7 +63,7 @@ fn weights_computed_from_a_capture_judge_the_split() {
     let o = Scenario::new().arg("plan").arg(&p).expect_status(0).run();
     assert!(
         o.stdout.contains(
-            "expect color split as computed by `{{ dict(blue=raw|int, green=100 - (raw|int)) }}` when the step runs (within ±10 points)"
+            "expect color split with the weights `dict(blue=raw|int, green=100 - (raw|int))` computes when the step runs (within ±10 points)"
         ),
         "{}",
         o.stdout

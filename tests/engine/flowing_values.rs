@@ -147,3 +147,116 @@ fn a_chapter_whose_import_is_missing_at_run_time_says_who_exports_it() {
     );
     assert!(o.stdout.contains("which did not give it in this run (it did not run first, or its value did not render): run the tutorial, or give it with --var value=VALUE"), "{}", o.stdout);
 }
+
+/// A tutorial whose first chapter exports a mapping and a text value; the
+/// second reads the text through a computed var (its URL) and the mapping
+/// as a probe's split weights.
+fn structured_flow(dir: &Path) {
+    write(
+        dir,
+        &[
+            (
+                "tutorial.yaml",
+                "name: flow\nchapters: [make.yaml, read.yaml]\n",
+            ),
+            (
+                "make.yaml",
+                "name: make\ntutorial: tutorial.yaml\nsteps:\n  - name: address\n    exec:\n      command: [echo, 10.9.8.7]\n      captureStdout: address\nexports:\n  ip: \"{{ address }}\"\n  split: \"{{ dict(blue=40, green=60) }}\"\n",
+            ),
+            (
+                "read.yaml",
+                "name: read\ntutorial: tutorial.yaml\nvars:\n  url: \"http://{{ ip }}:8080/api\"\nsteps:\n  - name: call\n    probe:\n      url: \"{{ url }}\"\n      requests: 2000\n      extract: { color: $.color }\n      expect:\n        distribution: { value: color, weights: \"{{ split }}\" }\n",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn a_chapter_alone_says_what_it_reads_and_takes_a_mapping_from_a_vars_file() {
+    let dir = tempfile::tempdir().unwrap();
+    structured_flow(dir.path());
+    let read = dir.path().join("read.yaml");
+    // Alone: the export read through the computed var is needed too.
+    let o = Scenario::new().arg("run").arg(&read).expect_status(2).run();
+    assert!(
+        o.stderr
+            .contains("step `call` reads `ip`, which chapter `make` exports"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr
+            .contains("step `call` reads `split`, which chapter `make` exports"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains(
+            "or the value given with --var split=VALUE (a list or a mapping in a --vars-file)"
+        ),
+        "{}",
+        o.stderr
+    );
+    // Before the run, an export is a placeholder; on the page, the shell
+    // variable the earlier chapter's page sets.
+    let o = Scenario::new()
+        .arg("plan")
+        .arg(&read)
+        .expect_status(0)
+        .run();
+    assert!(
+        o.stdout.contains("GET http://<ip>:8080/api x2000"),
+        "{}",
+        o.stdout
+    );
+    let o = Scenario::new()
+        .arg("docs")
+        .arg(&read)
+        .expect_status(0)
+        .run();
+    assert!(
+        o.stdout.contains("\"http://${IP}:8080/api\""),
+        "{}",
+        o.stdout
+    );
+    assert!(!o.stdout.contains("{{"), "{}", o.stdout);
+    assert!(
+        o.stdout
+            .contains("expect color split with the weights `split` computes when the step runs"),
+        "{}",
+        o.stdout
+    );
+    // A mapping from a --vars-file stands in: the run starts (and errors at
+    // the probe: nothing listens at 127.0.0.1:9).
+    let vars = dir.path().join("vars.yaml");
+    std::fs::write(&vars, "split: {blue: 40, green: 60}\nip: 127.0.0.1\n").unwrap();
+    let o = Scenario::new()
+        .arg("run")
+        .arg(&read)
+        .arg("--vars-file")
+        .arg(&vars)
+        .expect_status(3)
+        .run();
+    assert!(
+        o.stdout
+            .contains("cannot connect to http://127.0.0.1:8080/api"),
+        "{}",
+        o.stdout
+    );
+    // A list where the weights want a mapping: the step says so, located.
+    std::fs::write(&vars, "split: [40, 60]\nip: 127.0.0.1\n").unwrap();
+    let o = Scenario::new()
+        .arg("run")
+        .arg(&read)
+        .arg("--vars-file")
+        .arg(&vars)
+        .expect_status(3)
+        .run();
+    assert!(
+        o.stdout.contains(
+            "read.yaml:12:48 (`{{ split }}`): the value is a list (`[40,60]`), not a mapping"
+        ),
+        "{}",
+        o.stdout
+    );
+}

@@ -35,7 +35,10 @@ impl Probe {
         if let Some(d) = &self.split {
             let w: Vec<String> = d.weights.iter().map(|(k, w)| format!("{k} {w}%")).collect();
             let w = match &d.computed {
-                Some(c) => format!("as computed by `{}` when the step runs", c.template),
+                Some(c) => format!(
+                    "with the weights `{}` computes when the step runs",
+                    crate::language::template::whole_expression(&c.template).unwrap_or(&c.template)
+                ),
                 None => w.join(" / "),
             };
             lines.push(format!(
