@@ -121,6 +121,30 @@ pub fn word(s: &str) -> String {
     out
 }
 
+/// `s` as one double-quoted word: `"`, `$`, `` ` `` and `\` escaped, markers as
+/// `${NAME}`. `None` when literal text holds `!`, which an interactive bash
+/// expands inside double quotes (`word` single-quotes it instead).
+#[must_use]
+pub fn double_quoted(s: &str) -> Option<String> {
+    let mut out = String::from("\"");
+    for (var, text) in pieces(s) {
+        if var {
+            out.push_str(&format!("${{{text}}}"));
+        } else if text.contains('!') {
+            return None;
+        } else {
+            for c in text.chars() {
+                if matches!(c, '"' | '$' | '`' | '\\') {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+        }
+    }
+    out.push('"');
+    Some(out)
+}
+
 /// A command that reads `text` on its standard input: `command <<'EOF'` with
 /// the text as it is, or, when it holds captured values, `<<EOF` with `$`,
 /// `` ` `` and `\` escaped and the markers as `${NAME}`.

@@ -286,15 +286,16 @@ mod tests {
         }
     }
 
-    /// Three cluster-free playbooks: `a` fails (its command exits 1), `b`
-    /// and `c` pass.
+    /// Three cluster-free playbooks: `a` fails (its command exits 1 after
+    /// 300 ms, so that playbooks started beside it have surely started however
+    /// loaded the machine), `b` and `c` pass.
     fn books(dir: &std::path::Path) -> Vec<Playbook> {
-        [("a", "false"), ("b", "true"), ("c", "true")]
+        [("a", "sleep 0.3; exit 1"), ("b", "true"), ("c", "true")]
             .iter()
             .map(|(name, cmd)| {
                 let path = dir.join(format!("{name}.yaml"));
                 let text = format!(
-                    "name: {name}\nsteps:\n  - name: s\n    exec:\n      command: [\"{cmd}\"]\n"
+                    "name: {name}\nsteps:\n  - name: s\n    exec:\n      command: [sh, -c, \"{cmd}\"]\n"
                 );
                 std::fs::write(&path, text).expect("write");
                 crate::load::load(&path, &crate::load::inputs::LoadOptions::default())

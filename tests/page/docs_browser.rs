@@ -44,8 +44,9 @@ fn the_built_chapter_page_has_no_template_no_swallowed_placeholder_and_no_local_
     // the captured address as a shell variable.
     let text = regex::Regex::new(r"<[^>]*>").unwrap().replace_all(&dom, "");
     assert!(
-        text.contains("curl -s --max-time 5 \"http://${INGRESS_IP_CLUSTER1}:80/api\""),
-        "the curl loop: {text}"
+        text.contains("\"url = \\\"http://${INGRESS_IP_CLUSTER1}:80/api\\\"\"")
+            && text.contains("curl -s --max-time 5 -w"),
+        "the probe's curl: {text}"
     );
     let tag = regex::Regex::new(r"<([a-zA-Z][a-zA-Z0-9_:-]*)").unwrap();
     let unknown: std::collections::BTreeSet<&str> = tag

@@ -10,3 +10,4 @@ mod computed_vars;
 mod docs;
 mod docs_browser;
 mod docs_commands;
+mod probe_line;

@@ -53,11 +53,7 @@ impl Probe {
             curl.push_str(" -k");
         }
         let field = self.tallied().map(|(_, key)| key);
-        let url = word(&pc.render(&self.url));
-        let pace = self
-            .rate
-            .map(|r| format!(" sleep {:.3};", 1.0 / r))
-            .unwrap_or_default();
+        let url = pc.render(&self.url);
         // With a run's report, the loop sends as many requests as the
         // answers the run judged (a decided split stops early; `eventually`
         // judges its last window), so that its tally is the one shown.
@@ -66,14 +62,12 @@ impl Probe {
             .and_then(|o| o.data.as_ref()?.probe())
             .and_then(judged_answers)
             .unwrap_or(u64::from(self.requests));
-        let line = match field {
-            Some(k) => format!(
-                "for i in $(seq 1 {count}); do {curl} {url} || true; echo;{pace} done | sed -n {} | sort | uniq -c",
-                word(&format!(r#"s/.*"{k}": *"\{{0,1\}}\([^",}}]*\).*/\1/p"#))
-            ),
-            None => format!(
-                "for i in $(seq 1 {count}); do {curl} -o /dev/null -w '%{{http_code}}\\n' {url} || true;{pace} done | sort | uniq -c"
-            ),
+        // A control character would end a line of curl's configuration (and
+        // start an option of its own): such a URL goes on curl's command line.
+        let line = if self.rate.is_none() && !url.chars().any(char::is_control) {
+            one_curl(&curl, &url, field.as_deref(), count)
+        } else {
+            curl_per_request(&curl, &word(&url), field.as_deref(), count, self.rate)
         };
         let line = if count == u64::from(self.requests) {
             line
@@ -98,6 +92,52 @@ impl Probe {
                 secrets.join(", ")
             )
         }
+    }
+}
+
+/// The tally of the answers' `field` (a top-level JSON key) that `uniq -c` counts.
+fn tally(field: &str) -> String {
+    crate::language::shell::word(&format!(r#"s/.*"{field}": *"\{{0,1\}}\([^",}}]*\).*/\1/p"#))
+}
+
+/// Every request in one curl: the URL `count` times in the configuration curl
+/// reads on its standard input (`-K -`; `output` sends each body of a status
+/// tally to /dev/null), one line per answer. One process instead of one per
+/// request: 2,000 requests take seconds, not a minute. A failed request still
+/// shows (as `000`, or no value) and the last one failing does not end the
+/// reader's script.
+fn one_curl(curl: &str, url: &str, field: Option<&str>, count: u64) -> String {
+    use crate::language::shell::word;
+    // curl's configuration syntax: a quoted value escapes `\` and `"`.
+    let quoted = url.replace('\\', r"\\").replace('"', r#"\""#);
+    let line = format!("url = \"{quoted}\"");
+    let config = crate::language::shell::double_quoted(&line).unwrap_or_else(|| word(&line));
+    match field {
+        Some(k) => format!(
+            "for i in $(seq 1 {count}); do printf '%s\\n' {config}; done | {{ {curl} -w '\\n' -K - || true; }} | sed -n {} | sort | uniq -c",
+            tally(k)
+        ),
+        None => format!(
+            "for i in $(seq 1 {count}); do printf '%s\\n' {config} 'output = /dev/null'; done | {{ {curl} -w '%{{http_code}}\\n' -K - || true; }} | sort | uniq -c"
+        ),
+    }
+}
+
+/// One curl per request: for a paced probe, with a sleep between them (curl's
+/// own `--rate` is missing from curl before 7.84, still common on readers'
+/// machines), and for a URL that cannot go in curl's configuration.
+fn curl_per_request(curl: &str, url: &str, field: Option<&str>, count: u64, rate: Option<f64>) -> String {
+    let pace = rate
+        .map(|r| format!(" sleep {:.3};", 1.0 / r))
+        .unwrap_or_default();
+    match field {
+        Some(k) => format!(
+            "for i in $(seq 1 {count}); do {curl} {url} || true; echo;{pace} done | sed -n {} | sort | uniq -c",
+            tally(k)
+        ),
+        None => format!(
+            "for i in $(seq 1 {count}); do {curl} -o /dev/null -w '%{{http_code}}\\n' {url} || true;{pace} done | sort | uniq -c"
+        ),
     }
 }
 
