@@ -141,13 +141,16 @@ fn render_page(
     };
     let secrets = std::sync::Mutex::new(PageSecrets::new(page_vars(pb)));
     let mut body = String::new();
+    // A site's values for later pages: after the main steps, before `finally`.
+    let after = site
+        .map(|s| s.after_steps.as_str())
+        .filter(|a| !a.is_empty());
     for (i, step) in pb.steps.iter().chain(&pb.finally).enumerate() {
         if i == pb.steps.len()
-            && let Some(s) = site
-            && !s.after_steps.is_empty()
+            && let Some(a) = after
         {
             body.push('\n');
-            body.push_str(&s.after_steps);
+            body.push_str(a);
         }
         let mut part = String::new();
         step_md(&mut part, &mut page, pb, step, (&env, &secrets), observed)?;
@@ -166,34 +169,49 @@ fn render_page(
             None => body.push_str(&part),
         }
     }
-    if let Some(s) = site
-        && pb.finally.is_empty()
-        && !s.after_steps.is_empty()
-    {
+    if let Some(a) = after.filter(|_| pb.finally.is_empty()) {
         body.push('\n');
-        body.push_str(&s.after_steps);
+        body.push_str(a);
     }
     let secrets = secrets.into_inner().unwrap_or_default();
-    match site {
-        // The contexts and environment secrets are the site's include; a
-        // Secret's values in this chapter's manifests stay on its page.
-        Some(s) => {
-            let _ = writeln!(md, "{}", s.env_include);
-            if !secrets.is_empty() {
-                let _ = writeln!(
-                    md,
-                    "\nThis chapter's manifests hold secret values: set each one in your shell first.\n"
-                );
-                md.push_str(&fence("bash", &secrets.exports()));
-            }
-            if !s.before.is_empty() {
-                let _ = writeln!(md, "\n{}", s.before.trim_end());
-            }
-        }
-        None => md.push_str(&fence("bash", &exports(pb, &secrets))),
+    environment_md(&mut md, pb, &secrets, site);
+    run_tip(&mut md, pb);
+    md.push_str(&body);
+    if let Some(next) = &pb.next {
+        let _ = writeln!(md, "\n{}", next.trim_end());
     }
-    // The whole chapter in one command, with the flags it needs; not a step
-    // of the reader's path, so it sits in a tip.
+    if let Some(s) = site
+        && !s.footer.is_empty()
+    {
+        let _ = writeln!(md, "\n{}", s.footer.trim_end());
+    }
+    Ok(md)
+}
+
+/// The block of "Ensure Environment": the contexts and secrets, or on a
+/// site, its include (a Secret's values in this chapter's manifests stay on
+/// its page), then what the page reads from earlier pages.
+fn environment_md(md: &mut String, pb: &Playbook, secrets: &PageSecrets, site: Option<&InSite>) {
+    let Some(s) = site else {
+        md.push_str(&fence("bash", &exports(pb, secrets)));
+        return;
+    };
+    let _ = writeln!(md, "{}", s.env_include);
+    if !secrets.is_empty() {
+        let _ = writeln!(
+            md,
+            "\nThis chapter's manifests hold secret values: set each one in your shell first.\n"
+        );
+        md.push_str(&fence("bash", &secrets.exports()));
+    }
+    if !s.before.is_empty() {
+        let _ = writeln!(md, "\n{}", s.before.trim_end());
+    }
+}
+
+/// The whole chapter in one command, with the flags it needs; not a step of
+/// the reader's path, so it sits in a tip.
+fn run_tip(md: &mut String, pb: &Playbook) {
     let mut run = format!("scenario run {}", word(&pb_page_path(pb)));
     if pb
         .steps
@@ -208,16 +226,6 @@ fn render_page(
         "\n!!! tip \"The whole chapter, checked\"\n\n    `scenario` runs every step below and checks what this page says you will see:\n\n{}",
         indent(&fence("bash", &run))
     );
-    md.push_str(&body);
-    if let Some(next) = &pb.next {
-        let _ = writeln!(md, "\n{}", next.trim_end());
-    }
-    if let Some(s) = site
-        && !s.footer.is_empty()
-    {
-        let _ = writeln!(md, "\n{}", s.footer.trim_end());
-    }
-    Ok(md)
 }
 
 /// "Ensure Environment": the clusters' contexts, then the secrets the reader
@@ -360,21 +368,7 @@ impl Page<'_> {
         );
         self.contexts
             .entry(key)
-            .or_insert_with(|| {
-                let mut captures = pb.docs_captures();
-                for (k, v) in &site.imports {
-                    captures
-                        .global
-                        .entry(k.clone())
-                        .or_insert_with(|| v.clone());
-                }
-                let json = pb
-                    .scope
-                    .masked_env(&pb.secret_env)
-                    .step(&step.vars, cluster, &captures);
-                let value = minijinja::Value::from_serialize(&json);
-                (std::sync::Arc::new(json), value)
-            })
+            .or_insert_with(|| super::site_flow::page_context(pb, step, cluster, &site.imports))
             .clone()
     }
 

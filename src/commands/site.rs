@@ -280,6 +280,9 @@ fn env_block(t: &Tutorial) -> Result<(String, BTreeMap<String, String>), Diagnos
     }
     let mut taken = BTreeMap::new();
     let mut block = String::new();
+    if contexts.is_empty() && secret_env.is_empty() {
+        block.push_str("# This tutorial needs no kube context and no secret.\n");
+    }
     for (var, line, pb) in &contexts {
         let _ = writeln!(block, "{line}");
         taken.insert(var.clone(), format!("a kube context ({})", pb.source.name));

@@ -69,6 +69,25 @@ pub fn imports(exports: &[Export], before: usize, salted: bool) -> Map<String, V
     out
 }
 
+/// What a step's templates see on a site's page: the chapter page's context
+/// with the values earlier chapters export, as the shell variables earlier
+/// pages set, under the chapter's own captures (which win, as in a run).
+#[must_use]
+pub fn page_context(
+    pb: &Playbook,
+    step: &crate::model::step::Step,
+    cluster: Option<&str>,
+    imports: &Map<String, Value>,
+) -> crate::model::playbook::SharedContext {
+    let json = pb.scope.masked_env(&pb.secret_env).step(
+        &step.vars,
+        cluster,
+        &captures(pb, false, imports),
+    );
+    let value = minijinja::Value::from_serialize(&json);
+    (std::sync::Arc::new(json), value)
+}
+
 /// The chapter's captures as markers, spelt the second way when `salted`.
 fn captures(pb: &Playbook, salted: bool, imports: &Map<String, Value>) -> Captures {
     let mut c = pb.docs_captures();
@@ -125,7 +144,11 @@ pub fn chapter_exports(
             .with_expected("an export whose upper-case name is not a cluster's context variable or an environment secret"));
         }
         let (line, not_carried) = match (render(t, false), render(t, true)) {
-            (Ok(a), Ok(b)) if a == b.replace(SALT, "") && !a.contains(POISON) => {
+            (Ok(a), Ok(b))
+                if a == b.replace(SALT, "")
+                    && !a.contains(POISON)
+                    && !word(&a).contains(['\u{E000}', '\u{E001}']) =>
+            {
                 let set = word(&a);
                 if set == format!("\"${{{var}}}\"") {
                     (None, None)
@@ -136,7 +159,7 @@ pub fn chapter_exports(
             (Err(e), _) | (_, Err(e)) => (
                 None,
                 Some(format!(
-                    "it does not render from the page's shell variables ({e})"
+                    "it is computed from a captured value, which a page holds only as the text of a shell variable ({e})"
                 )),
             ),
             _ => (
@@ -290,6 +313,17 @@ pub fn check_page(
                 ),
             ));
         }
+    }
+    if let Some(line) = plain.lines().find(|l| l.contains(['\u{E000}', '\u{E001}'])) {
+        let culprit = imported.first().copied();
+        return Err(fail(
+            culprit,
+            format!(
+                "the site cannot write this chapter's page: a template takes a part of a captured value or of a value of an earlier chapter (an index or a slice), which no shell variable holds: `{}`",
+                crate::language::limits::excerpt(line.trim())
+                    .replace(['\u{E000}', '\u{E001}'], "?")
+            ),
+        ));
     }
     let desalted = salted.replace(SALT, "");
     if desalted != plain {

@@ -10,3 +10,5 @@ mod computed_vars;
 mod docs;
 mod docs_browser;
 mod docs_commands;
+mod site;
+mod site_refusals;
