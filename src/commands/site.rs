@@ -223,7 +223,7 @@ fn build(t: &Tutorial, report: Option<&str>) -> Result<Vec<(String, String)>, Di
         } else {
             chapter::render_in_site(pb, observed.as_ref(), &site)?
         };
-        files.push((format!("docs/{}", pages[i].file), md));
+        files.push((format!("docs/{}", pages[i].file), site_flow::readable(&md)));
     }
     Ok(files)
 }

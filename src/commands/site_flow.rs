@@ -104,8 +104,18 @@ fn captures(pb: &Playbook, salted: bool, imports: &Map<String, Value>) -> Captur
             salt(m);
         }
     }
+    // An import the chapter does not capture itself is the marker given here
+    // (whatever the chapter page alone makes of it).
+    let own: Vec<String> = pb
+        .steps
+        .iter()
+        .chain(&pb.finally)
+        .flat_map(|s| s.action.captures())
+        .collect();
     for (k, v) in imports {
-        c.global.entry(k.clone()).or_insert_with(|| v.clone());
+        if !own.contains(k) {
+            c.global.insert(k.clone(), v.clone());
+        }
     }
     c
 }
@@ -280,6 +290,9 @@ pub fn check_page(
     exports: &[Export],
     index: usize,
 ) -> Result<(), Diagnostic> {
+    // The reader's commands; a check in words may show a value's template.
+    let plain = &bash_lines(plain);
+    let salted = &bash_lines(salted);
     let imported: Vec<&Export> = exports.iter().filter(|e| e.chapter < index).collect();
     let fail = |e: Option<&Export>, what: String| {
         let loc = e.and_then(|e| use_loc(pb, &e.name));
@@ -326,7 +339,7 @@ pub fn check_page(
         ));
     }
     let desalted = salted.replace(SALT, "");
-    if desalted != plain {
+    if desalted != *plain {
         let line = plain
             .lines()
             .zip(desalted.lines())
@@ -348,6 +361,44 @@ pub fn check_page(
     Ok(())
 }
 
+/// The lines of a page's bash blocks (top-level or indented), which the
+/// reader runs.
+#[must_use]
+pub fn bash_lines(md: &str) -> String {
+    let mut out = String::new();
+    let mut fence: Option<String> = None;
+    for line in md.lines() {
+        let t = line.trim_start();
+        match &fence {
+            None => {
+                let ticks: String = t.chars().take_while(|c| *c == '`').collect();
+                if ticks.len() >= 3 && t[ticks.len()..].trim() == "bash" {
+                    fence = Some(ticks);
+                }
+            }
+            Some(f) if t.trim_end() == f => fence = None,
+            Some(_) => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// A value no page can set, where the page shows it in words (a check):
+/// its name, and that an earlier chapter gives it.
+#[must_use]
+pub fn readable(md: &str) -> String {
+    let Ok(re) = regex::Regex::new(&format!(r"\$?{POISON}([A-Za-z0-9_\\]+)")) else {
+        return md.to_owned();
+    };
+    re.replace_all(md, |c: &regex::Captures<'_>| {
+        format!("`{}` (from an earlier chapter)", c[1].replace('\\', ""))
+    })
+    .into_owned()
+}
+
 /// The first template of the chapter that reads `name`.
 fn use_loc(pb: &Playbook, name: &str) -> Option<crate::language::yaml::Loc> {
     let re = regex::Regex::new(&format!(r"\{{\{{[^}}]*\b{}\b", regex::escape(name))).ok()?;
@@ -365,7 +416,13 @@ fn use_loc(pb: &Playbook, name: &str) -> Option<crate::language::yaml::Loc> {
 /// does not capture them itself.
 #[must_use]
 pub fn used<'a>(pb: &Playbook, page: &str, exports: &'a [Export], index: usize) -> Vec<&'a Export> {
-    let own = pb.captured_names();
+    let own: Vec<String> = pb
+        .steps
+        .iter()
+        .chain(&pb.finally)
+        .flat_map(|s| s.action.captures())
+        .collect();
+    let page = &bash_lines(page);
     // The last exporter of a name is the one the page reads.
     let mut by_name: BTreeMap<&str, &Export> = BTreeMap::new();
     for e in exports

@@ -437,3 +437,34 @@ fn hostile_titles_names_overview_and_secrets_stay_one_value_and_off_the_site() {
         String::from_utf8_lossy(&built.stderr)
     );
 }
+
+#[test]
+fn a_value_no_page_can_set_may_be_shown_in_a_check_in_words() {
+    let tmp = tutorial_in(&[
+        ("tutorial.yaml", "name: two\nchapters: [a.yaml, b.yaml]\n"),
+        (
+            "a.yaml",
+            "name: a\ntutorial: tutorial.yaml\nsteps:\n  - name: find\n    exec:\n      command: [echo, \"7\"]\n      captureStdout: num\nexports:\n  doubled: \"{{ (num | int) * 2 }}\"\n",
+        ),
+        (
+            "b.yaml",
+            "name: b\ntutorial: tutorial.yaml\nsteps:\n  - name: use\n    exec:\n      command: [echo, \"14\"]\n      expect:\n        stdout: { equals: \"{{ doubled }}\" }\n",
+        ),
+    ]);
+    let out = tmp.path().join("out");
+    Scenario::new()
+        .arg("docs")
+        .arg(tmp.path().join("tutorial.yaml"))
+        .arg("-o")
+        .arg(&out)
+        .expect_status(0)
+        .expect_stderr("")
+        .run();
+    let b = read(out.join("docs/b.md"));
+    assert!(
+        b.contains("- expect stdout equals \"`doubled` (from an earlier chapter)\""),
+        "{b}"
+    );
+    // The reader's commands do not read it: no guard, nothing to set.
+    assert!(!b.contains("DOUBLED") && !b.contains('\u{E003}'), "{b}");
+}
