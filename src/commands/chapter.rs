@@ -59,9 +59,10 @@ fn indent(s: &str) -> String {
 /// tutorial's site (`commands/site.rs`).
 #[derive(Debug, Default, Clone)]
 pub struct InSite {
-    /// What earlier chapters export, each as the marker of the shell
-    /// variable an earlier page sets (the chapter's own captures win).
-    pub imports: serde_json::Map<String, serde_json::Value>,
+    /// What the page's templates see as captures: the chapter's own, and
+    /// what earlier chapters export, each as the marker of the shell
+    /// variable an earlier page sets (`None`: the chapter page's own).
+    pub captures: Option<crate::language::scope::Captures>,
     /// The environment block's include (it replaces the block on the page).
     pub env_include: String,
     /// Markdown after the environment: what the page reads from earlier pages.
@@ -358,7 +359,7 @@ impl Page<'_> {
         step: &Step,
         cluster: Option<&str>,
     ) -> crate::model::playbook::SharedContext {
-        let Some(site) = self.site.filter(|s| !s.imports.is_empty()) else {
+        let Some(captures) = self.site.and_then(|s| s.captures.as_ref()) else {
             return pb.docs_preview(step, cluster);
         };
         let key = format!(
@@ -368,7 +369,14 @@ impl Page<'_> {
         );
         self.contexts
             .entry(key)
-            .or_insert_with(|| super::site_flow::page_context(pb, step, cluster, &site.imports))
+            .or_insert_with(|| {
+                let json = pb
+                    .scope
+                    .masked_env(&pb.secret_env)
+                    .step(&step.vars, cluster, captures);
+                let value = minijinja::Value::from_serialize(&json);
+                (std::sync::Arc::new(json), value)
+            })
             .clone()
     }
 

@@ -203,7 +203,11 @@ fn build(t: &Tutorial, report: Option<&str>) -> Result<Vec<(String, String)>, Di
         };
         let mine: Vec<Export> = exports.iter().filter(|e| e.chapter == i).cloned().collect();
         let mut site = InSite {
-            imports: site_flow::imports(&exports, i, false),
+            captures: Some(site_flow::captures(
+                pb,
+                false,
+                &site_flow::imports(&exports, i, false),
+            )),
             env_include: format!("--8<-- \"{ENV_INCLUDE}\""),
             before: String::new(),
             after_steps: site_flow::after_steps(&mine, i + 1 < t.chapters.len()),
@@ -212,7 +216,11 @@ fn build(t: &Tutorial, report: Option<&str>) -> Result<Vec<(String, String)>, Di
         let plain = chapter::render_in_site(pb, observed.as_ref(), &site)?;
         let salted = {
             let mut s = site.clone();
-            s.imports = site_flow::imports(&exports, i, true);
+            s.captures = Some(site_flow::captures(
+                pb,
+                false,
+                &site_flow::imports(&exports, i, true),
+            ));
             chapter::render_in_site(pb, observed.as_ref(), &s)?
         };
         site_flow::check_page(pb, &plain, &salted, &exports, i)?;

@@ -69,27 +69,11 @@ pub fn imports(exports: &[Export], before: usize, salted: bool) -> Map<String, V
     out
 }
 
-/// What a step's templates see on a site's page: the chapter page's context
-/// with the values earlier chapters export, as the shell variables earlier
-/// pages set, under the chapter's own captures (which win, as in a run).
+/// The chapter's captures as markers, spelt the second way when `salted`,
+/// and what earlier chapters give it (`imports`), under its own captures
+/// (which win, as in a run).
 #[must_use]
-pub fn page_context(
-    pb: &Playbook,
-    step: &crate::model::step::Step,
-    cluster: Option<&str>,
-    imports: &Map<String, Value>,
-) -> crate::model::playbook::SharedContext {
-    let json = pb.scope.masked_env(&pb.secret_env).step(
-        &step.vars,
-        cluster,
-        &captures(pb, false, imports),
-    );
-    let value = minijinja::Value::from_serialize(&json);
-    (std::sync::Arc::new(json), value)
-}
-
-/// The chapter's captures as markers, spelt the second way when `salted`.
-fn captures(pb: &Playbook, salted: bool, imports: &Map<String, Value>) -> Captures {
+pub fn captures(pb: &Playbook, salted: bool, imports: &Map<String, Value>) -> Captures {
     let mut c = pb.docs_captures();
     if salted {
         let salt = |m: &mut Map<String, Value>| {
