@@ -72,6 +72,9 @@ pub struct InSite {
     pub after_steps: String,
     /// Markdown closing the page: the previous and next chapters.
     pub footer: String,
+    /// The command that checks the chapter when it cannot run alone (it
+    /// reads values earlier chapters give): the tutorial's run.
+    pub run: Option<String>,
 }
 
 /// Renders the chapter.
@@ -176,7 +179,7 @@ fn render_page(
     }
     let secrets = secrets.into_inner().unwrap_or_default();
     environment_md(&mut md, pb, &secrets, site);
-    run_tip(&mut md, pb);
+    run_tip(&mut md, pb, site.and_then(|s| s.run.as_deref()));
     md.push_str(&body);
     if let Some(next) = &pb.next {
         let _ = writeln!(md, "\n{}", next.trim_end());
@@ -212,7 +215,15 @@ fn environment_md(md: &mut String, pb: &Playbook, secrets: &PageSecrets, site: O
 
 /// The whole chapter in one command, with the flags it needs; not a step of
 /// the reader's path, so it sits in a tip.
-fn run_tip(md: &mut String, pb: &Playbook) {
+fn run_tip(md: &mut String, pb: &Playbook, tutorial: Option<&str>) {
+    if let Some(run) = tutorial {
+        let _ = writeln!(
+            md,
+            "\n!!! tip \"The whole chapter, checked\"\n\n    This chapter reads values earlier chapters give, so `scenario` checks it in the tutorial's run, after them:\n\n{}",
+            indent(&fence("bash", run))
+        );
+        return;
+    }
     let mut run = format!("scenario run {}", word(&pb_page_path(pb)));
     if pb
         .steps

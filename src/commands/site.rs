@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::args::Inputs;
 use super::chapter::{self, InSite, text};
@@ -212,6 +212,7 @@ fn build(t: &Tutorial, report: Option<&str>) -> Result<Vec<(String, String)>, Di
             before: String::new(),
             after_steps: site_flow::after_steps(&mine, i + 1 < t.chapters.len()),
             footer: footer(&pages, i),
+            run: reads_earlier(pb).then(|| tutorial_run(t, pb)),
         };
         let plain = chapter::render_in_site(pb, observed.as_ref(), &site)?;
         let salted = {
@@ -234,6 +235,42 @@ fn build(t: &Tutorial, report: Option<&str>) -> Result<Vec<(String, String)>, Di
         files.push((format!("docs/{}", pages[i].file), site_flow::readable(&md)));
     }
     Ok(files)
+}
+
+/// Whether a step of the chapter reads a value an earlier chapter exports
+/// (run alone, it would not start).
+fn reads_earlier(pb: &Playbook) -> bool {
+    pb.imports.iter().any(|i| {
+        !pb.vars.contains_key(&i.name)
+            && pb
+                .steps
+                .iter()
+                .chain(&pb.finally)
+                .any(|s| s.needs.contains(&i.name))
+    })
+}
+
+/// `scenario run` of the tutorial, with its path from the root and the
+/// flags its chapters need.
+fn tutorial_run(t: &Tutorial, pb: &Playbook) -> String {
+    let file = Path::new(&t.file);
+    let shown = file
+        .canonicalize()
+        .ok()
+        .and_then(|c| c.strip_prefix(&pb.root).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| file.file_name().map(PathBuf::from).unwrap_or_default());
+    let mut run = format!(
+        "scenario run {}",
+        crate::language::shell::word(&shown.to_string_lossy())
+    );
+    if t.chapters
+        .iter()
+        .flat_map(|c| c.steps.iter().chain(&c.finally))
+        .any(|s| s.kind.needs_allow_exec)
+    {
+        run.push_str(" --allow-exec");
+    }
+    run
 }
 
 /// The site's commands run in one shell from one directory: every chapter

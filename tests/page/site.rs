@@ -172,6 +172,17 @@ fn the_site_of_a_tutorial_has_its_config_index_include_and_a_page_per_chapter() 
         second.ends_with("\nPrevious: [first](first.md)\n"),
         "{second}"
     );
+    // Run alone, the second chapter would not start: the tip runs the tutorial.
+    assert!(
+        second.contains(
+            "after them:\n\n    ```bash\n    scenario run tutorial.yaml --allow-exec\n    ```\n"
+        ),
+        "{second}"
+    );
+    assert!(
+        first.contains("    scenario run first.yaml --allow-exec\n"),
+        "{first}"
+    );
     assert!(
         !first.contains("{{") && !second.contains("{{"),
         "a template left"
