@@ -377,6 +377,12 @@ fn index_md(title: &str, t: &Tutorial, pages: &[PageRef]) -> Result<String, Diag
     })?;
     let mut md = format!("---\n{}\n---\n\n", front.trim_end());
     if let Some(o) = &t.overview {
+        // The author's Markdown, without control characters (a terminal's
+        // escapes mean nothing in a page); line breaks and tabs stay.
+        let o: String = o
+            .chars()
+            .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+            .collect();
         let _ = writeln!(md, "{}\n", o.trim_end());
     }
     md.push_str("## Chapters\n\n");

@@ -328,6 +328,13 @@ fn the_site_builds_with_mkdocs_material_strict_and_with_zensical_and_loads_in_ch
             dom.contains(&format!("href=\"{first_page}/\"")),
             "a link to the first chapter: {dom}"
         );
+        // The first chapter's page links back to the overview and on to the next.
+        let dom = site::dump_dom(browser, &html.join(first_page).join("index.html"));
+        let text = regex::Regex::new(r"<[^>]*>").unwrap().replace_all(&dom, "");
+        assert!(
+            text.contains("Previous: Overview · Next: "),
+            "{first_page}: {text}"
+        );
     }
 }
 
@@ -345,7 +352,7 @@ fn hostile_titles_names_overview_and_secrets_stay_one_value_and_off_the_site() {
     python::ensure("material, mkdocs", &["mkdocs-material"]);
     let title = "Title: with # markup *x* <b>y</b> [z](j) \"q\" 'r' {a: b} & | > \u{85}\u{2028}\r\n---\n- item\u{1b}[31m";
     let overview = format!(
-        "Overview with <em>markup</em>.\n\n---\n\n{}\n",
+        "Overview with <em>markup</em>.\u{1b}[2J\r\n\n---\n\n{}\n",
         "x".repeat(1_000_000)
     );
     let tutorial = serde_json::json!({
@@ -435,6 +442,10 @@ fn hostile_titles_names_overview_and_secrets_stay_one_value_and_off_the_site() {
         "the Secret's value stays on its page: {first}"
     );
     let index = read(out.join("docs/index.md"));
+    assert!(
+        index.contains("Overview with <em>markup</em>.[2J\n\n---\n\n"),
+        "control characters dropped, the Markdown kept"
+    );
     assert!(
         index.contains("1. [Title: with # markup \\*x\\* &lt;b>y&lt;/b> \\[z\\](j)"),
         "{}",
