@@ -254,6 +254,7 @@ fn the_pages_commands_in_one_shell_carry_the_values_from_page_to_page() {
 fn the_site_builds_with_mkdocs_material_strict_and_with_zensical_and_loads_in_chromium() {
     python::ensure("material, mkdocs", &["mkdocs-material"]);
     python::ensure("zensical", &["zensical"]);
+    let tags = regex::Regex::new(r"<[^>]*>").unwrap();
     for tutorial in [
         "tests/tutorials/site/tutorial.yaml",
         "playbooks/tutorial.yaml",
@@ -330,7 +331,7 @@ fn the_site_builds_with_mkdocs_material_strict_and_with_zensical_and_loads_in_ch
         );
         // The first chapter's page links back to the overview and on to the next.
         let dom = site::dump_dom(browser, &html.join(first_page).join("index.html"));
-        let text = regex::Regex::new(r"<[^>]*>").unwrap().replace_all(&dom, "");
+        let text = tags.replace_all(&dom, "");
         assert!(
             text.contains("Previous: Overview · Next: "),
             "{first_page}: {text}"
