@@ -84,12 +84,12 @@ pub enum Command {
         #[command(flatten)]
         control: RunControl,
     },
-    /// Render a playbook as a tutorial chapter (Markdown, mkdocs-material style).
+    /// Render a playbook as a tutorial chapter (Markdown, mkdocs-material style), or a tutorial as a site.
     Docs {
-        /// Playbook file.
+        /// Playbook file, or a tutorial file (then `-o DIR` is the site's directory).
         playbook: PathBuf,
-        /// Write to this file instead of stdout.
-        #[arg(short, long, value_name = "FILE")]
+        /// Write to this file instead of stdout (a tutorial: the site's directory, required).
+        #[arg(short, long, value_name = "FILE|DIR")]
         output: Option<PathBuf>,
         /// Fill "output of a real run" blocks from a JSON report (`run --report json=...`).
         #[arg(long, value_name = "FILE")]

@@ -17,7 +17,8 @@ use crate::steps::kubectl::context_var;
 
 /// A fenced code block that nothing in `body` can close: its fence is one
 /// backtick longer than the longest run of backticks in the body.
-fn fence(lang: &str, body: &str) -> String {
+#[must_use]
+pub fn fence(lang: &str, body: &str) -> String {
     let mut longest = 0;
     let mut run = 0;
     for c in body.chars() {
@@ -54,11 +55,53 @@ fn indent(s: &str) -> String {
         .join("\n")
 }
 
+/// What a chapter page holds besides its steps when it is one page of a
+/// tutorial's site (`commands/site.rs`).
+#[derive(Debug, Default, Clone)]
+pub struct InSite {
+    /// What the page's templates see as captures: the chapter's own, and
+    /// what earlier chapters export, each as the marker of the shell
+    /// variable an earlier page sets (`None`: the chapter page's own).
+    pub captures: Option<crate::language::scope::Captures>,
+    /// The environment block's include (it replaces the block on the page).
+    pub env_include: String,
+    /// Markdown after the environment: what the page reads from earlier pages.
+    pub before: String,
+    /// Markdown after the main steps, before `finally` (where a run computes
+    /// exports): the values later pages read.
+    pub after_steps: String,
+    /// Markdown closing the page: the previous and next chapters.
+    pub footer: String,
+    /// The command that checks the chapter when it cannot run alone (it
+    /// reads values earlier chapters give): the tutorial's run.
+    pub run: Option<String>,
+}
+
 /// Renders the chapter.
 ///
 /// # Errors
 /// A manifest that fails to render with the playbook's values.
 pub fn render(pb: &Playbook, observed: Option<&Observed>) -> Result<String, Diagnostic> {
+    render_page(pb, observed, None)
+}
+
+/// Renders the chapter as a page of a tutorial's site.
+///
+/// # Errors
+/// As [`render`].
+pub fn render_in_site(
+    pb: &Playbook,
+    observed: Option<&Observed>,
+    site: &InSite,
+) -> Result<String, Diagnostic> {
+    render_page(pb, observed, Some(site))
+}
+
+fn render_page(
+    pb: &Playbook,
+    observed: Option<&Observed>,
+    site: Option<&InSite>,
+) -> Result<String, Diagnostic> {
     let env = crate::language::template::environment();
     let front = FrontMatter {
         title: pb.title.as_deref().unwrap_or(&pb.name),
@@ -97,10 +140,22 @@ pub fn render(pb: &Playbook, observed: Option<&Observed>) -> Result<String, Diag
         heading: 2,
         reader: reader_cx(pb, &env, observed),
         root: pb.root.to_string_lossy().into_owned(),
+        site,
+        contexts: std::collections::HashMap::new(),
     };
     let secrets = std::sync::Mutex::new(PageSecrets::new(page_vars(pb)));
     let mut body = String::new();
-    for step in pb.steps.iter().chain(&pb.finally) {
+    // A site's values for later pages: after the main steps, before `finally`.
+    let after = site
+        .map(|s| s.after_steps.as_str())
+        .filter(|a| !a.is_empty());
+    for (i, step) in pb.steps.iter().chain(&pb.finally).enumerate() {
+        if i == pb.steps.len()
+            && let Some(a) = after
+        {
+            body.push('\n');
+            body.push_str(a);
+        }
         let mut part = String::new();
         step_md(&mut part, &mut page, pb, step, (&env, &secrets), observed)?;
         body.push('\n');
@@ -118,10 +173,57 @@ pub fn render(pb: &Playbook, observed: Option<&Observed>) -> Result<String, Diag
             None => body.push_str(&part),
         }
     }
+    if let Some(a) = after.filter(|_| pb.finally.is_empty()) {
+        body.push('\n');
+        body.push_str(a);
+    }
     let secrets = secrets.into_inner().unwrap_or_default();
-    md.push_str(&fence("bash", &exports(pb, &secrets)));
-    // The whole chapter in one command, with the flags it needs; not a step
-    // of the reader's path, so it sits in a tip.
+    environment_md(&mut md, pb, &secrets, site);
+    run_tip(&mut md, pb, site.and_then(|s| s.run.as_deref()));
+    md.push_str(&body);
+    if let Some(next) = &pb.next {
+        let _ = writeln!(md, "\n{}", next.trim_end());
+    }
+    if let Some(s) = site
+        && !s.footer.is_empty()
+    {
+        let _ = writeln!(md, "\n{}", s.footer.trim_end());
+    }
+    Ok(md)
+}
+
+/// The block of "Ensure Environment": the contexts and secrets, or on a
+/// site, its include (a Secret's values in this chapter's manifests stay on
+/// its page), then what the page reads from earlier pages.
+fn environment_md(md: &mut String, pb: &Playbook, secrets: &PageSecrets, site: Option<&InSite>) {
+    let Some(s) = site else {
+        md.push_str(&fence("bash", &exports(pb, secrets)));
+        return;
+    };
+    let _ = writeln!(md, "{}", s.env_include);
+    if !secrets.is_empty() {
+        let _ = writeln!(
+            md,
+            "\nThis chapter's manifests hold secret values: set each one in your shell first.\n"
+        );
+        md.push_str(&fence("bash", &secrets.exports()));
+    }
+    if !s.before.is_empty() {
+        let _ = writeln!(md, "\n{}", s.before.trim_end());
+    }
+}
+
+/// The whole chapter in one command, with the flags it needs; not a step of
+/// the reader's path, so it sits in a tip.
+fn run_tip(md: &mut String, pb: &Playbook, tutorial: Option<&str>) {
+    if let Some(run) = tutorial {
+        let _ = writeln!(
+            md,
+            "\n!!! tip \"The whole chapter, checked\"\n\n    This chapter reads values earlier chapters give, so `scenario` checks it in the tutorial's run, after them:\n\n{}",
+            indent(&fence("bash", run))
+        );
+        return;
+    }
     let mut run = format!("scenario run {}", word(&pb_page_path(pb)));
     if pb
         .steps
@@ -136,11 +238,6 @@ pub fn render(pb: &Playbook, observed: Option<&Observed>) -> Result<String, Diag
         "\n!!! tip \"The whole chapter, checked\"\n\n    `scenario` runs every step below and checks what this page says you will see:\n\n{}",
         indent(&fence("bash", &run))
     );
-    md.push_str(&body);
-    if let Some(next) = &pb.next {
-        let _ = writeln!(md, "\n{}", next.trim_end());
-    }
-    Ok(md)
 }
 
 /// "Ensure Environment": the clusters' contexts, then the secrets the reader
@@ -148,8 +245,7 @@ pub fn render(pb: &Playbook, observed: Option<&Observed>) -> Result<String, Diag
 fn exports(pb: &Playbook, secrets: &PageSecrets) -> String {
     let mut exports = String::new();
     for (name, _) in &pb.clusters {
-        let c = pb.scope.context_of(name).unwrap_or(name);
-        let _ = writeln!(exports, "export {}={}", context_var(name), word(c));
+        let _ = writeln!(exports, "{}", context_export(pb, name));
     }
     if !pb.secret_env.is_empty() || !secrets.is_empty() {
         let _ = writeln!(
@@ -157,11 +253,25 @@ fn exports(pb: &Playbook, secrets: &PageSecrets) -> String {
             "# Secrets: the page never shows them; set each one in your shell first."
         );
         for n in &pb.secret_env {
-            let _ = writeln!(exports, "export {n}=\"${{{n}:?set {n} first}}\"");
+            let _ = writeln!(exports, "{}", secret_env_export(n));
         }
         exports.push_str(&secrets.exports());
     }
     exports
+}
+
+/// The line of "Ensure Environment" that sets a cluster's kube context.
+#[must_use]
+pub fn context_export(pb: &Playbook, cluster: &str) -> String {
+    let c = pb.scope.context_of(cluster).unwrap_or(cluster);
+    format!("export {}={}", context_var(cluster), word(c))
+}
+
+/// The line of "Ensure Environment" that makes the reader set a secret
+/// from the environment (the page never holds its value).
+#[must_use]
+pub fn secret_env_export(name: &str) -> String {
+    format!("export {name}=\"${{{name}:?set {name} first}}\"")
 }
 
 /// The shell variables the page sets besides Secret values: contexts,
@@ -209,10 +319,12 @@ fn pb_page_path(pb: &Playbook) -> String {
     format!("{}{file}", pb.dir_from_root())
 }
 
-/// Text for Markdown outside code: `<` as an entity, so that no browser takes
+/// Text for Markdown outside code (public for the site's index and links):
+/// `<` as an entity, so that no browser takes
 /// `<ingress_ip>` for a tag; `*`, `_`, `[` and `]` escaped, so that a check's
 /// regex (`/a.*b.*/`) is not set in italics.
-fn text(s: &str) -> String {
+#[must_use]
+pub fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -234,16 +346,51 @@ fn title_text(s: &str) -> String {
 }
 
 /// What the page carries from step to step.
-struct Page {
+struct Page<'a> {
     heading: u8,
     /// What a run's output needs: the objects made so far, the kinds' apiVersions.
     reader: ReaderCx,
     /// The tutorial root on the machine that renders the page: a run's output
     /// shows paths under it relative to it, as the reader's commands do.
     root: String,
+    /// On a tutorial's site: what earlier pages give this one.
+    site: Option<&'a InSite>,
+    /// The site's contexts, by cluster and step vars (as `docs_preview` caches).
+    contexts: std::collections::HashMap<String, crate::model::playbook::SharedContext>,
 }
 
-impl Page {
+impl Page<'_> {
+    /// What a step's templates see on the page: [`Playbook::docs_preview`],
+    /// and on a site the values earlier chapters export, as the shell
+    /// variables earlier pages set (before the chapter's own captures, which
+    /// win as they do in a run).
+    fn context(
+        &mut self,
+        pb: &Playbook,
+        step: &Step,
+        cluster: Option<&str>,
+    ) -> crate::model::playbook::SharedContext {
+        let Some(captures) = self.site.and_then(|s| s.captures.as_ref()) else {
+            return pb.docs_preview(step, cluster);
+        };
+        let key = format!(
+            "{}\n{}",
+            cluster.unwrap_or(""),
+            serde_json::to_string(&step.vars).unwrap_or_default()
+        );
+        self.contexts
+            .entry(key)
+            .or_insert_with(|| {
+                let json = pb
+                    .scope
+                    .masked_env(&pb.secret_env)
+                    .step(&step.vars, cluster, captures);
+                let value = minijinja::Value::from_serialize(&json);
+                (std::sync::Arc::new(json), value)
+            })
+            .clone()
+    }
+
     /// A line of a run's output without the machine's path of the root.
     fn relative(&self, line: &str) -> String {
         if self.root.len() < 2 || !line.contains(&self.root) {
@@ -258,7 +405,7 @@ impl Page {
 /// it folded away.
 fn observed_md(
     md: &mut String,
-    page: &mut Page,
+    page: &mut Page<'_>,
     action: &dyn crate::model::action::Action,
     step: &crate::commands::observed::ObservedStep,
     cluster: Option<&str>,
@@ -287,7 +434,7 @@ fn observed_md(
 }
 
 /// A step's section, title and prose.
-fn heading_md(md: &mut String, page: &mut Page, step: &Step) {
+fn heading_md(md: &mut String, page: &mut Page<'_>, step: &Step) {
     if let Some(s) = &step.section {
         let _ = writeln!(md, "## {s}\n");
         page.heading = 2;
@@ -337,7 +484,15 @@ fn checks_md(md: &mut String, plan: &[String]) {
                 .map(|l| {
                     // Indented plan lines are details of the line above: a nested item.
                     let depth = (l.len() - l.trim_start().len()) / 2;
-                    format!("{}- {}", "    ".repeat(depth), text(&show(l.trim())))
+                    // A check's expected text is escaped as JSON escapes it: a
+                    // captured value's marker there is `\u{e000}NAME\u{e001}`.
+                    let l = l
+                        .trim()
+                        .replace("\\u{e000}", "\u{E000}")
+                        .replace("\\u{e001}", "\u{E001}")
+                        .replace("\\u{e002}", "\u{E002}")
+                        .replace("\\u{e003}", "\u{E003}");
+                    format!("{}- {}", "    ".repeat(depth), text(&show(&l)))
                 })
                 .collect::<Vec<_>>()
                 .join("\n")
@@ -349,7 +504,7 @@ fn checks_md(md: &mut String, plan: &[String]) {
 /// and (with a report) what a real run printed.
 fn step_md(
     md: &mut String,
-    page: &mut Page,
+    page: &mut Page<'_>,
     pb: &Playbook,
     step: &Step,
     (env, secrets): (
@@ -360,6 +515,13 @@ fn step_md(
 ) -> Result<(), Diagnostic> {
     heading_md(md, page, step);
     let ran = observed.and_then(|o| o.get(&step.name));
+    let mut ctx_of = std::collections::HashMap::new();
+    if step.options.clusters.is_empty() {
+        ctx_of.insert(None, page.context(pb, step, None));
+    }
+    for c in &step.options.clusters {
+        ctx_of.insert(Some(c.as_str()), page.context(pb, step, Some(c)));
+    }
     let pc_on = |cluster: Option<&str>| PlanCx {
         dir_prefix: pb.dir_from_root(),
         timeout: step.options.timeout,
@@ -369,7 +531,13 @@ fn step_md(
                 .iter()
                 .find(|o| cluster.is_none() || o.cluster.as_deref() == cluster)
         }),
-        ..PlanCx::shared(env, pb.docs_preview(step, cluster))
+        ..PlanCx::shared(
+            env,
+            ctx_of
+                .get(&cluster)
+                .cloned()
+                .unwrap_or_else(|| pb.docs_preview(step, cluster)),
+        )
     };
     let clusters = &step.options.clusters;
     // Each cluster's commands from its own scope (its own captures).

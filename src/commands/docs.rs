@@ -1,4 +1,5 @@
-//! `scenario docs`: the playbook rendered as a chapter page.
+//! `scenario docs`: the playbook rendered as a chapter page, or a tutorial
+//! as a site (`commands/site.rs`).
 
 use std::path::Path;
 
@@ -7,13 +8,17 @@ use super::chapter;
 use super::common::{emit, load_options, load_or_report};
 use crate::model::exit;
 
-/// `scenario docs PLAYBOOK [-o FILE] [--from-report run.json]`.
+/// `scenario docs PLAYBOOK [-o FILE] [--from-report run.json]`, or
+/// `scenario docs TUTORIAL -o DIR`.
 pub fn docs(
     path: &Path,
     output: Option<&Path>,
     from_report: Option<&Path>,
     inputs: &Inputs,
 ) -> i32 {
+    if crate::load::file_is_tutorial(path) {
+        return super::site::site(path, output, from_report, inputs);
+    }
     let opts = load_options(inputs);
     let pb = match load_or_report(path, &opts) {
         Ok(pb) => pb,

@@ -20,4 +20,6 @@ pub mod run_checks;
 pub mod run_reports;
 pub mod schema;
 pub mod shard;
+pub mod site;
+pub mod site_flow;
 pub mod validate;

@@ -60,8 +60,10 @@ fn pieces(s: &str) -> Vec<(bool, &str)> {
                 out.push((true, &after[..j]));
                 rest = &after[j + CLOSE.len_utf8()..];
             }
+            // A part of a marker (a template took `[0]` of a captured
+            // value): kept as it is, so that it shows rather than vanish.
             None => {
-                out.push((false, after));
+                out.push((false, &rest[i..]));
                 rest = "";
             }
         }

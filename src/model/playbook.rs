@@ -149,6 +149,14 @@ impl Playbook {
     /// set (`INGRESS_IP_CLUSTER1`; the bare name is the first target's).
     #[must_use]
     pub fn docs_context(&self, step: &Step, cluster: Option<&str>) -> serde_json::Value {
+        self.scope
+            .masked_env(&self.secret_env)
+            .step(&step.vars, cluster, &self.docs_captures())
+    }
+
+    /// The captures of [`Self::docs_context`]: each a marker for its shell variable.
+    #[must_use]
+    pub fn docs_captures(&self) -> Captures {
         use crate::language::shell::{var_marker, var_name};
         let mut captures = Captures::default();
         // An earlier chapter's export is the shell variable its page set
@@ -171,9 +179,7 @@ impl Playbook {
                 }
             }
         }
-        self.scope
-            .masked_env(&self.secret_env)
-            .step(&step.vars, cluster, &captures)
+        captures
     }
 
     /// The playbook's directory as seen from the root, `""` or ending in `/`

@@ -4,7 +4,11 @@
 //! `bash -euo pipefail` whose environment holds only PATH, HOME and
 //! KUBECONFIG. Then the objects (kind, namespace, name, and all but
 //! metadata and status: spec, a ConfigMap's data) on every cluster must be the same. For the traffic-management chapter (with the
-//! mesh emulator) and for the chapter `scenario init` writes.
+//! mesh emulator), for the chapter `scenario init` writes, and for the
+//! reference tutorial: `scenario docs playbooks/tutorial.yaml -o SITE`, and
+//! every bash block of BOTH pages in reading order in one fresh shell (the
+//! second page's after the first's, the environment include expanded as
+//! pymdownx.snippets expands it), against `scenario run playbooks/tutorial.yaml`.
 
 use crate::support::meshlab;
 
@@ -12,8 +16,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The binary under test; `SCENARIO_COPY_PASTE_BIN` names a copy of it (on
+/// a machine whose target directory is shared, another build may replace
+/// the binary while the labs start).
 fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_scenario")
+    static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var("SCENARIO_COPY_PASTE_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_scenario").to_owned())
+    })
 }
 
 /// A lab of its own (and the mesh emulator on it), stopped on drop.
@@ -180,6 +191,39 @@ fn bash_blocks(md: &str) -> Vec<String> {
     out
 }
 
+/// The bash blocks of every page of a tutorial's site, in reading order
+/// (the chapter list of its index), each page's environment include
+/// expanded where the page pulls it in.
+fn site_blocks(site: &Path) -> Vec<String> {
+    let read =
+        |p: &Path| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let item = regex::Regex::new(r"^\d+\. \[.*\]\(([^)]+\.md)\)").unwrap();
+    let pages: Vec<String> = read(&site.join("docs/index.md"))
+        .lines()
+        .filter_map(|l| item.captures(l).map(|c| c[1].to_owned()))
+        .collect();
+    assert!(pages.len() > 1, "the index lists the chapters");
+    let mut out = Vec::new();
+    for page in pages {
+        let md = read(&site.join("docs").join(&page));
+        let mut expanded = String::new();
+        for line in md.lines() {
+            match line
+                .strip_prefix("--8<-- \"")
+                .and_then(|r| r.strip_suffix('"'))
+            {
+                Some(include) => expanded.push_str(&read(&site.join(include))),
+                None => {
+                    expanded.push_str(line);
+                    expanded.push('\n');
+                }
+            }
+        }
+        out.extend(bash_blocks(&expanded));
+    }
+    out
+}
+
 fn scenario(dir: &Path, lab: &Lab, args: &[&str]) -> (i32, String) {
     let out = Command::new(bin())
         .current_dir(dir)
@@ -229,10 +273,19 @@ fn same_state_both_ways(
         let lab = Lab::up(clusters, mesh);
         let mut args = vec!["docs".to_owned(), playbook.to_owned()];
         args.extend(vars(&lab));
+        let site = lab.dir.path().join("site");
+        if playbook.ends_with("tutorial.yaml") {
+            args.push("-o".to_owned());
+            args.push(site.display().to_string());
+        }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (code, md) = scenario(dir, &lab, &args);
         assert_eq!(code, 0, "scenario docs:\n{md}");
-        let blocks = bash_blocks(&md);
+        let blocks = if playbook.ends_with("tutorial.yaml") {
+            site_blocks(&site)
+        } else {
+            bash_blocks(&md)
+        };
         assert!(blocks.len() > 2, "{md}");
         let script = lab.dir.path().join("chapter.sh");
         std::fs::write(&script, blocks.concat()).unwrap();
@@ -282,6 +335,18 @@ fn lab_the_traffic_management_page_reaches_the_state_of_scenario_run() {
     same_state_both_ways(
         &dir,
         "traffic-management.yaml",
+        &["mgmt", "cluster1", "cluster2"],
+        true,
+        &[],
+    );
+}
+
+#[test]
+fn lab_the_tutorial_site_pages_in_one_shell_reach_the_state_of_scenario_run() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks");
+    same_state_both_ways(
+        &dir,
+        "tutorial.yaml",
         &["mgmt", "cluster1", "cluster2"],
         true,
         &[],

@@ -11,3 +11,5 @@ mod docs;
 mod docs_browser;
 mod docs_commands;
 mod probe_line;
+mod site;
+mod site_refusals;

@@ -81,3 +81,24 @@ pub fn built_chapter_page(dir: &Path) -> PathBuf {
     mkdocs_build(&site.join("mkdocs.yml"), &dir.join("html"));
     dir.join("html/traffic-management/index.html")
 }
+
+/// `mkdocs build --strict` of a site written by `scenario docs TUTORIAL -o
+/// DIR`, run from its directory (where the pages' include is found).
+pub fn mkdocs_build_site(site: &Path, out: &Path) -> std::process::Output {
+    Command::new("python3")
+        .args(["-m", "mkdocs", "build", "--strict", "-d"])
+        .arg(out)
+        .current_dir(site)
+        .env("NO_MKDOCS_2_WARNING", "1")
+        .output()
+        .unwrap()
+}
+
+/// `zensical build --strict` of a site, from its directory (it writes `site/`).
+pub fn zensical_build_site(site: &Path) -> std::process::Output {
+    Command::new("python3")
+        .args(["-m", "zensical", "build", "--strict"])
+        .current_dir(site)
+        .output()
+        .unwrap()
+}
