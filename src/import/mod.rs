@@ -25,6 +25,7 @@ pub mod report;
 pub mod shell;
 pub mod steps;
 pub mod words;
+pub mod workloads;
 pub mod yaml_out;
 
 use std::path::Path;
