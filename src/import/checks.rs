@@ -190,17 +190,35 @@ pub fn finish(cx: &mut Cx<'_>) {
         return;
     }
     let model = cx.probe_model.clone();
-    let field = split_field(model.as_ref(), &keys);
+    let applied: Vec<std::path::PathBuf> = cx
+        .steps
+        .iter()
+        .filter(|s| s.action == "apply")
+        .flat_map(|s| s.files.iter().cloned())
+        .collect();
+    let catalog = super::workloads::Catalog::read(&cx.root, &applied);
+    let selected: Vec<super::workloads::Dest> = dests.iter().map(|(d, _)| catalog.dest(d)).collect();
+    let fields = model.as_ref().map(|m| m.fields.clone()).unwrap_or_default();
+    // The field whose value names a version, else one whose value a version's workload carries.
+    let field = split_field(model.as_ref(), &keys).or_else(|| {
+        fields
+            .iter()
+            .find(|(_, v)| {
+                v.as_str()
+                    .is_some_and(|s| !catalog.carrying(&[s.to_owned()], &selected).is_empty())
+            })
+            .map(|(f, _)| f.clone())
+    });
     let answers = field
         .as_ref()
-        .map(|f| answers(cx, f, model.as_ref(), &keys, &dests))
+        .map(|f| answers(cx, &catalog, f, &fields, &keys, &selected, &dests))
         .unwrap_or_default();
     for i in 0..cx.steps.len() {
         let Some(w) = cx.steps[i].weights.clone() else {
             continue;
         };
         let (mut body, mut note) =
-            weight_check(cx.steps[i].body.clone(), &w, model.as_ref(), &keys, &answers);
+            weight_check(cx.steps[i].body.clone(), &w, &fields, field.as_deref(), &keys, &answers);
         set(
             &mut body,
             "requests",
@@ -233,31 +251,24 @@ fn split_field(model: Option<&ProbeModel>, keys: &[String]) -> Option<String> {
 /// read, or why it is not known. Each is a note of the report.
 fn answers(
     cx: &mut Cx<'_>,
+    catalog: &super::workloads::Catalog,
     field: &str,
-    model: Option<&ProbeModel>,
+    fields: &[(String, serde_json::Value)],
     keys: &[String],
+    selected: &[super::workloads::Dest],
     dests: &[(serde_json::Value, String)],
 ) -> Vec<(String, Result<(String, String), String>)> {
-    let applied: Vec<std::path::PathBuf> = cx
-        .steps
-        .iter()
-        .filter(|s| s.action == "apply")
-        .flat_map(|s| s.files.iter().cloned())
-        .collect();
-    let catalog = super::workloads::Catalog::read(&cx.root, &applied);
-    let fields = model.map(|m| m.fields.as_slice()).unwrap_or_default();
-    let seen: Vec<(super::workloads::Dest, String)> = fields
+    let values: Vec<String> = fields
         .iter()
         .filter(|(f, _)| f == field)
-        .filter_map(|(_, v)| v.as_str())
-        .filter_map(|v| keys.iter().position(|k| k == v).map(|i| (catalog.dest(&dests[i].0), v.to_owned())))
+        .filter_map(|(_, v)| v.as_str().map(str::to_owned))
         .collect();
     let others: Vec<String> = fields.iter().map(|(f, _)| f.clone()).collect();
-    let var = catalog.variable(field, &seen, &others);
+    let var = catalog.variable(field, &values, selected, &others);
     let mut out = Vec::new();
-    for (k, (d, from)) in keys.iter().zip(dests) {
+    for ((k, dest), (_, from)) in keys.iter().zip(selected).zip(dests) {
         let got = match &var {
-            Some(var) => catalog.value(&catalog.dest(d), var),
+            Some(var) => catalog.value(dest, var),
             None => Err(format!(
                 "no environment variable of the workload manifests under the root is known to carry `{field}`"
             )),
@@ -276,12 +287,12 @@ fn answers(
 fn weight_check(
     mut body: Y,
     w: &Weights,
-    model: Option<&ProbeModel>,
+    fields: &[(String, serde_json::Value)],
+    field: Option<&str>,
     all: &[String],
     answers: &[(String, Result<(String, String), String>)],
 ) -> (Y, String) {
-    let fields = model.map(|m| m.fields.as_slice()).unwrap_or_default();
-    let field = split_field(model, all);
+    let field = field.map(str::to_owned);
     let seen: Vec<&str> = match &field {
         Some(f) => fields
             .iter()

@@ -10,6 +10,7 @@
 //! scripts, functions, `$(...)`), `playbook.rs` (the text). Only `commands`
 //! imports this layer.
 
+pub mod apostrophe;
 pub mod checks;
 pub mod cx;
 pub mod emit;

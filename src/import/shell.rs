@@ -17,8 +17,17 @@ use super::words::{Val, Word};
 
 /// Reads one shell block (or script) of the page.
 pub fn read_block(cx: &mut Cx<'_>, text: &str, frame: Frame) -> Result<(), ImportError> {
-    let program = parse(cx, text, &frame)?;
+    let (program, quirks) = parse(cx, text, &frame)?;
     cx.frames.push(frame);
+    for q in quirks {
+        let (l, c) = super::apostrophe::line_col(text, q.at);
+        let at = cx.at(l, c);
+        cx.report.note(
+            &at,
+            &format!("apostrophe in \"${{{}{}...}}\"", q.name, q.op),
+            "read as text (`’`); POSIX sh does so, bash 5 refuses this line (it looks for the closing quote)",
+        );
+    }
     let result = program
         .complete_commands
         .iter()
@@ -27,7 +36,12 @@ pub fn read_block(cx: &mut Cx<'_>, text: &str, frame: Frame) -> Result<(), Impor
     result
 }
 
-fn parse(cx: &Cx<'_>, text: &str, frame: &Frame) -> Result<ast::Program, ImportError> {
+/// The block's syntax tree, and the apostrophes of `?` messages read as text.
+fn parse(
+    cx: &Cx<'_>,
+    text: &str,
+    frame: &Frame,
+) -> Result<(ast::Program, Vec<super::apostrophe::Found>), ImportError> {
     let start = format!("{}:{}:1", frame.file, frame.line0 + 1);
     if text.len() > cx.limits.block_bytes {
         return Err(ImportError::new(
@@ -56,11 +70,34 @@ fn parse(cx: &Cx<'_>, text: &str, frame: &Frame) -> Result<ast::Program, ImportE
             ));
         }
     }
-    let mut parser = brush_parser::Parser::new(
-        std::io::BufReader::new(text.as_bytes()),
-        &brush_parser::ParserOptions::default(),
-    );
-    parser.parse_program().map_err(|e| {
+    let at = |l: usize, c: usize| {
+        format!(
+            "{}:{}:{}",
+            frame.file,
+            frame.line0 + l,
+            c + if l == 1 { frame.col0 } else { 0 }
+        )
+    };
+    let first = parse_text(text);
+    if first.is_err() {
+        let found = super::apostrophe::find(text);
+        if let Some(f) = found.iter().find(|f| !f.is_message()) {
+            let (l, c) = super::apostrophe::line_col(text, f.at);
+            return Err(ImportError::new(
+                at(l, c),
+                format!(
+                    "an apostrophe in the word of `${{{}{}...}}` inside double quotes: POSIX sh reads it as text, bash 5 looks for the closing quote and refuses the line; write the word without an apostrophe, or set the value outside the double quotes",
+                    f.name, f.op
+                ),
+            ));
+        }
+        if !found.is_empty()
+            && let Ok(p) = parse_text(&super::apostrophe::rewrite(text, &found))
+        {
+            return Ok((p, found));
+        }
+    }
+    first.map(|p| (p, Vec::new())).map_err(|e| {
         let (l, c) = match &e {
             brush_parser::ParseError::ParsingNear(p) => (p.line, p.column),
             brush_parser::ParseError::Tokenizing {
@@ -68,16 +105,16 @@ fn parse(cx: &Cx<'_>, text: &str, frame: &Frame) -> Result<ast::Program, ImportE
             } => (p.line, p.column),
             _ => (text.lines().count().max(1), 1),
         };
-        ImportError::new(
-            format!(
-                "{}:{}:{}",
-                frame.file,
-                frame.line0 + l,
-                c + if l == 1 { frame.col0 } else { 0 }
-            ),
-            format!("not shell that bash reads: {e}"),
-        )
+        ImportError::new(at(l, c), format!("not shell that bash reads: {e}"))
     })
+}
+
+fn parse_text(text: &str) -> Result<ast::Program, brush_parser::ParseError> {
+    let mut parser = brush_parser::Parser::new(
+        std::io::BufReader::new(text.as_bytes()),
+        &brush_parser::ParserOptions::default(),
+    );
+    parser.parse_program()
 }
 
 fn compound_list(cx: &mut Cx<'_>, list: &CompoundList) -> Result<(), ImportError> {
@@ -447,7 +484,7 @@ pub fn substitution(cx: &mut Cx<'_>, text: &str) -> Val {
     let Some(frame) = cx.frames.last().cloned() else {
         return Val::Unknown(format!("$({text})"));
     };
-    let Ok(program) = parse(cx, text, &frame) else {
+    let Ok((program, _)) = parse(cx, text, &frame) else {
         return Val::Unknown(format!("$({text})"));
     };
     let lists: Vec<&ast::AndOrList> = program

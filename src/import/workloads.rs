@@ -262,51 +262,55 @@ impl Catalog {
         })
     }
 
-    /// The variable that carries answer field `field`: the one whose value in
-    /// the workload of a destination equals what the page showed for it
-    /// (`seen`: destination, value shown), else the one named after the field
-    /// (not after a longer field of the same answer, `others`).
+    /// The variable that carries answer field `field`: the one whose value
+    /// in the workloads of the destinations is a value the page showed for
+    /// the field (`values`), else the one named after the field (not after a
+    /// longer field of the same answer, `others`).
     #[must_use]
-    pub fn variable(&self, field: &str, seen: &[(Dest, String)], others: &[String]) -> Option<String> {
-        let mut learned: Option<Vec<String>> = None;
-        for (dest, value) in seen {
-            let names: Vec<String> = self
-                .workloads(dest)
-                .iter()
-                .flat_map(|w| w.env.iter())
-                .filter(|(_, v)| v.as_deref() == Some(value.as_str()))
-                .map(|(n, _)| n.clone())
-                .collect();
-            if names.is_empty() {
-                continue;
-            }
-            learned = Some(match learned {
-                None => names,
-                Some(prev) => prev.into_iter().filter(|n| names.contains(n)).collect(),
-            });
-        }
-        let named = |n: &str| named_after(n, field) && !others.iter().any(|o| o.len() > field.len() && named_after(n, o));
-        match learned {
-            Some(mut names) if !names.is_empty() => {
-                names.dedup();
-                if names.len() > 1 {
-                    names.retain(|n| named(n));
-                }
-                (names.len() == 1).then(|| names.remove(0))
-            }
-            _ => {
-                let mut names: Vec<String> = self
-                    .docs
+    pub fn variable(
+        &self,
+        field: &str,
+        values: &[String],
+        dests: &[Dest],
+        others: &[String],
+    ) -> Option<String> {
+        let named = |n: &str| {
+            named_after(n, field)
+                && !others
                     .iter()
-                    .filter_map(|(f, v)| self.workload(f, v))
-                    .flat_map(|w| w.env.into_iter().map(|(n, _)| n))
-                    .filter(|n| named(n))
-                    .collect();
-                names.sort();
-                names.dedup();
-                (names.len() == 1).then(|| names.remove(0))
-            }
+                    .any(|o| o.len() > field.len() && named_after(n, o))
+        };
+        let mut learned = self.carrying(values, dests);
+        if learned.len() > 1 {
+            learned.retain(|n| named(n));
         }
+        if let [one] = learned.as_slice() {
+            return Some(one.clone());
+        }
+        let mut names: Vec<String> = dests
+            .iter()
+            .flat_map(|d| self.workloads(d))
+            .flat_map(|w| w.env.into_iter().map(|(n, _)| n))
+            .filter(|n| named(n))
+            .collect();
+        names.sort();
+        names.dedup();
+        (names.len() == 1).then(|| names.remove(0))
+    }
+
+    /// Names of the variables whose value, in a workload of `dests`, is one of `values`.
+    #[must_use]
+    pub fn carrying(&self, values: &[String], dests: &[Dest]) -> Vec<String> {
+        let mut names: Vec<String> = dests
+            .iter()
+            .flat_map(|d| self.workloads(d))
+            .flat_map(|w| w.env.into_iter())
+            .filter(|(_, v)| v.as_ref().is_some_and(|v| values.contains(v)))
+            .map(|(n, _)| n)
+            .collect();
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// The value variable `var` has in the workloads `dest` selects, and where
