@@ -263,6 +263,6 @@ fn an_apostrophe_in_a_message_expansion_imports_and_one_in_a_value_is_a_located_
         .current_dir(bad.path())
         .args(["import", "page.md"])
         .expect_status(2)
-        .expect_stderr("error: page.md:4:37: an apostrophe in the word of `${NS:-...}` inside double quotes: POSIX sh reads it as text, bash 5 looks for the closing quote and refuses the line; write the word without an apostrophe, or set the value outside the double quotes\n")
+        .expect_stderr("error: page.md:4:36: an apostrophe in the word of `${NS:-...}` inside double quotes: POSIX sh reads it as text, bash 5 looks for the closing quote and refuses the line; write the word without an apostrophe, or set the value outside the double quotes\n")
         .run();
 }
