@@ -7,7 +7,8 @@
 //! `expand.rs` (words), `checks.rs` (routing weights), `expected.rs` (checks
 //! from expected output), `kubectl.rs`, `kubectl_pipe.rs`, `http.rs`,
 //! `steps.rs` (what each command becomes), `shell.rs` (brush-parser; the walk,
-//! scripts, functions, `$(...)`), `playbook.rs` (the text). Only `commands`
+//! scripts, functions, `$(...)`), `playbook.rs` (the text), `mkdocs.rs` (a
+//! site: every page of its nav, and the tutorial file). Only `commands`
 //! imports this layer.
 
 pub mod apostrophe;
@@ -20,6 +21,7 @@ pub mod http;
 pub mod kubectl;
 pub mod kubectl_pipe;
 pub mod markdown;
+pub mod mkdocs;
 pub mod page;
 pub mod playbook;
 pub mod report;
