@@ -90,7 +90,8 @@ struct Mesh {
     allowed: access::Allowed,
 }
 /// The page the demo app serves at `/` (it calls `/api` from the browser).
-const UI_PAGE: &str = "<!doctype html><title>blue-green-canary</title><p>The answers of /api, by color.</p>\n";
+const UI_PAGE: &str =
+    "<!doctype html><title>blue-green-canary</title><p>The answers of /api, by color.</p>\n";
 
 /// The demo app's answer for a version.
 fn backend(version: &str, count: u64, ua: &str) -> Value {

@@ -54,9 +54,15 @@ pub fn applied(cx: &mut Cx<'_>, idx: usize) {
     }
 }
 
+/// Weights by destination key, and each destination as written.
+type Split = (Vec<(String, i64)>, Vec<serde_json::Value>);
+
+/// A version, and the value it answers with and where that was read (or why it is not known).
+type Answer = (String, Result<(String, String), String>);
+
 /// The weights of the first list of `{..., weight}` destinations in `v`, by
 /// the destination's subset (version) or name, scaled to sum to 100.
-fn weights_of(v: &serde_json::Value) -> Option<(Vec<(String, i64)>, Vec<serde_json::Value>)> {
+fn weights_of(v: &serde_json::Value) -> Option<Split> {
     match v {
         serde_json::Value::Array(items)
             if !items.is_empty() && items.iter().all(|i| i.get("weight").is_some()) =>
@@ -197,7 +203,8 @@ pub fn finish(cx: &mut Cx<'_>) {
         .flat_map(|s| s.files.iter().cloned())
         .collect();
     let catalog = super::workloads::Catalog::read(&cx.root, &applied);
-    let selected: Vec<super::workloads::Dest> = dests.iter().map(|(d, _)| catalog.dest(d)).collect();
+    let selected: Vec<super::workloads::Dest> =
+        dests.iter().map(|(d, _)| catalog.dest(d)).collect();
     let fields = model.as_ref().map(|m| m.fields.clone()).unwrap_or_default();
     // The field whose value names a version, else one whose value a version's workload carries.
     let field = split_field(model.as_ref(), &keys).or_else(|| {
@@ -217,8 +224,14 @@ pub fn finish(cx: &mut Cx<'_>) {
         let Some(w) = cx.steps[i].weights.clone() else {
             continue;
         };
-        let (mut body, mut note) =
-            weight_check(cx.steps[i].body.clone(), &w, &fields, field.as_deref(), &keys, &answers);
+        let (mut body, mut note) = weight_check(
+            cx.steps[i].body.clone(),
+            &w,
+            &fields,
+            field.as_deref(),
+            &keys,
+            &answers,
+        );
         set(
             &mut body,
             "requests",
@@ -257,7 +270,7 @@ fn answers(
     keys: &[String],
     selected: &[super::workloads::Dest],
     dests: &[(serde_json::Value, String)],
-) -> Vec<(String, Result<(String, String), String>)> {
+) -> Vec<Answer> {
     let values: Vec<String> = fields
         .iter()
         .filter(|(f, _)| f == field)
@@ -290,7 +303,7 @@ fn weight_check(
     fields: &[(String, serde_json::Value)],
     field: Option<&str>,
     all: &[String],
-    answers: &[(String, Result<(String, String), String>)],
+    answers: &[Answer],
 ) -> (Y, String) {
     let field = field.map(str::to_owned);
     let seen: Vec<&str> = match &field {
@@ -307,7 +320,10 @@ fn weight_check(
     let mut mapped: Vec<String> = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
     for (k, weight) in &w.pairs {
-        let known = answers.iter().find(|(a, _)| a == k).and_then(|(_, r)| r.as_ref().ok());
+        let known = answers
+            .iter()
+            .find(|(a, _)| a == k)
+            .and_then(|(_, r)| r.as_ref().ok());
         let v = match known {
             Some((v, from)) => {
                 if v != k {
@@ -374,10 +390,7 @@ fn weight_check(
     } else {
         set(&mut body, "eventually", Y::Map(Vec::new()));
         let weights = Y::Flow(Box::new(Y::Map(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.clone(), Y::Int(*v)))
-                .collect(),
+            pairs.iter().map(|(k, v)| (k.clone(), Y::Int(*v))).collect(),
         )));
         Y::map(vec![(
             "distribution",

@@ -58,7 +58,10 @@ pub fn import_site(req: &Request<'_>, limits: &Limits) -> Result<Site, ImportErr
     };
     let text = super::page::read_text(req.page, &shown, limits.page_bytes)?;
     let root = parse(&text).map_err(|e| {
-        let at = e.loc.map_or_else(|| shown.clone(), |l| format!("{shown}:{}:{}", l.line, l.col));
+        let at = e.loc.map_or_else(
+            || shown.clone(),
+            |l| format!("{shown}:{}:{}", l.line, l.col),
+        );
         ImportError::new(at, format!("not an mkdocs configuration: {}", e.message))
     })?;
     let Value::Map(top) = &root.value else {
@@ -67,7 +70,11 @@ pub fn import_site(req: &Request<'_>, limits: &Limits) -> Result<Site, ImportErr
             "an mkdocs configuration is a mapping (site_name, docs_dir, nav)",
         ));
     };
-    let get = |k: &str| top.iter().find(|(n, _)| n.value == Value::Str(k.to_owned())).map(|(_, v)| v);
+    let get = |k: &str| {
+        top.iter()
+            .find(|(n, _)| n.value == Value::Str(k.to_owned()))
+            .map(|(_, v)| v)
+    };
     let site_dir = req
         .page
         .parent()
@@ -77,13 +84,23 @@ pub fn import_site(req: &Request<'_>, limits: &Limits) -> Result<Site, ImportErr
         Some(Value::Str(s)) => s.clone(),
         _ => "docs".to_owned(),
     };
-    let docs_at = get("docs_dir").map_or_else(|| shown.clone(), |n| format!("{shown}:{}:{}", n.loc.line, n.loc.col));
-    let docs = std::fs::canonicalize(site_dir.join(&docs_name))
-        .map_err(|e| ImportError::new(docs_at.clone(), format!("docs_dir `{docs_name}` cannot be read: {e}")))?;
+    let docs_at = get("docs_dir").map_or_else(
+        || shown.clone(),
+        |n| format!("{shown}:{}:{}", n.loc.line, n.loc.col),
+    );
+    let docs = std::fs::canonicalize(site_dir.join(&docs_name)).map_err(|e| {
+        ImportError::new(
+            docs_at.clone(),
+            format!("docs_dir `{docs_name}` cannot be read: {e}"),
+        )
+    })?;
     let site_real = std::fs::canonicalize(site_dir)
         .map_err(|e| ImportError::new(shown.clone(), format!("cannot read its directory: {e}")))?;
     if !docs.starts_with(&site_real) {
-        return Err(ImportError::new(docs_at, format!("docs_dir `{docs_name}` is outside the site's directory")));
+        return Err(ImportError::new(
+            docs_at,
+            format!("docs_dir `{docs_name}` is outside the site's directory"),
+        ));
     }
     let mut report = Report::default();
     let mut pages = Vec::new();
@@ -91,7 +108,10 @@ pub fn import_site(req: &Request<'_>, limits: &Limits) -> Result<Site, ImportErr
         Some(nav) => walk(&shown, nav, None, 0, &mut pages, &mut report)?,
         None => unlisted(&docs, &shown, &mut pages),
     }
-    let out_dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let out_dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let root_dir = req.root.unwrap_or(site_dir);
     let mut seen: Vec<PathBuf> = Vec::new();
     let mut names: Vec<String> = Vec::new();
@@ -102,13 +122,26 @@ pub fn import_site(req: &Request<'_>, limits: &Limits) -> Result<Site, ImportErr
     for p in &pages {
         let file = docs.join(&p.path);
         let real = std::fs::canonicalize(&file).map_err(|_| {
-            ImportError::new(p.at.clone(), format!("the nav lists `{}`, which is not a file in docs_dir `{docs_name}`", p.path))
+            ImportError::new(
+                p.at.clone(),
+                format!(
+                    "the nav lists `{}`, which is not a file in docs_dir `{docs_name}`",
+                    p.path
+                ),
+            )
         })?;
         if !real.starts_with(&docs) {
-            return Err(ImportError::new(p.at.clone(), format!("the nav's `{}` is outside docs_dir `{docs_name}`", p.path)));
+            return Err(ImportError::new(
+                p.at.clone(),
+                format!("the nav's `{}` is outside docs_dir `{docs_name}`", p.path),
+            ));
         }
         if seen.contains(&real) {
-            report.note(&p.at, &p.path, "the page is listed twice: imported once, where it is first listed");
+            report.note(
+                &p.at,
+                &p.path,
+                "the page is listed twice: imported once, where it is first listed",
+            );
             continue;
         }
         seen.push(real.clone());
@@ -147,7 +180,11 @@ pub fn import_site(req: &Request<'_>, limits: &Limits) -> Result<Site, ImportErr
                 if overview.is_none() && chapters.is_empty() {
                     let text = super::page::read_text(&real, &p.path, limits.page_bytes)?;
                     overview = Some(without_front_matter(&text));
-                    report.note(&p.at, &p.path, "no shell block: the page is the tutorial's overview");
+                    report.note(
+                        &p.at,
+                        &p.path,
+                        "no shell block: the page is the tutorial's overview",
+                    );
                 } else {
                     report.note(&p.at, &p.path, &format!("left out: {}", e.message));
                 }
@@ -156,7 +193,10 @@ pub fn import_site(req: &Request<'_>, limits: &Limits) -> Result<Site, ImportErr
         }
     }
     if chapters.is_empty() {
-        return Err(ImportError::new(shown, "nothing to import: no page of the site has a shell block"));
+        return Err(ImportError::new(
+            shown,
+            "nothing to import: no page of the site has a shell block",
+        ));
     }
     report.finish(steps);
     let title = match get("site_name").map(|n| &n.value) {
@@ -164,7 +204,11 @@ pub fn import_site(req: &Request<'_>, limits: &Limits) -> Result<Site, ImportErr
         _ => "Tutorial".to_owned(),
     };
     let tutorial = tutorial_text(&shown, &title, overview.as_deref(), &listed);
-    Ok(Site { tutorial, chapters, report })
+    Ok(Site {
+        tutorial,
+        chapters,
+        report,
+    })
 }
 
 /// The nav's pages in order, with their top-level group.
@@ -178,7 +222,10 @@ fn walk(
 ) -> Result<(), ImportError> {
     let at = format!("{shown}:{}:{}", node.loc.line, node.loc.col);
     if depth > MAX_DEPTH {
-        return Err(ImportError::new(at, format!("nav groups nest deeper than {MAX_DEPTH} levels")));
+        return Err(ImportError::new(
+            at,
+            format!("nav groups nest deeper than {MAX_DEPTH} levels"),
+        ));
     }
     match &node.value {
         Value::Seq(items) => {
@@ -202,16 +249,30 @@ fn walk(
                         let g = group.map_or(title, str::to_owned);
                         walk(shown, v, Some(&g), depth + 1, out, report)?;
                     }
-                    _ => report.note(&at, &title, "a nav entry that is neither a page nor a group: left out"),
+                    _ => report.note(
+                        &at,
+                        &title,
+                        "a nav entry that is neither a page nor a group: left out",
+                    ),
                 }
             }
         }
-        _ => report.note(&at, "", "a nav entry that is neither a page nor a group: left out"),
+        _ => report.note(
+            &at,
+            "",
+            "a nav entry that is neither a page nor a group: left out",
+        ),
     }
     Ok(())
 }
 
-fn page(path: &str, at: String, group: Option<&str>, out: &mut Vec<Page>, report: &mut Report) -> Result<(), ImportError> {
+fn page(
+    path: &str,
+    at: String,
+    group: Option<&str>,
+    out: &mut Vec<Page>,
+    report: &mut Report,
+) -> Result<(), ImportError> {
     if path.contains("://") || path.starts_with("mailto:") {
         report.note(&at, path, "a link, not a page: left out");
         return Ok(());
@@ -221,9 +282,16 @@ fn page(path: &str, at: String, group: Option<&str>, out: &mut Vec<Page>, report
         return Ok(());
     }
     if out.len() >= MAX_PAGES {
-        return Err(ImportError::new(at, format!("the nav lists more than {MAX_PAGES} pages")));
+        return Err(ImportError::new(
+            at,
+            format!("the nav lists more than {MAX_PAGES} pages"),
+        ));
     }
-    out.push(Page { path: path.to_owned(), at, group: group.map(str::to_owned) });
+    out.push(Page {
+        path: path.to_owned(),
+        at,
+        group: group.map(str::to_owned),
+    });
     Ok(())
 }
 
@@ -260,7 +328,10 @@ fn collect(dir: &Path, rel: &Path, depth: usize, out: &mut Vec<PathBuf>) {
         let r = rel.join(name);
         if meta.is_dir() && depth < MAX_DEPTH {
             collect(&p, &r, depth + 1, out);
-        } else if meta.is_file() && r.extension().is_some_and(|e| e == "md") && out.len() < MAX_PAGES {
+        } else if meta.is_file()
+            && r.extension().is_some_and(|e| e == "md")
+            && out.len() < MAX_PAGES
+        {
             out.push(r);
         }
     }
@@ -275,7 +346,12 @@ fn without_front_matter(text: &str) -> String {
 }
 
 /// The tutorial file: header, overview, chapters in order, groups kept together.
-fn tutorial_text(shown: &str, title: &str, overview: Option<&str>, listed: &[(Option<String>, String)]) -> String {
+fn tutorial_text(
+    shown: &str,
+    title: &str,
+    overview: Option<&str>,
+    listed: &[(Option<String>, String)],
+) -> String {
     let mut chapters: Vec<Y> = Vec::new();
     let mut i = 0;
     while i < listed.len() {
@@ -290,14 +366,27 @@ fn tutorial_text(shown: &str, title: &str, overview: Option<&str>, listed: &[(Op
                     items.push(Y::s(listed[i].1.clone()));
                     i += 1;
                 }
-                chapters.push(Y::map(vec![("group", Y::s(g.clone())), ("chapters", Y::List(items))]));
+                chapters.push(Y::map(vec![
+                    ("group", Y::s(g.clone())),
+                    ("chapters", Y::List(items)),
+                ]));
             }
         }
     }
-    let mut top = vec![("name", Y::s({
-        let s = slug(title);
-        if s.is_empty() { "tutorial".to_owned() } else { s }
-    })), ("title", Y::s(title.to_owned()))];
+    let mut top = vec![
+        (
+            "name",
+            Y::s({
+                let s = slug(title);
+                if s.is_empty() {
+                    "tutorial".to_owned()
+                } else {
+                    s
+                }
+            }),
+        ),
+        ("title", Y::s(title.to_owned())),
+    ];
     if let Some(o) = overview.filter(|o| !o.trim().is_empty()) {
         top.push(("overview", Y::s(o.to_owned())));
     }

@@ -68,7 +68,8 @@ impl Catalog {
                 continue;
             }
             done.push(f.clone());
-            let small = std::fs::symlink_metadata(&f).is_ok_and(|m| m.is_file() && m.len() <= MAX_BYTES);
+            let small =
+                std::fs::symlink_metadata(&f).is_ok_and(|m| m.is_file() && m.len() <= MAX_BYTES);
             let Some(text) = small.then(|| std::fs::read_to_string(&f).ok()).flatten() else {
                 continue;
             };
@@ -145,7 +146,11 @@ impl Catalog {
             if host.is_some_and(|x| h.split('.').next() != Some(x)) {
                 return None;
             }
-            let s = v.pointer("/spec/subsets")?.as_array()?.iter().find(|s| s["name"] == subset)?;
+            let s = v
+                .pointer("/spec/subsets")?
+                .as_array()?
+                .iter()
+                .find(|s| s["name"] == subset)?;
             Some(strings(s.get("labels")?))
         })
     }
@@ -156,7 +161,9 @@ impl Catalog {
                 (Some(a), Some(b)) => a == b,
                 _ => true,
             };
-            (v["kind"] == "Service" && v.pointer("/metadata/name") == Some(&Value::from(name)) && same_ns)
+            (v["kind"] == "Service"
+                && v.pointer("/metadata/name") == Some(&Value::from(name))
+                && same_ns)
                 .then(|| v.pointer("/spec/selector").map(strings))
                 .flatten()
         })
@@ -217,14 +224,25 @@ impl Catalog {
             .flatten()
             .take(64)
         {
-            for from in c.get("envFrom").and_then(Value::as_array).into_iter().flatten() {
+            for from in c
+                .get("envFrom")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(cm) = from.pointer("/configMapRef/name").and_then(Value::as_str) {
                     for (k, val) in self.config_map(cm, namespace).into_iter().flatten() {
                         env.push((k.clone(), val.as_str().map(str::to_owned)));
                     }
                 }
             }
-            for e in c.get("env").and_then(Value::as_array).into_iter().flatten().take(256) {
+            for e in c
+                .get("env")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .take(256)
+            {
                 let Some(name) = e.get("name").and_then(Value::as_str) else {
                     continue;
                 };
@@ -243,7 +261,10 @@ impl Catalog {
         Some(Workload {
             file,
             kind,
-            name: v.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?"),
+            name: v
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("?"),
             namespace,
             labels,
             env,
@@ -256,7 +277,9 @@ impl Catalog {
                 (Some(a), Some(b)) => a == b,
                 _ => true,
             };
-            (v["kind"] == "ConfigMap" && v.pointer("/metadata/name") == Some(&Value::from(name)) && same_ns)
+            (v["kind"] == "ConfigMap"
+                && v.pointer("/metadata/name") == Some(&Value::from(name))
+                && same_ns)
                 .then(|| v.get("data").and_then(Value::as_object))
                 .flatten()
         })
@@ -318,10 +341,18 @@ impl Catalog {
     pub fn value(&self, dest: &Dest, var: &str) -> Result<(String, String), String> {
         let ws = self.workloads(dest);
         if ws.is_empty() {
-            let labels: Vec<String> = dest.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let labels: Vec<String> = dest
+                .labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             return Err(format!(
                 "no workload manifest with the labels {} was found",
-                if labels.is_empty() { "(none)".to_owned() } else { labels.join(",") }
+                if labels.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    labels.join(",")
+                }
             ));
         }
         let mut found: Vec<(String, String)> = Vec::new();
@@ -335,11 +366,17 @@ impl Catalog {
         }
         match found.as_slice() {
             [one] if !one.0.contains('$') && !one.0.is_empty() => Ok(one.clone()),
-            [] => Err(format!("its workload {} {} ({}) does not set {var}", ws[0].kind, ws[0].name, ws[0].file)),
+            [] => Err(format!(
+                "its workload {} {} ({}) does not set {var}",
+                ws[0].kind, ws[0].name, ws[0].file
+            )),
             [_] => Err(format!("{var} is set from a placeholder or is empty")),
             many => Err(format!(
                 "its workloads set {var} to different values ({})",
-                many.iter().map(|(v, _)| v.as_str()).collect::<Vec<_>>().join(", ")
+                many.iter()
+                    .map(|(v, _)| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
         }
     }
@@ -397,7 +434,8 @@ fn walk(dir: &Path, depth: usize, seen: &mut usize, out: &mut Vec<PathBuf>) {
         }
         if meta.is_dir() {
             walk(&p, depth + 1, seen, out);
-        } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") && out.len() < MAX_FILES {
+        } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") && out.len() < MAX_FILES
+        {
             out.push(p);
         }
     }

@@ -87,8 +87,9 @@ fn an_mkdocs_site_imports_to_a_tutorial_of_its_nav_that_validates() {
         .run();
     // The report covers every page and says what was left out.
     assert!(
-        run.stderr
-            .contains("mkdocs.yml:26:11: index.md: note: no shell block: the page is the tutorial's overview"),
+        run.stderr.contains(
+            "mkdocs.yml:26:11: index.md: note: no shell block: the page is the tutorial's overview"
+        ),
         "{}",
         run.stderr
     );
@@ -98,7 +99,12 @@ fn an_mkdocs_site_imports_to_a_tutorial_of_its_nav_that_validates() {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("docs/rollout.md:19:1: kubectl delete namespace"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("docs/rollout.md:19:1: kubectl delete namespace"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// A site in a temporary directory; the import's run (into `out/`).
@@ -125,7 +131,10 @@ fn refused(files: &[(&str, &str)], stderr: &str) {
     assert_eq!(run.status, Some(2), "{}", run.stderr);
     assert_eq!(run.stderr, stderr);
     assert!(
-        std::fs::read_dir(tmp.path().join("out")).unwrap().next().is_none(),
+        std::fs::read_dir(tmp.path().join("out"))
+            .unwrap()
+            .next()
+            .is_none(),
         "files written"
     );
 }
@@ -133,7 +142,13 @@ fn refused(files: &[(&str, &str)], stderr: &str) {
 #[test]
 fn hostile_sites_are_refused_with_a_located_error_and_write_nothing() {
     refused(
-        &[("mkdocs.yml", "site_name: S\nnav:\n  - A: ../../etc/passwd.md\n"), ("docs/a.md", PAGE)],
+        &[
+            (
+                "mkdocs.yml",
+                "site_name: S\nnav:\n  - A: ../../etc/passwd.md\n",
+            ),
+            ("docs/a.md", PAGE),
+        ],
         "error: mkdocs.yml:3:8: the nav lists `../../etc/passwd.md`, which is not a file in docs_dir `docs`\n",
     );
     refused(
@@ -145,7 +160,13 @@ fn hostile_sites_are_refused_with_a_located_error_and_write_nothing() {
         "error: mkdocs.yml:3:8: the nav's `../secret.md` is outside docs_dir `docs`\n",
     );
     refused(
-        &[("mkdocs.yml", "site_name: S\nnav:\n  - a.md\n  - Missing: gone.md\n"), ("docs/a.md", PAGE)],
+        &[
+            (
+                "mkdocs.yml",
+                "site_name: S\nnav:\n  - a.md\n  - Missing: gone.md\n",
+            ),
+            ("docs/a.md", PAGE),
+        ],
         "error: mkdocs.yml:4:14: the nav lists `gone.md`, which is not a file in docs_dir `docs`\n",
     );
     refused(
@@ -153,18 +174,29 @@ fn hostile_sites_are_refused_with_a_located_error_and_write_nothing() {
         "error: mkdocs.yml:2:11: docs_dir `../elsewhere` cannot be read: No such file or directory (os error 2)\n",
     );
     refused(
-        &[("mkdocs.yml", "site_name: S\nnav: [\n"), ("docs/a.md", PAGE)],
+        &[
+            ("mkdocs.yml", "site_name: S\nnav: [\n"),
+            ("docs/a.md", PAGE),
+        ],
         "error: mkdocs.yml:2:6: not an mkdocs configuration: unclosed bracket '['\n",
     );
     refused(
-        &[("mkdocs.yml", "site_name: S\nnav:\n  - a.md\n"), ("docs/a.md", "# Only prose\n")],
+        &[
+            ("mkdocs.yml", "site_name: S\nnav:\n  - a.md\n"),
+            ("docs/a.md", "# Only prose\n"),
+        ],
         "error: mkdocs.yml: nothing to import: no page of the site has a shell block\n",
     );
     // A nav of 10,000 entries: refused at the first page over the bound, quickly.
-    let nav: String = (0..10_000).map(|i| format!("  - P{i}: p{i}.md\n")).collect();
+    let nav: String = (0..10_000)
+        .map(|i| format!("  - P{i}: p{i}.md\n"))
+        .collect();
     let start = Instant::now();
     refused(
-        &[("mkdocs.yml", &format!("site_name: S\nnav:\n{nav}")), ("docs/a.md", PAGE)],
+        &[
+            ("mkdocs.yml", &format!("site_name: S\nnav:\n{nav}")),
+            ("docs/a.md", PAGE),
+        ],
         "error: mkdocs.yml:503:11: the nav lists more than 500 pages\n",
     );
     assert!(start.elapsed() < Duration::from_secs(10));
@@ -191,7 +223,10 @@ fn tags_run_nothing_duplicates_are_imported_once_and_a_site_without_nav_reads_do
         ("mkdocs.yml", &config),
         ("docs/a.md", PAGE),
         ("docs/b.md", PAGE),
-        ("docs/m.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: m}\n"),
+        (
+            "docs/m.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: m}\n",
+        ),
     ]);
     assert_eq!(run.status, Some(0), "{}", run.stderr);
     assert!(!touched.exists(), "a YAML tag ran a command");
@@ -201,19 +236,27 @@ fn tags_run_nothing_duplicates_are_imported_once_and_a_site_without_nav_reads_do
         run.stderr
     );
     let tutorial = std::fs::read_to_string(tmp.path().join("out/tutorial.yaml")).unwrap();
-    assert!(tutorial.ends_with("chapters:\n  - a.yaml\n  - b.yaml\n"), "{tutorial}");
+    assert!(
+        tutorial.ends_with("chapters:\n  - a.yaml\n  - b.yaml\n"),
+        "{tutorial}"
+    );
     // No nav: the Markdown files of docs_dir, index.md first.
     let (tmp, run) = import_site(&[
         ("mkdocs.yml", "site_name: S\n"),
         ("docs/index.md", "# Welcome\n\nHello.\n"),
         ("docs/z.md", PAGE),
         ("docs/guide/b.md", PAGE),
-        ("docs/m.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: m}\n"),
+        (
+            "docs/m.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: m}\n",
+        ),
     ]);
     assert_eq!(run.status, Some(0), "{}", run.stderr);
     let tutorial = std::fs::read_to_string(tmp.path().join("out/tutorial.yaml")).unwrap();
     assert!(
-        tutorial.ends_with("overview: |\n  # Welcome\n\n  Hello.\nchapters:\n  - guide-b.yaml\n  - z.yaml\n"),
+        tutorial.ends_with(
+            "overview: |\n  # Welcome\n\n  Hello.\nchapters:\n  - guide-b.yaml\n  - z.yaml\n"
+        ),
         "{tutorial}"
     );
 }

@@ -75,7 +75,14 @@ fn notes(dir: &Path) -> Vec<String> {
         .unwrap()
         .iter()
         .filter(|e| e["became"] == "note")
-        .map(|e| format!("{}: {}: {}", e["at"].as_str().unwrap_or(""), e["source"].as_str().unwrap_or(""), e["why"].as_str().unwrap_or("")))
+        .map(|e| {
+            format!(
+                "{}: {}: {}",
+                e["at"].as_str().unwrap_or(""),
+                e["source"].as_str().unwrap_or(""),
+                e["why"].as_str().unwrap_or("")
+            )
+        })
         .collect()
 }
 
@@ -122,7 +129,10 @@ fn without_workload_manifests_the_version_name_is_proposed_with_a_verify_marker(
     let text = std::fs::read_to_string(&canary).unwrap();
     write(
         &dir,
-        &[("demo-app/config/canary/other.yaml", &text.replace("value: yellow", "value: orange"))],
+        &[(
+            "demo-app/config/canary/other.yaml",
+            &text.replace("value: yellow", "value: orange"),
+        )],
     );
     import(&dir, "docs/traffic-management.md");
     assert_eq!(
@@ -204,7 +214,10 @@ fn the_roots_manifests_are_read_within_bounds() {
     // Many files, a big one, a YAML bomb, a symlink out of the root: the
     // import stays quick and reads none of them.
     for i in 0..3000 {
-        write(tmp.path(), &[(&format!("many/{i:04}/x.yaml"), "kind: ConfigMap\n")]);
+        write(
+            tmp.path(),
+            &[(&format!("many/{i:04}/x.yaml"), "kind: ConfigMap\n")],
+        );
     }
     let big = format!("kind: ConfigMap\ndata:\n{}", "  k: v\n".repeat(300_000));
     let bomb = "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\nkind: Deployment\n";
@@ -212,12 +225,19 @@ fn the_roots_manifests_are_read_within_bounds() {
     let outside = tempfile::tempdir().unwrap();
     write(
         outside.path(),
-        &[("d.yaml", &ISTIO_FILES[2].1.replace("r2-beta", "from-outside"))],
+        &[(
+            "d.yaml",
+            &ISTIO_FILES[2].1.replace("r2-beta", "from-outside"),
+        )],
     );
     std::os::unix::fs::symlink(outside.path(), tmp.path().join("link")).unwrap();
     let start = Instant::now();
     import(tmp.path(), "page.md");
-    assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
     let text = std::fs::read_to_string(tmp.path().join("playbook.yaml")).unwrap();
     assert!(!text.contains("from-outside"), "{text}");
 }
@@ -241,23 +261,33 @@ fn an_apostrophe_in_a_message_expansion_imports_and_one_in_a_value_is_a_located_
     import(tmp.path(), "page.md");
     validate(tmp.path());
     let text = std::fs::read_to_string(tmp.path().join("playbook.yaml")).unwrap();
-    assert!(text.contains("context: \"{{ env.CLUSTER1 | default('cluster1') }}\""), "{text}");
+    assert!(
+        text.contains("context: \"{{ env.CLUSTER1 | default('cluster1') }}\""),
+        "{text}"
+    );
     assert!(text.contains("- { kind: pods, namespace: demo }"), "{text}");
     let notes = notes(tmp.path());
     let why = "read as text (`’`); POSIX sh does so, bash 5 refuses this line (it looks for the closing quote)";
     assert!(
-        notes.contains(&format!("page.md:4:66: apostrophe in \"${{CLUSTER1:?...}}\": {why}")),
+        notes.contains(&format!(
+            "page.md:4:66: apostrophe in \"${{CLUSTER1:?...}}\": {why}"
+        )),
         "{notes:#?}"
     );
     assert!(
-        notes.contains(&format!("bin/check.sh:2:46: apostrophe in \"${{MGMT:?...}}\": {why}")),
+        notes.contains(&format!(
+            "bin/check.sh:2:46: apostrophe in \"${{MGMT:?...}}\": {why}"
+        )),
         "{notes:#?}"
     );
     // In a value, the two shells disagree: the import does not guess.
     let bad = tempfile::tempdir().unwrap();
     write(
         bad.path(),
-        &[("page.md", "# Pods\n\n```bash\nkubectl get pods -n \"${NS:-the team's namespace}\"\n```\n")],
+        &[(
+            "page.md",
+            "# Pods\n\n```bash\nkubectl get pods -n \"${NS:-the team's namespace}\"\n```\n",
+        )],
     );
     Scenario::new()
         .current_dir(bad.path())

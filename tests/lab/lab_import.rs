@@ -58,7 +58,10 @@ impl Lab {
         let out = Command::new("kubectl")
             .env("KUBECONFIG", self.kubeconfig())
             .args(["--context", "mgmt", "-n", "gloo-mesh", "delete"])
-            .args(["trafficpolicies.networking.mesh.gloo.solo.io", "blue-green-canary"])
+            .args([
+                "trafficpolicies.networking.mesh.gloo.solo.io",
+                "blue-green-canary",
+            ])
             .args(["--ignore-not-found", "--wait=true"])
             .output()
             .unwrap();
@@ -139,7 +142,10 @@ fn lab_the_imported_reference_chapter_runs_green_and_fails_on_a_wrong_policy() {
     let playbook = std::fs::read_to_string(dir.join("playbook.yaml")).unwrap();
     // What the importer proposed from the policies' weights, the canary
     // counted by what its workload answers.
-    assert!(playbook.contains("weights: { blue: 50, green: 50 }"), "{playbook}");
+    assert!(
+        playbook.contains("weights: { blue: 50, green: 50 }"),
+        "{playbook}"
+    );
     assert!(
         playbook.contains("weights: { blue: 40, green: 40, yellow: 20 }"),
         "{playbook}"
@@ -165,7 +171,10 @@ fn lab_the_imported_reference_chapter_runs_green_and_fails_on_a_wrong_policy() {
     for color in ["blue      40.0%", "green     40.0%", "yellow    20.0%"] {
         assert!(split.contains(color), "{color} row missing:\n{out}");
     }
-    assert!(split.contains("verdict: within ±10 points of the weights"), "{out}");
+    assert!(
+        split.contains("verdict: within ±10 points of the weights"),
+        "{out}"
+    );
     let half = out
         .split("11-blue-green-answers (probe)")
         .nth(1)
@@ -181,7 +190,10 @@ fn lab_the_imported_reference_chapter_runs_green_and_fails_on_a_wrong_policy() {
     let r = run(&lab, &dir, &book, &mesh);
     let out = r.both();
     assert_eq!(r.code(), 1, "{out}");
-    assert!(row(&out, "11-blue-green-answers").contains(" passed "), "{out}");
+    assert!(
+        row(&out, "11-blue-green-answers").contains(" passed "),
+        "{out}"
+    );
     assert!(
         row(&out, "12-blue-green-canary-answers").contains(" FAILED "),
         "{out}"
@@ -197,7 +209,10 @@ fn lab_the_imported_reference_chapter_runs_green_and_fails_on_a_wrong_policy() {
     assert!(text.contains("namespace: vm-blue-green-canary"));
     std::fs::write(
         &policy,
-        text.replace("namespace: vm-blue-green-canary", "namespace: blue-green-canary"),
+        text.replace(
+            "namespace: vm-blue-green-canary",
+            "namespace: blue-green-canary",
+        ),
     )
     .unwrap();
     let mesh = meshlab::start(&lab.path(), &[]);
