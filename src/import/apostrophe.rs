@@ -128,7 +128,7 @@ pub fn line_col(text: &str, at: usize) -> (usize, usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::import::apostrophe::{find, line_col, rewrite};
 
     #[test]
     fn apostrophes_in_message_words_only_inside_double_quotes() {

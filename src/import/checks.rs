@@ -296,26 +296,14 @@ fn answers(
     out
 }
 
-/// The answer field that names the version, and the check of the weights.
-fn weight_check(
-    mut body: Y,
+/// Each version counted by the value it answers with (merged when two
+/// answer alike); the versions counted by another value, said with where it
+/// was read; the versions neither seen on the page nor known.
+fn counted(
     w: &Weights,
-    fields: &[(String, serde_json::Value)],
-    field: Option<&str>,
-    all: &[String],
     answers: &[Answer],
-) -> (Y, String) {
-    let field = field.map(str::to_owned);
-    let seen: Vec<&str> = match &field {
-        Some(f) => fields
-            .iter()
-            .filter(|(k, _)| k == f)
-            .filter_map(|(_, v)| v.as_str())
-            .collect(),
-        None => Vec::new(),
-    };
-    let value = field.clone().unwrap_or_else(|| "version".to_owned());
-    // Each version counted by the value it answers with (merged when two answer alike).
+    seen: &[&str],
+) -> (Vec<(String, i64)>, Vec<String>, Vec<String>) {
     let mut pairs: Vec<(String, i64)> = Vec::new();
     let mut mapped: Vec<String> = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
@@ -343,6 +331,29 @@ fn weight_check(
             None => pairs.push((v, *weight)),
         }
     }
+    (pairs, mapped, unknown)
+}
+
+/// The answer field that names the version, and the check of the weights.
+fn weight_check(
+    mut body: Y,
+    w: &Weights,
+    fields: &[(String, serde_json::Value)],
+    field: Option<&str>,
+    all: &[String],
+    answers: &[Answer],
+) -> (Y, String) {
+    let field = field.map(str::to_owned);
+    let seen: Vec<&str> = match &field {
+        Some(f) => fields
+            .iter()
+            .filter(|(k, _)| k == f)
+            .filter_map(|(_, v)| v.as_str())
+            .collect(),
+        None => Vec::new(),
+    };
+    let value = field.clone().unwrap_or_else(|| "version".to_owned());
+    let (pairs, mapped, unknown) = counted(w, answers, &seen);
     let extract = match &field {
         Some(f) => Y::s(format!("$.{f}")),
         None => Y::flow(vec![

@@ -80,28 +80,7 @@ pub fn import_site(req: &Request<'_>, limits: &Limits) -> Result<Site, ImportErr
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let docs_name = match get("docs_dir").map(|n| &n.value) {
-        Some(Value::Str(s)) => s.clone(),
-        _ => "docs".to_owned(),
-    };
-    let docs_at = get("docs_dir").map_or_else(
-        || shown.clone(),
-        |n| format!("{shown}:{}:{}", n.loc.line, n.loc.col),
-    );
-    let docs = std::fs::canonicalize(site_dir.join(&docs_name)).map_err(|e| {
-        ImportError::new(
-            docs_at.clone(),
-            format!("docs_dir `{docs_name}` cannot be read: {e}"),
-        )
-    })?;
-    let site_real = std::fs::canonicalize(site_dir)
-        .map_err(|e| ImportError::new(shown.clone(), format!("cannot read its directory: {e}")))?;
-    if !docs.starts_with(&site_real) {
-        return Err(ImportError::new(
-            docs_at,
-            format!("docs_dir `{docs_name}` is outside the site's directory"),
-        ));
-    }
+    let (docs_name, docs) = docs_dir(get("docs_dir"), site_dir, &shown)?;
     let mut report = Report::default();
     let mut pages = Vec::new();
     match get("nav") {
@@ -120,22 +99,7 @@ pub fn import_site(req: &Request<'_>, limits: &Limits) -> Result<Site, ImportErr
     let mut overview: Option<String> = None;
     let mut steps = 0usize;
     for p in &pages {
-        let file = docs.join(&p.path);
-        let real = std::fs::canonicalize(&file).map_err(|_| {
-            ImportError::new(
-                p.at.clone(),
-                format!(
-                    "the nav lists `{}`, which is not a file in docs_dir `{docs_name}`",
-                    p.path
-                ),
-            )
-        })?;
-        if !real.starts_with(&docs) {
-            return Err(ImportError::new(
-                p.at.clone(),
-                format!("the nav's `{}` is outside docs_dir `{docs_name}`", p.path),
-            ));
-        }
+        let real = located(p, &docs, &docs_name)?;
         if seen.contains(&real) {
             report.note(
                 &p.at,
@@ -150,16 +114,7 @@ pub fn import_site(req: &Request<'_>, limits: &Limits) -> Result<Site, ImportErr
         } else {
             site_dir.join(&docs_name).join(&p.path)
         };
-        let mut base = slug(&p.path.trim_end_matches(".md").replace('/', "-"));
-        if base.is_empty() {
-            base = "chapter".to_owned();
-        }
-        let mut name = base.clone();
-        let mut n = 2;
-        while names.contains(&name) {
-            name = format!("{base}-{n}");
-            n += 1;
-        }
+        let name = chapter_name(&p.path, &names);
         let chapter = out_dir.join(format!("{name}.yaml"));
         let page_req = Request {
             page: &shown_page,
@@ -209,6 +164,72 @@ pub fn import_site(req: &Request<'_>, limits: &Limits) -> Result<Site, ImportErr
         chapters,
         report,
     })
+}
+
+/// docs_dir as written and as a real path under the site's directory.
+fn docs_dir(
+    node: Option<&Node>,
+    site_dir: &Path,
+    shown: &str,
+) -> Result<(String, PathBuf), ImportError> {
+    let name = match node.map(|n| &n.value) {
+        Some(Value::Str(s)) => s.clone(),
+        _ => "docs".to_owned(),
+    };
+    let at = node.map_or_else(
+        || shown.to_owned(),
+        |n| format!("{shown}:{}:{}", n.loc.line, n.loc.col),
+    );
+    let docs = std::fs::canonicalize(site_dir.join(&name)).map_err(|e| {
+        ImportError::new(at.clone(), format!("docs_dir `{name}` cannot be read: {e}"))
+    })?;
+    let site = std::fs::canonicalize(site_dir)
+        .map_err(|e| ImportError::new(shown, format!("cannot read its directory: {e}")))?;
+    if !docs.starts_with(&site) {
+        return Err(ImportError::new(
+            at,
+            format!("docs_dir `{name}` is outside the site's directory"),
+        ));
+    }
+    Ok((name, docs))
+}
+
+/// The real path of a nav page: a file under docs_dir.
+fn located(p: &Page, docs: &Path, docs_name: &str) -> Result<PathBuf, ImportError> {
+    let real = std::fs::canonicalize(docs.join(&p.path))
+        .ok()
+        .filter(|r| r.is_file() || !r.starts_with(docs))
+        .ok_or_else(|| {
+            ImportError::new(
+                p.at.clone(),
+                format!(
+                    "the nav lists `{}`, which is not a file in docs_dir `{docs_name}`",
+                    p.path
+                ),
+            )
+        })?;
+    if !real.starts_with(docs) {
+        return Err(ImportError::new(
+            p.at.clone(),
+            format!("the nav's `{}` is outside docs_dir `{docs_name}`", p.path),
+        ));
+    }
+    Ok(real)
+}
+
+/// The chapter's file name (without `.yaml`) from the page's path, unique.
+fn chapter_name(path: &str, names: &[String]) -> String {
+    let mut base = slug(&path.trim_end_matches(".md").replace('/', "-"));
+    if base.is_empty() {
+        base = "chapter".to_owned();
+    }
+    let mut name = base.clone();
+    let mut n = 2;
+    while names.contains(&name) {
+        name = format!("{base}-{n}");
+        n += 1;
+    }
+    name
 }
 
 /// The nav's pages in order, with their top-level group.
