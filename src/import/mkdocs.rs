@@ -155,7 +155,7 @@ pub fn import_site(req: &Request<'_>, limits: &Limits) -> Result<Site, ImportErr
     }
     report.finish(steps);
     let title = match get("site_name").map(|n| &n.value) {
-        Some(Value::Str(s)) if !s.trim().is_empty() => s.clone(),
+        Some(Value::Str(s)) if !clean(s).is_empty() => clean(s),
         _ => "Tutorial".to_owned(),
     };
     let tutorial = tutorial_text(&shown, &title, overview.as_deref(), &listed);
@@ -267,7 +267,7 @@ fn walk(
                         page(path, at, group, out, report)?;
                     }
                     Value::Seq(_) => {
-                        let g = group.map_or(title, str::to_owned);
+                        let g = group.map_or_else(|| clean(&title), str::to_owned);
                         walk(shown, v, Some(&g), depth + 1, out, report)?;
                     }
                     _ => report.note(
@@ -356,6 +356,23 @@ fn collect(dir: &Path, rel: &Path, depth: usize, out: &mut Vec<PathBuf>) {
             out.push(r);
         }
     }
+}
+
+/// A title as text: control characters and template markers out, one line, at most 200 characters.
+fn clean(s: &str) -> String {
+    let one: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .replace("{{", "{ {")
+        .replace("{%", "{ %")
+        .replace("{#", "{ #");
+    one.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(200)
+        .collect()
 }
 
 fn without_front_matter(text: &str) -> String {

@@ -365,12 +365,14 @@ impl Catalog {
             }
         }
         match found.as_slice() {
-            [one] if !one.0.contains('$') && !one.0.is_empty() => Ok(one.clone()),
+            [one] if plain_value(&one.0) => Ok(one.clone()),
             [] => Err(format!(
                 "its workload {} {} ({}) does not set {var}",
                 ws[0].kind, ws[0].name, ws[0].file
             )),
-            [_] => Err(format!("{var} is set from a placeholder or is empty")),
+            [_] => Err(format!(
+                "{var} is empty, a placeholder, a template, control characters or over 200 bytes"
+            )),
             many => Err(format!(
                 "its workloads set {var} to different values ({})",
                 many.iter()
@@ -380,6 +382,16 @@ impl Catalog {
             )),
         }
     }
+}
+
+/// A value a check may compare with as written: not empty, no `$` placeholder,
+/// no template markers, no control characters, at most 200 bytes.
+fn plain_value(v: &str) -> bool {
+    !v.is_empty()
+        && v.len() <= 200
+        && !v.contains('$')
+        && !["{{", "{%", "{#"].iter().any(|m| v.contains(m))
+        && !v.chars().any(char::is_control)
 }
 
 /// `COLOR`, `APP_COLOR`, `color` for field `color`; `TEXT_COLOR` for `textColor`.

@@ -260,3 +260,38 @@ fn tags_run_nothing_duplicates_are_imported_once_and_a_site_without_nav_reads_do
         "{tutorial}"
     );
 }
+
+#[test]
+fn control_characters_and_templates_in_a_site_stay_out_of_the_terminal_and_the_tutorial() {
+    let (tmp, run) = import_site(&[
+        (
+            "mkdocs.yml",
+            "site_name: \"Evil \\e[31mred {{ env.HOME }}\"\nnav:\n  - \"Grp \\e]8;;x\\a{% raw %}\":\n      - a.md\n  - \"https://x.test/\\e[2J\"\n",
+        ),
+        ("docs/a.md", PAGE),
+        (
+            "docs/m.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: m}\n",
+        ),
+    ]);
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    assert!(!run.stderr.contains('\u{1b}'), "{:?}", run.stderr);
+    let tutorial = std::fs::read_to_string(tmp.path().join("out/tutorial.yaml")).unwrap();
+    assert!(
+        !tutorial.contains('\u{1b}') && !tutorial.contains("\\u001b"),
+        "{tutorial}"
+    );
+    assert!(
+        tutorial.contains("title: \"Evil [31mred { { env.HOME }}\"\n"),
+        "{tutorial}"
+    );
+    assert!(
+        tutorial.contains("  - group: \"Grp ]8;;x { % raw %}\"\n"),
+        "{tutorial}"
+    );
+    Scenario::new()
+        .current_dir(tmp.path().join("out"))
+        .args(["validate", "tutorial.yaml"])
+        .expect_status(0)
+        .run();
+}

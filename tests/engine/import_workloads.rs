@@ -296,3 +296,29 @@ fn an_apostrophe_in_a_message_expansion_imports_and_one_in_a_value_is_a_located_
         .expect_stderr("error: page.md:4:36: an apostrophe in the word of `${NS:-...}` inside double quotes: POSIX sh reads it as text, bash 5 looks for the closing quote and refuses the line; write the word without an apostrophe, or set the value outside the double quotes\n")
         .run();
 }
+
+#[test]
+fn a_template_or_control_characters_in_a_workloads_value_are_not_copied_into_a_check() {
+    for evil in ["\"{{ env.HOME }}\"", "\"yel\\e[31mlow\""] {
+        let (_tmp, dir) = reference();
+        let canary = dir.join("demo-app/config/canary/deployment.yaml");
+        let text = std::fs::read_to_string(&canary).unwrap();
+        std::fs::write(
+            &canary,
+            text.replace("value: yellow", &format!("value: {evil}")),
+        )
+        .unwrap();
+        import(&dir, "docs/traffic-management.md");
+        validate(&dir);
+        assert_eq!(
+            split_of(&dir, "12-blue-green-canary-answers")["distribution"]["weights"],
+            serde_json::json!({"blue": 40, "green": 40, "canary": 20}),
+            "{evil}"
+        );
+        let notes = notes(&dir);
+        assert!(
+            notes.iter().any(|n| n.ends_with("version canary: what it answers as `color` is not known: BLUE_GREEN_CANARY_COLOR is empty, a placeholder, a template, control characters or over 200 bytes")),
+            "{notes:#?}"
+        );
+    }
+}
