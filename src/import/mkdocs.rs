@@ -7,6 +7,8 @@
 //! groups are flattened into the top one). The first page with nothing to
 //! import (the usual `index.md`) becomes the tutorial's `overview`; other
 //! such pages, links and pages listed twice are left out, each with a note.
+//! The pages are read in one shell: the variables a page sets to a value are
+//! known to the pages after it (captures are not: each chapter runs alone).
 //! mkdocs.yml is read as data: its tags (`!!python/name:...`, `!ENV`) are
 //! ignored, nothing is run. Errors are located in mkdocs.yml: a nav entry
 //! outside `docs_dir`, a page that does not exist, more than
@@ -17,7 +19,7 @@ use std::path::{Path, PathBuf};
 use super::cx::{ImportError, Limits, slug};
 use super::report::Report;
 use super::yaml_out::{Y, block};
-use super::{Request, import};
+use super::{Carried, Request, import_after};
 use crate::language::yaml::{Node, Value, parse};
 
 /// Most pages a site may list.
@@ -98,6 +100,7 @@ pub fn import_site(req: &Request<'_>, limits: &Limits) -> Result<Site, ImportErr
     let mut listed: Vec<(Option<String>, String)> = Vec::new();
     let mut overview: Option<String> = None;
     let mut steps = 0usize;
+    let mut carried: Carried = Vec::new();
     for p in &pages {
         let real = located(p, &docs, &docs_name)?;
         if seen.contains(&real) {
@@ -123,8 +126,9 @@ pub fn import_site(req: &Request<'_>, limits: &Limits) -> Result<Site, ImportErr
             env_files: req.env_files,
             out: Some(&chapter),
         };
-        match import(&page_req, limits) {
-            Ok(imported) => {
+        match import_after(&page_req, limits, &carried) {
+            Ok((imported, env)) => {
+                carried = env;
                 names.push(name.clone());
                 steps += imported.report.summary.steps;
                 report.entries.extend(imported.report.entries);

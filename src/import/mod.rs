@@ -57,6 +57,21 @@ pub struct Imported {
 
 /// Imports a chapter.
 pub fn import(req: &Request<'_>, limits: &Limits) -> Result<Imported, ImportError> {
+    import_after(req, limits, &[]).map(|(i, _)| i)
+}
+
+/// The chapter's environment at its end that a reader's shell keeps for the
+/// next page: variables set to a value (not captures, not unknowns).
+pub type Carried = Vec<(String, Val)>;
+
+/// Imports a chapter read after others in the same shell: `before` is the
+/// environment the earlier pages left (`--env-file` and `--env` win over it).
+/// Returns the environment this page leaves.
+pub fn import_after(
+    req: &Request<'_>,
+    limits: &Limits,
+    before: &[(String, Val)],
+) -> Result<(Imported, Carried), ImportError> {
     let shown = req.page.display().to_string();
     let page_dir = req
         .page
@@ -84,6 +99,9 @@ pub fn import(req: &Request<'_>, limits: &Limits) -> Result<Imported, ImportErro
         )
     })?;
     let mut cx = Cx::new(root, out_dir, limits, shell::substitution);
+    for (k, v) in before {
+        cx.vars.entry(k.clone()).or_insert_with(|| v.clone());
+    }
     for file in req.env_files {
         env_file(&mut cx, file)?;
     }
@@ -98,10 +116,23 @@ pub fn import(req: &Request<'_>, limits: &Limits) -> Result<Imported, ImportErro
         .unwrap_or_default();
     let playbook = playbook::write(&cx, &page, &name);
     cx.report.finish(cx.steps.len());
-    Ok(Imported {
-        playbook,
-        report: cx.report,
-    })
+    let mut carried: Carried = cx
+        .vars
+        .iter()
+        .filter(|(k, v)| {
+            matches!(v, Val::Env { value: Some(_), .. } | Val::Lit(_))
+                && !["TUTORIAL_HOME", "PROJECT_HOME", "REPO_HOME"].contains(&k.as_str())
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    carried.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok((
+        Imported {
+            playbook,
+            report: cx.report,
+        },
+        carried,
+    ))
 }
 
 /// An `.envrc`-style file: assignments and exports only (read as shell).

@@ -105,6 +105,12 @@ fn an_mkdocs_site_imports_to_a_tutorial_of_its_nav_that_validates() {
         "{}",
         run.stderr
     );
+    // The namespace the first page exported is known to the last one.
+    let rollout = std::fs::read_to_string(site.join("out/rollout.yaml")).unwrap();
+    assert!(
+        rollout.contains("namespace: \"{{ env.NS | default('podinfo') }}\""),
+        "{rollout}"
+    );
 }
 
 /// A site in a temporary directory; the import's run (into `out/`).
