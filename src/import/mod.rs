@@ -6,7 +6,8 @@
 //! (files, front matter, includes, Hugo blocks), `markdown.rs` (pulldown-cmark),
 //! `expand.rs` (words), `checks.rs` (routing weights), `expected.rs` (checks
 //! from expected output), `kubectl.rs`, `kubectl_pipe.rs`, `http.rs`,
-//! `steps.rs` (what each command becomes), `shell.rs` (brush-parser; the walk,
+//! `steps.rs` (what each command becomes), `parse.rs` (brush-parser, bounded;
+//! `apostrophe.rs`), `shell.rs` (the walk,
 //! scripts, functions, `$(...)`), `playbook.rs` (the text), `mkdocs.rs` (a
 //! site: every page of its nav, and the tutorial file). Only `commands`
 //! imports this layer.
@@ -23,6 +24,7 @@ pub mod kubectl_pipe;
 pub mod markdown;
 pub mod mkdocs;
 pub mod page;
+pub mod parse;
 pub mod playbook;
 pub mod report;
 pub mod shell;
