@@ -4,7 +4,8 @@
 //! and writer), `report.rs`, `words.rs` (expanded shell words), `cx.rs` (the
 //! state, steps, errors, bounds), `emit.rs` (adding a step, `exec`), `page.rs`
 //! (files, front matter, includes, Hugo blocks), `markdown.rs` (pulldown-cmark),
-//! `expand.rs` (words), `checks.rs` (routing weights), `expected.rs` (checks
+//! `expand.rs` (words), `workloads.rs` (what each version of an application
+//! answers, from its workload manifests), `checks.rs` (routing weights), `expected.rs` (checks
 //! from expected output), `kubectl.rs`, `kubectl_pipe.rs`, `http.rs`,
 //! `steps.rs` (what each command becomes), `parse.rs` (brush-parser, bounded;
 //! `apostrophe.rs`), `shell.rs` (the walk,
