@@ -13,7 +13,8 @@
 //!   `GET /api` by the current TrafficPolicy weights (random per request,
 //!   default all blue; no route while neither the test nor the translated
 //!   VirtualService exists) to blue/green/canary backends answering like the
-//!   demo app; a new policy takes effect after `--policy-delay`;
+//!   demo app (and `GET /` to the app's page, as a browser opens it); a new
+//!   policy takes effect after `--policy-delay`;
 //! - enforces access policies (`access.rs`): while the VirtualMesh
 //!   `bgc-virtual-mesh` has `globalAccessPolicy: ENABLED`, a call answers 403
 //!   "RBAC: access denied" unless an AccessPolicy selects the ingress gateway's
@@ -88,6 +89,10 @@ struct Mesh {
     /// Which (ingress cluster, version) calls the access policies allow.
     allowed: access::Allowed,
 }
+/// The page the demo app serves at `/` (it calls `/api` from the browser).
+const UI_PAGE: &str =
+    "<!doctype html><title>blue-green-canary</title><p>The answers of /api, by color.</p>\n";
+
 /// The demo app's answer for a version.
 fn backend(version: &str, count: u64, ua: &str) -> Value {
     let (color, greeting, text, pod) = match version {
@@ -141,7 +146,10 @@ async fn serve(
                 let (status, body) = {
                     let m = mesh.lock().unwrap();
                     let routed = m.routed.get(&cluster).copied().unwrap_or(false);
-                    if req.uri().path() != "/api" || !routed {
+                    if req.uri().path() == "/" && routed {
+                        // The demo app's page (what the reader opens in a browser).
+                        (200u16, UI_PAGE.to_owned())
+                    } else if req.uri().path() != "/api" || !routed {
                         (404u16, "no route\n".to_owned())
                     } else {
                         let version = pick(&m.weights);
@@ -175,7 +183,9 @@ async fn serve(
                             .status(status)
                             .header(
                                 "content-type",
-                                if status == 200 {
+                                if status == 200 && body.starts_with('<') {
+                                    "text/html"
+                                } else if status == 200 {
                                     "application/json"
                                 } else {
                                     "text/plain"

@@ -123,7 +123,8 @@ pub enum Command {
     },
     /// Read a tutorial chapter (Markdown and the scripts it calls) into a playbook; runs nothing.
     Import {
-        /// The chapter's Markdown page.
+        /// The chapter's Markdown page, or a site's `mkdocs.yml` (every page of its
+        /// nav into a chapter next to `-o`, which then names the tutorial file).
         page: PathBuf,
         /// Where includes, scripts and manifests may come from (default: the page's directory).
         #[arg(long, value_name = "DIR")]
@@ -134,7 +135,8 @@ pub enum Command {
         /// An `.envrc`-style file of `export NAME=VALUE` lines (repeatable; `--env` wins).
         #[arg(long = "env-file", value_name = "FILE")]
         env_file: Vec<PathBuf>,
-        /// Write the playbook to this file instead of stdout (paths in it are relative to it).
+        /// Write the playbook to this file instead of stdout (paths in it are relative to it);
+        /// for a site, the tutorial file (required).
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
         /// Also write the import report as JSON to this file.

@@ -19,6 +19,9 @@ pub struct Args<'a> {
 }
 
 pub fn import(a: &Args<'_>) -> i32 {
+    if crate::import::mkdocs::is_site(a.page) {
+        return site(a);
+    }
     let out_for_paths: Option<PathBuf> = a.output.map(Path::to_path_buf);
     let req = Request {
         page: a.page,
@@ -29,14 +32,7 @@ pub fn import(a: &Args<'_>) -> i32 {
     };
     let imported = match run_import(&req, &Limits::default()) {
         Ok(i) => i,
-        Err(e) => {
-            crate::errln!(
-                "error: {}: {}",
-                crate::language::untrusted::clean_line(&e.at),
-                crate::language::untrusted::clean_line(&e.message)
-            );
-            return exit::INVALID;
-        }
+        Err(e) => return refused(&e),
     };
     if let Some(path) = a.report {
         let json = serde_json::to_string_pretty(&imported.report).unwrap_or_default();
@@ -56,6 +52,54 @@ pub fn import(a: &Args<'_>) -> i32 {
     }
     if !a.quiet {
         crate::errln!("{}", imported.report.text().trim_end());
+    }
+    exit::OK
+}
+
+fn refused(e: &crate::import::ImportError) -> i32 {
+    crate::errln!(
+        "error: {}: {}",
+        crate::language::untrusted::clean_line(&e.at),
+        crate::language::untrusted::clean_line(&e.message)
+    );
+    exit::INVALID
+}
+
+/// `scenario import mkdocs.yml -o tutorial.yaml`: every page into a chapter
+/// next to the tutorial; nothing is written unless every page imports.
+fn site(a: &Args<'_>) -> i32 {
+    let req = Request {
+        page: a.page,
+        root: a.root,
+        env: a.env,
+        env_files: a.env_files,
+        out: a.output,
+    };
+    let site = match crate::import::mkdocs::import_site(&req, &Limits::default()) {
+        Ok(s) => s,
+        Err(e) => return refused(&e),
+    };
+    let mut files: Vec<(PathBuf, &str)> = site
+        .chapters
+        .iter()
+        .map(|(p, t)| (p.clone(), t.as_str()))
+        .collect();
+    if let Some(out) = a.output {
+        files.push((out.to_path_buf(), site.tutorial.as_str()));
+    }
+    let json = serde_json::to_string_pretty(&site.report).unwrap_or_default();
+    let json = format!("{json}\n");
+    if let Some(path) = a.report {
+        files.push((path.to_path_buf(), json.as_str()));
+    }
+    for (path, text) in files {
+        if let Err(e) = crate::report::file::write(&path, text) {
+            crate::errln!("error: {}: cannot write: {e}", path.display());
+            return exit::STEP_ERROR;
+        }
+    }
+    if !a.quiet {
+        crate::errln!("{}", site.report.text().trim_end());
     }
     exit::OK
 }

@@ -34,7 +34,7 @@ pub fn applied(cx: &mut Cx<'_>, idx: usize) {
             let Ok(v) = serde_saphyr::from_str::<serde_json::Value>(doc) else {
                 continue;
             };
-            if let Some(pairs) = weights_of(&v) {
+            if let Some((pairs, dests)) = weights_of(&v) {
                 let kind = v.get("kind").and_then(|k| k.as_str()).unwrap_or("object");
                 let name = v
                     .pointer("/metadata/name")
@@ -45,6 +45,7 @@ pub fn applied(cx: &mut Cx<'_>, idx: usize) {
                     .map_or_else(|_| f.display().to_string(), |p| p.display().to_string());
                 cx.weights = Some(Weights {
                     pairs,
+                    dests,
                     from: format!("{kind} {name} ({shown})"),
                 });
                 return;
@@ -53,9 +54,15 @@ pub fn applied(cx: &mut Cx<'_>, idx: usize) {
     }
 }
 
+/// Weights by destination key, and each destination as written.
+type Split = (Vec<(String, i64)>, Vec<serde_json::Value>);
+
+/// A version, and the value it answers with and where that was read (or why it is not known).
+type Answer = (String, Result<(String, String), String>);
+
 /// The weights of the first list of `{..., weight}` destinations in `v`, by
 /// the destination's subset (version) or name, scaled to sum to 100.
-fn weights_of(v: &serde_json::Value) -> Option<Vec<(String, i64)>> {
+fn weights_of(v: &serde_json::Value) -> Option<Split> {
     match v {
         serde_json::Value::Array(items)
             if !items.is_empty() && items.iter().all(|i| i.get("weight").is_some()) =>
@@ -76,8 +83,12 @@ fn weights_of(v: &serde_json::Value) -> Option<Vec<(String, i64)>> {
                 let fix = 100 - pairs.iter().map(|p| p.1).sum::<i64>();
                 pairs[0].1 += fix;
             }
-            pairs.retain(|p| p.1 > 0);
-            Some(pairs)
+            let (pairs, dests) = pairs
+                .into_iter()
+                .zip(items.iter().cloned())
+                .filter(|(p, _)| p.1 > 0)
+                .unzip();
+            Some((pairs, dests))
         }
         serde_json::Value::Array(items) => items.iter().find_map(weights_of),
         serde_json::Value::Object(o) => o.values().find_map(weights_of),
@@ -166,23 +177,61 @@ pub fn flush_weights(cx: &mut Cx<'_>, next: &str) {
 
 /// Writes the split checks of the probes after routing changes, once every
 /// answer field the page shows is known: the field is the one whose values
-/// name the versions the weights route to.
+/// name the versions the weights route to, and each version is counted by
+/// the value its workload answers with (see `workloads`).
 pub fn finish(cx: &mut Cx<'_>) {
     let mut keys: Vec<String> = Vec::new();
+    let mut dests: Vec<(serde_json::Value, String)> = Vec::new();
     for s in &cx.steps {
-        for (k, _) in s.weights.iter().flat_map(|w| w.pairs.iter()) {
-            if !keys.contains(k) {
-                keys.push(k.clone());
+        for w in s.weights.iter() {
+            for ((k, _), d) in w.pairs.iter().zip(&w.dests) {
+                if !keys.contains(k) {
+                    keys.push(k.clone());
+                    dests.push((d.clone(), w.from.clone()));
+                }
             }
         }
     }
+    if keys.is_empty() {
+        return;
+    }
     let model = cx.probe_model.clone();
+    let applied: Vec<std::path::PathBuf> = cx
+        .steps
+        .iter()
+        .filter(|s| s.action == "apply")
+        .flat_map(|s| s.files.iter().cloned())
+        .collect();
+    let catalog = super::workloads::Catalog::read(&cx.root, &applied);
+    let selected: Vec<super::workloads::Dest> =
+        dests.iter().map(|(d, _)| catalog.dest(d)).collect();
+    let fields = model.as_ref().map(|m| m.fields.clone()).unwrap_or_default();
+    // The field whose value names a version, else one whose value a version's workload carries.
+    let field = split_field(model.as_ref(), &keys).or_else(|| {
+        fields
+            .iter()
+            .find(|(_, v)| {
+                v.as_str()
+                    .is_some_and(|s| !catalog.carrying(&[s.to_owned()], &selected).is_empty())
+            })
+            .map(|(f, _)| f.clone())
+    });
+    let answers = field
+        .as_ref()
+        .map(|f| answers(cx, &catalog, f, &fields, &keys, &selected, &dests))
+        .unwrap_or_default();
     for i in 0..cx.steps.len() {
         let Some(w) = cx.steps[i].weights.clone() else {
             continue;
         };
-        let (mut body, mut note) =
-            weight_check(cx.steps[i].body.clone(), &w, model.as_ref(), &keys);
+        let (mut body, mut note) = weight_check(
+            cx.steps[i].body.clone(),
+            &w,
+            &fields,
+            field.as_deref(),
+            &keys,
+            &answers,
+        );
         set(
             &mut body,
             "requests",
@@ -202,39 +251,109 @@ pub fn finish(cx: &mut Cx<'_>) {
     }
 }
 
-/// The answer field that names the version, and whether each weight key was seen in it.
+/// The answer field whose value on the page names one of the versions.
+fn split_field(model: Option<&ProbeModel>, keys: &[String]) -> Option<String> {
+    model?
+        .fields
+        .iter()
+        .find(|(_, v)| v.as_str().is_some_and(|s| keys.iter().any(|k| k == s)))
+        .map(|(f, _)| f.clone())
+}
+
+/// What each version answers with in `field`: the value and where it was
+/// read, or why it is not known. Each is a note of the report.
+fn answers(
+    cx: &mut Cx<'_>,
+    catalog: &super::workloads::Catalog,
+    field: &str,
+    fields: &[(String, serde_json::Value)],
+    keys: &[String],
+    selected: &[super::workloads::Dest],
+    dests: &[(serde_json::Value, String)],
+) -> Vec<Answer> {
+    let values: Vec<String> = fields
+        .iter()
+        .filter(|(f, _)| f == field)
+        .filter_map(|(_, v)| v.as_str().map(str::to_owned))
+        .collect();
+    let others: Vec<String> = fields.iter().map(|(f, _)| f.clone()).collect();
+    let var = catalog.variable(field, &values, selected, &others);
+    let mut out = Vec::new();
+    for ((k, dest), (_, from)) in keys.iter().zip(selected).zip(dests) {
+        let got = match &var {
+            Some(var) => catalog.value(dest, var),
+            None => Err(format!(
+                "no environment variable of the workload manifests under the root is known to carry `{field}`"
+            )),
+        };
+        let why = match &got {
+            Ok((v, from)) => format!("answers `{field}: {v}`: {from}"),
+            Err(why) => format!("what it answers as `{field}` is not known: {why}"),
+        };
+        cx.report.note(from, &format!("version {k}"), &why);
+        out.push((k.clone(), got));
+    }
+    out
+}
+
+/// Each version counted by the value it answers with (merged when two
+/// answer alike); the versions counted by another value, said with where it
+/// was read; the versions neither seen on the page nor known.
+fn counted(
+    w: &Weights,
+    answers: &[Answer],
+    seen: &[&str],
+) -> (Vec<(String, i64)>, Vec<String>, Vec<String>) {
+    let mut pairs: Vec<(String, i64)> = Vec::new();
+    let mut mapped: Vec<String> = Vec::new();
+    let mut unknown: Vec<String> = Vec::new();
+    for (k, weight) in &w.pairs {
+        let known = answers
+            .iter()
+            .find(|(a, _)| a == k)
+            .and_then(|(_, r)| r.as_ref().ok());
+        let v = match known {
+            Some((v, from)) => {
+                if v != k {
+                    mapped.push(format!("{k} answers `{v}` ({from})"));
+                }
+                v.clone()
+            }
+            None => {
+                if !seen.contains(&k.as_str()) {
+                    unknown.push(k.clone());
+                }
+                k.clone()
+            }
+        };
+        match pairs.iter_mut().find(|(x, _)| *x == v) {
+            Some(p) => p.1 += weight,
+            None => pairs.push((v, *weight)),
+        }
+    }
+    (pairs, mapped, unknown)
+}
+
+/// The answer field that names the version, and the check of the weights.
 fn weight_check(
     mut body: Y,
     w: &Weights,
-    model: Option<&ProbeModel>,
+    fields: &[(String, serde_json::Value)],
+    field: Option<&str>,
     all: &[String],
+    answers: &[Answer],
 ) -> (Y, String) {
-    let keys: Vec<&str> = w.pairs.iter().map(|p| p.0.as_str()).collect();
-    let fields = model.map(|m| m.fields.as_slice()).unwrap_or_default();
-    let field = fields
-        .iter()
-        .find(|(_, v)| v.as_str().is_some_and(|s| all.iter().any(|k| k == s)))
-        .map(|(f, _)| f.clone());
-    let (value, unseen) = match &field {
-        Some(f) => {
-            let seen: Vec<&str> = fields
-                .iter()
-                .filter(|(k, _)| k == f)
-                .filter_map(|(_, v)| v.as_str())
-                .collect();
-            (
-                f.clone(),
-                keys.iter()
-                    .filter(|k| !seen.contains(k))
-                    .map(|k| (*k).to_owned())
-                    .collect::<Vec<_>>(),
-            )
-        }
-        None => (
-            "version".to_owned(),
-            keys.iter().map(|k| (*k).to_owned()).collect(),
-        ),
+    let field = field.map(str::to_owned);
+    let seen: Vec<&str> = match &field {
+        Some(f) => fields
+            .iter()
+            .filter(|(k, _)| k == f)
+            .filter_map(|(_, v)| v.as_str())
+            .collect(),
+        None => Vec::new(),
     };
+    let value = field.clone().unwrap_or_else(|| "version".to_owned());
+    let (pairs, mapped, unknown) = counted(w, answers, &seen);
     let extract = match &field {
         Some(f) => Y::s(format!("$.{f}")),
         None => Y::flow(vec![
@@ -260,10 +379,13 @@ fn weight_check(
     }
     set(&mut body, "extract", Y::Map(ex));
     let mut why = format!("weights of {}", w.from);
-    if !unseen.is_empty() {
-        why.push_str(&format!("; {} never seen as `{value}` in an answer on the page: check the value those versions answer with", unseen.join(", ")));
+    if !mapped.is_empty() {
+        why.push_str(&format!("; {}", mapped.join("; ")));
     }
-    let check = if let [(only, _)] = w.pairs.as_slice() {
+    if !unknown.is_empty() {
+        why.push_str(&format!("; VERIFY: {} never seen as `{value}` in an answer on the page and no workload manifest says what {} answer: check the value and change the key", unknown.join(", "), if unknown.len() == 1 { "it would" } else { "they would" }));
+    }
+    let check = if let [(only, _)] = pairs.as_slice() {
         set(
             &mut body,
             "eventually",
@@ -279,10 +401,7 @@ fn weight_check(
     } else {
         set(&mut body, "eventually", Y::Map(Vec::new()));
         let weights = Y::Flow(Box::new(Y::Map(
-            w.pairs
-                .iter()
-                .map(|(k, v)| (k.clone(), Y::Int(*v)))
-                .collect(),
+            pairs.iter().map(|(k, v)| (k.clone(), Y::Int(*v))).collect(),
         )));
         Y::map(vec![(
             "distribution",

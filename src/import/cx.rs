@@ -85,6 +85,8 @@ pub struct Step {
     /// The routing weights this probe checks (its check is written at the end,
     /// when every answer field the page shows is known).
     pub weights: Option<Weights>,
+    /// Step vars: the chapter's variables a substituted manifest reads.
+    pub vars: Vec<(String, super::yaml_out::Y)>,
 }
 
 /// A probe the importer can repeat after a routing change: its URL and the
@@ -101,6 +103,8 @@ pub struct ProbeModel {
 #[derive(Debug, Clone)]
 pub struct Weights {
     pub pairs: Vec<(String, i64)>,
+    /// The routing object's destination of each pair, as written.
+    pub dests: Vec<serde_json::Value>,
     pub from: String,
 }
 

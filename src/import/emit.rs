@@ -4,7 +4,7 @@
 
 use super::cx::{Cmd, Cx, Step};
 use super::words::Val;
-use super::yaml_out::Y;
+use super::yaml_out::{Y, get};
 
 /// A step of `action` made by `cmd`, to be named and pushed.
 #[must_use]
@@ -23,6 +23,7 @@ pub fn step(action: &'static str, body: Y, cmd: &Cmd) -> Step {
         at: cmd.at.clone(),
         files: Vec::new(),
         weights: None,
+        vars: Vec::new(),
     }
 }
 
@@ -69,6 +70,7 @@ pub fn push_exec(cx: &mut Cx<'_>, body: Y, text: &str, at: &str, why: &str) {
 /// Adds a step: takes the pending headings and prose, names it, and merges it
 /// into the step before when that one does the same on other clusters.
 pub fn push(cx: &mut Cx<'_>, mut s: Step, text: &str, why: &str) -> usize {
+    substituted_vars(cx, &mut s);
     let pending = std::mem::take(&mut cx.pending);
     let mut doc = Vec::new();
     let heads: Vec<usize> = (0..pending.items.len())
@@ -102,6 +104,7 @@ pub fn push(cx: &mut Cx<'_>, mut s: Step, text: &str, why: &str) -> usize {
         && s.title.is_none()
         && prev.action == s.action
         && prev.body == s.body
+        && prev.vars == s.vars
         && prev.timeout == s.timeout
         && s.clusters.iter().all(|c| !prev.clusters.contains(c))
         && !s.clusters.is_empty()
@@ -138,4 +141,85 @@ pub fn push(cx: &mut Cx<'_>, mut s: Step, text: &str, why: &str) -> usize {
     let idx = cx.steps.len() - 1;
     cx.last.push(idx);
     idx
+}
+
+/// The `${NAME}` placeholders (without a default) of a step with
+/// `substitute: true` that the chapter's environment gives become step vars,
+/// as `envsubst` would have read them from the reader's shell: a value the
+/// chapter sets is the default of `env.NAME`, a captured value its capture.
+fn substituted_vars(cx: &mut Cx<'_>, s: &mut Step) {
+    if get(&s.body, "substitute") != Some(&Y::Bool(true)) {
+        return;
+    }
+    let mut texts: Vec<String> = Vec::new();
+    if let Some(Y::Str(inline)) = get(&s.body, "inline") {
+        texts.push(inline.clone());
+    }
+    for f in &s.files {
+        let small = std::fs::metadata(f)
+            .is_ok_and(|m| m.len() <= crate::language::limits::MAX_FILE_BYTES as u64);
+        if let Some(t) = small.then(|| std::fs::read_to_string(f).ok()).flatten() {
+            texts.push(t);
+        }
+    }
+    let mut names: Vec<String> = Vec::new();
+    for t in &texts {
+        for name in placeholders(t) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names.sort();
+    for name in names {
+        let Some(val) = cx.vars.get(&name) else {
+            continue;
+        };
+        let value = match val {
+            Val::Env { .. } | Val::Capture(_) | Val::Template(_) => {
+                super::words::Word(vec![val.clone()]).template()
+            }
+            Val::Lit(l) => super::words::escape(l),
+            Val::Unknown(_) => continue,
+        };
+        s.vars.push((name, Y::s(value)));
+    }
+    if !s.vars.is_empty() {
+        let listed: Vec<&str> = s.vars.iter().map(|(n, _)| n.as_str()).collect();
+        cx.report.note(
+            &s.at,
+            "substitute: true",
+            &format!(
+                "the manifests read {} from the chapter's environment: step vars",
+                listed.join(", ")
+            ),
+        );
+    }
+}
+
+/// Names of `${NAME}` (no default, not `$${NAME}`) in `text`, at most 256.
+fn placeholders(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i + 2 < b.len() && out.len() < 256 {
+        if b[i] == b'$' && b[i + 1] == b'$' {
+            i += 2;
+            continue;
+        }
+        if b[i] == b'$' && b[i + 1] == b'{' {
+            let start = i + 2;
+            let mut j = start;
+            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+                j += 1;
+            }
+            if j > start && j < b.len() && b[j] == b'}' && !b[start].is_ascii_digit() {
+                out.push(text[start..j].to_owned());
+            }
+            i = j;
+            continue;
+        }
+        i += 1;
+    }
+    out
 }

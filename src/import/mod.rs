@@ -4,12 +4,16 @@
 //! and writer), `report.rs`, `words.rs` (expanded shell words), `cx.rs` (the
 //! state, steps, errors, bounds), `emit.rs` (adding a step, `exec`), `page.rs`
 //! (files, front matter, includes, Hugo blocks), `markdown.rs` (pulldown-cmark),
-//! `expand.rs` (words), `checks.rs` (routing weights), `expected.rs` (checks
+//! `expand.rs` (words), `workloads.rs` (what each version of an application
+//! answers, from its workload manifests), `checks.rs` (routing weights), `expected.rs` (checks
 //! from expected output), `kubectl.rs`, `kubectl_pipe.rs`, `http.rs`,
-//! `steps.rs` (what each command becomes), `shell.rs` (brush-parser; the walk,
-//! scripts, functions, `$(...)`), `playbook.rs` (the text). Only `commands`
+//! `steps.rs` (what each command becomes), `parse.rs` (brush-parser, bounded;
+//! `apostrophe.rs`), `shell.rs` (the walk,
+//! scripts, functions, `$(...)`), `playbook.rs` (the text), `mkdocs.rs` (a
+//! site: every page of its nav, and the tutorial file). Only `commands`
 //! imports this layer.
 
+pub mod apostrophe;
 pub mod checks;
 pub mod cx;
 pub mod emit;
@@ -19,12 +23,15 @@ pub mod http;
 pub mod kubectl;
 pub mod kubectl_pipe;
 pub mod markdown;
+pub mod mkdocs;
 pub mod page;
+pub mod parse;
 pub mod playbook;
 pub mod report;
 pub mod shell;
 pub mod steps;
 pub mod words;
+pub mod workloads;
 pub mod yaml_out;
 
 use std::path::Path;
@@ -53,6 +60,21 @@ pub struct Imported {
 
 /// Imports a chapter.
 pub fn import(req: &Request<'_>, limits: &Limits) -> Result<Imported, ImportError> {
+    import_after(req, limits, &[]).map(|(i, _)| i)
+}
+
+/// The chapter's environment at its end that a reader's shell keeps for the
+/// next page: variables set to a value (not captures, not unknowns).
+pub type Carried = Vec<(String, Val)>;
+
+/// Imports a chapter read after others in the same shell: `before` is the
+/// environment the earlier pages left (`--env-file` and `--env` win over it).
+/// Returns the environment this page leaves.
+pub fn import_after(
+    req: &Request<'_>,
+    limits: &Limits,
+    before: &[(String, Val)],
+) -> Result<(Imported, Carried), ImportError> {
     let shown = req.page.display().to_string();
     let page_dir = req
         .page
@@ -80,6 +102,9 @@ pub fn import(req: &Request<'_>, limits: &Limits) -> Result<Imported, ImportErro
         )
     })?;
     let mut cx = Cx::new(root, out_dir, limits, shell::substitution);
+    for (k, v) in before {
+        cx.vars.entry(k.clone()).or_insert_with(|| v.clone());
+    }
     for file in req.env_files {
         env_file(&mut cx, file)?;
     }
@@ -94,10 +119,23 @@ pub fn import(req: &Request<'_>, limits: &Limits) -> Result<Imported, ImportErro
         .unwrap_or_default();
     let playbook = playbook::write(&cx, &page, &name);
     cx.report.finish(cx.steps.len());
-    Ok(Imported {
-        playbook,
-        report: cx.report,
-    })
+    let mut carried: Carried = cx
+        .vars
+        .iter()
+        .filter(|(k, v)| {
+            matches!(v, Val::Env { value: Some(_), .. } | Val::Lit(_))
+                && !["TUTORIAL_HOME", "PROJECT_HOME", "REPO_HOME"].contains(&k.as_str())
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    carried.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok((
+        Imported {
+            playbook,
+            report: cx.report,
+        },
+        carried,
+    ))
 }
 
 /// An `.envrc`-style file: assignments and exports only (read as shell).

@@ -39,6 +39,9 @@ fn step_y(s: &Step) -> Y {
     if let Some(t) = &s.timeout {
         m.push(("timeout", Y::s(t.clone())));
     }
+    if !s.vars.is_empty() {
+        m.push(("vars", Y::Map(s.vars.clone())));
+    }
     m.push((s.action, s.body.clone()));
     let y = Y::map(m);
     match &s.note {

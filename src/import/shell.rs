@@ -17,67 +17,23 @@ use super::words::{Val, Word};
 
 /// Reads one shell block (or script) of the page.
 pub fn read_block(cx: &mut Cx<'_>, text: &str, frame: Frame) -> Result<(), ImportError> {
-    let program = parse(cx, text, &frame)?;
+    let (program, quirks) = super::parse::parse(cx, text, &frame)?;
     cx.frames.push(frame);
+    for q in quirks {
+        let (l, c) = super::apostrophe::line_col(text, q.at);
+        let at = cx.at(l, c);
+        cx.report.note(
+            &at,
+            &format!("apostrophe in \"${{{}{}...}}\"", q.name, q.op),
+            "read as text (`’`); POSIX sh does so, bash 5 refuses this line (it looks for the closing quote)",
+        );
+    }
     let result = program
         .complete_commands
         .iter()
         .try_for_each(|list| compound_list(cx, list));
     cx.frames.pop();
     result
-}
-
-fn parse(cx: &Cx<'_>, text: &str, frame: &Frame) -> Result<ast::Program, ImportError> {
-    let start = format!("{}:{}:1", frame.file, frame.line0 + 1);
-    if text.len() > cx.limits.block_bytes {
-        return Err(ImportError::new(
-            start,
-            format!(
-                "a shell block or script of {} bytes; at most {}",
-                text.len(),
-                cx.limits.block_bytes
-            ),
-        ));
-    }
-    // The parser recurses per nesting level: bound it before parsing.
-    let mut depth = 0usize;
-    let mut line = 1;
-    for c in text.chars() {
-        match c {
-            '(' | '{' | '[' => depth += 1,
-            ')' | '}' | ']' => depth = depth.saturating_sub(1),
-            '\n' => line += 1,
-            _ => {}
-        }
-        if depth > cx.limits.nesting {
-            return Err(ImportError::new(
-                format!("{}:{}:1", frame.file, frame.line0 + line),
-                format!("brackets nest deeper than {} levels", cx.limits.nesting),
-            ));
-        }
-    }
-    let mut parser = brush_parser::Parser::new(
-        std::io::BufReader::new(text.as_bytes()),
-        &brush_parser::ParserOptions::default(),
-    );
-    parser.parse_program().map_err(|e| {
-        let (l, c) = match &e {
-            brush_parser::ParseError::ParsingNear(p) => (p.line, p.column),
-            brush_parser::ParseError::Tokenizing {
-                position: Some(p), ..
-            } => (p.line, p.column),
-            _ => (text.lines().count().max(1), 1),
-        };
-        ImportError::new(
-            format!(
-                "{}:{}:{}",
-                frame.file,
-                frame.line0 + l,
-                c + if l == 1 { frame.col0 } else { 0 }
-            ),
-            format!("not shell that bash reads: {e}"),
-        )
-    })
 }
 
 fn compound_list(cx: &mut Cx<'_>, list: &CompoundList) -> Result<(), ImportError> {
@@ -447,7 +403,7 @@ pub fn substitution(cx: &mut Cx<'_>, text: &str) -> Val {
     let Some(frame) = cx.frames.last().cloned() else {
         return Val::Unknown(format!("$({text})"));
     };
-    let Ok(program) = parse(cx, text, &frame) else {
+    let Ok((program, _)) = super::parse::parse(cx, text, &frame) else {
         return Val::Unknown(format!("$({text})"));
     };
     let lists: Vec<&ast::AndOrList> = program

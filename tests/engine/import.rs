@@ -169,7 +169,7 @@ fn the_reference_chapter_proposes_the_splits_of_its_traffic_policies() {
         "mesh-files/traffic-policy/blue-green.yaml"
     );
     assert_eq!(
-        split(serde_json::json!({"blue": 40, "green": 40, "canary": 20})),
+        split(serde_json::json!({"blue": 40, "green": 40, "yellow": 20})),
         "mesh-files/traffic-policy/blue-green-canary.yaml"
     );
     // The all-green shift: every answer green, judged on the last 50.

@@ -21,6 +21,8 @@ mod golden;
 mod harness;
 mod hostile_inputs;
 mod import;
+mod import_mkdocs;
+mod import_workloads;
 mod in_cluster;
 mod manifests;
 mod output;

@@ -14,6 +14,7 @@ mod lab_control_planes;
 mod lab_copy_paste;
 mod lab_faults;
 mod lab_html_report;
+mod lab_import;
 mod lab_in_cluster;
 mod lab_kubectl_names;
 mod lab_list_and_field_checks;

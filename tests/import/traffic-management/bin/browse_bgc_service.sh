@@ -10,7 +10,7 @@ CONTEXT="$1"
 INGRESS_IP=$(kubectl --context="$CONTEXT" -n istio-system get svc istio-ingressgateway -o jsonpath='{.status.loadBalancer.ingress[0].ip}')
 
 if [ "$(uname -s)" = "Darwin" ]; then
-  open "http://$INGRESS_IP/"
+  open "http://$INGRESS_IP:${INGRESS_PORT:-80}/"
 else
-  xdg-open "http://$INGRESS_IP/"
+  xdg-open "http://$INGRESS_IP:${INGRESS_PORT:-80}/"
 fi
