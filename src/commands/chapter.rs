@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 
+use super::markdown::{fence, indent, text, title_text};
 use super::observed::Observed;
 use crate::language::diag::Diagnostic;
 use crate::language::shell::{show, var_name, word};
@@ -14,20 +15,6 @@ use crate::model::page_secrets::PageSecrets;
 use crate::model::playbook::Playbook;
 use crate::model::step::Step;
 use crate::steps::kubectl::context_var;
-
-/// A fenced code block that nothing in `body` can close: its fence is one
-/// backtick longer than the longest run of backticks in the body.
-#[must_use]
-pub fn fence(lang: &str, body: &str) -> String {
-    let mut longest = 0;
-    let mut run = 0;
-    for c in body.chars() {
-        run = if c == '`' { run + 1 } else { 0 };
-        longest = longest.max(run);
-    }
-    let f = "`".repeat((longest + 1).max(3));
-    format!("{f}{lang}\n{}\n{f}\n", body.trim_end())
-}
 
 /// The page's front matter, written by a YAML serializer: no character of
 /// a title (a carriage return, U+0085, U+2028) can start another key.
@@ -40,19 +27,6 @@ struct FrontMatter<'a> {
     authors: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     date: Option<&'a str>,
-}
-
-fn indent(s: &str) -> String {
-    s.lines()
-        .map(|l| {
-            if l.is_empty() {
-                String::new()
-            } else {
-                format!("    {l}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// What a chapter page holds besides its steps when it is one page of a
@@ -317,32 +291,6 @@ fn pb_page_path(pb: &Playbook) -> String {
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
     format!("{}{file}", pb.dir_from_root())
-}
-
-/// Text for Markdown outside code (public for the site's index and links):
-/// `<` as an entity, so that no browser takes
-/// `<ingress_ip>` for a tag; `*`, `_`, `[` and `]` escaped, so that a check's
-/// regex (`/a.*b.*/`) is not set in italics.
-#[must_use]
-pub fn text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '*' | '_' | '[' | ']' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A title inside an admonition's quotes.
-fn title_text(s: &str) -> String {
-    s.replace('"', "&quot;")
 }
 
 /// What the page carries from step to step.

@@ -10,6 +10,7 @@ pub mod docs;
 pub mod import;
 pub mod init;
 pub mod lab;
+pub mod markdown;
 pub mod observed;
 pub mod plan;
 pub mod rbac;

@@ -19,8 +19,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::args::Inputs;
-use super::chapter::{self, InSite, text};
+use super::chapter::{self, InSite};
 use super::common::load_options;
+use super::markdown::text;
 use super::site_flow::{self, Export, PageRef};
 use crate::language::diag::Diagnostic;
 use crate::language::secrets::Secrets;
@@ -192,7 +193,7 @@ fn build(t: &Tutorial, report: Option<&str>) -> Result<Vec<(String, String)>, Di
     let mut files = vec![
         ("mkdocs.yml".to_owned(), mkdocs_yml(&title, t, &pages)?),
         ("docs/index.md".to_owned(), index_md(&title, t, &pages)?),
-        (ENV_INCLUDE.to_owned(), chapter::fence("bash", &env)),
+        (ENV_INCLUDE.to_owned(), super::markdown::fence("bash", &env)),
     ];
     for (i, pb) in t.chapters.iter().enumerate() {
         let observed = match report {

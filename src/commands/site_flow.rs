@@ -211,7 +211,7 @@ pub fn after_steps(mine: &[Export], has_later: bool) -> String {
                 "!!! note \"`{}` is not a shell variable\"\n\n    `scenario run` passes `{}` on to the next chapters; this page cannot set it in your shell: {}.\n",
                 e.name,
                 e.name,
-                super::chapter::text(why)
+                super::markdown::text(why)
             );
         }
     }
@@ -243,7 +243,7 @@ pub fn before(used: &[&Export], pages: &[PageRef]) -> String {
             md,
             "- `{}` is set by [{}]({}) (its `{}`); by hand: `export {}=VALUE`, the value that chapter finds",
             e.var,
-            super::chapter::text(&p.title),
+            super::markdown::text(&p.title),
             p.file,
             e.name,
             e.var

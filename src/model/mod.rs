@@ -20,3 +20,4 @@ pub mod resource;
 pub mod step;
 pub mod step_data;
 pub mod validator;
+pub mod value_checks;

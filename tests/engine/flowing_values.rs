@@ -215,7 +215,7 @@ fn a_chapter_alone_says_what_it_reads_and_takes_a_mapping_from_a_vars_file() {
         .expect_status(0)
         .run();
     assert!(
-        o.stdout.contains("\"http://${IP}:8080/api\""),
+        o.stdout.contains("\"url = \\\"http://${IP}:8080/api\\\"\""),
         "{}",
         o.stdout
     );

@@ -40,6 +40,7 @@ mod secrets;
 mod shard_balance;
 mod shards_and_reruns;
 mod templates;
+mod tutorial_rerun;
 mod tutorials;
 mod untrusted_output;
 mod version;
