@@ -486,13 +486,16 @@ impl Action for Exec {
 impl Exec {
     /// Runs the command; under `eventually`, again after each failed check
     /// (a wrong exit code or output) while the step's time allows. The last
-    /// run's failure is the step's, saying how many runs there were.
+    /// run's failure is the step's, saying how many runs there were; a run
+    /// that the step's timeout cuts short does not turn that failure into an
+    /// error (the checks did not hold: that is what the step found).
     async fn until_it_holds(&self, cx: &StepCx<'_>) -> Result<Done, StepError> {
         let Some(every) = self.eventually else {
             return self.execute(cx).await;
         };
         let started = tokio::time::Instant::now();
         let mut runs = 0u64;
+        let mut last_failure: Option<StepError> = None;
         loop {
             runs += 1;
             match self.execute(cx).await {
@@ -502,33 +505,60 @@ impl Exec {
                     }
                     return Ok(done);
                 }
-                Err(StepError::Failed { .. }) if cx.left() > every => {
+                Err(failed @ StepError::Failed { .. }) if cx.left() > every => {
+                    last_failure = Some(failed);
                     tokio::time::sleep(every).await;
                 }
-                Err(StepError::Failed {
-                    message,
-                    mut details,
-                    data,
-                    checks,
-                }) => {
-                    details.insert(
-                        0,
-                        format!(
-                            "did not hold in {runs} run{} over {:.1}s (eventually, every {})",
-                            if runs == 1 { "" } else { "s" },
-                            started.elapsed().as_secs_f64(),
-                            humantime::format_duration(every)
-                        ),
-                    );
-                    return Err(StepError::Failed {
-                        message,
-                        details,
-                        data,
-                        checks,
+                Err(failed @ StepError::Failed { .. }) => {
+                    return Err(did_not_hold(failed, runs, None, started, every));
+                }
+                Err(e) => {
+                    return Err(match last_failure.take() {
+                        Some(failed) if cx.left().is_zero() => {
+                            did_not_hold(failed, runs - 1, Some(runs), started, every)
+                        }
+                        _ => e,
                     });
                 }
-                Err(e) => return Err(e),
             }
         }
+    }
+}
+
+/// The failure of the last completed run, saying how many runs did not hold
+/// (and which run the step's timeout cut, if one was).
+fn did_not_hold(
+    failed: StepError,
+    runs: u64,
+    cut: Option<u64>,
+    started: tokio::time::Instant,
+    every: std::time::Duration,
+) -> StepError {
+    let StepError::Failed {
+        message,
+        mut details,
+        data,
+        checks,
+    } = failed
+    else {
+        return failed;
+    };
+    let cut = cut
+        .map(|n| format!("; run {n} was cut short by the step's timeout"))
+        .unwrap_or_default();
+    details.insert(
+        0,
+        format!(
+            "did not hold in {runs} run{} over {:.1}s (eventually, every {}){cut}",
+            if runs == 1 { "" } else { "s" },
+            started.elapsed().as_secs_f64(),
+            humantime::format_duration(every)
+        ),
+    );
+    StepError::Failed {
+        message,
+        details,
+        data,
+        checks,
     }
 }

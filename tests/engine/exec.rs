@@ -98,6 +98,31 @@ fn exec_eventually_runs_again_until_its_checks_hold_within_the_timeout() {
         o.stdout
     );
     assert!(o.stdout.contains("did not hold in "), "{}", o.stdout);
+    // A run the timeout cuts short (here the second one hangs) leaves the
+    // failure of the run before it: the checks did not hold (exit 1), not an
+    // error of the step.
+    let hang = format!(
+        "n=$(cat '{c}' 2>/dev/null || echo 0); n=$((n+1)); echo $n > '{c}'; if [ $n -ge 2 ]; then sleep 30; fi; echo $n",
+        c = counter.display()
+    );
+    std::fs::write(
+        &book,
+        format!("name: eventually\nsteps:\n  - name: third-time\n    timeout: 1s\n    exec:\n      command: [sh, -c, {hang:?}]\n      expect:\n        stdout: {{ equals: \"never\" }}\n      eventually: {{ every: 50ms }}\n"),
+    )
+    .unwrap();
+    let _ = std::fs::remove_file(&counter);
+    let o = Scenario::new()
+        .args(["run", "--allow-exec", &b])
+        .expect_status(1)
+        .run();
+    assert!(
+        o.stdout.contains("did not hold in 1 run over ")
+            && o.stdout
+                .contains("(eventually, every 50ms); run 2 was cut short by the step's timeout"),
+        "{}",
+        o.stdout
+    );
+    assert!(o.stdout.contains("found \"1\""), "{}", o.stdout);
     // A pause that is not shorter than the timeout is refused.
     write("      eventually: { every: 2s }\n", "1s", "3");
     let o = Scenario::new()
