@@ -10,6 +10,7 @@ mod support;
 mod bounds;
 mod check_messages;
 mod cli;
+mod computed_requests;
 mod computed_weights;
 mod contexts;
 mod dry_run;

@@ -20,8 +20,22 @@ use crate::model::step_data::{ProbeReport, StepData};
 /// Failed when an expectation does not hold (or requests went unanswered);
 /// Errored when no answer could be had.
 pub async fn run(p: &Probe, cx: &StepCx<'_>) -> Result<Done, StepError> {
-    // Weights a template computes are rendered and checked before the
-    // first request.
+    // `requests` and weights a template computes are rendered and checked
+    // before the first request.
+    let counted;
+    let p = match &p.requests_computed {
+        Some(c) => {
+            let (requests, eventually_window) = c.render(p.eventually_window, cx)?;
+            counted = Probe {
+                requests,
+                requests_computed: None,
+                eventually_window,
+                ..p.clone()
+            };
+            &counted
+        }
+        None => p,
+    };
     let computed;
     let p = match p.split.as_ref().filter(|s| s.computed.is_some()) {
         Some(split) => {

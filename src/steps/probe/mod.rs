@@ -1,6 +1,7 @@
 //! `probe`: send N HTTP requests, extract values, assert on each answer, and
 //! check that answers split as the weights say. `spec` reads and checks the
-//! step (`split_spec` its split check, `defaults` every default of the probe);
+//! step (`split_spec` its split check, `requests` a count a template computes,
+//! `defaults` every default of the probe);
 //! `judge::run` renders the requests, `sampler` sends them and observes each
 //! answer, `http` makes one request and reads its answer (bodies capped by
 //! `maxBody`), `tally` counts,
@@ -16,6 +17,7 @@ pub mod http;
 pub mod judge;
 pub mod page;
 pub mod plan;
+pub mod requests;
 pub mod sampler;
 pub mod spec;
 pub mod split;

@@ -57,25 +57,49 @@ impl Probe {
         // With a run's report, the loop sends as many requests as the
         // answers the run judged (a decided split stops early; `eventually`
         // judges its last window), so that its tally is the one shown.
-        let count = pc
+        let judged = pc
             .observed
             .and_then(|o| o.data.as_ref()?.probe())
-            .and_then(judged_answers)
-            .unwrap_or(u64::from(self.requests));
+            .and_then(judged_answers);
+        // A computed count is what its template gives: a shell variable that
+        // an earlier command or page sets.
+        let mut unknown_count = None;
+        let count = match (judged, &self.requests_computed) {
+            (Some(n), _) => n.to_string(),
+            (None, Some(c)) => {
+                let text = self.requests_text(pc);
+                if text.contains("{{") || text.contains("}}") || text.trim().is_empty() {
+                    // A template the page cannot spell as a shell value: the
+                    // reader's loop sends the default count and says so.
+                    unknown_count = Some(c.template.clone());
+                    super::defaults::REQUESTS.to_string()
+                } else {
+                    word(&text)
+                }
+            }
+            (None, None) => self.requests.to_string(),
+        };
         // A control character would end a line of curl's configuration (and
         // start an option of its own): such a URL goes on curl's command line.
         let line = if self.rate.is_none() && !url.chars().any(char::is_control) {
-            one_curl(&curl, &url, field.as_deref(), count)
+            one_curl(&curl, &url, field.as_deref(), &count)
         } else {
-            curl_per_request(&curl, &word(&url), field.as_deref(), count, self.rate)
+            curl_per_request(&curl, &word(&url), field.as_deref(), &count, self.rate)
         };
-        let line = if count == u64::from(self.requests) {
-            line
-        } else {
-            format!(
+        let line = match judged {
+            Some(n) if self.requests_computed.is_some() || n != u64::from(self.requests) => format!(
                 "# the run judged {count} answers (the probe sends up to {}): this loop sends {count}\n{line}",
-                self.requests
-            )
+                self.requests_text(pc)
+            ),
+            _ => match unknown_count {
+                Some(t) => format!(
+                    "# scenario computes how many requests to send when it runs ({}): this loop sends {count}\n{line}",
+                    crate::language::untrusted::clean_text(
+                        crate::language::template::whole_expression(&t).unwrap_or(&t)
+                    )
+                ),
+                None => line,
+            },
         };
         // Secrets are never on the page: the reader exports them first.
         let secrets: Vec<String> = self
@@ -106,7 +130,7 @@ fn tally(field: &str) -> String {
 /// request: 2,000 requests take seconds, not a minute. A failed request still
 /// shows (as `000`, or no value) and the last one failing does not end the
 /// reader's script.
-fn one_curl(curl: &str, url: &str, field: Option<&str>, count: u64) -> String {
+fn one_curl(curl: &str, url: &str, field: Option<&str>, count: &str) -> String {
     use crate::language::shell::word;
     // curl's configuration syntax: a quoted value escapes `\` and `"`.
     let quoted = url.replace('\\', r"\\").replace('"', r#"\""#);
@@ -126,7 +150,7 @@ fn one_curl(curl: &str, url: &str, field: Option<&str>, count: u64) -> String {
 /// One curl per request: for a paced probe, with a sleep between them (curl's
 /// own `--rate` is missing from curl before 7.84, still common on readers'
 /// machines), and for a URL that cannot go in curl's configuration.
-fn curl_per_request(curl: &str, url: &str, field: Option<&str>, count: u64, rate: Option<f64>) -> String {
+fn curl_per_request(curl: &str, url: &str, field: Option<&str>, count: &str, rate: Option<f64>) -> String {
     let pace = rate
         .map(|r| format!(" sleep {:.3};", 1.0 / r))
         .unwrap_or_default();

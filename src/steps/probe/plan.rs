@@ -5,11 +5,11 @@ use super::spec::Probe;
 impl Probe {
     #[must_use]
     pub(super) fn plan_lines(&self, pc: &crate::model::action::PlanCx<'_>) -> Vec<String> {
+        let count = self.requests_text(pc);
         let mut lines = vec![format!(
-            "{} {} x{} (concurrency {}{})",
+            "{} {} x{count} (concurrency {}{})",
             self.method,
             pc.render(&self.url),
-            self.requests,
             self.concurrency,
             self.rate
                 .map(|r| format!(", at most {r}/s"))
@@ -48,10 +48,24 @@ impl Probe {
             ));
         }
         if let Some(w) = self.eventually_window {
+            let w = match &self.requests_computed {
+                Some(c) if c.window_from_requests => count,
+                _ => w.to_string(),
+            };
             lines.push(format!(
                 "  eventually: judged on the last {w} answers, until the step timeout"
             ));
         }
         lines
+    }
+
+    /// How many requests, as the plan and the page show it: the number, or
+    /// what its template renders with captures as placeholders.
+    #[must_use]
+    pub(super) fn requests_text(&self, pc: &crate::model::action::PlanCx<'_>) -> String {
+        match &self.requests_computed {
+            Some(c) => pc.render(&c.template),
+            None => self.requests.to_string(),
+        }
     }
 }

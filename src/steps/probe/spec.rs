@@ -33,8 +33,9 @@ pub struct RawProbe {
     /// Request body (a template).
     pub body: Option<Spanned<String>>,
     /// Number of requests (the maximum, when a sequential check can stop early), 1 to 1,000,000. Default 100.
+    /// Or a template that renders the number, from vars, captures or exports (`"{{ calls }}"`).
     #[schemars(range(min = 1, max = 1_000_000))]
-    pub requests: Option<Spanned<u32>>,
+    pub requests: Option<Spanned<super::requests::RawRequests>>,
     /// Requests in flight at once, 1 to 256 (default 8).
     #[schemars(range(min = 1, max = 256))]
     pub concurrency: Option<Spanned<u32>>,
@@ -109,6 +110,9 @@ pub struct Probe {
     pub headers: Vec<(String, String)>,
     pub body: Option<String>,
     pub requests: u32,
+    /// `requests` a template computes when the step runs (then `requests`
+    /// above is only the upper bound the validation used).
+    pub requests_computed: Option<super::requests::ComputedRequests>,
     pub concurrency: u32,
     /// Requests per second at most.
     pub rate: Option<f64>,
@@ -165,7 +169,7 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
         .unwrap_or_default();
     let eventually_window = r.eventually.as_ref().map(|ev| {
         let w = ev.value.window.unwrap_or(pace.requests);
-        if w == 0 || w > pace.requests {
+        if w == 0 || (w > pace.requests && pace.requests_computed.is_none()) {
             cx.error(
                 ev.loc,
                 format!(
@@ -186,6 +190,7 @@ pub(super) fn validate(cx: &mut Validator, raw: &Spanned<RawProbe>, extra: &BTre
             .collect(),
         body: r.body.as_ref().map(|b| b.value.clone()),
         requests: pace.requests,
+        requests_computed: pace.requests_computed,
         concurrency: pace.concurrency,
         rate: pace.rate,
         request_timeout: pace.request_timeout,
@@ -258,6 +263,7 @@ fn check_request(cx: &mut Validator, r: &RawProbe, extra: &BTreeSet<String>) -> 
 /// How many requests, how many at once, how fast, and how long each may take.
 struct Pace {
     requests: u32,
+    requests_computed: Option<super::requests::ComputedRequests>,
     concurrency: u32,
     rate: Option<f64>,
     request_timeout: Duration,
@@ -278,7 +284,15 @@ fn pace(cx: &mut Validator, r: &RawProbe) -> Pace {
         Some(n) => n.value,
         None => default,
     };
-    let requests = bounded(cx, &r.requests, "requests", REQUESTS, limits::MAX_REQUESTS);
+    let window = r.eventually.as_ref().map(|e| e.value.window);
+    let (requests, requests_computed) = match super::requests::validate(cx, r.requests.as_ref(), window) {
+        Some(super::requests::Requests::Known(n)) => {
+            (bounded(cx, &n, "requests", REQUESTS, limits::MAX_REQUESTS), None)
+        }
+        // Checks before the run take the most a template may render.
+        Some(super::requests::Requests::Computed(c)) => (limits::MAX_REQUESTS, Some(c)),
+        None => (REQUESTS, None),
+    };
     let rate = match &r.rate {
         Some(x) => cx.rate(x),
         None => cx.default_rate,
@@ -295,6 +309,7 @@ fn pace(cx: &mut Validator, r: &RawProbe) -> Pace {
     };
     Pace {
         requests,
+        requests_computed,
         concurrency,
         rate,
         request_timeout,
